@@ -1,0 +1,14 @@
+/**
+ * What the API needs from the running service. Composition roots (main/station, main/cli, electron/)
+ * build one of these and hand it to the router; tests build one with fakes.
+ */
+import type { DeviceRegistry } from '../devices/registry.js';
+
+export interface ServiceContext {
+  readonly version: string;
+  /** 'desktop' (Electron IPC) or 'station' (WebSocket on loopback). */
+  readonly mode: 'desktop' | 'station';
+  readonly devices: DeviceRegistry;
+  /** Whether virtual demo devices are running in this process (for the empty-state hint). */
+  readonly demo: boolean;
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { runStation } from '../../station/run-station.js';
+import { parsePort, untilInterrupted } from '../options.js';
+
+export function registerStation(program: Command): void {
+  program
+    .command('station')
+    .description(
+      'serve the Flashline UI and API to a browser (headless factory stations); loopback only by default',
+    )
+    .option('--port <n>', 'TCP port (0 picks a free one)', parsePort, 7480)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option(
+      '--allow-remote',
+      'allow binding a non-loopback address (prints a warning; the token is still required)',
+      false,
+    )
+    .option('--json', 'print the URL and token as JSON', false)
+    .action(async (opts: { port: number; host: string; allowRemote: boolean; json: boolean }) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const station = await runStation({
+        host: opts.host,
+        port: opts.port,
+        allowRemote: opts.allowRemote,
+        log,
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ url: station.url, token: station.token })}\n`);
+      else process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
+      await untilInterrupted();
+      await station.close();
+    });
+}
