@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: lint, typecheck, then unit, integration and end-to-end tests with Node's own test runner
+// `npm test`: lint, typecheck, electron-security (scripts/electron-security.mjs), then unit, integration and end-to-end tests with Node's own test runner
 // (TypeScript loaded through tsx). `node scripts/test.mjs unit|integration|e2e` runs one group only.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const groups = ['unit', 'integration', 'e2e'];
 const wanted = process.argv.slice(2);
-const only = wanted.length > 0 ? wanted : ['lint', 'typecheck', ...groups];
+const only = wanted.length > 0 ? wanted : ['lint', 'typecheck', 'electron-security', ...groups];
 
 function findTests(dir) {
   let out = [];
@@ -39,6 +39,8 @@ function run(label, cmd, args, extraEnv = {}) {
 for (const step of only) {
   if (step === 'lint') run('lint', 'npm', ['run', '--silent', 'lint']);
   else if (step === 'typecheck') run('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+  else if (step === 'electron-security')
+    run('electron-security', process.execPath, ['scripts/electron-security.mjs']);
   else if (groups.includes(step)) {
     const files = findTests(join(root, 'test', step));
     if (files.length === 0) {
@@ -55,7 +57,9 @@ for (const step of only) {
       },
     );
   } else {
-    process.stderr.write(`unknown test group '${step}' (use: lint, typecheck, ${groups.join(', ')})\n`);
+    process.stderr.write(
+      `unknown test group '${step}' (use: lint, typecheck, electron-security, ${groups.join(', ')})\n`,
+    );
     process.exit(2);
   }
 }

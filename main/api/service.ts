@@ -3,6 +3,7 @@
  * build one of these and hand it to the router; tests build one with fakes.
  */
 import type { DeviceRegistry } from '../devices/registry.js';
+import type { FlashService } from '../flash/service.js';
 
 export interface ServiceContext {
   readonly version: string;
@@ -11,4 +12,6 @@ export interface ServiceContext {
   readonly devices: DeviceRegistry;
   /** Whether virtual demo devices are running in this process (for the empty-state hint). */
   readonly demo: boolean;
+  /** The flash engine (jobs, packages, reports); absent where flashing is not offered. */
+  readonly flash?: FlashService;
 }

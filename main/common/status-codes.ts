@@ -33,12 +33,128 @@ const table = [
     message: 'The image could not be transferred to the device.',
     remedy: 'Check the cable and connection, then retry.',
   },
+  {
+    code: 11,
+    name: 'link_lost',
+    message: 'The connection to the device was lost and it did not come back within the retry limit.',
+    remedy:
+      'Reconnect the cable (try another port or cable), then run the job again; it resumes where it stopped.',
+  },
+  {
+    code: 12,
+    name: 'device_timeout',
+    message: 'The device stopped answering within the time limit.',
+    remedy: 'Power-cycle the device into fastboot mode and retry.',
+  },
+  {
+    code: 13,
+    name: 'insufficient_storage',
+    message: 'An image does not fit its partition or the device has not enough free space.',
+    remedy:
+      'Check that the package matches this device model; free space on the device or use a package for this storage size.',
+  },
+  {
+    code: 14,
+    name: 'download_buffer_too_small',
+    message: "The device's download buffer (max-download-size) is too small to receive any piece.",
+    remedy: 'Update the bootloader or use a device in proper fastboot mode.',
+  },
+  {
+    code: 15,
+    name: 'device_not_found',
+    message: 'The device could not be reached at the given address.',
+    remedy: "Check the device id with 'flashline devices' and that the device is in fastboot mode.",
+  },
+  {
+    code: 16,
+    name: 'battery_low',
+    message: 'The device battery is too low to update safely.',
+    remedy: 'Charge the device to at least the required level, then retry.',
+  },
+  {
+    code: 17,
+    name: 'protocol_error',
+    message: 'The device sent replies that are not valid fastboot.',
+    remedy: 'Reconnect the device in fastboot mode; if it persists the device firmware or cable is faulty.',
+  },
+  {
+    code: 18,
+    name: 'cancelled',
+    message: 'The job was cancelled before the update was committed; the device stays on its working slot.',
+    remedy: 'Run the job again when ready.',
+  },
+  {
+    code: 19,
+    name: 'interrupted',
+    message: 'Flashline stopped while the job was running and the job was not resumed.',
+    remedy: 'Run the job again; the device is still on its working slot.',
+  },
   // 2x verify_failed — package verification (main/package) and device-side verification.
   {
     code: 20,
     name: 'verify_failed',
     message: 'The package or image failed verification.',
     remedy: 'Obtain a fresh copy of the package from a trusted source.',
+  },
+  {
+    code: 21,
+    name: 'malformed_package',
+    message:
+      'The package file is damaged or not a valid Flashline package (bad container, manifest or a hostile entry).',
+    remedy: 'Download the package again from a trusted source; if it says a newer format, update Flashline.',
+  },
+  {
+    code: 22,
+    name: 'bad_signature',
+    message: 'A package signature does not match its manifest: the package was altered after signing.',
+    remedy: 'Do not use this file; obtain a fresh copy from the publisher.',
+  },
+  {
+    code: 23,
+    name: 'untrusted_signer',
+    message: 'The package is not signed by enough trusted keys valid for this product and date.',
+    remedy:
+      'Install the publisher key in the trust store (flashline trust directory) or use a package signed for this product.',
+  },
+  {
+    code: 24,
+    name: 'revoked_key',
+    message: 'The package is signed with a key that has been revoked.',
+    remedy: 'Obtain a package re-signed by the publisher with a current key.',
+  },
+  {
+    code: 25,
+    name: 'package_expired',
+    message: 'The package has expired (or is not valid yet): it may be an old, frozen copy.',
+    remedy: 'Obtain the current package from the publisher; check the station clock.',
+  },
+  {
+    code: 26,
+    name: 'rollback_refused',
+    message: 'The package is older (lower rollback index) than what the device or this station already has.',
+    remedy: 'Use the current or a newer package; downgrades are not allowed.',
+  },
+  {
+    code: 27,
+    name: 'wrong_product',
+    message:
+      'The package is not meant for this device or this Flashline (product, hardware revision, bootloader or Flashline version).',
+    remedy:
+      'Use the package made for this device model, or update Flashline / the bootloader as the message says.',
+  },
+  {
+    code: 28,
+    name: 'image_mismatch',
+    message:
+      'An image does not match the signed manifest (wrong size, extra data or wrong hash); nothing unverified was written.',
+    remedy: 'Download the package again; if it persists, report the package to its publisher.',
+  },
+  {
+    code: 29,
+    name: 'cannot_decrypt',
+    message: 'The encrypted package cannot be decrypted with the keys of this station.',
+    remedy:
+      "Install this station's key (flashline keygen --type station) or ask for a package encrypted to this station.",
   },
   // 3x install_failed
   {
@@ -47,12 +163,67 @@ const table = [
     message: 'Writing the update to the device failed.',
     remedy: 'Retry; if it persists, the device storage may be faulty.',
   },
+  {
+    code: 31,
+    name: 'write_refused',
+    message: 'The device refused to write an image to its partition.',
+    remedy: 'Retry; if it persists, the device storage may be faulty. The device message is in the report.',
+  },
+  {
+    code: 32,
+    name: 'switch_failed',
+    message: 'The device refused to switch to the updated slot.',
+    remedy: 'Retry; the device stays on its working slot.',
+  },
+  {
+    code: 33,
+    name: 'no_inactive_slot',
+    message: 'The device has no inactive A/B slot to install into, or it is not the one the job started on.',
+    remedy: 'Use a package for this device model; if a job was interrupted, run it again from the start.',
+  },
+  {
+    code: 34,
+    name: 'install_step_failed',
+    message: 'An install step of the package (erase or shared partition) failed on the device.',
+    remedy: 'Retry; the device message is in the report.',
+  },
+  {
+    code: 35,
+    name: 'identity_mismatch',
+    message: 'The device is not the one this job was started on, or it does not match the package.',
+    remedy: 'Check the product, hardware revision and bootloader version in the report against the package.',
+  },
   // 4x postcheck_failed
   {
     code: 40,
     name: 'postcheck_failed',
     message: 'The device did not come back healthy on the new software.',
     remedy: 'The device stays on its previous working slot; report the device serial and package version.',
+  },
+  {
+    code: 41,
+    name: 'not_back',
+    message: 'The device did not come back after rebooting within the time limit.',
+    remedy:
+      'Check the device screen and cable; it falls back to its previous slot on its own. Report the serial.',
+  },
+  {
+    code: 42,
+    name: 'booted_old_slot',
+    message: 'The device came back on its previous slot: the new software did not boot.',
+    remedy: 'The device stays on its working slot. Report the device serial and package version.',
+  },
+  {
+    code: 43,
+    name: 'wrong_version',
+    message: 'The device came back but does not run the version the package promises.',
+    remedy: 'The device was returned to its working slot. Report the package to its publisher.',
+  },
+  {
+    code: 44,
+    name: 'commit_failed',
+    message: 'The device refused to mark the new software as good.',
+    remedy: 'Retry the job; until committed, the device falls back to its previous slot after a few boots.',
   },
 ] as const satisfies readonly StatusCodeInfo[];
 

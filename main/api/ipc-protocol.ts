@@ -1,0 +1,37 @@
+/**
+ * The message shapes of the desktop IPC transport for the one service API (see electron/ipc-dispatcher.ts
+ * and renderer/src/api/ipc-link.ts). Both ends import these types from here so they cannot drift; the
+ * main process also validates every incoming message with `ipcClientMessage` (./ipc-schema.ts) first.
+ * Kept free of runtime imports: the sandboxed preload bundles this file.
+ */
+
+/** The single IPC channel the API uses in both directions. */
+export const IPC_CHANNEL = 'flashline:api';
+
+export type { IpcClientMessage } from './ipc-schema.js';
+
+import type { IpcClientMessage } from './ipc-schema.js';
+
+/** The error shape produced by the router's errorFormatter (data.flashline = {code,message,detail}). */
+export interface IpcErrorShape {
+  readonly message: string;
+  readonly code: number;
+  readonly data: { readonly flashline?: { code: number | string; message: string; detail?: unknown } };
+}
+
+export type IpcServerMessage =
+  | { readonly kind: 'result'; readonly id: number; readonly data: unknown }
+  | { readonly kind: 'started'; readonly id: number }
+  | { readonly kind: 'data'; readonly id: number; readonly data: unknown }
+  | { readonly kind: 'stopped'; readonly id: number }
+  | { readonly kind: 'error'; readonly id: number; readonly error: IpcErrorShape };
+
+/**
+ * What the renderer's IPC link needs from the preload bridge. electron/preload.ts checks its exposed
+ * object against this with `satisfies`, and derives its own type from the object.
+ */
+export interface IpcBridge {
+  sendApiMessage(message: IpcClientMessage): void;
+  /** Register the one listener for replies; returns a function that removes it. */
+  onApiMessage(listener: (message: IpcServerMessage) => void): () => void;
+}

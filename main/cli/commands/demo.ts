@@ -1,0 +1,182 @@
+/**
+ * `flashline demo` / `npm run demo`: virtual devices in this process, a signed demo package (shipped demo
+ * key, scoped to the virtual product only) and station mode with the devices listed — a newcomer flashes
+ * something within a minute. `--no-ui` flashes the demo devices from the terminal instead.
+ * `startDemoRig` is also what the flash engine's integration tests and benchmarks build on.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { flashlineHome } from '../../common/paths.js';
+import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../devices/index.js';
+import { FlashService } from '../../flash/service.js';
+import { createDemoPackage } from '../../package/index.js';
+import { createService, runStation } from '../../station/run-station.js';
+import {
+  type Faults,
+  makeVirtualImage,
+  type PartitionSpec,
+  startVirtualDevice,
+  type VirtualDeviceHandle,
+  type VirtualDeviceOptions,
+} from '../../../virtual-device/index.js';
+import { parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
+import { runFlash } from './flash.js';
+
+const MiB = 1024 * 1024;
+
+export const DEMO_PARTITIONS: readonly PartitionSpec[] = [
+  { name: 'boot', size: 16 * MiB, slotted: true },
+  { name: 'system', size: 64 * MiB, slotted: true },
+  { name: 'misc', size: MiB, slotted: false },
+];
+
+export interface DemoPackageSpec {
+  readonly version?: string;
+  readonly rollbackIndex?: number;
+  /** Version the image really boots (defaults to `version`); a different value makes postcheck fail. */
+  readonly bootsVersion?: string;
+  readonly bootSize?: number;
+  readonly systemSize?: number;
+}
+
+/** Build a signed demo package with a virtual boot image (version metadata) and a system image. */
+export async function makeDemoPackage(outPath: string, spec: DemoPackageSpec = {}): Promise<string> {
+  const version = spec.version ?? '2.0.0';
+  const rollbackIndex = spec.rollbackIndex ?? 2;
+  const bootSize = spec.bootSize ?? 4 * MiB;
+  const systemSize = spec.systemSize ?? 8 * MiB;
+  const boots = spec.bootsVersion ?? version;
+  await createDemoPackage({
+    outPath,
+    version,
+    rollbackIndex,
+    expectedVersion: version,
+    images: [
+      { partition: 'boot', source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }), size: bootSize },
+      {
+        partition: 'system',
+        source: makeVirtualImage({ version: boots, rollbackIndex, size: systemSize, seed: `system-${version}` }),
+        size: systemSize,
+      },
+    ],
+  });
+  return outPath;
+}
+
+export interface DemoRigOptions {
+  readonly devices: number;
+  readonly dir: string;
+  readonly faults?: (index: number) => Faults | undefined;
+  readonly device?: Partial<VirtualDeviceOptions>;
+  readonly pkg?: DemoPackageSpec;
+}
+
+export interface DemoRig {
+  readonly packagePath: string;
+  readonly devices: readonly VirtualDeviceHandle[];
+  stop(): Promise<void>;
+}
+
+export async function startDemoRig(options: DemoRigOptions): Promise<DemoRig> {
+  await fs.mkdir(options.dir, { recursive: true });
+  const packagePath = await makeDemoPackage(join(options.dir, 'flashline-demo.flp'), options.pkg);
+  const devices: VirtualDeviceHandle[] = [];
+  try {
+    for (let i = 0; i < options.devices; i++) {
+      const faults = options.faults?.(i);
+      devices.push(
+        await startVirtualDevice({
+          serial: `DEMO${String(i + 1).padStart(3, '0')}`,
+          partitions: DEMO_PARTITIONS,
+          maxDownloadSize: 8 * MiB,
+          bootDelayMs: 200,
+          ...options.device,
+          ...(faults ? { faults } : {}),
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
+    throw err;
+  }
+  return {
+    packagePath,
+    devices,
+    stop: async () => {
+      await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
+    },
+  };
+}
+
+interface DemoOptions {
+  devices: number;
+  ui: boolean;
+  port: number;
+  json: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)')
+    .option('--devices <n>', 'number of virtual devices', parsePositiveInt, 3)
+    .option('--no-ui', 'flash the demo devices from the terminal and exit with the status code')
+    .option('--port <n>', 'station port (0 picks a free one)', parsePort, 7480)
+    .option('--json', 'with --no-ui: one JSON object per event line', false)
+    .action(async (opts: DemoOptions) => {
+      process.exitCode = await runDemo(opts);
+    });
+}
+
+async function runDemo(opts: DemoOptions): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const dir = join(flashlineHome(), 'demo');
+  if (!opts.json) log('Starting virtual devices and signing the demo package…');
+  const rig = await startDemoRig({ devices: opts.devices, dir });
+  const ids = rig.devices.map((d) => d.address);
+  try {
+    if (!opts.ui) {
+      return await runFlash(rig.packagePath, { device: ids, concurrency: Math.min(8, ids.length), json: opts.json });
+    }
+    const registry = new DeviceRegistry();
+    const discovery = await startDiscovery(registry, [
+      endpointSource(
+        rig.devices.map((d) => tcpEndpoint({ host: d.host, port: d.port }, 'virtual')),
+        { name: 'virtual', pollIntervalMs: 2000 },
+      ),
+    ]);
+    const flash = new FlashService({ concurrency: 8 });
+    await flash.openPackage(rig.packagePath);
+    const station = await runStation({
+      host: '127.0.0.1',
+      port: opts.port,
+      allowRemote: false,
+      log,
+      service: createService({ devices: registry, demo: true, flash }),
+    });
+    process.stdout.write(
+      [
+        '',
+        'Flashline demo is running.',
+        `  Open ${station.url}`,
+        `  Devices: ${ids.join(', ')}`,
+        `  Package: ${rig.packagePath} (signed with the demo key; valid for virtual devices only)`,
+        '',
+        'Or flash from another terminal:',
+        `  node bin/flashline.js flash ${rig.packagePath} ${ids.map((i) => `--device ${i}`).join(' ')}`,
+        '',
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    await untilInterrupted();
+    flash.manager.cancelAll();
+    await flash.manager.waitAll().catch(() => undefined);
+    discovery.stop();
+    await station.close();
+    return 0;
+  } finally {
+    await rig.stop();
+  }
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import {
+  type DeviceInfo,
+  DeviceRegistry,
+  type DeviceSource,
+  serialSource,
+  startDiscovery,
+  tcpSource,
+  usbSource,
+} from '../../devices/index.js';
+import { collect, parseHostPort, parsePositiveInt } from '../options.js';
+
+interface DevicesOptions {
+  json: boolean;
+  tcp: { host: string; port: number }[];
+  serial: string[];
+  usb: boolean;
+  listSerial: boolean;
+  timeout: number;
+}
+
+function row(d: DeviceInfo): string {
+  const parts = [d.id.padEnd(28), d.mode.padEnd(8), d.state.padEnd(11)];
+  const facts = [
+    d.product && `product=${d.product}`,
+    d.serial && `serial=${d.serial}`,
+    d.currentSlot && `slot=${d.currentSlot}`,
+    d.version && `version=${d.version}`,
+    d.rollbackIndex !== undefined && `rollback=${d.rollbackIndex}`,
+    d.hardwareRevision && `hw=${d.hardwareRevision}`,
+    d.note && `(${d.note})`,
+  ].filter(Boolean);
+  return `${parts.join(' ')} ${facts.join(' ')}`.trimEnd();
+}
+
+export function registerDevices(program: Command): void {
+  program
+    .command('devices')
+    .description('list connected devices (USB, serial ports, and TCP endpoints you name) and identify them')
+    .option('--json', 'print {devices, problems} as JSON', false)
+    .option(
+      '--tcp <host:port>',
+      'also probe a fastboot TCP endpoint (repeatable)',
+      collect(parseHostPort),
+      [],
+    )
+    .option(
+      '--serial <path>',
+      'also probe a serial port or pty for fastboot (repeatable)',
+      collect(String),
+      [],
+    )
+    .option('--no-usb', 'do not look at USB')
+    .option('--no-list-serial', 'do not enumerate serial ports')
+    .option('--timeout <ms>', 'time allowed to identify each device', parsePositiveInt, 5000)
+    .action(async (opts: DevicesOptions) => {
+      const registry = new DeviceRegistry();
+      const sources: DeviceSource[] = [];
+      if (opts.usb) sources.push(usbSource({ identifyTimeoutMs: opts.timeout }));
+      sources.push(
+        serialSource({ paths: opts.serial, list: opts.listSerial, identifyTimeoutMs: opts.timeout }),
+      );
+      if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
+      const discovery = await startDiscovery(registry, sources);
+      await discovery.settled();
+      const devices = registry.list();
+      discovery.stop();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ devices, problems: discovery.problems }, null, 2)}\n`);
+        return;
+      }
+      for (const p of discovery.problems) process.stderr.write(`note: ${p}\n`);
+      if (devices.length === 0) {
+        process.stdout.write(
+          'No devices found. Connect a device, or name one with --tcp HOST:PORT / --serial PATH.\n',
+        );
+        return;
+      }
+      for (const d of devices) process.stdout.write(`${row(d)}\n`);
+    });
+}

@@ -1,0 +1,170 @@
+/**
+ * `flashline flash P.flp --device ID [--device ID …] [--trust DIR] [--concurrency N] [--json]`
+ * Exit code = the job's status code; with several devices, the first non-zero one (in --device order),
+ * printed after a summary table.
+ */
+import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { JobEvent } from '../../flash/events.js';
+import type { JobReport } from '../../flash/report.js';
+import { FlashService } from '../../flash/service.js';
+import { collect, parsePositiveInt } from '../options.js';
+
+export function parseDeviceId(value: string): string {
+  if (!/^(tcp:[^\s]+:\d{1,5}|usb:[^\s]+|serial:[^\s]+)$/.test(value)) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a device id; use tcp:HOST:PORT, usb:SERIAL or serial:PATH (see 'flashline devices').`,
+    );
+  }
+  return value;
+}
+
+interface FlashOptions {
+  device: string[];
+  trust: string[];
+  concurrency: number;
+  json: boolean;
+}
+
+export function registerFlash(program: Command): void {
+  program
+    .command('flash')
+    .description('flash a signed package onto one or more devices (exit code = status code)')
+    .argument('<package>', 'the signed package (.flp)')
+    .option('--device <id>', 'device id (tcp:HOST:PORT, usb:SERIAL, serial:PATH); repeatable', collect(parseDeviceId), [])
+    .option('--trust <dir>', 'trust store directory (replaces the default ones); repeatable', collect(String), [])
+    .option('--concurrency <n>', 'devices flashed at once', parsePositiveInt, 4)
+    .option('--json', 'one JSON object per event line instead of progress bars', false)
+    .action(async (pkgPath: string, opts: FlashOptions, cmd: Command) => {
+      if (opts.device.length === 0) cmd.error("error: required option '--device <id>' not specified", { exitCode: 2 });
+      process.exitCode = await runFlash(resolve(pkgPath), opts);
+    });
+}
+
+export interface FlashRunOptions {
+  readonly device: readonly string[];
+  readonly trust?: readonly string[];
+  readonly concurrency: number;
+  readonly json: boolean;
+  readonly service?: FlashService;
+  readonly out?: NodeJS.WritableStream;
+}
+
+/** Flash and render; resolves to the exit code. Also used by `flashline demo --no-ui`. */
+export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const service =
+    opts.service ??
+    new FlashService({ concurrency: opts.concurrency, ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}) });
+  const pkg = await service.openPackage(pkgPath);
+  const render = opts.json ? jsonRenderer(out) : (out as NodeJS.WriteStream).isTTY ? barRenderer(opts.device) : lineRenderer(out);
+  const unsubscribe = service.manager.subscribe(render.event);
+  const onSignal = () => service.manager.cancelAll();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let reports: JobReport[];
+  try {
+    if (!opts.json) out.write(`Flashing ${pkg.id} ${pkg.version} onto ${opts.device.length} device(s)…\n`);
+    const ids = await service.flash(pkgPath, opts.device);
+    reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
+  } finally {
+    render.stop();
+    unsubscribe();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!opts.json) out.write(summaryTable(reports));
+  return reports.find((r) => r.status !== 0)?.status ?? 0;
+}
+
+interface Renderer {
+  event(e: JobEvent): void;
+  stop(): void;
+}
+
+function jsonRenderer(out: NodeJS.WritableStream): Renderer {
+  return {
+    event: (e) => {
+      // The full report is in the history; the end line carries its summary only.
+      const line = e.type === 'end' ? { ...e, report: undefined, reportSummary: summary(e.report) } : e;
+      out.write(`${JSON.stringify(line)}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+function summary(r: JobReport) {
+  return { serial: r.device.serial, status: r.status, statusName: r.statusName, bytesWritten: r.bytesWritten, rate: r.rate };
+}
+
+const mbps = (rate: number) => (rate / 1e6).toFixed(1);
+
+function lineRenderer(out: NodeJS.WritableStream): Renderer {
+  return {
+    event: (e) => {
+      if (e.type === 'stage') out.write(`${e.deviceId}: ${e.stage}\n`);
+      else if (e.type === 'message') out.write(`${e.deviceId}: ${e.text}\n`);
+      else if (e.type === 'end') {
+        out.write(`${e.deviceId}: ${e.status === 0 ? 'done' : `failed (${e.status} ${e.report.statusName}): ${e.report.message}`}\n`);
+        if (e.error) out.write(`${e.deviceId}: what to do: ${e.error.remedy}\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}
+
+function barRenderer(devices: readonly string[]): Renderer {
+  const multi = new cliProgress.MultiBar(
+    {
+      format: ' {device} |{bar}| {stage} {percentage}% {speed} MB/s ETA {etaText}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      barsize: 30,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const width = Math.max(...devices.map((d) => d.length));
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const bar = (deviceId: string) => {
+    let b = bars.get(deviceId);
+    if (!b) {
+      b = multi.create(1, 0, { device: deviceId.padEnd(width), stage: 'queued', speed: '0.0', etaText: '-' });
+      bars.set(deviceId, b);
+    }
+    return b;
+  };
+  for (const d of devices) bar(d);
+  return {
+    event: (e) => {
+      if (e.type === 'progress') {
+        const b = bar(e.deviceId);
+        b.setTotal(Math.max(1, e.bytesTotal));
+        b.update(e.bytesTotal === 0 ? 1 : e.bytesDone, {
+          stage: e.stage,
+          speed: mbps(e.rate),
+          etaText: e.eta === null ? '-' : `${e.eta}s`,
+        });
+      } else if (e.type === 'end') {
+        bar(e.deviceId).update({ stage: e.status === 0 ? 'done' : `failed ${e.status}`, etaText: '-' });
+      }
+    },
+    stop: () => multi.stop(),
+  };
+}
+
+export function summaryTable(reports: readonly JobReport[]): string {
+  const rows = reports.map((r) => [
+    r.deviceId,
+    r.device.serial ?? '-',
+    String(r.status),
+    r.statusName,
+    r.rate > 0 ? `${mbps(r.rate)} MB/s` : '-',
+    r.status === 0 ? `now ${r.device.versionAfter ?? '?'} on slot ${r.device.slotAfter ?? '?'}` : `${r.message} — ${r.remedy}`,
+  ]);
+  const head = ['device', 'serial', 'code', 'status', 'rate', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i < 5 ? r[i]!.length : 0))));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i]!) : c)).join('  ');
+  return `\n${[fmt(head), ...rows.map(fmt)].join('\n')}\n`;
+}

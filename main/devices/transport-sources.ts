@@ -1,0 +1,185 @@
+/**
+ * Ready-made sources over the real transports: TCP endpoints, serial ports (listed + entered by hand) and
+ * USB hotplug. Native modules load only when the source starts.
+ */
+import {
+  classifyUsbDevice,
+  listSerialPorts,
+  loadNodeUsbBackend,
+  loadUsbIds,
+  lookupUsbId,
+  openSerial,
+  openTcp,
+  openUsb,
+  type SerialBackend,
+  type UsbBackend,
+  type UsbDeviceLike,
+  watchUsbDevices,
+} from '../transport/index.js';
+import type { DeviceInfo } from './device-info.js';
+import {
+  type EndpointSourceOptions,
+  endpointSource,
+  type FastbootEndpoint,
+  probeEndpoint,
+} from './endpoint-source.js';
+import { IDENTIFY_TIMEOUT_MS } from './identify.js';
+import type { DeviceSink, DeviceSource } from './source.js';
+
+export interface TcpEndpointSpec {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function tcpEndpoint(spec: TcpEndpointSpec, connection: 'tcp' | 'virtual' = 'tcp'): FastbootEndpoint {
+  const address = `${spec.host.includes(':') ? `[${spec.host}]` : spec.host}:${spec.port}`;
+  return {
+    id: `tcp:${address}`,
+    connection,
+    address,
+    open: (signal) => openTcp({ host: spec.host, port: spec.port, signal }),
+  };
+}
+
+/** Configured TCP endpoints (`--tcp HOST:PORT`, station settings). */
+export function tcpSource(specs: readonly TcpEndpointSpec[], opts: EndpointSourceOptions = {}): DeviceSource {
+  return endpointSource(
+    specs.map((s) => tcpEndpoint(s)),
+    { name: 'tcp', ...opts },
+  );
+}
+
+export interface SerialSourceOptions extends EndpointSourceOptions {
+  /** Paths entered by hand (ptys are never listed); probed for fastboot-over-serial. */
+  readonly paths?: readonly string[];
+  /** Also list the system's serial ports (default true). Listed ports are classified, never probed. */
+  readonly list?: boolean;
+  readonly backend?: SerialBackend;
+}
+
+/**
+ * Serial ports: listed ones are shown with their mode from the VID:PID table (probing an unknown modem with
+ * fastboot bytes could upset it); paths given by hand are probed with the fastboot handshake.
+ */
+export function serialSource(opts: SerialSourceOptions = {}): DeviceSource {
+  const manual = (opts.paths ?? []).map(
+    (path): FastbootEndpoint => ({
+      id: `serial:${path}`,
+      connection: 'serial',
+      address: path,
+      open: (signal) =>
+        openSerial({ path, signal, timeoutMs: 2000, ...(opts.backend ? { backend: opts.backend } : {}) }),
+    }),
+  );
+  const probes = endpointSource(manual, { name: 'serial', ...opts });
+  return {
+    name: 'serial',
+    async start(sink, signal) {
+      await probes.start(sink, signal);
+      if (opts.list === false) return;
+      const listing = await listSerialPorts(opts.backend);
+      const table = loadUsbIds();
+      for (const p of listing.ports) {
+        const id = `serial:${p.path}`;
+        if (manual.some((m) => m.id === id)) continue;
+        const vid = p.vendorId ? Number.parseInt(p.vendorId, 16) : Number.NaN;
+        const pid = p.productId ? Number.parseInt(p.productId, 16) : Number.NaN;
+        const known = lookupUsbId(table, vid, pid);
+        sink.upsert({
+          id,
+          connection: 'serial',
+          address: p.path,
+          mode: known?.mode ?? 'unknown',
+          state: 'idle',
+          ...(p.serialNumber ? { serial: p.serialNumber } : {}),
+          ...(known ? { product: known.name } : p.manufacturer ? { product: p.manufacturer } : {}),
+        });
+        signal.addEventListener('abort', () => sink.remove(id), { once: true });
+      }
+      if (listing.problem) throw new Error(listing.problem);
+    },
+    settled: () => probes.settled?.() ?? Promise.resolve(),
+  };
+}
+
+const hex = (n: number) => n.toString(16).padStart(4, '0');
+
+export function usbDeviceId(d: UsbDeviceLike): string {
+  return d.serialNumber ? `usb:${d.serialNumber}` : `usb:${hex(d.vendorId)}:${hex(d.productId)}`;
+}
+
+export interface UsbSourceOptions {
+  /** The WebUSB object, or a loader (default: `usb`'s WebUSB, loaded on start). */
+  readonly backend?: UsbBackend | (() => Promise<UsbBackend>);
+  readonly identifyTimeoutMs?: number;
+}
+
+/** USB devices present now and hotplugged later; fastboot devices are identified, others classified. */
+export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    name: 'usb',
+    async start(sink: DeviceSink, signal: AbortSignal) {
+      let backend: UsbBackend;
+      try {
+        backend =
+          typeof opts.backend === 'function'
+            ? await opts.backend()
+            : (opts.backend ?? (await loadNodeUsbBackend()));
+        // Enumerate before subscribing: on a machine without a USB bus, `usb` fails the hotplug
+        // subscription asynchronously (an unhandled rejection), while getDevices rejects cleanly.
+        await backend.getDevices();
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(why.startsWith('no USB access') ? why : `no USB access (${why})`);
+      }
+      const table = loadUsbIds();
+      const ids = new Map<UsbDeviceLike, string>();
+      const added = (d: UsbDeviceLike) => {
+        const id = usbDeviceId(d);
+        ids.set(d, id);
+        const mode = classifyUsbDevice(d, table);
+        const base: DeviceInfo = {
+          id,
+          connection: 'usb',
+          address: `${hex(d.vendorId)}:${hex(d.productId)}`,
+          mode,
+          state: mode === 'fastboot' ? 'identifying' : 'idle',
+          ...(d.serialNumber ? { serial: d.serialNumber } : {}),
+          ...(d.productName
+            ? { product: d.productName }
+            : lookupUsbId(table, d.vendorId, d.productId)
+              ? { product: lookupUsbId(table, d.vendorId, d.productId)!.name }
+              : {}),
+        };
+        sink.upsert(base);
+        if (mode !== 'fastboot') return;
+        const p = probeEndpoint(
+          { id, connection: 'usb', address: base.address, open: () => openUsb(backend, d) },
+          opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS,
+          signal,
+        ).then((info) => {
+          if (!signal.aborted && ids.has(d))
+            sink.upsert({
+              ...base,
+              ...info,
+              mode: 'fastboot',
+              state: info.state === 'offline' ? 'idle' : info.state,
+            });
+        });
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      };
+      const removed = (d: UsbDeviceLike) => {
+        const id = ids.get(d) ?? usbDeviceId(d);
+        ids.delete(d);
+        sink.remove(id);
+      };
+      const watch = await watchUsbDevices(backend, added, removed);
+      signal.addEventListener('abort', () => watch.stop(), { once: true });
+    },
+    async settled() {
+      await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The engine's DeviceConnector/DeviceSession ports over Flashline's fastboot client and transports
+ * (main/protocol/fastboot, main/transport). Translates their typed errors into DeviceLinkError kinds, the
+ * only distinction the engine's retry policy needs.
+ */
+import {
+  type FastbootClient,
+  FastbootFailError,
+  FastbootProtocolError,
+  openFastboot,
+} from '../../protocol/fastboot/index.js';
+import type { OpenLinkOptions } from '../../transport/index.js';
+import { AbortedError, DisconnectedError, OpenError, TimeoutError } from '../../transport/index.js';
+import { type DeviceConnector, DeviceLinkError, type DeviceSession, type OpOptions } from '../ports.js';
+
+export function toLinkError(err: unknown): unknown {
+  if (err instanceof DeviceLinkError) return err;
+  if (err instanceof FastbootFailError)
+    return new DeviceLinkError('device-fail', err.message, err.deviceMessage, { cause: err });
+  if (err instanceof FastbootProtocolError)
+    return new DeviceLinkError('protocol', err.message, undefined, { cause: err });
+  if (err instanceof DisconnectedError || err instanceof OpenError) {
+    return new DeviceLinkError('disconnected', err.message, undefined, { cause: err });
+  }
+  if (err instanceof TimeoutError || err instanceof AbortedError) {
+    return new DeviceLinkError('timeout', err.message, undefined, { cause: err });
+  }
+  if (err instanceof RangeError)
+    return new DeviceLinkError('protocol', err.message, undefined, { cause: err });
+  return err;
+}
+
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toLinkError(err);
+  }
+}
+
+const MAX_MESSAGES = 100;
+
+export class FastbootSession implements DeviceSession {
+  readonly #client: FastbootClient;
+  readonly messages: string[] = [];
+
+  constructor(client: FastbootClient) {
+    this.#client = client;
+    client.events.on('message', (m) => {
+      if (this.messages.length < MAX_MESSAGES) this.messages.push(`${m.command}: ${m.text}`);
+    });
+  }
+
+  async getvar(name: string, o: OpOptions): Promise<string | undefined> {
+    try {
+      return await this.#client.getvar(name, { signal: o.signal });
+    } catch (err) {
+      if (err instanceof FastbootFailError) return undefined;
+      throw toLinkError(err);
+    }
+  }
+
+  async download(
+    size: number,
+    data: AsyncIterable<Uint8Array>,
+    o: OpOptions & { onBytes?: (n: number) => void },
+  ): Promise<void> {
+    let last = 0;
+    const onBytes = o.onBytes;
+    await call(() =>
+      this.#client.download(size, data, {
+        signal: o.signal,
+        ...(onBytes
+          ? {
+              onProgress: (done: number) => {
+                onBytes(done - last);
+                last = done;
+              },
+            }
+          : {}),
+      }),
+    );
+  }
+
+  async flash(partition: string, o: OpOptions): Promise<void> {
+    await call(() => this.#client.flash(partition, { signal: o.signal }));
+  }
+
+  async erase(partition: string, o: OpOptions): Promise<void> {
+    await call(() => this.#client.erase(partition, { signal: o.signal }));
+  }
+
+  async oem(args: readonly string[], o: OpOptions): Promise<string[]> {
+    const r = await call(() => this.#client.oem(args.join(' '), { signal: o.signal }));
+    return [...r.info, ...(r.message ? [r.message] : [])];
+  }
+
+  async setActive(slot: string, o: OpOptions): Promise<void> {
+    await call(() => this.#client.setActive(slot, { signal: o.signal }));
+  }
+
+  async reboot(o: OpOptions): Promise<void> {
+    await call(() => this.#client.reboot(undefined, { signal: o.signal }));
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close().catch(() => undefined);
+  }
+}
+
+export class FastbootConnector implements DeviceConnector {
+  readonly #options: Omit<OpenLinkOptions, 'signal'>;
+  constructor(options: Omit<OpenLinkOptions, 'signal'> = {}) {
+    this.#options = options;
+  }
+
+  async connect(deviceId: string, o: OpOptions): Promise<DeviceSession> {
+    const client = await call(() => openFastboot(deviceId, { ...this.#options, signal: o.signal }));
+    return new FastbootSession(client);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * What every stage of one job works with, plus the bounded-operation helper: every device call runs under
+ * the job's AbortSignal combined with a timeout, so no stage can wait forever.
+ */
+import { JOB_CODES, jobFailure } from './codes.js';
+import type { Journal } from './journal.js';
+import {
+  type DeviceConnector,
+  DeviceLinkError,
+  type DeviceSession,
+  type FlashPackage,
+  type RollbackRecord,
+} from './ports.js';
+import type { ProgressMeter } from './progress.js';
+import type { ReportBuilder } from './report.js';
+
+export interface EngineTimeouts {
+  /** Any single command (getvar, flash, oem, set_active). */
+  readonly commandMs: number;
+  /** Minimum link speed assumed when bounding a download (bytes per second). */
+  readonly minDownloadBytesPerSecond: number;
+  /** How long postcheck waits for the device to come back after reboot. */
+  readonly rebootMs: number;
+  /** How long one connection attempt may take. */
+  readonly connectMs: number;
+}
+
+export interface RetryPolicy {
+  /** Reconnect attempts after a link loss, per job. */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface EngineOptions {
+  readonly journalDir: string;
+  readonly timeouts: EngineTimeouts;
+  readonly retry: RetryPolicy;
+  /** Preferred piece size; the device's max-download-size caps it. */
+  readonly pieceSize: number;
+  /** Refuse below this battery level (percent) when the device reports one. */
+  readonly minBatteryPercent: number;
+  readonly rollbackRecord?: RollbackRecord;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'journalDir'> = {
+  timeouts: { commandMs: 30_000, minDownloadBytesPerSecond: 256 * 1024, rebootMs: 90_000, connectMs: 10_000 },
+  retry: { attempts: 5, baseDelayMs: 500, maxDelayMs: 8_000 },
+  pieceSize: 64 * 1024 * 1024,
+  minBatteryPercent: 25,
+};
+
+/** The slots and sizes decided by preflight; journaled so a resumed job keeps the same target. */
+export interface JobPlan {
+  readonly serial: string;
+  readonly product: string;
+  readonly targetSlot: string;
+  readonly oldSlot: string;
+  readonly pieceSize: number;
+  readonly maxDownload: number;
+}
+
+export interface JobContext {
+  readonly jobId: string;
+  readonly deviceId: string;
+  readonly pkg: FlashPackage;
+  readonly connector: DeviceConnector;
+  readonly options: EngineOptions;
+  readonly journal: Journal;
+  readonly meter: ProgressMeter;
+  readonly report: ReportBuilder;
+  /** The job's cancel signal. */
+  readonly signal: AbortSignal;
+  session: DeviceSession | undefined;
+  plan: JobPlan | undefined;
+  /** partition (with slot) -> indexes of pieces the device has written. */
+  readonly donePieces: Map<string, Set<number>>;
+  /** The stage the journal last recorded before this run (for resume), if any. */
+  readonly resumedFrom: string | undefined;
+}
+
+export function cancelled(): Error {
+  return jobFailure(JOB_CODES.cancelled, 'The job was cancelled; the device stays on its working slot.');
+}
+
+/** Run one device operation bounded by `timeoutMs` and the job's signal. */
+export async function op<T>(
+  ctx: JobContext,
+  what: string,
+  timeoutMs: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (ctx.signal.aborted) throw cancelled();
+  // A ref'd timer (AbortSignal.timeout is unref'd): a bounded wait must also keep the process alive.
+  const timeoutController = new AbortController();
+  const timeout = timeoutController.signal;
+  const timer = setTimeout(() => timeoutController.abort(), Math.max(1, Math.ceil(timeoutMs)));
+  const signal = AbortSignal.any([ctx.signal, timeout]);
+  try {
+    return await fn(signal);
+  } catch (err) {
+    if (ctx.signal.aborted) throw cancelled();
+    if (timeout.aborted && !(err instanceof DeviceLinkError && err.kind !== 'timeout')) {
+      throw new DeviceLinkError(
+        'timeout',
+        `${what}: no answer within ${Math.round(timeoutMs / 1000)} s`,
+        undefined,
+        { cause: err },
+      );
+    }
+    if (err instanceof DeviceLinkError) {
+      const e = new DeviceLinkError(err.kind, `${what}: ${err.message}`, err.deviceMessage, { cause: err });
+      throw e;
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function session(ctx: JobContext): DeviceSession {
+  if (!ctx.session) throw new DeviceLinkError('disconnected', 'no open session with the device');
+  return ctx.session;
+}
+
+export function downloadTimeout(ctx: JobContext, bytes: number): number {
+  const t = ctx.options.timeouts;
+  return t.commandMs + Math.ceil((bytes * 1000) / t.minDownloadBytesPerSecond);
+}
+
+export function slotted(partition: string, slot: string): string {
+  return `${partition}_${slot}`;
+}

@@ -1,0 +1,254 @@
+/**
+ * One device job: runs the explicit state list preflight → download → verify → install → switch →
+ * postcheck → done | failed(code). Each transition is journaled (fsync) before the stage runs. Link
+ * losses before postcheck are retried: reconnect to the same unit with backoff, then continue the stage —
+ * download continues at the next piece not yet written. Anything else fails the job with exactly one code.
+ */
+import { randomUUID } from 'node:crypto';
+import { classify, describeCode, JOB_CODES, jobFailure } from './codes.js';
+import { backoff, closeSession, connectOnce } from './connect.js';
+import { type EngineOptions, type JobContext, op } from './context.js';
+import type { JobEvent } from './events.js';
+import { install } from './install.js';
+import { Journal, type JournalState } from './journal.js';
+import { type DeviceConnector, DeviceLinkError, type FlashPackage } from './ports.js';
+import { postcheck } from './postcheck.js';
+import { preflight, type ResumePoint } from './preflight.js';
+import { ProgressMeter } from './progress.js';
+import { type JobReport, ReportBuilder } from './report.js';
+import type { Stage } from './stages.js';
+import { switchSlot } from './switch-slot.js';
+import { DeviceHashMismatch, verifyImages } from './verify.js';
+import { wireTotals, writeImages } from './write-images.js';
+
+export interface RunJobInput {
+  readonly deviceId: string;
+  readonly pkg: FlashPackage;
+  /** Path of the package file, journaled so an interrupted job can be resumed after a restart. */
+  readonly packagePath?: string;
+  readonly connector: DeviceConnector;
+  readonly options: EngineOptions;
+  readonly emit: (event: JobEvent) => void;
+  readonly signal?: AbortSignal;
+  readonly jobId?: string;
+  /** Continue an interrupted job from its journal. */
+  readonly resume?: JournalState;
+}
+
+const AFTER_SWITCH: readonly Stage[] = ['switch', 'postcheck'];
+
+export async function runJob(input: RunJobInput): Promise<JobReport> {
+  const jobId = input.resume?.start.jobId ?? input.jobId ?? randomUUID();
+  const { deviceId, pkg } = input;
+  const signal = input.signal ?? new AbortController().signal;
+  const journal = input.resume
+    ? new Journal(input.resume.path)
+    : await Journal.create(input.options.journalDir, jobId, {
+        type: 'start',
+        jobId,
+        deviceId,
+        package: {
+          id: pkg.id,
+          version: pkg.version,
+          sha256: pkg.sha256,
+          ...(input.packagePath ? { path: input.packagePath } : {}),
+        },
+      });
+  const report = new ReportBuilder(jobId, deviceId, {
+    id: pkg.id,
+    version: pkg.version,
+    sha256: pkg.sha256,
+    rollbackIndex: pkg.rollbackIndex,
+  });
+  const ctx: JobContext = {
+    jobId,
+    deviceId,
+    pkg,
+    connector: input.connector,
+    options: input.options,
+    journal,
+    meter: new ProgressMeter(jobId, deviceId, (e) => input.emit({ type: 'progress', ...e })),
+    report,
+    signal,
+    session: undefined,
+    plan: undefined,
+    donePieces: new Map([...(input.resume?.pieces ?? new Map())].map(([k, v]) => [k, new Set(v)])),
+    resumedFrom: input.resume?.lastStage,
+  };
+  let stage: Stage = 'preflight';
+  let switched = false;
+  let status = 0;
+  let failure: ReturnType<typeof classify> | undefined;
+  try {
+    if (input.resume) {
+      await journal.append({ type: 'resumed' });
+      report.resumed();
+    }
+    const enter = async (s: Stage, bytesTotal = 0, bytesDone = 0) => {
+      stage = s;
+      await journal.append({ type: 'stage', stage: s });
+      report.stageStart(s);
+      input.emit({ type: 'stage', jobId, deviceId, stage: s });
+      ctx.meter.begin(s, bytesTotal, bytesDone);
+    };
+    const retrying = (fn: () => Promise<void>) => withRetry(ctx, fn, input.emit);
+
+    await enter('preflight');
+    await connectInitial(ctx);
+    const resumePoint: ResumePoint | undefined = input.resume?.plan
+      ? {
+          plan: { ...input.resume.plan, maxDownload: 0 },
+          afterSwitch: AFTER_SWITCH.includes(input.resume.lastStage ?? 'preflight'),
+        }
+      : undefined;
+    await retrying(async () => {
+      ctx.plan = await preflight(ctx, resumePoint);
+    });
+    const plan = ctx.plan;
+    if (!plan) throw new Error('preflight produced no plan');
+    if (!input.resume?.plan) {
+      await journal.append({
+        type: 'plan',
+        serial: plan.serial,
+        product: plan.product,
+        targetSlot: plan.targetSlot,
+        oldSlot: plan.oldSlot,
+        pieceSize: plan.pieceSize,
+      });
+    }
+
+    const slottedImages = pkg.images.filter((i) => i.slotted);
+    if (!resumePoint?.afterSwitch) {
+      const rewritten = new Set<string>();
+      for (;;) {
+        const totals = wireTotals(ctx, slottedImages);
+        await enter('download', totals.total, totals.done);
+        await retrying(() => writeImages(ctx, slottedImages));
+        await enter('verify');
+        try {
+          await retrying(() => verifyImages(ctx, slottedImages));
+          break;
+        } catch (err) {
+          if (!(err instanceof DeviceHashMismatch)) throw err;
+          if (rewritten.has(err.partition)) {
+            throw jobFailure(
+              JOB_CODES.imageMismatch,
+              `Device-side verification failed twice: ${err.message}. The device storage may be faulty.`,
+            );
+          }
+          // Writes acknowledged before a power loss may not have reached storage: write the image once more.
+          rewritten.add(err.partition);
+          report.message(`${err.message}; writing it again`);
+          ctx.donePieces.delete(err.partition);
+          await journal.append({ type: 'reset', partition: err.partition });
+        }
+      }
+      const shared = wireTotals(
+        ctx,
+        pkg.images.filter((i) => !i.slotted),
+      );
+      await enter('install', shared.total, shared.done);
+      await retrying(() => install(ctx));
+    }
+    await enter('switch');
+    switched = true;
+    await retrying(() => switchSlot(ctx));
+    await enter('postcheck');
+    await postcheck(ctx);
+  } catch (err) {
+    failure = classify(err, stage);
+    status = failure.code;
+    if (switched) await rollback(ctx, failure.code);
+  } finally {
+    await closeSession(ctx);
+  }
+  const info = describeCode(status);
+  const message = failure ? failure.message : info.message;
+  await journal.append({ type: 'end', status, message });
+  const final = report.finish(status, message);
+  input.emit({
+    type: 'end',
+    jobId,
+    deviceId,
+    status,
+    ...(failure ? { error: { ...failure.toData(), remedy: info.remedy } } : {}),
+    report: final,
+  });
+  return final;
+}
+
+async function connectInitial(ctx: JobContext): Promise<void> {
+  const r = ctx.options.retry;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      ctx.session = await connectOnce(ctx, undefined);
+      return;
+    } catch (err) {
+      if (!(err instanceof DeviceLinkError && err.retryable) || attempt >= Math.min(2, r.attempts)) {
+        if (err instanceof DeviceLinkError) {
+          throw jobFailure(
+            JOB_CODES.deviceNotFound,
+            `Cannot reach ${ctx.deviceId}: ${err.message}. Check the id with 'flashline devices'.`,
+          );
+        }
+        throw err;
+      }
+      await backoff(ctx, attempt);
+    }
+  }
+}
+
+/** Run a stage; on a retryable link failure reconnect to the same unit (bounded) and run it again. */
+async function withRetry(
+  ctx: JobContext,
+  fn: () => Promise<void>,
+  emit: (e: JobEvent) => void,
+): Promise<void> {
+  let attempt = 0;
+  for (;;) {
+    try {
+      if (!ctx.session) ctx.session = await connectOnce(ctx, ctx.plan?.serial);
+      await fn();
+      return;
+    } catch (err) {
+      if (!(err instanceof DeviceLinkError && err.retryable) || attempt >= ctx.options.retry.attempts)
+        throw err;
+      const text = `${err.message}; reconnecting (attempt ${attempt + 1} of ${ctx.options.retry.attempts})`;
+      ctx.report.message(text);
+      emit({ type: 'message', jobId: ctx.jobId, deviceId: ctx.deviceId, text });
+      await closeSession(ctx);
+      await backoff(ctx, attempt++);
+      ctx.report.resumed();
+    }
+  }
+}
+
+/**
+ * After a failure past the switch, make sure the device's boot flag points at its working slot again.
+ * Best effort and bounded: the device's own fallback (retry counter) still protects it if this fails.
+ */
+async function rollback(ctx: JobContext, code: number): Promise<void> {
+  const plan = ctx.plan;
+  if (!plan || code === JOB_CODES.ok) return;
+  const bounded: JobContext = {
+    ...ctx,
+    signal: AbortSignal.timeout(ctx.options.timeouts.commandMs + ctx.options.timeouts.connectMs),
+  };
+  try {
+    if (!ctx.session) ctx.session = await connectOnce(bounded, plan.serial);
+    const s = ctx.session;
+    await op(bounded, `set_active ${plan.oldSlot}`, ctx.options.timeouts.commandMs, (signal) =>
+      s.setActive(plan.oldSlot, { signal }),
+    );
+    ctx.report.message(`rolled back: slot ${plan.oldSlot} is active again`);
+    if (code === JOB_CODES.wrongVersion) {
+      await op(bounded, 'reboot', ctx.options.timeouts.commandMs, (signal) => s.reboot({ signal })).catch(
+        () => undefined,
+      );
+    }
+  } catch (err) {
+    ctx.report.message(
+      `rollback to slot ${plan.oldSlot} not confirmed (${err instanceof Error ? err.message : String(err)}); the device falls back on its own`,
+    );
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The job journal: one append-only JSON-lines file per job. Every transition and every completed piece is
+ * appended and fsynced before the next step takes effect, so a crash of Flashline leaves a record from which
+ * the job can be resumed or cleanly failed. The file is created through writeFileAtomic (so it never exists
+ * half-made); appends then go straight to the file with fsync, because an append log must not be rewritten
+ * on every record. A torn last line (crash mid-append) is ignored when reading.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { STAGES } from './stages.js';
+
+const packageRef = z.object({
+  id: z.string(),
+  version: z.string(),
+  sha256: z.string(),
+  path: z.string().optional(),
+});
+
+export const journalRecord = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('start'),
+    at: z.string(),
+    jobId: z.string(),
+    deviceId: z.string(),
+    package: packageRef,
+  }),
+  z.object({
+    type: z.literal('plan'),
+    at: z.string(),
+    serial: z.string(),
+    product: z.string(),
+    targetSlot: z.string(),
+    oldSlot: z.string(),
+    pieceSize: z.number().int().positive(),
+  }),
+  z.object({ type: z.literal('stage'), at: z.string(), stage: z.enum(STAGES) }),
+  z.object({
+    type: z.literal('piece'),
+    at: z.string(),
+    partition: z.string(),
+    index: z.number().int().nonnegative(),
+  }),
+  /** The device's hash disagreed: the image's pieces are written again. */
+  z.object({ type: z.literal('reset'), at: z.string(), partition: z.string() }),
+  z.object({ type: z.literal('resumed'), at: z.string() }),
+  z.object({ type: z.literal('end'), at: z.string(), status: z.number().int(), message: z.string() }),
+]);
+export type JournalRecord = z.infer<typeof journalRecord>;
+type NewRecord = JournalRecord extends infer R ? (R extends { at: string } ? Omit<R, 'at'> : never) : never;
+
+export class Journal {
+  readonly path: string;
+  #queue: Promise<void> = Promise.resolve();
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  static async create(dir: string, jobId: string, first: NewRecord): Promise<Journal> {
+    const path = join(dir, `${jobId}.jsonl`);
+    await writeFileAtomic(path, line(first));
+    return new Journal(path);
+  }
+
+  /** Append one record and fsync it; records are written in call order. */
+  append(record: NewRecord): Promise<void> {
+    const next = this.#queue.then(async () => {
+      const handle = await fs.open(this.path, 'a');
+      try {
+        await handle.write(line(record));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function line(record: NewRecord): string {
+  return `${JSON.stringify({ ...record, at: new Date().toISOString() })}\n`;
+}
+
+export interface JournalState {
+  readonly path: string;
+  readonly start: Extract<JournalRecord, { type: 'start' }>;
+  readonly plan?: Extract<JournalRecord, { type: 'plan' }>;
+  readonly lastStage?: (typeof STAGES)[number];
+  /** `partition -> indexes of pieces written` */
+  readonly pieces: ReadonlyMap<string, ReadonlySet<number>>;
+  readonly end?: Extract<JournalRecord, { type: 'end' }>;
+}
+
+export async function readJournal(path: string): Promise<JournalState | undefined> {
+  const text = await fs.readFile(path, 'utf8');
+  const records: JournalRecord[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      continue; // torn last line
+    }
+    const r = journalRecord.safeParse(parsed);
+    if (r.success) records.push(r.data);
+  }
+  const first = records[0];
+  if (first?.type !== 'start') return undefined;
+  let plan: JournalState['plan'];
+  let lastStage: JournalState['lastStage'];
+  let end: JournalState['end'];
+  const pieces = new Map<string, Set<number>>();
+  for (const r of records) {
+    if (r.type === 'plan') plan = r;
+    else if (r.type === 'stage') lastStage = r.stage;
+    else if (r.type === 'end') end = r;
+    else if (r.type === 'reset') pieces.delete(r.partition);
+    else if (r.type === 'piece') {
+      const set = pieces.get(r.partition) ?? new Set<number>();
+      set.add(r.index);
+      pieces.set(r.partition, set);
+    }
+  }
+  return { path, start: first, plan, lastStage, pieces, end };
+}
+
+/** Jobs whose journal has no end record: Flashline stopped while they ran. */
+export async function listInterrupted(dir: string): Promise<JournalState[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: JournalState[] = [];
+  for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) {
+    const state = await readJournal(join(dir, name));
+    if (state && !state.end) out.push(state);
+  }
+  return out;
+}

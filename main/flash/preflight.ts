@@ -1,0 +1,213 @@
+/**
+ * preflight: identify the device and check the package against it before anything is written — product,
+ * hardware revision, minimum bootloader, anti-rollback (device and station), slots, storage and battery.
+ * On a resumed job it also checks that the device is the same unit and still on the slot the job started on.
+ */
+import { compareVersions } from '../package/manifest.js';
+import { JOB_CODES, jobFailure } from './codes.js';
+import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
+import { pieceSizeFor, planPieces, SPARSE_BLOCK } from './pieces.js';
+import { DeviceLinkError } from './ports.js';
+
+async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
+  const s = session(ctx);
+  const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (signal) =>
+    s.getvar(name, { signal }),
+  );
+  return v === undefined || v === '' ? undefined : v.trim();
+}
+
+/** Sizes come as hex (`0x1000`) or decimal; anything else is a malformed reply. */
+export function parseSize(name: string, value: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(value)
+    ? Number.parseInt(value.slice(2), 16)
+    : /^\d+$/.test(value)
+      ? Number(value)
+      : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new DeviceLinkError(
+      'protocol',
+      `device reported ${name} as '${value.slice(0, 40)}', which is not a size`,
+    );
+  }
+  return n;
+}
+
+export function normalizeSlot(value: string): string {
+  return value.replace(/^_/, '');
+}
+
+const MiB = 1024 * 1024;
+
+export interface ResumePoint {
+  readonly plan: JobPlan;
+  /** The journal shows the switch was started: the device may already be on the target slot. */
+  readonly afterSwitch: boolean;
+}
+
+export async function preflight(ctx: JobContext, resumePoint: ResumePoint | undefined): Promise<JobPlan> {
+  const resume = resumePoint?.plan;
+  const pkg = ctx.pkg;
+  const product = await getvar(ctx, 'product');
+  const serial = await getvar(ctx, 'serialno');
+  const hw = await getvar(ctx, 'hw-revision');
+  const bootloader = await getvar(ctx, 'version-bootloader');
+  const current = await getvar(ctx, 'current-slot');
+  const version = await getvar(ctx, 'running-version');
+  ctx.report.device({
+    product,
+    serial,
+    hardwareRevision: hw,
+    bootloader,
+    slotBefore: current,
+    versionBefore: version,
+  });
+
+  if (!product || !pkg.products.includes(product)) {
+    throw jobFailure(
+      JOB_CODES.wrongProduct,
+      `This package is for ${pkg.products.join(', ')}, but the device is ${product ?? 'an unknown product'}. Use a package made for this device.`,
+      { product, products: pkg.products },
+    );
+  }
+  if (!serial) {
+    throw jobFailure(
+      JOB_CODES.identityMismatch,
+      'The device did not report a serial number, so it cannot be tracked safely.',
+    );
+  }
+  if (resume && resume.serial !== serial) {
+    throw jobFailure(
+      JOB_CODES.identityMismatch,
+      `This is device ${serial}, but the interrupted job was started on ${resume.serial}. Connect the original device.`,
+    );
+  }
+  if (
+    pkg.hardwareRevisions &&
+    pkg.hardwareRevisions.length > 0 &&
+    (!hw || !pkg.hardwareRevisions.includes(hw))
+  ) {
+    throw jobFailure(
+      JOB_CODES.identityMismatch,
+      `The package supports hardware revisions ${pkg.hardwareRevisions.join(', ')}; the device is ${hw ?? 'of unknown revision'}.`,
+      { hardwareRevision: hw },
+    );
+  }
+  if (pkg.minBootloader && (!bootloader || compareVersions(bootloader, pkg.minBootloader) < 0)) {
+    throw jobFailure(
+      JOB_CODES.identityMismatch,
+      `The package needs bootloader ${pkg.minBootloader} or newer; the device has ${bootloader ?? 'an unknown version'}. Update the bootloader first.`,
+      { bootloader, minBootloader: pkg.minBootloader },
+    );
+  }
+
+  const deviceIndexText = await getvar(ctx, 'rollback-index');
+  const deviceIndex =
+    deviceIndexText === undefined ? undefined : parseSize('rollback-index', deviceIndexText);
+  if (deviceIndex !== undefined && pkg.rollbackIndex < deviceIndex) {
+    throw jobFailure(
+      JOB_CODES.rollbackRefused,
+      `The package's rollback index ${pkg.rollbackIndex} is below the device's ${deviceIndex}: installing it would be a downgrade. Use a newer package.`,
+      { packageIndex: pkg.rollbackIndex, deviceIndex },
+    );
+  }
+  const stationIndex = await ctx.options.rollbackRecord?.highest(product);
+  if (stationIndex !== undefined && pkg.rollbackIndex < stationIndex) {
+    throw jobFailure(
+      JOB_CODES.rollbackRefused,
+      `This station already flashed ${product} with rollback index ${stationIndex}; the package has ${pkg.rollbackIndex}. Use a newer package.`,
+      { packageIndex: pkg.rollbackIndex, stationIndex },
+    );
+  }
+
+  const slotCount = Number((await getvar(ctx, 'slot-count')) ?? '0');
+  if (!current || !(slotCount >= 2)) {
+    throw jobFailure(
+      JOB_CODES.noInactiveSlot,
+      'The device has no A/B slots, so it cannot be updated without risking its working software.',
+    );
+  }
+  const active = normalizeSlot(current);
+  let targetSlot: string;
+  if (resume) {
+    if (active !== resume.oldSlot && !(resumePoint?.afterSwitch && active === resume.targetSlot)) {
+      throw jobFailure(
+        JOB_CODES.noInactiveSlot,
+        `The device is on slot ${active}, not slot ${resume.oldSlot} where the interrupted job started; start the job again.`,
+      );
+    }
+    targetSlot = resume.targetSlot;
+  } else {
+    targetSlot = active === 'a' ? 'b' : active === 'b' ? 'a' : '';
+    if (!targetSlot)
+      throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
+  }
+
+  const maxText = await getvar(ctx, 'max-download-size');
+  const maxDownload = maxText === undefined ? 512 * MiB : parseSize('max-download-size', maxText);
+  const pieceSize = resume?.pieceSize ?? pieceSizeFor(maxDownload, ctx.options.pieceSize);
+  if (pieceSize < SPARSE_BLOCK || pieceSize > maxDownload) {
+    throw jobFailure(
+      JOB_CODES.downloadBufferTooSmall,
+      `The device's download buffer is ${maxDownload} bytes, too small for a ${SPARSE_BLOCK}-byte piece.`,
+    );
+  }
+
+  let needed = 0;
+  for (const img of pkg.images) {
+    const part = img.slotted ? slotted(img.partition, targetSlot) : img.partition;
+    const sizeText = await getvar(ctx, `partition-size:${part}`);
+    if (sizeText === undefined) {
+      throw jobFailure(
+        JOB_CODES.insufficientStorage,
+        `The device has no partition ${part}; the package does not match this device.`,
+      );
+    }
+    const partSize = parseSize(`partition-size:${part}`, sizeText);
+    if (img.sparse && img.size > maxDownload) {
+      throw jobFailure(
+        JOB_CODES.downloadBufferTooSmall,
+        `Sparse image ${img.partition} (${img.size} bytes) is larger than the device's download buffer (${maxDownload}); repack it in smaller sparse files.`,
+      );
+    }
+    const pieces = img.sparse ? [] : planPieces(img.size, pieceSize, maxDownload);
+    const padded = pieces.some((p) => p.sparse)
+      ? Math.ceil(img.size / SPARSE_BLOCK) * SPARSE_BLOCK
+      : img.size;
+    if (padded > partSize) {
+      throw jobFailure(
+        JOB_CODES.insufficientStorage,
+        `Image ${img.partition} is ${img.size} bytes but partition ${part} holds only ${partSize}.`,
+        { partition: part, imageSize: img.size, partitionSize: partSize },
+      );
+    }
+    const done = ctx.donePieces.get(part);
+    needed += img.sparse
+      ? done?.has(0)
+        ? 0
+        : img.size
+      : pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.length, 0);
+  }
+  const freeText = await getvar(ctx, 'free-space');
+  if (freeText !== undefined) {
+    const free = parseSize('free-space', freeText);
+    if (needed > free) {
+      throw jobFailure(
+        JOB_CODES.insufficientStorage,
+        `The update needs ${needed} bytes of device storage, but only ${free} are free.`,
+        { needed, free },
+      );
+    }
+  }
+  const battery = await getvar(ctx, 'battery-level');
+  if (battery !== undefined) {
+    const level = Number.parseInt(battery, 10);
+    if (Number.isFinite(level) && level < ctx.options.minBatteryPercent) {
+      throw jobFailure(
+        JOB_CODES.batteryLow,
+        `The battery is at ${level}%; at least ${ctx.options.minBatteryPercent}% is needed to update safely. Charge the device.`,
+      );
+    }
+  }
+  return { serial, product, targetSlot, oldSlot: resume?.oldSlot ?? active, pieceSize, maxDownload };
+}

@@ -1,0 +1,129 @@
+/**
+ * The per-job report: identity, package, stages with start/end/bytes, rate, status code and the device's
+ * own messages. Built while the job runs, then saved by the report store.
+ */
+import { z } from 'zod';
+import { describeCode } from './codes.js';
+import { STAGES, type Stage } from './stages.js';
+
+export const jobReportSchema = z.object({
+  jobId: z.string(),
+  deviceId: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  device: z.object({
+    serial: z.string().optional(),
+    product: z.string().optional(),
+    hardwareRevision: z.string().optional(),
+    bootloader: z.string().optional(),
+    slotBefore: z.string().optional(),
+    slotAfter: z.string().optional(),
+    versionBefore: z.string().optional(),
+    versionAfter: z.string().optional(),
+  }),
+  package: z.object({
+    id: z.string(),
+    version: z.string(),
+    sha256: z.string(),
+    rollbackIndex: z.number(),
+  }),
+  stages: z.array(
+    z.object({
+      stage: z.enum(STAGES),
+      startedAt: z.string(),
+      endedAt: z.string().optional(),
+      bytes: z.number(),
+    }),
+  ),
+  bytesWritten: z.number(),
+  /** Average bytes per second over the download stage. */
+  rate: z.number(),
+  status: z.number().int(),
+  statusName: z.string(),
+  message: z.string(),
+  remedy: z.string(),
+  deviceVerification: z.enum(['ok', 'not-available', 'not-reached']),
+  resumes: z.number().int(),
+  messages: z.array(z.string()),
+});
+export type JobReport = z.infer<typeof jobReportSchema>;
+
+const MAX_MESSAGES = 200;
+
+export class ReportBuilder {
+  readonly #r: {
+    -readonly [K in keyof JobReport]: JobReport[K];
+  };
+  #downloadMs = 0;
+
+  constructor(jobId: string, deviceId: string, pkg: JobReport['package']) {
+    this.#r = {
+      jobId,
+      deviceId,
+      startedAt: new Date().toISOString(),
+      endedAt: '',
+      device: {},
+      package: pkg,
+      stages: [],
+      bytesWritten: 0,
+      rate: 0,
+      status: -1,
+      statusName: '',
+      message: '',
+      remedy: '',
+      deviceVerification: 'not-reached',
+      resumes: 0,
+      messages: [],
+    };
+  }
+
+  device(info: Partial<JobReport['device']>): void {
+    for (const [k, v] of Object.entries(info)) {
+      if (v !== undefined) (this.#r.device as Record<string, string>)[k] = v;
+    }
+  }
+
+  stageStart(stage: Stage): void {
+    this.#closeStage();
+    this.#r.stages.push({ stage, startedAt: new Date().toISOString(), bytes: 0 });
+  }
+
+  stageBytes(n: number): void {
+    const s = this.#r.stages[this.#r.stages.length - 1];
+    if (s) s.bytes += n;
+    if (s?.stage === 'download' || s?.stage === 'install') this.#r.bytesWritten += n;
+  }
+
+  #closeStage(): void {
+    const s = this.#r.stages[this.#r.stages.length - 1];
+    if (s && !s.endedAt) {
+      s.endedAt = new Date().toISOString();
+      if (s.stage === 'download') this.#downloadMs += Date.parse(s.endedAt) - Date.parse(s.startedAt);
+    }
+  }
+
+  message(text: string): void {
+    if (this.#r.messages.length < MAX_MESSAGES) this.#r.messages.push(text);
+  }
+
+  verification(v: JobReport['deviceVerification']): void {
+    if (this.#r.deviceVerification !== 'not-available') this.#r.deviceVerification = v;
+  }
+
+  resumed(): void {
+    this.#r.resumes++;
+  }
+
+  finish(status: number, message: string): JobReport {
+    this.#closeStage();
+    const info = describeCode(status);
+    this.#r.endedAt = new Date().toISOString();
+    this.#r.status = status;
+    this.#r.statusName = info.name;
+    this.#r.message = message;
+    this.#r.remedy = info.remedy;
+    const dl = this.#r.stages.filter((s) => s.stage === 'download').reduce((a, s) => a + s.bytes, 0);
+    this.#r.rate = this.#downloadMs > 0 ? Math.round((dl * 1000) / this.#downloadMs) : 0;
+    return structuredClone(this.#r);
+  }
+}

@@ -1,0 +1,23 @@
+/** switch: make the written slot active — only reached after every image is written and verified. */
+import { JOB_CODES, jobFailure } from './codes.js';
+import { type JobContext, op, session } from './context.js';
+import { DeviceLinkError } from './ports.js';
+
+export async function switchSlot(ctx: JobContext): Promise<void> {
+  const plan = ctx.plan;
+  if (!plan) throw new Error('switch without a plan');
+  const s = session(ctx);
+  try {
+    await op(ctx, `set_active ${plan.targetSlot}`, ctx.options.timeouts.commandMs, (signal) =>
+      s.setActive(plan.targetSlot, { signal }),
+    );
+  } catch (err) {
+    if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
+      throw jobFailure(
+        JOB_CODES.switchFailed,
+        `The device refused to switch to slot ${plan.targetSlot}: ${err.deviceMessage ?? err.message}`,
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The `.flp` container: a POSIX tar (read and written with tar-stream) whose entries come in a fixed order —
+ *   manifest.json, signatures.json, [encryption.json], then per image in manifest order
+ *   images/<partition>.blocks (block hash list), images/<partition>.img (image bytes, maybe encrypted).
+ * The reader accepts exactly that sequence of regular files; anything else (links, devices, directories,
+ * absolute or `..` paths, duplicates, entries not in the manifest) is refused before it is read.
+ */
+import { createReadStream, promises as fs } from 'node:fs';
+import tar from 'tar-stream';
+import { FlashlineError } from '../common/errors.js';
+import { PKG, pkgError } from './codes.js';
+
+/** A tar entry as tar-stream yields it (its type is not exported by name). */
+export type TarEntry = tar.ExtractEvents['entry'][1];
+
+export const ENTRY = {
+  manifest: 'manifest.json',
+  signatures: 'signatures.json',
+  encryption: 'encryption.json',
+  blocks: (partition: string) => `images/${partition}.blocks`,
+  image: (partition: string) => `images/${partition}.img`,
+} as const;
+
+export const HEAD_LIMITS = {
+  signaturesBytes: 64 * 1024,
+  encryptionBytes: 64 * 1024,
+} as const;
+
+export interface ContainerEntry {
+  readonly name: string;
+  readonly size: number;
+  /** Offset of the entry's 512-byte header in the file. */
+  readonly headerOffset: number;
+  /** Offset of the entry's data in the file (lets openImage read an entry directly). */
+  readonly offset: number;
+  readonly stream: TarEntry;
+}
+
+function describeType(type: string | null | undefined): string {
+  switch (type) {
+    case 'link':
+    case 'symlink':
+      return 'a link';
+    case 'character-device':
+    case 'block-device':
+    case 'fifo':
+      return 'a device or fifo';
+    case 'directory':
+      return 'a directory';
+    default:
+      return `of type ${String(type)}`;
+  }
+}
+
+/** Refuse anything but the next expected regular file, naming what is wrong. */
+export function checkEntry(
+  header: Pick<tar.Header, 'name' | 'type'>,
+  expected: string | readonly string[] | undefined,
+  seen: Set<string>,
+): void {
+  const name = header.name;
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('\\')) {
+    throw pkgError(PKG.malformed, `Package entry '${name}' has an absolute path; refusing the package.`);
+  }
+  if (name.split(/[\\/]/).includes('..')) {
+    throw pkgError(PKG.malformed, `Package entry '${name}' escapes with '..'; refusing the package.`);
+  }
+  if (header.type !== 'file') {
+    throw pkgError(
+      PKG.malformed,
+      `Package entry '${name}' is ${describeType(header.type)}, not a regular file.`,
+    );
+  }
+  if (seen.has(name)) throw pkgError(PKG.malformed, `Package entry '${name}' appears twice.`);
+  seen.add(name);
+  const allowed = expected === undefined ? [] : typeof expected === 'string' ? [expected] : expected;
+  if (!allowed.includes(name)) {
+    throw pkgError(
+      PKG.malformed,
+      allowed.length === 0
+        ? `Package entry '${name}' is not listed in the manifest.`
+        : `Package entry '${name}' is out of place or not listed in the manifest (expected ${allowed.join(' or ')}).`,
+      { entry: name },
+    );
+  }
+}
+
+/** streamx readables are async-iterable at runtime, but their type declarations omit it. */
+export function bytesOf(stream: TarEntry): AsyncIterable<Buffer> {
+  return stream as unknown as AsyncIterable<Buffer>;
+}
+
+function mapError(err: unknown, path: string): FlashlineError {
+  if (err instanceof FlashlineError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'EISDIR') {
+    return pkgError(PKG.verifyFailed, `Cannot read package file ${path} (${e.code}).`);
+  }
+  if (e?.name === 'AbortError') return new FlashlineError('cancelled', 'Reading the package was cancelled.');
+  return pkgError(PKG.malformed, `Package container is damaged: ${e?.message ?? String(err)}.`);
+}
+
+/** Sequential reader over the tar entries of a package file. Always call close(). */
+export class ContainerReader {
+  private readonly iterator: AsyncIterator<TarEntry>;
+  private readonly source: ReturnType<typeof createReadStream>;
+  private readonly extract: tar.Extract;
+  private failure: unknown;
+  readonly path: string;
+
+  constructor(path: string, signal?: AbortSignal) {
+    this.path = path;
+    this.source = createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
+    this.extract = tar.extract();
+    // streamx (tar-stream) and Node streams: wire errors both ways by hand instead of stream.pipeline.
+    this.source.on('error', (err) => {
+      this.failure ??= err;
+      this.extract.destroy(err);
+    });
+    this.extract.on('error', (err: Error) => {
+      this.failure ??= err;
+      this.source.destroy();
+    });
+    this.source.pipe(this.extract as unknown as NodeJS.WritableStream);
+    this.iterator = this.extract[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<ContainerEntry | undefined> {
+    try {
+      const r = await this.iterator.next();
+      if (r.done) {
+        if (this.failure !== undefined) throw this.failure;
+        return undefined;
+      }
+      // byteOffset (where the entry's data starts) is set by tar-stream but missing from its types.
+      const h = r.value.header as tar.Header & { byteOffset?: unknown };
+      return {
+        name: h.name,
+        size: h.size ?? 0,
+        headerOffset: r.value.offset,
+        offset: typeof h.byteOffset === 'number' ? h.byteOffset : -1,
+        stream: r.value,
+      };
+    } catch (err) {
+      throw mapError(this.failure ?? err, this.path);
+    }
+  }
+
+  /** Read a small entry whole, after checking its declared size against `maxBytes`. */
+  async readSmall(entry: ContainerEntry, maxBytes: number, what: string): Promise<Buffer> {
+    if (entry.size > maxBytes) {
+      throw pkgError(PKG.malformed, `${what} is ${entry.size} bytes, more than the limit of ${maxBytes}.`);
+    }
+    const parts: Buffer[] = [];
+    try {
+      for await (const c of bytesOf(entry.stream)) parts.push(c);
+    } catch (err) {
+      throw mapError(this.failure ?? err, this.path);
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** Consume an entry's bytes without keeping them. */
+  async drain(entry: ContainerEntry, onChunk?: (chunk: Buffer) => void): Promise<void> {
+    try {
+      for await (const c of bytesOf(entry.stream)) onChunk?.(c);
+    } catch (err) {
+      throw mapError(this.failure ?? err, this.path);
+    }
+  }
+
+  close(): void {
+    this.source.destroy();
+    this.extract.destroy();
+  }
+}
+
+export { mapError as mapContainerError };
+
+const BLOCK = 512;
+const END_OF_ARCHIVE = 1024;
+const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
+
+/**
+ * The container must be laid out exactly as the packer writes it: each header right after the previous
+ * entry's zero padding, no extension headers, then exactly 1024 zero bytes and nothing else. Together with
+ * the header checksum and the signed contents this leaves no byte of the file unchecked.
+ */
+export async function checkLayout(
+  path: string,
+  entries: readonly Pick<ContainerEntry, 'name' | 'headerOffset' | 'offset' | 'size'>[],
+): Promise<void> {
+  const handle = await fs.open(path, 'r').catch((err: unknown) => {
+    throw mapError(err, path);
+  });
+  try {
+    const zeros = async (start: number, length: number, what: string) => {
+      if (length === 0) return;
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buf, 0, length, start);
+      if (bytesRead !== length || buf.some((b) => b !== 0)) {
+        throw pkgError(PKG.malformed, `Package container has unexpected bytes in ${what}.`);
+      }
+    };
+    let expected = 0;
+    for (const e of entries) {
+      if (e.headerOffset !== expected || e.offset !== expected + BLOCK) {
+        throw pkgError(
+          PKG.malformed,
+          `Package entry '${e.name}' is not where the format puts it (extra headers or data before it).`,
+        );
+      }
+      await zeros(e.offset + e.size, padded(e.size) - e.size, `the padding after '${e.name}'`);
+      expected = e.offset + padded(e.size);
+    }
+    const { size } = await handle.stat();
+    if (size !== expected + END_OF_ARCHIVE) {
+      throw pkgError(
+        PKG.malformed,
+        size > expected + END_OF_ARCHIVE
+          ? `Package has ${size - expected - END_OF_ARCHIVE} bytes of trailing data after the archive end.`
+          : 'Package is truncated: the archive end is missing.',
+      );
+    }
+    await zeros(expected, END_OF_ARCHIVE, 'the archive end');
+  } finally {
+    await handle.close();
+  }
+}

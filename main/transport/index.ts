@@ -1,0 +1,43 @@
+/** main/transport public surface: the Transport contract, its backends and typed errors. */
+export type { IoOptions } from './deadline.js';
+export { DEFAULT_IO_TIMEOUT_MS, withDeadline } from './deadline.js';
+export {
+  AbortedError,
+  DisconnectedError,
+  OpenError,
+  TimeoutError,
+  TRANSPORT_ERROR_CODES,
+  TransportUnavailableError,
+} from './errors.js';
+export { FakeUsbDevice, type FakeUsbDeviceOptions, FakeWebUsb } from './fake-webusb.js';
+export { FRAMED_HANDSHAKE, framedPacketLink, handshake } from './framed.js';
+export { createDuplexPair, memoryLink } from './memory.js';
+export { type DeviceAddress, type OpenLinkOptions, openLink, parseDeviceId } from './open.js';
+export {
+  listSerialPorts,
+  nodeSerialBackend,
+  openSerial,
+  openSerialStream,
+  type SerialBackend,
+  type SerialLineSettings,
+  type SerialListing,
+  type SerialOptions,
+  type SerialPortEntry,
+} from './serial.js';
+export { streamLink } from './stream-link.js';
+export { FASTBOOT_TCP_PORT, openTcp, openTcpStream, type TcpOptions } from './tcp.js';
+export type { ByteProgress, Link, LinkBase, PacketLink, StreamLink, Transport } from './types.js';
+export {
+  classifyUsbDevice,
+  describeUsbDevice,
+  FASTBOOT_USB_CLASS,
+  type FastbootUsbInterface,
+  findFastbootInterface,
+  loadNodeUsbBackend,
+  openUsb,
+  type UsbDeviceWatch,
+  type UsbLinkOptions,
+  watchUsbDevices,
+} from './usb.js';
+export { loadUsbIds, lookupUsbId, parseUsbIds, USB_MODES, type UsbIdEntry, type UsbMode } from './usb-ids.js';
+export type * from './usb-types.js';

@@ -1,0 +1,84 @@
+/**
+ * Open a fastboot packet link from a device id: `tcp:HOST:PORT`, `serial:PATH`, `usb:SERIAL` (or
+ * `usb:VVVV:PPPP` for a device without a serial number). The ids are the ones the device registry shows.
+ */
+import type { IoOptions } from './deadline.js';
+import { OpenError } from './errors.js';
+import { openSerial, type SerialBackend, type SerialLineSettings } from './serial.js';
+import { FASTBOOT_TCP_PORT, openTcp } from './tcp.js';
+import type { PacketLink } from './types.js';
+import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from './usb.js';
+import type { UsbBackend, UsbDeviceLike } from './usb-types.js';
+
+export type DeviceAddress =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'serial'; readonly path: string }
+  | { readonly kind: 'usb'; readonly serial: string }
+  | { readonly kind: 'usb-ids'; readonly vendorId: number; readonly productId: number };
+
+/** Parse a device id; throws OpenError saying what a valid id looks like. */
+export function parseDeviceId(id: string): DeviceAddress {
+  const [scheme, ...restParts] = id.split(':');
+  const rest = restParts.join(':');
+  if (scheme === 'tcp') {
+    const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(rest);
+    const port = m?.[2] === undefined ? FASTBOOT_TCP_PORT : Number(m[2]);
+    if (m && port > 0 && port <= 65535) return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  } else if (scheme === 'serial' && rest.length > 0) {
+    return { kind: 'serial', path: rest };
+  } else if (scheme === 'usb' && rest.length > 0) {
+    const ids = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(rest);
+    if (ids)
+      return {
+        kind: 'usb-ids',
+        vendorId: Number.parseInt(ids[1]!, 16),
+        productId: Number.parseInt(ids[2]!, 16),
+      };
+    return { kind: 'usb', serial: rest };
+  }
+  throw new OpenError(
+    `'${id}' is not a device id; use tcp:HOST:PORT, serial:PATH or usb:SERIAL (see 'flashline devices')`,
+  );
+}
+
+export interface OpenLinkOptions extends IoOptions, UsbLinkOptions {
+  /** USB backend, or a loader called only when a usb: id is opened (default: `usb`'s WebUSB). */
+  readonly usb?: UsbBackend | (() => Promise<UsbBackend>);
+  readonly serialBackend?: SerialBackend;
+  readonly serialSettings?: SerialLineSettings;
+}
+
+function matches(address: DeviceAddress, d: UsbDeviceLike): boolean {
+  if (address.kind === 'usb') return d.serialNumber === address.serial;
+  if (address.kind === 'usb-ids') return d.vendorId === address.vendorId && d.productId === address.productId;
+  return false;
+}
+
+/** Open the fastboot link for a device id. @throws OpenError, TimeoutError, AbortedError, TransportUnavailableError */
+export async function openLink(id: string, opts: OpenLinkOptions = {}): Promise<PacketLink> {
+  const address = parseDeviceId(id);
+  const io = {
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  switch (address.kind) {
+    case 'tcp':
+      return openTcp({ host: address.host, port: address.port, ...io });
+    case 'serial':
+      return openSerial({
+        path: address.path,
+        ...opts.serialSettings,
+        ...(opts.serialBackend ? { backend: opts.serialBackend } : {}),
+        ...io,
+      });
+    case 'usb':
+    case 'usb-ids': {
+      const backend =
+        typeof opts.usb === 'function' ? await opts.usb() : (opts.usb ?? (await loadNodeUsbBackend()));
+      const device = (await backend.getDevices()).find((d) => matches(address, d));
+      if (!device)
+        throw new OpenError(`no USB device ${id} is connected; check the cable and 'flashline devices'`);
+      return openUsb(backend, device, opts);
+    }
+  }
+}

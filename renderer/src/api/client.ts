@@ -1,0 +1,109 @@
+/**
+ * The renderer's one typed API client. In the desktop app the preload bridge is present and calls go
+ * over IPC; in a browser (station mode) they go over the token-protected WebSocket. Everything above
+ * this file is identical in both.
+ */
+import { createTRPCClient, createWSClient, type TRPCClient, TRPCClientError, wsLink } from '@trpc/client';
+import type { AppRouter, IpcBridge } from '../../../main/api/types.js';
+import { type ConnectionStatus, connectionFromWs } from './connection.js';
+import { ipcLink } from './ipc-link.js';
+import { stationApiUrl, TOKEN_STORAGE_KEY, takeStationToken } from './token.js';
+
+declare global {
+  interface Window {
+    /** Present only inside the desktop app (electron/preload.ts). */
+    readonly flashline?: IpcBridge;
+  }
+}
+
+export type ApiClient = TRPCClient<AppRouter>;
+
+export interface Api {
+  readonly client: ApiClient;
+  readonly transport: 'ipc' | 'websocket';
+  /** Current connection state and a way to follow it. */
+  connection(): ConnectionStatus;
+  onConnection(listener: (status: ConnectionStatus) => void): () => void;
+}
+
+function readStoredToken(): string | null {
+  try {
+    return window.sessionStorage.getItem(TOKEN_STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function storeToken(token: string): void {
+  try {
+    window.sessionStorage.setItem(TOKEN_STORAGE_KEY, token);
+  } catch {
+    // Storage can be disabled; the token then lives only as long as this page.
+  }
+}
+
+export function createApi(): Api {
+  const listeners = new Set<(status: ConnectionStatus) => void>();
+  let status: ConnectionStatus = { state: 'connecting' };
+  const setStatus = (next: ConnectionStatus) => {
+    status = next;
+    for (const l of listeners) l(next);
+  };
+  const base = {
+    connection: () => status,
+    onConnection(listener: (s: ConnectionStatus) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  const bridge = window.flashline;
+  if (bridge) {
+    // IPC cannot drop while the window exists.
+    status = { state: 'connected' };
+    return { ...base, transport: 'ipc', client: createTRPCClient<AppRouter>({ links: [ipcLink(bridge)] }) };
+  }
+
+  const { token, cleanUrl } = takeStationToken(window.location.href, readStoredToken());
+  if (cleanUrl !== null) window.history.replaceState(window.history.state, '', cleanUrl);
+  if (token) storeToken(token);
+  if (!token) {
+    status = {
+      state: 'disconnected',
+      detail: "This page has no station token. Open the full URL printed by 'flashline station'.",
+    };
+  }
+  let everConnected = false;
+  const ws = createWSClient({
+    url: stationApiUrl(window.location.href, token ?? 'missing'),
+    // Back off up to 5 s: a station restarting on the same port is found again quickly.
+    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5000),
+  });
+  ws.connectionState.subscribe({
+    next(link) {
+      if (!token) return;
+      const next = connectionFromWs(
+        { state: link.state, error: link.error ? { message: link.error.message } : null },
+        everConnected,
+      );
+      if (link.state === 'pending') everConnected = true;
+      setStatus(next);
+    },
+  });
+  return {
+    ...base,
+    transport: 'websocket',
+    client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }),
+  };
+}
+
+/** The technician-facing message of an API error ({code,message,detail} from the server). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof TRPCClientError) {
+    const data = err.data as { flashline?: { message?: unknown } } | undefined;
+    const message = data?.flashline?.message;
+    if (typeof message === 'string') return message;
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,167 @@
+/**
+ * End to end: Debian's Chromium opens `flashline station` (a real child process) with the token, sees
+ * the first screen (header with version, connection indicator, device list / empty state), and the
+ * station refuses the API without the token. A second station, in this process with a registry the test
+ * feeds, proves device cards appear, change and disappear live over the WebSocket.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { DeviceRegistry } from '../../main/devices/registry.js';
+import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
+import { createService } from '../../main/station/run-station.js';
+import { startStation } from '../../main/station/server.js';
+import {
+  artifactsDir,
+  type Browser,
+  launchBrowser,
+  projectRoot,
+  type StationProcess,
+  startStationProcess,
+} from './browser.js';
+
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;
+
+function wsUpgradeStatus(url: string): Promise<number | 'open'> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+describe('station UI in Chromium', () => {
+  let station: StationProcess;
+  let browser: Browser;
+
+  before(async () => {
+    station = await startStationProcess();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await station?.stop();
+  });
+
+  test('opens with the token and shows the first screen', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(station.url);
+    await page
+      .getByTestId('app-version')
+      .filter({ hasText: `v${version}` })
+      .waitFor();
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Flashline');
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    await page.getByTestId('empty-state').waitFor();
+    assert.match((await page.getByTestId('empty-state').textContent()) ?? '', /npm run demo/);
+    assert.equal(await page.getByTestId('device-count').textContent(), '0 connected');
+    // The token left the address bar but the session keeps it.
+    assert.equal(new URL(page.url()).searchParams.has('token'), false);
+    assert.equal(await page.evaluate("sessionStorage.getItem('flashline.stationToken')"), station.token);
+    await page.screenshot({ path: join(artifactsDir, 'station-empty.png'), fullPage: true });
+    // A reload still connects, with the token from the session.
+    await page.reload();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    await page.close();
+  });
+
+  test('a page without the token is not connected and says what to do', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(station.origin);
+    const indicator = page.locator('[data-testid="connection"][data-state="disconnected"]');
+    await indicator.waitFor();
+    assert.match((await indicator.getAttribute('title')) ?? '', /station token/);
+    await page.close();
+  });
+
+  test('the API refuses calls without the token', async () => {
+    const noToken = await fetch(`${station.origin}/api`);
+    assert.equal(noToken.status, 401);
+    assert.equal(((await noToken.json()) as { code: string }).code, 'unauthorized');
+    const wrongToken = await fetch(`${station.origin}/api?token=${'x'.repeat(station.token.length)}`);
+    assert.equal(wrongToken.status, 401);
+    const wsBase = station.origin.replace(/^http/, 'ws');
+    assert.equal(await wsUpgradeStatus(`${wsBase}/api`), 401);
+    assert.equal(await wsUpgradeStatus(`${wsBase}/api?token=wrong`), 401);
+    assert.equal(await wsUpgradeStatus(`${wsBase}/api?token=${station.token}`), 'open');
+  });
+
+  test('pages carry a CSP that forbids inline code', async () => {
+    const res = await fetch(station.origin);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.doesNotMatch(await res.text(), /<script>(?!<\/script>)|style="/);
+  });
+});
+
+describe('live device list in Chromium', () => {
+  const devices = new DeviceRegistry();
+  let browser: Browser;
+  let station: Awaited<ReturnType<typeof startStation>>;
+
+  before(async () => {
+    station = await startStation({
+      host: '127.0.0.1',
+      port: 0,
+      staticDir: await ensureRendererBuilt(() => undefined),
+      service: createService({ devices }),
+    });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await station?.close();
+  });
+
+  test('cards appear, change and disappear as the registry changes', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(station.url);
+    await page.getByTestId('empty-state').waitFor();
+    devices.upsert({
+      id: 'tcp:127.0.0.1:5554',
+      connection: 'tcp',
+      address: '127.0.0.1:5554',
+      mode: 'fastboot',
+      state: 'idle',
+      product: 'flashline-virtual',
+      serial: 'VIRT0001',
+      currentSlot: 'a',
+      version: '1.2.3',
+      rollbackIndex: 4,
+    });
+    const card = page.getByTestId('device-card');
+    await card.waitFor();
+    const text = (await card.textContent()) ?? '';
+    for (const expected of [
+      'flashline-virtual',
+      'VIRT0001',
+      'TCP · 127.0.0.1:5554',
+      'fastboot',
+      '1.2.3',
+      '4',
+    ]) {
+      assert.ok(text.includes(expected), `card shows ${expected}: ${text}`);
+    }
+    devices.upsert({ ...devices.get('tcp:127.0.0.1:5554')!, state: 'flashing', currentSlot: 'b' });
+    await page.locator('[data-testid="device-card"] .state-flashing').waitFor();
+    await page.screenshot({ path: join(artifactsDir, 'station-device.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(artifactsDir, 'station-device-dark.png'), fullPage: true });
+    devices.remove('tcp:127.0.0.1:5554');
+    await page.getByTestId('empty-state').waitFor();
+    await page.close();
+  });
+});

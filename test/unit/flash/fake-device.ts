@@ -1,0 +1,296 @@
+/**
+ * An in-memory fastboot-like device behind the engine's ports, for unit tests of the engine's logic.
+ * (The integration tests use the real virtual device over TCP.)
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type DeviceConnector,
+  DeviceLinkError,
+  type DeviceSession,
+  type FlashImage,
+  type FlashPackage,
+  type OpOptions,
+} from '../../../main/flash/ports.js';
+
+export interface FakeFaults {
+  /** Drop the link once after this many download bytes (counted across the device's life). */
+  dropAtByte?: number;
+  /** Report `oem sha256` as unknown. */
+  noSha256?: boolean;
+  /** Slot whose boot fails: the device comes back on the other slot. */
+  badBoot?: string;
+  /** Commands that never answer (until the caller's signal aborts). */
+  hang?: string[];
+  /** Replies that are not valid protocol. */
+  garbage?: boolean;
+  /** `flash` answers FAIL. */
+  failFlash?: boolean;
+  /** Report a different running version after boot. */
+  versionAfterBoot?: string;
+  /** After a drop, stay unreachable for this many connect attempts. */
+  offlineAttempts?: number;
+  /** Lose the last written piece (as a power cut before sync would). */
+  loseLastWriteOnDrop?: boolean;
+}
+
+export class FakeDevice {
+  readonly vars = new Map<string, string>();
+  readonly partitions = new Map<string, { size: number; data: Buffer; length: number }>();
+  active = 'a';
+  online = true;
+  runningVersion = '1.0';
+  downloaded = 0;
+  flashCount = 0;
+  readonly faults: FakeFaults;
+  #buffer: Buffer | undefined;
+  #offlineLeft = 0;
+  #lastWrite: { name: string; before: Buffer; length: number } | undefined;
+  readonly log: string[] = [];
+
+  constructor(serial: string, faults: FakeFaults = {}, product = 'flashline-virtual') {
+    this.faults = faults;
+    this.vars.set('product', product);
+    this.vars.set('serialno', serial);
+    this.vars.set('hw-revision', 'rev1');
+    this.vars.set('version-bootloader', '2.0');
+    this.vars.set('slot-count', '2');
+    this.vars.set('max-download-size', '0x100000');
+    this.vars.set('rollback-index', '1');
+    this.vars.set('free-space', String(64 * 1024 * 1024));
+    this.vars.set('battery-level', '80');
+    for (const p of ['boot_a', 'boot_b', 'system_a', 'system_b', 'misc']) this.addPartition(p, 1024 * 1024);
+  }
+
+  addPartition(name: string, size: number): void {
+    this.partitions.set(name, { size, data: Buffer.alloc(size), length: 0 });
+  }
+
+  getvar(name: string): string | undefined {
+    if (name === 'current-slot') return this.active;
+    if (name === 'running-version') return this.runningVersion;
+    const m = /^partition-size:(.+)$/.exec(name);
+    if (m) {
+      const p = this.partitions.get(m[1]!);
+      return p ? `0x${p.size.toString(16)}` : undefined;
+    }
+    return this.vars.get(name);
+  }
+
+  sha(name: string): string {
+    const p = this.partitions.get(name);
+    if (!p) throw new Error(`no partition ${name}`);
+    return createHash('sha256').update(p.data.subarray(0, p.length)).digest('hex');
+  }
+
+  connect(): DeviceSession {
+    if (!this.online || this.#offlineLeft > 0) {
+      if (this.#offlineLeft > 0) this.#offlineLeft--;
+      throw new DeviceLinkError('disconnected', 'connection refused');
+    }
+    return new FakeSession(this);
+  }
+
+  drop(): void {
+    if (this.faults.loseLastWriteOnDrop && this.#lastWrite) {
+      const p = this.partitions.get(this.#lastWrite.name)!;
+      p.data = this.#lastWrite.before;
+      p.length = this.#lastWrite.length;
+    }
+    this.#offlineLeft = this.faults.offlineAttempts ?? 0;
+  }
+
+  receive(data: Buffer): void {
+    this.#buffer = data;
+  }
+
+  write(partition: string): void {
+    if (this.faults.failFlash) throw new DeviceLinkError('device-fail', 'FAIL from device', 'write error');
+    if (partition.endsWith(`_${this.active}`))
+      throw new DeviceLinkError('device-fail', 'FAIL', 'active slot is protected');
+    const p = this.partitions.get(partition);
+    const buf = this.#buffer;
+    if (!p || !buf) throw new DeviceLinkError('device-fail', 'FAIL', `unknown partition ${partition}`);
+    this.#lastWrite = { name: partition, before: Buffer.from(p.data), length: p.length };
+    this.flashCount++;
+    if (buf.length >= 28 && buf.readUInt32LE(0) === 0xed26ff3a) {
+      const blk = buf.readUInt32LE(12);
+      const chunks = buf.readUInt32LE(20);
+      let at = 28;
+      let block = 0;
+      for (let c = 0; c < chunks; c++) {
+        const type = buf.readUInt16LE(at);
+        const blocks = buf.readUInt32LE(at + 4);
+        const total = buf.readUInt32LE(at + 8);
+        if (type === 0xcac1) {
+          buf.copy(p.data, block * blk, at + 12, at + total);
+          p.length = Math.max(p.length, (block + blocks) * blk);
+        }
+        block += blocks;
+        at += total;
+      }
+    } else {
+      buf.copy(p.data, 0);
+      p.length = buf.length;
+    }
+  }
+
+  boot(): void {
+    const target = this.active;
+    if (this.faults.badBoot === target) {
+      this.active = target === 'a' ? 'b' : 'a';
+      return;
+    }
+    const boot = this.partitions.get(`boot_${target}`);
+    const head = boot ? boot.data.subarray(0, 64).toString('latin1') : '';
+    const m = /^V=([^\n]+)\n/.exec(head);
+    if (m) this.runningVersion = this.faults.versionAfterBoot ?? m[1]!;
+  }
+}
+
+async function guard(device: FakeDevice, name: string, signal: AbortSignal): Promise<void> {
+  device.log.push(name);
+  if (!device.online) throw new DeviceLinkError('disconnected', 'link closed');
+  if (device.faults.hang?.some((h) => name.startsWith(h))) {
+    await new Promise<void>((_, reject) => {
+      signal.addEventListener('abort', () => reject(new DeviceLinkError('timeout', 'aborted')), {
+        once: true,
+      });
+    });
+  }
+  if (device.faults.garbage) throw new DeviceLinkError('protocol', "unknown response type '\\x00\\x01'");
+  await sleep(0);
+}
+
+class FakeSession implements DeviceSession {
+  readonly #d: FakeDevice;
+  #closed = false;
+  readonly messages: string[] = [];
+  constructor(d: FakeDevice) {
+    this.#d = d;
+  }
+  #check(): void {
+    if (this.#closed) throw new DeviceLinkError('disconnected', 'session closed');
+  }
+  async getvar(name: string, o: OpOptions): Promise<string | undefined> {
+    this.#check();
+    await guard(this.#d, `getvar:${name}`, o.signal);
+    return this.#d.getvar(name);
+  }
+  async download(
+    size: number,
+    data: AsyncIterable<Uint8Array>,
+    o: OpOptions & { onBytes?: (n: number) => void },
+  ): Promise<void> {
+    this.#check();
+    await guard(this.#d, 'download', o.signal);
+    const parts: Buffer[] = [];
+    let got = 0;
+    for await (const chunk of data) {
+      const drop = this.#d.faults.dropAtByte;
+      if (drop !== undefined && this.#d.downloaded + chunk.byteLength >= drop) {
+        this.#d.faults.dropAtByte = undefined;
+        this.#d.drop();
+        this.#closed = true;
+        throw new DeviceLinkError('disconnected', 'cable pulled');
+      }
+      this.#d.downloaded += chunk.byteLength;
+      parts.push(Buffer.from(chunk));
+      got += chunk.byteLength;
+      o.onBytes?.(chunk.byteLength);
+    }
+    if (got !== size) throw new DeviceLinkError('protocol', `sent ${got} of ${size}`);
+    this.#d.receive(Buffer.concat(parts));
+  }
+  async flash(partition: string, o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, `flash:${partition}`, o.signal);
+    this.#d.write(partition);
+  }
+  async erase(partition: string, o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, `erase:${partition}`, o.signal);
+  }
+  async oem(args: readonly string[], o: OpOptions): Promise<string[]> {
+    this.#check();
+    await guard(this.#d, `oem:${args.join(' ')}`, o.signal);
+    if (args[0] === 'sha256') {
+      if (this.#d.faults.noSha256) throw new DeviceLinkError('device-fail', 'FAIL', 'unknown command');
+      return [this.#d.sha(args[1]!)];
+    }
+    if (args[0] === 'mark-successful') return [];
+    throw new DeviceLinkError('device-fail', 'FAIL', 'unknown oem');
+  }
+  async setActive(slot: string, o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, `set_active:${slot}`, o.signal);
+    this.#d.active = slot;
+  }
+  async reboot(o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, 'reboot', o.signal);
+    this.#closed = true;
+    this.#d.boot();
+  }
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+export class FakeConnector implements DeviceConnector {
+  readonly devices = new Map<string, FakeDevice>();
+  async connect(deviceId: string, o: OpOptions): Promise<DeviceSession> {
+    await sleep(0, undefined, { signal: o.signal });
+    const d = this.devices.get(deviceId);
+    if (!d) throw new DeviceLinkError('disconnected', `nothing at ${deviceId}`);
+    return d.connect();
+  }
+}
+
+/** A package held in memory; `corrupt` flips a byte of that image to test streaming hash checks. */
+export function memoryPackage(
+  images: { partition: string; data: Buffer; slotted?: boolean }[],
+  extra: Partial<FlashPackage> & { corrupt?: string } = {},
+): FlashPackage {
+  const list: FlashImage[] = images.map((i) => ({
+    partition: i.partition,
+    size: i.data.length,
+    sha256: createHash('sha256').update(i.data).digest('hex'),
+    slotted: i.slotted ?? true,
+  }));
+  return {
+    id: 'demo',
+    version: '2.0',
+    sha256: 'a'.repeat(64),
+    rollbackIndex: 2,
+    products: ['flashline-virtual'],
+    expectedVersion: '2.0',
+    images: list,
+    ...extra,
+    async *openImage(partition: string) {
+      const img = images.find((i) => i.partition === partition);
+      if (!img) throw new Error(`no image ${partition}`);
+      const hash = createHash('sha256');
+      for (let off = 0; off < img.data.length; off += 16 * 1024) {
+        const chunk = Buffer.from(img.data.subarray(off, off + 16 * 1024));
+        if (extra.corrupt === partition && off === 0) chunk[100] = (chunk[100] ?? 0) ^ 1;
+        hash.update(chunk);
+        if (
+          off + 16 * 1024 >= img.data.length &&
+          hash.digest('hex') !== list.find((l) => l.partition === partition)!.sha256
+        ) {
+          const { FlashlineError } = await import('../../../main/common/errors.js');
+          throw new FlashlineError(28, `image ${partition} does not match its signed hash`);
+        }
+        yield chunk;
+      }
+    },
+  };
+}
+
+export function bootImage(version: string, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 31 + version.length) & 0xff;
+  b.write(`V=${version}\n`, 0, 'latin1');
+  return b;
+}

@@ -1,0 +1,117 @@
+/**
+ * The virtual device as a real USB gadget: `node serve.mjs '<json options>'` (inside the USB test VM, as root).
+ * Builds the configfs gadget, writes the FunctionFS descriptors, binds to the UDC and serves fastboot until
+ * killed. Life cycle as in ../runner.ts: a reboot or power cut detaches from the bus, the device boots, the
+ * gadget re-attaches. An unbind done by someone else (a test's cable pull) just ends the session; the next
+ * one starts when the host enables the function again.
+ *
+ * Reports on stdout, one JSON object per line: {"gadget":"ready"|"session-end"|"error", ...}.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VirtualDevice } from '../device.js';
+import { ConfigfsGadget, type GadgetSpec } from './configfs.js';
+import { fastbootDescriptors, functionStrings } from './descriptors.js';
+import { serveFastbootOverUsb, type UsbSessionStats } from './fastboot-function.js';
+import { FunctionFs } from './functionfs.js';
+
+export interface UsbGadgetOptions {
+  readonly serial: string;
+  readonly product: string;
+  readonly vendorId: number;
+  readonly productId: number;
+  readonly udc?: string;
+  readonly stateDir?: string;
+  readonly maxDownloadSize?: number;
+}
+
+export const DEFAULT_GADGET = {
+  // Linux Foundation "Multifunction Composite Gadget": a VID:PID no real phone uses, so nothing else claims it.
+  vendorId: 0x1d6b,
+  productId: 0x0104,
+  serial: 'FLUSB0001',
+  product: 'flashline-virtual',
+} as const;
+
+const report = (obj: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+};
+
+export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
+  const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'flashline-usb-dev-')));
+  const device = new VirtualDevice({
+    stateDir,
+    product: opts.product,
+    serial: opts.serial,
+    hardwareRevision: 'usb-gadget',
+    maxDownloadSize: opts.maxDownloadSize ?? 64 * 1024 * 1024,
+    maxRetries: 3,
+    bootloaderVersion: 'flashline-usb-0.1',
+    batteryLevel: 90,
+    factoryVersion: '1.0.0',
+    faults: {},
+  });
+  await device.exclusive(() => device.powerOn('os'));
+
+  const spec: GadgetSpec = {
+    name: 'flashline',
+    vendorId: opts.vendorId,
+    productId: opts.productId,
+    serial: opts.serial,
+    manufacturer: 'Flashline',
+    product: opts.product,
+    ffsInstance: 'fastboot',
+    ffsMount: '/dev/ffs-fastboot',
+  };
+  const gadget = new ConfigfsGadget(spec);
+  await gadget.create();
+  const ffs = await FunctionFs.open(spec.ffsMount, fastbootDescriptors(), functionStrings(['fastboot']));
+  ffs.on('event', (ev) => report({ gadget: 'event', event: ev }));
+  const udc = opts.udc ?? (await ConfigfsGadget.firstUdc());
+  await gadget.bind(udc);
+  report({ gadget: 'ready', udc, serial: opts.serial, stateDir });
+
+  const restart = async (boot: () => Promise<void>): Promise<void> => {
+    await gadget.unbind().catch(() => {});
+    await device.exclusive(boot);
+    await gadget.bind(udc);
+  };
+  let powerCut = false;
+  device.on('power-cut', () => {
+    powerCut = true;
+  });
+
+  for (;;) {
+    await ffs.waitEnabled(24 * 3600_000);
+    const stats: UsbSessionStats = { commands: 0, bytesDownloaded: 0 };
+    const end = await serveFastbootOverUsb(ffs, device, stats);
+    report({ gadget: 'session-end', ...end, ...stats });
+    if (powerCut) {
+      powerCut = false;
+      await restart(() => device.powerOn('os'));
+    } else if (end.reason === 'reboot') {
+      await restart(() => device.reboot(end.into));
+    } else if (end.reason === 'cable-pull') {
+      // Let the DISABLE event land before waiting for the next ENABLE.
+      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
+    }
+  }
+}
+
+const isMain = process.argv[1]?.endsWith('gadget.mjs') || process.argv[1]?.endsWith('serve.ts');
+if (isMain) {
+  const raw = process.argv[2] ?? '{}';
+  let parsed: Partial<UsbGadgetOptions>;
+  try {
+    parsed = JSON.parse(raw) as Partial<UsbGadgetOptions>;
+  } catch {
+    console.error(`serve: the argument must be JSON options, got ${raw}`);
+    process.exit(2);
+  }
+  serveUsbGadget({ ...DEFAULT_GADGET, ...parsed }).catch((err: unknown) => {
+    report({ gadget: 'error', message: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  });
+}
