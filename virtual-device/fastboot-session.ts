@@ -50,7 +50,7 @@ const GARBAGE = [
   Buffer.from('OK'),
   Buffer.from('DATAnot-hex!'),
   Buffer.from(`OKAY${'x'.repeat(400)}`),
-  Buffer.from([0x4f, 0x4b, 0x41, 0x59, 0xff, 0x00, 0xfe]),
+  Buffer.alloc(0),
 ];
 
 export async function serveFastboot(
@@ -91,13 +91,15 @@ class Session {
     this.#signal = options.signal;
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
     // A peer that vanished makes writes fail; that is a normal end of session, not a crash.
-    stream.on('error', () => {});
+    stream.on('error', this.#ignoreError);
   }
 
   readonly #onAbort = () => this.#reader.detach();
+  readonly #ignoreError = () => {};
 
   close(): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.stream.off('error', this.#ignoreError);
     this.#reader.detach();
     const sink = this.#download;
     this.#download = null;

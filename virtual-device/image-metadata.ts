@@ -49,7 +49,8 @@ export function parseImageHeader(bytes: Uint8Array): ImageMetadata | null {
     const m = /^([a-z-]+)=(.*)$/.exec(line);
     if (!m) continue;
     if (m[1] === 'version' && VERSION_RE.test(m[2]!)) version = m[2];
-    if (m[1] === 'rollback-index' && /^\d{1,15}$/.test(m[2]!)) rollbackIndex = Number(m[2]);
+    if (m[1] === 'rollback-index' && /^\d{1,16}$/.test(m[2]!) && Number.isSafeInteger(Number(m[2])))
+      rollbackIndex = Number(m[2]);
   }
   if (version === undefined || rollbackIndex === undefined) return null;
   return { version, rollbackIndex };

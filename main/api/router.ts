@@ -5,9 +5,23 @@
  */
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
+import type { FlashServiceApi } from '../flash/service-api.js';
+import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
 const deviceId = z.string().min(1).max(200);
+const jobId = z.string().min(1).max(100);
+const packagePath = z.string().min(1).max(4096);
+
+function flashOf(ctx: ServiceContext): FlashServiceApi {
+  if (!ctx.flash) {
+    throw new FlashlineError(
+      'unavailable',
+      'Flashing is not available in this session. Start Flashline with a station or the desktop app.',
+    );
+  }
+  return ctx.flash;
+}
 
 export const appRouter = router({
   app: router({
@@ -34,6 +48,63 @@ export const appRouter = router({
     events: procedure.subscription(async function* ({ ctx, signal }) {
       yield* ctx.devices.events(signal);
     }),
+  }),
+  packages: router({
+    /** Verify a package file (signature, trust, structure) and keep it ready for jobs. */
+    open: procedure.input(z.object({ path: packagePath }).strict()).mutation(async ({ ctx, input }) => {
+      const flash = flashOf(ctx);
+      await flash.openPackage(input.path);
+      return flash.packages().find((p) => p.path === input.path);
+    }),
+    list: procedure.query(({ ctx }) => flashOf(ctx).packages()),
+  }),
+  jobs: router({
+    /** One job per device (resuming an interrupted job for the same device and package). */
+    start: procedure
+      .input(z.object({ packagePath, deviceIds: z.array(deviceId).min(1).max(64) }).strict())
+      .mutation(async ({ ctx, input }) => ({
+        jobIds: await flashOf(ctx).flash(input.packagePath, input.deviceIds),
+      })),
+    list: procedure.query(({ ctx }) => flashOf(ctx).manager.list()),
+    cancel: procedure
+      .input(z.object({ jobId }).strict())
+      .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).manager.cancel(input.jobId) })),
+    /** Progress (about 4 Hz per job, never backwards within a stage), stage changes, messages, ends. */
+    events: procedure.subscription(async function* ({ ctx, signal }) {
+      yield* flashOf(ctx).manager.events(signal);
+    }),
+    reports: procedure
+      .input(z.object({ since: z.iso.datetime().optional() }).strict())
+      .query(({ ctx, input }) =>
+        flashOf(ctx).reports.list(input.since ? { since: new Date(input.since) } : {}),
+      ),
+    interrupted: procedure.query(async ({ ctx }) =>
+      (await flashOf(ctx).manager.interrupted()).map((j) => ({
+        jobId: j.start.jobId,
+        deviceId: j.start.deviceId,
+        package: j.start.package,
+        serial: j.plan?.serial,
+        stoppedDuring: j.lastStage ?? 'preflight',
+      })),
+    ),
+    /** Resume an interrupted job (needs its package file) or close it with code 19. */
+    resolveInterrupted: procedure
+      .input(z.object({ jobId, action: z.enum(['resume', 'fail']) }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const flash = flashOf(ctx);
+        const job = (await flash.manager.interrupted()).find((j) => j.start.jobId === input.jobId);
+        if (!job) throw new FlashlineError('not_found', `No interrupted job ${input.jobId}.`);
+        if (input.action === 'fail') return { status: (await flash.manager.failInterrupted(job)).status };
+        const path = job.start.package.path;
+        if (!path)
+          throw new FlashlineError(
+            'not_found',
+            'The journal does not name the package file; start the job again.',
+          );
+        const pkg = await flash.openPackage(path);
+        flash.manager.start({ deviceId: job.start.deviceId, pkg, packagePath: path, resume: job });
+        return { status: null };
+      }),
   }),
 });
 

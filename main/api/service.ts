@@ -3,7 +3,7 @@
  * build one of these and hand it to the router; tests build one with fakes.
  */
 import type { DeviceRegistry } from '../devices/registry.js';
-import type { FlashService } from '../flash/service.js';
+import type { FlashServiceApi } from '../flash/service-api.js';
 
 export interface ServiceContext {
   readonly version: string;
@@ -13,5 +13,5 @@ export interface ServiceContext {
   /** Whether virtual demo devices are running in this process (for the empty-state hint). */
   readonly demo: boolean;
   /** The flash engine (jobs, packages, reports); absent where flashing is not offered. */
-  readonly flash?: FlashService;
+  readonly flash?: FlashServiceApi;
 }

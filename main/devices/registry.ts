@@ -25,6 +25,15 @@ export class DeviceRegistry {
     else if (JSON.stringify(before) !== JSON.stringify(device)) this.#emit({ type: 'changed', device });
   }
 
+  /** Change some fields of a known device (e.g. the flash engine marking it busy); no-op for unknown ids. */
+  update(id: string, changes: Partial<Omit<DeviceInfo, 'id'>>): DeviceInfo | undefined {
+    const before = this.#devices.get(id);
+    if (!before) return undefined;
+    const after = { ...before, ...changes, id };
+    this.upsert(after);
+    return after;
+  }
+
   remove(id: string): void {
     if (this.#devices.delete(id)) this.#emit({ type: 'removed', id });
   }

@@ -59,6 +59,12 @@ export function classify(err: unknown, stage: Stage): FlashlineError & { code: n
       case 'protocol':
         return withCode(JOB_CODES.protocolError, err.message, detail);
       case 'device-fail':
+        // A device that runs out of room mid-write is a storage problem (1x), whatever the stage.
+        if (
+          /storage full|no space|not enough (free )?space|too large|holds only/i.test(err.deviceMessage ?? '')
+        ) {
+          return withCode(JOB_CODES.insufficientStorage, err.message, detail);
+        }
         return withCode(deviceFailCode(stage), err.message, detail);
     }
   }

@@ -74,7 +74,8 @@ async function confirmAndCommit(ctx: JobContext): Promise<void> {
       { running: version, expected },
     );
   }
-  if (version === undefined) ctx.report.message('device does not report its running version; slot check only');
+  if (version === undefined)
+    ctx.report.message('device does not report its running version; slot check only');
   const s = session(ctx);
   try {
     await op(ctx, 'oem mark-successful', ctx.options.timeouts.commandMs, (signal) =>

@@ -12,6 +12,7 @@ import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import { FlashManager } from './manager.js';
 import type { DeviceConnector, FlashPackage } from './ports.js';
 import { ReportStore } from './report-store.js';
+import type { FlashServiceApi, PackageSummary } from './service-api.js';
 
 export interface FlashServiceOptions {
   readonly home?: string;
@@ -21,17 +22,7 @@ export interface FlashServiceOptions {
   readonly engine?: Partial<Omit<EngineOptions, 'journalDir'>>;
 }
 
-export interface PackageSummary {
-  readonly path: string;
-  readonly id: string;
-  readonly version: string;
-  readonly products: readonly string[];
-  readonly sha256: string;
-  readonly rollbackIndex: number;
-  readonly images: readonly { partition: string; size: number }[];
-}
-
-export class FlashService {
+export class FlashService implements FlashServiceApi {
   readonly manager: FlashManager;
   readonly reports: ReportStore;
   readonly journalDir: string;
@@ -83,7 +74,9 @@ export class FlashService {
     const interrupted = await this.manager.interrupted();
     return deviceIds.map((deviceId) => {
       // An interrupted job for the same device and package is resumed rather than started over.
-      const resume = interrupted.find((j) => j.start.deviceId === deviceId && j.start.package.sha256 === pkg.sha256);
+      const resume = interrupted.find(
+        (j) => j.start.deviceId === deviceId && j.start.package.sha256 === pkg.sha256,
+      );
       return this.manager.start({ deviceId, pkg, packagePath, ...(resume ? { resume } : {}) });
     });
   }

@@ -10,7 +10,6 @@ import { statusInfo } from '../common/status-codes.js';
 import { PKG } from './codes.js';
 import {
   bytesOf,
-  type ContainerEntry,
   ContainerReader,
   checkEntry,
   checkLayout,

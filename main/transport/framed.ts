@@ -5,8 +5,8 @@
  * transport layer must not import the protocol layer, so the few constants are mirrored here and a unit
  * test checks they agree.
  */
-import { type IoOptions, withDeadline } from './deadline.js';
-import { DisconnectedError, OpenError } from './errors.js';
+import type { IoOptions } from './deadline.js';
+import { AbortedError, DisconnectedError, OpenError } from './errors.js';
 import type { ByteProgress, PacketLink, StreamLink } from './types.js';
 
 export const FRAMED_HANDSHAKE = 'FB01';
@@ -77,7 +77,7 @@ export function framedPacketLink(link: StreamLink): PacketLink {
       await link.write(header(size), opts);
       let done = 0;
       for await (const chunk of source) {
-        if (opts.signal?.aborted) await withDeadline('sending data', Promise.resolve(), opts);
+        if (opts.signal?.aborted) throw new AbortedError(`sending data to ${link.description}`);
         if (done + chunk.byteLength > size) {
           throw new RangeError(`the data source yielded more than the announced ${size} bytes`);
         }

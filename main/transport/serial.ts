@@ -111,10 +111,20 @@ export async function openSerialStream(opts: SerialOptions): Promise<StreamLink>
   };
   let stream: Duplex;
   try {
-    stream = await withDeadline(`opening serial port ${path}`, backend.open(path, settings), {
-      timeoutMs: opts.timeoutMs ?? 5000,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const opening = backend.open(path, settings);
+    // If we give up first, close the port whenever the open finally completes, so it never leaks.
+    const abandon = () => {
+      opening.then(
+        (late) => late.destroy(),
+        () => {},
+      );
+    };
+    stream = await withDeadline(
+      `opening serial port ${path}`,
+      opening,
+      { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.signal ? { signal: opts.signal } : {}) },
+      abandon,
+    );
   } catch (err) {
     if (err instanceof TransportUnavailableError) throw err;
     const why = err instanceof Error ? err.message : String(err);

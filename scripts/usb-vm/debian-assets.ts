@@ -99,7 +99,8 @@ export async function ensureAssets(cacheDir: string): Promise<VmAssets> {
   const modulesDir = join(rootDir, 'lib', 'modules', release);
   const busybox = join(rootDir, 'bin', 'busybox');
   for (const p of [kernel, modulesDir, busybox]) {
-    if (!existsSync(p)) throw new Error(`usb-vm: expected ${p} after unpacking; delete ${cacheDir} and retry`);
+    if (!existsSync(p))
+      throw new Error(`usb-vm: expected ${p} after unpacking; delete ${cacheDir} and retry`);
   }
   return { kernel, release, modulesDir, busybox, qemu };
 }

@@ -2,8 +2,9 @@
  * One call that does the whole VM run: fetch/cache the Debian pieces, build the initramfs with the given
  * programs, boot, and return what the programs reported. Used by test/usb/ and by `scripts/usb-vm/run.ts`.
  */
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureAssets } from './debian-assets.js';
+import { ensureAssets, type VmAssets } from './debian-assets.js';
 import { buildInitramfs, projectRoot } from './initramfs.js';
 import { type Accel, runVm, type VmRunResult } from './qemu.js';
 
@@ -27,14 +28,29 @@ export interface HarnessResult extends VmRunResult {
 export async function runInVm(opts: HarnessOptions): Promise<HarnessResult> {
   const t0 = Date.now();
   const assets = await ensureAssets(cacheDir);
+  // One build dir per run, so two runs (two engineers, or CI beside a manual run) never share an initramfs.
+  const workDir = join(cacheDir, 'build', String(process.pid));
+  try {
+    return await buildAndBoot(opts, assets, workDir, t0);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function buildAndBoot(
+  opts: HarnessOptions,
+  assets: VmAssets,
+  workDir: string,
+  t0: number,
+): Promise<HarnessResult> {
   const initrd = await buildInitramfs({
     assets,
-    workDir: join(cacheDir, 'build'),
+    workDir,
     programs: opts.programs,
     command: opts.command,
     hostBinaries: opts.hostBinaries ?? [],
   });
-  const { size } = await import('node:fs/promises').then((fs) => fs.stat(initrd));
+  const { size } = await stat(initrd);
   const buildMs = Date.now() - t0;
   const res = await runVm({
     qemu: assets.qemu,

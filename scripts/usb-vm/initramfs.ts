@@ -53,11 +53,18 @@ class Tree {
   }
   file(path: string, source: string, mode?: number): void {
     this.dir(dirname(path));
-    this.entries.push(mode === undefined ? { kind: 'file', path, source } : { kind: 'file', path, source, mode });
+    this.entries.push(
+      mode === undefined ? { kind: 'file', path, source } : { kind: 'file', path, source, mode },
+    );
   }
   data(path: string, data: string | Uint8Array, mode = 0o644): void {
     this.dir(dirname(path));
-    this.entries.push({ kind: 'data', path, data: typeof data === 'string' ? Buffer.from(data) : data, mode });
+    this.entries.push({
+      kind: 'data',
+      path,
+      data: typeof data === 'string' ? Buffer.from(data) : data,
+      mode,
+    });
   }
   symlink(path: string, target: string): void {
     this.dir(dirname(path));
@@ -91,7 +98,18 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<string> {
   await rm(join(workDir, 'app'), { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   const tree = new Tree();
-  for (const d of ['/bin', '/usr/bin', '/proc', '/sys', '/dev', '/tmp', '/root', '/run', '/etc/usb-vm', '/app']) {
+  for (const d of [
+    '/bin',
+    '/usr/bin',
+    '/proc',
+    '/sys',
+    '/dev',
+    '/tmp',
+    '/root',
+    '/run',
+    '/etc/usb-vm',
+    '/app',
+  ]) {
     tree.dir(d);
   }
   tree.file('/bin/busybox', assets.busybox, 0o755);
@@ -122,6 +140,11 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<string> {
     }
   }
 
+  // Bundles resolve projectRoot to `/` (they live in /app), so the project's resources/ (trust keys, the demo
+  // signing key, usb-ids.json) go to /resources.
+  const resources = join(projectRoot, 'resources');
+  if (existsSync(resources)) await addDirRecursive(tree, resources, '/resources');
+
   const appDir = join(workDir, 'app');
   await build({
     entryPoints: Object.fromEntries(Object.entries(opts.programs).map(([k, v]) => [k, join(projectRoot, v)])),
@@ -133,7 +156,9 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<string> {
     target: 'node20',
     external: ['usb'],
     // Bundled CommonJS dependencies call require(); give ESM output one.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   for (const f of await readdir(appDir)) tree.file(`/app/${f}`, join(appDir, f), 0o644);

@@ -54,7 +54,9 @@ export async function runVm(opts: VmRunOptions): Promise<VmRunResult> {
   const wantKvm = process.env.FLASHLINE_USB_ACCEL === 'kvm' && (await kvmUsable());
   const accel: Accel = opts.accel ?? (wantKvm ? 'kvm' : 'tcg');
   const accelArgs =
-    accel === 'kvm' ? ['-enable-kvm', '-cpu', 'host', '-smp', '2'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2'];
+    accel === 'kvm'
+      ? ['-enable-kvm', '-cpu', 'host', '-smp', '2']
+      : ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2'];
   const args = [
     '-n',
     '10',

@@ -53,22 +53,26 @@ export async function serveFastbootOverUsb(
     w?.(f);
   };
 
+  const linkLost = (): void => {
+    linkDown = true;
+    stream.push(null);
+    settle({ kind: 'final' });
+  };
+
   const sendResponse = (payload: Buffer): void => {
+    // After the link dropped, a late reply (e.g. to a flash that was running) must not reach the next host.
+    if (linkDown) return;
     const kind = payload.subarray(0, 4).toString('latin1');
     debug(`-> ${payload.subarray(0, 64).toString('latin1')}`);
     writeChain = writeChain
-      .then(() => ffs.writeTransfer(payload))
+      .then(() => (linkDown ? undefined : ffs.writeTransfer(payload)))
       .then(
         () => {
           if (kind === 'DATA')
             settle({ kind: 'data', size: Number.parseInt(payload.subarray(4).toString('latin1'), 16) });
           else if (kind !== 'INFO' && kind !== 'TEXT') settle({ kind: 'final' });
         },
-        () => {
-          linkDown = true;
-          stream.push(null);
-          settle({ kind: 'final' });
-        },
+        () => linkLost(),
       );
   };
 
@@ -106,10 +110,15 @@ export async function serveFastbootOverUsb(
 
   const pump = async (): Promise<void> => {
     stream.push(Buffer.from(TCP_HANDSHAKE, 'latin1'));
+    let queued: Promise<Buffer> | null = null;
     try {
       while (!linkDown) {
-        const cmd = await ffs.readTransfer(COMMAND_READ);
-        if (cmd.byteLength === 0) continue; // a stray zero-length packet
+        const cmd = await (queued ?? ffs.readTransfer(COMMAND_READ));
+        queued = null;
+        if (cmd.byteLength === 0) {
+          debug('<- zero-length packet (ignored)');
+          continue;
+        }
         stats.commands++;
         debug(`<- ${cmd.subarray(0, 64).toString('latin1')} (${cmd.byteLength} bytes)`);
         const answered = nextFinal();
@@ -125,13 +134,17 @@ export async function serveFastbootOverUsb(
             await pushFrame(chunk);
           }
           debug(`data phase of ${final.size} bytes received`);
+          // A host may end a data phase that is a multiple of the max packet size with a zero-length packet
+          // and wait for it to complete before reading the response; keep a read queued so it can (real UDCs
+          // behave alike: their OUT request is re-queued at once). No command can come before the response.
+          queued = ffs.readTransfer(COMMAND_READ);
+          queued.catch(() => linkLost());
           final = await done;
         }
       }
     } catch (err) {
       if (!(err instanceof FfsIoError)) throw err;
-      linkDown = true;
-      stream.push(null);
+      linkLost();
     }
   };
 
@@ -143,8 +156,8 @@ export async function serveFastbootOverUsb(
     await pumping.catch(() => {});
     return { reason: 'cable-pull' };
   }
-  // The session ended on its own (reboot, protocol error): a pending OUT read stays queued in the kernel
-  // and is answered by the next session's first command, so it is not awaited here.
+  // The session ended on its own (reboot, timeout, protocol error) while an OUT read may still be queued in
+  // the kernel: the caller must detach from the bus (unbind) before serving again, which fails that read.
   pumping.catch(() => {});
   return end;
 }

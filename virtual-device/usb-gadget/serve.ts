@@ -93,8 +93,13 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
       await restart(() => device.powerOn('os'));
     } else if (end.reason === 'reboot') {
       await restart(() => device.reboot(end.into));
+      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
     } else if (end.reason === 'cable-pull') {
       // Let the DISABLE event land before waiting for the next ENABLE.
+      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
+    } else {
+      // Timeout or protocol error: re-attach, as a bootloader resets its USB stack, so the host starts clean.
+      await restart(async () => {});
       for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
     }
   }

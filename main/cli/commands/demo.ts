@@ -7,11 +7,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { flashlineHome } from '../../common/paths.js';
-import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../devices/index.js';
-import { FlashService } from '../../flash/service.js';
-import { createDemoPackage } from '../../package/index.js';
-import { createService, runStation } from '../../station/run-station.js';
 import {
   type Faults,
   makeVirtualImage,
@@ -20,6 +15,11 @@ import {
   type VirtualDeviceHandle,
   type VirtualDeviceOptions,
 } from '../../../virtual-device/index.js';
+import { flashlineHome } from '../../common/paths.js';
+import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../devices/index.js';
+import { FlashService } from '../../flash/service.js';
+import { createDemoPackage } from '../../package/index.js';
+import { createService, runStation } from '../../station/run-station.js';
 import { parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
 import { runFlash } from './flash.js';
 
@@ -53,10 +53,19 @@ export async function makeDemoPackage(outPath: string, spec: DemoPackageSpec = {
     rollbackIndex,
     expectedVersion: version,
     images: [
-      { partition: 'boot', source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }), size: bootSize },
+      {
+        partition: 'boot',
+        source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }),
+        size: bootSize,
+      },
       {
         partition: 'system',
-        source: makeVirtualImage({ version: boots, rollbackIndex, size: systemSize, seed: `system-${version}` }),
+        source: makeVirtualImage({
+          version: boots,
+          rollbackIndex,
+          size: systemSize,
+          seed: `system-${version}`,
+        }),
         size: systemSize,
       },
     ],
@@ -119,7 +128,9 @@ interface DemoOptions {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)')
+    .description(
+      'start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)',
+    )
     .option('--devices <n>', 'number of virtual devices', parsePositiveInt, 3)
     .option('--no-ui', 'flash the demo devices from the terminal and exit with the status code')
     .option('--port <n>', 'station port (0 picks a free one)', parsePort, 7480)
@@ -137,7 +148,11 @@ async function runDemo(opts: DemoOptions): Promise<number> {
   const ids = rig.devices.map((d) => d.address);
   try {
     if (!opts.ui) {
-      return await runFlash(rig.packagePath, { device: ids, concurrency: Math.min(8, ids.length), json: opts.json });
+      return await runFlash(rig.packagePath, {
+        device: ids,
+        concurrency: Math.min(8, ids.length),
+        json: opts.json,
+      });
     }
     const registry = new DeviceRegistry();
     const discovery = await startDiscovery(registry, [

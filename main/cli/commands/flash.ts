@@ -32,12 +32,23 @@ export function registerFlash(program: Command): void {
     .command('flash')
     .description('flash a signed package onto one or more devices (exit code = status code)')
     .argument('<package>', 'the signed package (.flp)')
-    .option('--device <id>', 'device id (tcp:HOST:PORT, usb:SERIAL, serial:PATH); repeatable', collect(parseDeviceId), [])
-    .option('--trust <dir>', 'trust store directory (replaces the default ones); repeatable', collect(String), [])
+    .option(
+      '--device <id>',
+      'device id (tcp:HOST:PORT, usb:SERIAL, serial:PATH); repeatable',
+      collect(parseDeviceId),
+      [],
+    )
+    .option(
+      '--trust <dir>',
+      'trust store directory (replaces the default ones); repeatable',
+      collect(String),
+      [],
+    )
     .option('--concurrency <n>', 'devices flashed at once', parsePositiveInt, 4)
     .option('--json', 'one JSON object per event line instead of progress bars', false)
     .action(async (pkgPath: string, opts: FlashOptions, cmd: Command) => {
-      if (opts.device.length === 0) cmd.error("error: required option '--device <id>' not specified", { exitCode: 2 });
+      if (opts.device.length === 0)
+        cmd.error("error: required option '--device <id>' not specified", { exitCode: 2 });
       process.exitCode = await runFlash(resolve(pkgPath), opts);
     });
 }
@@ -56,9 +67,16 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
   const out = opts.out ?? process.stdout;
   const service =
     opts.service ??
-    new FlashService({ concurrency: opts.concurrency, ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}) });
+    new FlashService({
+      concurrency: opts.concurrency,
+      ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
+    });
   const pkg = await service.openPackage(pkgPath);
-  const render = opts.json ? jsonRenderer(out) : (out as NodeJS.WriteStream).isTTY ? barRenderer(opts.device) : lineRenderer(out);
+  const render = opts.json
+    ? jsonRenderer(out)
+    : (out as NodeJS.WriteStream).isTTY
+      ? barRenderer(opts.device)
+      : lineRenderer(out);
   const unsubscribe = service.manager.subscribe(render.event);
   const onSignal = () => service.manager.cancelAll();
   process.once('SIGINT', onSignal);
@@ -95,7 +113,13 @@ function jsonRenderer(out: NodeJS.WritableStream): Renderer {
 }
 
 function summary(r: JobReport) {
-  return { serial: r.device.serial, status: r.status, statusName: r.statusName, bytesWritten: r.bytesWritten, rate: r.rate };
+  return {
+    serial: r.device.serial,
+    status: r.status,
+    statusName: r.statusName,
+    bytesWritten: r.bytesWritten,
+    rate: r.rate,
+  };
 }
 
 const mbps = (rate: number) => (rate / 1e6).toFixed(1);
@@ -106,7 +130,9 @@ function lineRenderer(out: NodeJS.WritableStream): Renderer {
       if (e.type === 'stage') out.write(`${e.deviceId}: ${e.stage}\n`);
       else if (e.type === 'message') out.write(`${e.deviceId}: ${e.text}\n`);
       else if (e.type === 'end') {
-        out.write(`${e.deviceId}: ${e.status === 0 ? 'done' : `failed (${e.status} ${e.report.statusName}): ${e.report.message}`}\n`);
+        out.write(
+          `${e.deviceId}: ${e.status === 0 ? 'done' : `failed (${e.status} ${e.report.statusName}): ${e.report.message}`}\n`,
+        );
         if (e.error) out.write(`${e.deviceId}: what to do: ${e.error.remedy}\n`);
       }
     },
@@ -161,7 +187,9 @@ export function summaryTable(reports: readonly JobReport[]): string {
     String(r.status),
     r.statusName,
     r.rate > 0 ? `${mbps(r.rate)} MB/s` : '-',
-    r.status === 0 ? `now ${r.device.versionAfter ?? '?'} on slot ${r.device.slotAfter ?? '?'}` : `${r.message} — ${r.remedy}`,
+    r.status === 0
+      ? `now ${r.device.versionAfter ?? '?'} on slot ${r.device.slotAfter ?? '?'}`
+      : `${r.message} — ${r.remedy}`,
   ]);
   const head = ['device', 'serial', 'code', 'status', 'rate', 'result'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (i < 5 ? r[i]!.length : 0))));

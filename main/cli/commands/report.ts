@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { flashlineHome } from '../../common/paths.js';
-import { FlashService } from '../../flash/service.js';
 import { ReportStore, reportsToCsv } from '../../flash/report-store.js';
+import { FlashService } from '../../flash/service.js';
 
 /** ISO date/time, or a relative age like 30m, 24h, 7d. */
 export function parseSince(value: string, now = Date.now()): Date {
@@ -16,20 +16,28 @@ export function parseSince(value: string, now = Date.now()): Date {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
     return new Date(now - Number(rel[1]) * unit);
   }
-  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : Number.NaN;
+  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
   if (Number.isNaN(t)) {
-    throw new InvalidArgumentError(`'${value}' is not a time; use an ISO date (2026-01-31, 2026-01-31T08:00Z) or an age (30m, 24h, 7d).`);
+    throw new InvalidArgumentError(
+      `'${value}' is not a time; use an ISO date (2026-01-31, 2026-01-31T08:00Z) or an age (30m, 24h, 7d).`,
+    );
   }
   return new Date(t);
 }
 
 export function registerReport(program: Command): void {
-  const report = program.command('report').description('job reports: export the local history, list interrupted jobs');
+  const report = program
+    .command('report')
+    .description('job reports: export the local history, list interrupted jobs');
   report
     .command('export')
     .description('export job reports as CSV or JSON')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
-    .option('--since <when>', 'only reports that ended at or after this time (ISO date or 30m/24h/7d)', (v) => parseSince(v))
+    .option('--since <when>', 'only reports that ended at or after this time (ISO date or 30m/24h/7d)', (v) =>
+      parseSince(v),
+    )
     .option('--out <file>', 'write to this file (atomically) instead of standard output')
     .action(async (opts: { format: 'csv' | 'json'; since?: Date; out?: string }) => {
       const store = new ReportStore(join(flashlineHome(), 'reports'));

@@ -56,9 +56,22 @@ export class FastbootClient {
     this.#dataTimeoutMs = opts.dataTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
   }
 
-  /** Run one exchange at a time: fastboot is strictly host-driven and synchronous. */
+  /**
+   * Run one exchange at a time: fastboot is strictly host-driven and synchronous. An exchange that fails for
+   * any reason other than the device's FAIL (timeout, abort, malformed reply, short data) leaves the two
+   * sides out of step — a late reply would be read as the answer to the next command — so the link is
+   * closed and later calls fail with DisconnectedError; reopen to continue.
+   */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work, work);
+    const guarded = async () => {
+      try {
+        return await work();
+      } catch (err) {
+        if (!(err instanceof FastbootFailError)) await this.link.close();
+        throw err;
+      }
+    };
+    const run = this.#queue.then(guarded, guarded);
     this.#queue = run.catch(() => undefined);
     return run;
   }

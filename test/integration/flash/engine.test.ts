@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after as afterAll, describe, it } from 'node:test';
 import { StationRollbackStore } from '../../../main/package/index.js';
-import { join } from 'node:path';
 import { POWER_LOSS_STAGES } from '../../../virtual-device/index.js';
 import { flashRig, tempDir } from './helpers.js';
 
@@ -37,7 +37,15 @@ describe('flash engine against virtual devices over TCP', () => {
     [
       'partition too small',
       13,
-      { devices: 1, device: { partitions: [{ name: 'boot', size: 512 * 1024, slotted: true }, { name: 'system', size: 8 << 20, slotted: true }] } },
+      {
+        devices: 1,
+        device: {
+          partitions: [
+            { name: 'boot', size: 512 * 1024, slotted: true },
+            { name: 'system', size: 8 << 20, slotted: true },
+          ],
+        },
+      },
     ],
     ['capacity too small (free space)', 13, { devices: 1, device: { capacity: 3 * 1024 * 1024 } }],
   ];
@@ -58,7 +66,10 @@ describe('flash engine against virtual devices over TCP', () => {
   });
 
   it('cable pull during download → resume at the next piece → 0', async () => {
-    const { reports, devices } = await flashRig(home(), { devices: 1, faults: () => ({ dropAtByte: 300_000 }) });
+    const { reports, devices } = await flashRig(home(), {
+      devices: 1,
+      faults: () => ({ dropAtByte: 300_000 }),
+    });
     const r = reports[0]!;
     assert.equal(r.status, 0, r.message);
     assert.ok(r.resumes >= 1);
@@ -71,7 +82,10 @@ describe('flash engine against virtual devices over TCP', () => {
   for (const stage of POWER_LOSS_STAGES.filter((s) => s !== 'erase')) {
     it(`power loss during ${stage}: the job ends cleanly and the device stays bootable`, async () => {
       const at = stage === 'download' || stage === 'flash' ? 200_000 : 1;
-      const { reports, devices } = await flashRig(home(), { devices: 1, faults: () => ({ powerLoss: { stage, at } }) });
+      const { reports, devices } = await flashRig(home(), {
+        devices: 1,
+        faults: () => ({ powerLoss: { stage, at } }),
+      });
       const r = reports[0]!;
       assert.ok(devices[0]!.bootable, 'a bootable slot remains');
       assert.equal(r.status, 0, `${r.status} ${r.message}`);
@@ -93,7 +107,10 @@ describe('flash engine against virtual devices over TCP', () => {
   });
 
   it('garbage replies → a typed failure, no hang', async () => {
-    const { reports, devices } = await flashRig(home(), { devices: 1, faults: () => ({ garbageReplies: true }) });
+    const { reports, devices } = await flashRig(home(), {
+      devices: 1,
+      faults: () => ({ garbageReplies: true }),
+    });
     assert.ok([15, 17].includes(reports[0]!.status), `${reports[0]!.status} ${reports[0]!.message}`);
     assert.equal(devices[0]!.active, 'a');
   });

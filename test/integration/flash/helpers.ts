@@ -28,7 +28,11 @@ export async function flashRig(
   options: Omit<DemoRigOptions, 'dir'>,
   service?: (home: string) => FlashService,
 ): Promise<{ reports: JobReport[]; events: JobEvent[]; devices: DeviceAfter[] }> {
-  const rig = await startDemoRig({ ...options, dir: join(home, 'rig'), pkg: { ...SMALL_PACKAGE, ...options.pkg } });
+  const rig = await startDemoRig({
+    ...options,
+    dir: join(home, 'rig'),
+    pkg: { ...SMALL_PACKAGE, ...options.pkg },
+  });
   try {
     const flash = service?.(home) ?? new FlashService({ home, concurrency: 8, engine: FAST_ENGINE });
     const events: JobEvent[] = [];

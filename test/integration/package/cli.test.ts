@@ -6,19 +6,51 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../../main/cli/program.js';
 
 const bin = fileURLToPath(new URL('../../../bin/flashline.js', import.meta.url));
 
 describe('flashline keygen / pack / verify / inspect', () => {
   let dir: string;
-  const run = (...args: string[]) => {
+  /** The real binary (a process per call: slow, so used only where the process boundary matters). */
+  const spawn = (...args: string[]) => {
     const r = spawnSync(process.execPath, [bin, ...args], {
       cwd: dir,
       env: { ...process.env, FLASHLINE_HOME: join(dir, 'home') },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 120_000,
     });
     return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  /** The same CLI in this process (paths made absolute), capturing its output. */
+  const run = async (...args: string[]) => {
+    const abs = args.map((a, i) => {
+      const eq = /^([a-z]+)=(.+)$/.exec(a);
+      if (eq) return `${eq[1]}=${join(dir, eq[2]!)}`;
+      return (/\.(flp|key|pub|json|img)$/.test(a) || args[i - 1] === '--out') && !a.startsWith('/')
+        ? join(dir, a)
+        : a;
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    const ow = process.stdout.write.bind(process.stdout);
+    const ew = process.stderr.write.bind(process.stderr);
+    const saved = process.env.FLASHLINE_HOME;
+    process.env.FLASHLINE_HOME = join(dir, 'home');
+    process.stdout.write = ((c: string | Uint8Array) =>
+      out.push(String(c)) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((c: string | Uint8Array) =>
+      err.push(String(c)) > 0) as typeof process.stderr.write;
+    try {
+      const code = await runCli(abs);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = ow;
+      process.stderr.write = ew;
+      process.exitCode = undefined;
+      if (saved === undefined) delete process.env.FLASHLINE_HOME;
+      else process.env.FLASHLINE_HOME = saved;
+    }
   };
 
   before(() => {
@@ -30,15 +62,15 @@ describe('flashline keygen / pack / verify / inspect', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates keys, packs, signs, encrypts and verifies', () => {
-    assert.equal(run('keygen', '--out', 'release', '--product', 'acme-phone').code, 0);
+  it('creates keys, packs, signs, encrypts and verifies', async () => {
+    assert.equal((await run('keygen', '--out', 'release', '--product', 'acme-phone')).code, 0);
     assert.equal(statSync(join(dir, 'release.key')).mode & 0o777, 0o600);
-    assert.equal(run('keygen', '--out', 'release').code, 1, 'refuses to overwrite');
-    assert.equal(run('keygen', '--out', 'station', '--type', 'station').code, 0);
+    assert.equal((await run('keygen', '--out', 'release')).code, 1, 'refuses to overwrite');
+    assert.equal((await run('keygen', '--out', 'station', '--type', 'station')).code, 0);
     mkdirSync(join(dir, 'home', 'trust'), { recursive: true });
     writeFileSync(join(dir, 'home', 'trust', 'release.pub'), readFileSync(join(dir, 'release.pub')));
 
-    const simple = run(
+    const simple = await run(
       'pack',
       '--product',
       'acme-phone',
@@ -56,7 +88,7 @@ describe('flashline keygen / pack / verify / inspect', () => {
       'p.flp',
     );
     assert.equal(simple.code, 0, simple.err);
-    const ok = run('verify', 'p.flp', '--json', '--product', 'acme-phone');
+    const ok = await run('verify', 'p.flp', '--json', '--product', 'acme-phone');
     assert.equal(ok.code, 0, ok.out + ok.err);
     const json = JSON.parse(ok.out) as {
       ok: boolean;
@@ -72,10 +104,10 @@ describe('flashline keygen / pack / verify / inspect', () => {
       ],
     );
 
-    const rb = run('verify', 'p.flp', '--device-rollback-index', '8');
+    const rb = await run('verify', 'p.flp', '--device-rollback-index', '8');
     assert.equal(rb.code, 26);
     assert.match(rb.out, /rollback index 7 is below the device's 8/);
-    assert.equal(run('verify', 'p.flp', '--trust', join(dir, 'nothing')).code, 23);
+    assert.equal((await run('verify', 'p.flp', '--trust', join(dir, 'nothing'))).code, 23);
 
     writeFileSync(
       join(dir, 'pack.json'),
@@ -96,7 +128,7 @@ describe('flashline keygen / pack / verify / inspect', () => {
         ],
       }),
     );
-    const enc = run(
+    const enc = await run(
       'pack',
       '--manifest',
       'pack.json',
@@ -108,14 +140,14 @@ describe('flashline keygen / pack / verify / inspect', () => {
       'e.flp',
     );
     assert.equal(enc.code, 0, enc.err);
-    assert.equal(run('verify', 'e.flp').code, 29);
-    assert.equal(run('verify', 'e.flp', '--decryption-key', 'station.key').code, 0);
+    assert.equal((await run('verify', 'e.flp')).code, 29);
+    assert.equal((await run('verify', 'e.flp', '--decryption-key', 'station.key')).code, 0);
     assert.equal(
-      run('verify', 'e.flp', '--decryption-key', 'station.key', '--hardware-revision', 'rev-a').code,
+      (await run('verify', 'e.flp', '--decryption-key', 'station.key', '--hardware-revision', 'rev-a')).code,
       27,
     );
 
-    const ins = run('inspect', 'e.flp', '--json');
+    const ins = await run('inspect', 'e.flp', '--json');
     assert.equal(ins.code, 0, ins.err);
     const info = JSON.parse(ins.out) as {
       manifest: { expectedVersion: string; install: unknown[] };
@@ -124,25 +156,26 @@ describe('flashline keygen / pack / verify / inspect', () => {
     assert.equal(info.manifest.expectedVersion, '2.2.0-build5');
     assert.equal(info.manifest.install.length, 3);
     assert.equal(info.encryptedFor.length, 1);
-    assert.match(run('inspect', 'e.flp').out, /NOT verified/);
+    assert.match((await run('inspect', 'e.flp')).out, /NOT verified/);
 
     const bytes = readFileSync(join(dir, 'p.flp'));
     bytes[bytes.length - 2048 - 100]! ^= 1;
     writeFileSync(join(dir, 'bad.flp'), bytes);
-    const bad = run('verify', 'bad.flp');
+    // The real binary once: exit code = status code across the process boundary.
+    const bad = spawn('verify', 'bad.flp');
     assert.equal(bad.code, 28);
     assert.match(bad.out, /FAILED bad\.flp: status 28 image_mismatch/);
   });
 
-  it('exits 2 on bad flags and 1 on bad input, with one clear line', () => {
-    const r = run('verify', 'p.flp', '--device-rollback-index', '-1');
+  it('exits 2 on bad flags and 1 on bad input, with one clear line', async () => {
+    const r = spawn('verify', 'p.flp', '--device-rollback-index', '-1');
     assert.equal(r.code, 2);
     assert.match(r.err, /not a non-negative integer/);
-    const p = run('pack', '--product', 'acme-phone', '--key', 'release.key', '--out', 'x.flp');
+    const p = spawn('pack', '--product', 'acme-phone', '--key', 'release.key', '--out', 'x.flp');
     assert.equal(p.code, 1);
     assert.match(p.err, /needs --product, --version, --rollback-index/);
     assert.ok(!p.err.includes('    at '));
-    const k = run(
+    const k = spawn(
       'pack',
       '--product',
       'acme-phone',
@@ -157,7 +190,7 @@ describe('flashline keygen / pack / verify / inspect', () => {
       '--out',
       'x.flp',
     );
-    assert.equal(k.code, 1);
+    assert.equal(k.code, 1, k.err);
     assert.match(k.err, /expected a signing private key/);
   });
 });

@@ -84,6 +84,9 @@ describe('device discovery', () => {
       events.map((e) => e.type),
       ['added', 'added', 'changed', 'changed'],
     );
+    assert.equal(registry.update('mem:good', { state: 'flashing' })?.state, 'flashing');
+    assert.equal(events.at(-1)?.type, 'changed');
+    assert.equal(registry.update('mem:none', { state: 'busy' }), undefined);
     discovery.stop();
     assert.equal(registry.list().length, 0, 'stopping a source removes its devices');
   });

@@ -181,7 +181,15 @@ describe('flash engine against an in-memory device', () => {
   });
 
   it('bounds a hanging device: timeout, retries, then 12', async () => {
-    const { report, device } = await run({ hang: ['flash:'] });
+    const fast = options({
+      timeouts: {
+        commandMs: 150,
+        minDownloadBytesPerSecond: 100 * 1024 * 1024,
+        rebootMs: 500,
+        connectMs: 100,
+      },
+    });
+    const { report, device } = await run({ hang: ['flash:'] }, pkg(), fast);
     assert.equal(report.status, 12, report.message);
     assert.equal(device.active, 'a');
   });

@@ -197,4 +197,126 @@ describe('sparse splitter', () => {
     );
     await assert.rejects(split(layout, img, minimumDownloadSize(64) + 200, [50]), /CRC32 mismatch/);
   });
+
+  it('passes raw data through as subarrays of the source chunks (no copies on the hot path)', async () => {
+    const chunks = [Buffer.from(pseudoRandom(64 * 40, 8)), Buffer.from(pseudoRandom(64 * 25 + 3, 9))];
+    const sources = new Set(chunks.map((c) => c.buffer));
+    const plan = planSparsePieces(rawLayout(64 * 65 + 3, 64), minimumDownloadSize(64) + 64 * 20);
+    let viewBytes = 0;
+    for await (const p of emitPieces(plan, chunks)) {
+      for await (const b of p.stream) {
+        if (sources.has(b.buffer as ArrayBuffer)) viewBytes += b.byteLength;
+        // Anything else is a header or the zero padding of the last partial block.
+        else assert.ok(b.byteLength <= 64, `a ${b.byteLength}-byte copy`);
+      }
+    }
+    assert.equal(viewBytes, 64 * 65 + 3, 'every source byte went out as a view');
+  });
+
+  it('refuses a sparse source whose chunks differ from the scanned layout', async () => {
+    const scanned = buildSparse({
+      blockSize: 64,
+      chunks: [
+        { type: 'raw', data: pseudoRandom(640, 1) },
+        { type: 'fill', blocks: 30, value: 3 },
+      ],
+    });
+    const other = buildSparse({
+      blockSize: 64,
+      chunks: [
+        { type: 'fill', blocks: 10, value: 3 },
+        { type: 'fill', blocks: 30, value: 3 },
+      ],
+    });
+    const layout = await scanSparseLayout(splitSource(scanned));
+    await assert.rejects(
+      split(layout, other, minimumDownloadSize(64) + 100, [64]),
+      /does not match its scan/,
+    );
+  });
+
+  it('plans multi-GiB layouts consistently (sizes, ranges, every data block exactly once)', () => {
+    const extentArb = fc.record({
+      kind: fc.constantFrom('raw', 'fill', 'skip'),
+      blocks: fc.integer({ min: 1, max: 200_000 }),
+      value: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(extentArb, { maxLength: 40 }),
+        fc.constantFrom(512, 4096, 65536),
+        fc.integer({ min: 0, max: 512 * 1024 * 1024 }),
+        (specs, bs, extra) => {
+          let at = 0;
+          const extents = specs.map((e) => {
+            const x =
+              e.kind === 'fill'
+                ? {
+                    kind: 'fill' as const,
+                    startBlock: at,
+                    blocks: e.blocks,
+                    value: new Uint8Array([e.value, 0, 0, 0]),
+                  }
+                : { kind: e.kind as 'raw' | 'skip', startBlock: at, blocks: e.blocks };
+            at += e.blocks;
+            return x;
+          });
+          const layout: SparseLayout = {
+            source: 'raw',
+            blockSize: bs,
+            totalBlocks: at,
+            sourceSize: at * bs,
+            hasCrc: false,
+            extents,
+          };
+          const max = minimumDownloadSize(bs) + extra;
+          const plan = planSparsePieces(layout, max);
+          let next = 0;
+          const covered: string[] = [];
+          for (const p of plan.pieces) {
+            assert.ok(p.size <= max);
+            assert.equal(p.startBlock, next);
+            next = p.endBlock;
+            let block = 0;
+            let size = 28;
+            for (const c of p.chunks) {
+              assert.equal(c.startBlock, block, 'chunks are contiguous from block 0');
+              assert.ok(c.blocks > 0);
+              block += c.blocks;
+              size += 12 + (c.kind === 'raw' ? c.blocks * bs : c.kind === 'fill' ? 4 : 0);
+              if (c.kind !== 'skip') {
+                assert.ok(
+                  c.startBlock >= p.startBlock && block <= p.endBlock,
+                  'data stays in the piece range',
+                );
+                for (let b = 0; b < Math.min(c.blocks, 3); b++) covered.push(`${c.kind}${c.startBlock + b}`);
+              }
+            }
+            assert.equal(block, at, 'every piece spans the whole image');
+            assert.equal(size, p.size, 'announced size is the sum of the chunks');
+          }
+          assert.equal(next, at);
+          const expected: string[] = [];
+          for (const p of plan.pieces) {
+            for (const c of p.chunks) {
+              if (c.kind !== 'skip')
+                for (let b = 0; b < Math.min(c.blocks, 3); b++) expected.push(`${c.kind}${c.startBlock + b}`);
+            }
+          }
+          assert.deepEqual(covered, expected);
+          const dataBlocks = (kind: string) =>
+            plan.pieces.flatMap((p) => p.chunks).reduce((n, c) => n + (c.kind === kind ? c.blocks : 0), 0);
+          assert.equal(
+            dataBlocks('raw'),
+            extents.reduce((n, e) => n + (e.kind === 'raw' ? e.blocks : 0), 0),
+          );
+          assert.equal(
+            dataBlocks('fill'),
+            extents.reduce((n, e) => n + (e.kind === 'fill' ? e.blocks : 0), 0),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -92,11 +92,24 @@ export class ByteReader {
     }
   }
 
+  /** The next available bytes, at most `max` (one pull, no generator: for hot loops); undefined at the end. */
+  async read(max: number): Promise<Uint8Array | undefined> {
+    if (max <= 0 || !(await this.#fill())) return undefined;
+    const take = Math.min(max, this.#buf.byteLength - this.#pos);
+    const out = this.#buf.subarray(this.#pos, this.#pos + take);
+    this.#pos += take;
+    this.#offset += take;
+    return out;
+  }
+
   /** Discard up to `n` bytes; returns how many were discarded. */
   async skip(n: number): Promise<number> {
     let skipped = 0;
-    for await (const s of this.slices(n)) skipped += s.byteLength;
-    return skipped;
+    for (;;) {
+      const s = await this.read(n - skipped);
+      if (!s) return skipped;
+      skipped += s.byteLength;
+    }
   }
 
   /** True when no byte is left. */

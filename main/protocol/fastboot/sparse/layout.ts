@@ -127,41 +127,42 @@ export async function scanRawLayout(
   checkBlockSize(blockSize);
   const zeroAsSkip = options.zeroBlocks === 'skip';
   const reader = new ByteReader(source, options.signal);
-  const extents: LayoutExtent[] = [];
-  const scratch = new Uint8Array(blockSize);
+  // Built mutable (one object per extent, not per block), handed out as the readonly LayoutExtent[].
+  const extents: { kind: 'raw' | 'fill' | 'skip'; startBlock: number; blocks: number; value?: Uint8Array }[] =
+    [];
   let block = 0;
-  const push = (kind: 'raw' | 'fill' | 'skip', value?: Uint8Array) => {
+  const classify = (bytes: Uint8Array) => {
+    const word = bytes.byteLength === blockSize ? repeatedWord(bytes) : undefined;
+    const kind = word === undefined ? 'raw' : zeroAsSkip && isZeroWord(word) ? 'skip' : 'fill';
     const last = extents.at(-1);
-    if (
-      last &&
-      last.kind === kind &&
-      (kind !== 'fill' || sameWord(value!, (last as { value: Uint8Array }).value))
-    ) {
-      extents[extents.length - 1] = { ...last, blocks: last.blocks + 1 };
-    } else if (kind === 'fill') {
-      extents.push({ kind, startBlock: block, blocks: 1, value: value! });
-    } else {
-      extents.push({ kind, startBlock: block, blocks: 1 });
-    }
+    if (last && last.kind === kind && (kind !== 'fill' || sameWord(word!, last.value!))) last.blocks++;
+    else if (kind === 'fill') extents.push({ kind, startBlock: block, blocks: 1, value: word! });
+    else extents.push({ kind, startBlock: block, blocks: 1 });
+    block++;
   };
+  // Blocks inside one source chunk are classified in place; only a block straddling chunks is copied.
+  const scratch = new Uint8Array(blockSize);
+  let have = 0;
   try {
     for (;;) {
-      let have = 0;
-      let direct: Uint8Array | undefined;
-      for await (const s of reader.slices(blockSize)) {
-        if (have === 0 && s.byteLength === blockSize) direct = s;
-        else scratch.set(s, have);
-        have += s.byteLength;
+      const s = await reader.read(Number.MAX_SAFE_INTEGER);
+      if (!s) break;
+      let i = 0;
+      if (have > 0) {
+        i = Math.min(blockSize - have, s.byteLength);
+        scratch.set(s.subarray(0, i), have);
+        have += i;
+        if (have < blockSize) continue;
+        classify(scratch);
+        have = 0;
       }
-      if (have === 0) break;
-      const bytes = direct ?? scratch.subarray(0, have);
-      const word = have === blockSize ? repeatedWord(bytes) : undefined;
-      if (word === undefined) push('raw');
-      else if (zeroAsSkip && word.every((b) => b === 0)) push('skip');
-      else push('fill', word);
-      block++;
-      if (have < blockSize) break;
+      for (; s.byteLength - i >= blockSize; i += blockSize) classify(s.subarray(i, i + blockSize));
+      if (i < s.byteLength) {
+        scratch.set(s.subarray(i), 0);
+        have = s.byteLength - i;
+      }
     }
+    if (have > 0) classify(scratch.subarray(0, have));
   } finally {
     await reader.close();
   }
@@ -170,7 +171,18 @@ export async function scanRawLayout(
     throw new SparseFormatError(`raw image is ${size} bytes, expected ${options.expectedSize}`);
   }
   checkRawSize(size, blockSize);
-  return { source: 'raw', blockSize, totalBlocks: block, sourceSize: size, hasCrc: false, extents };
+  return {
+    source: 'raw',
+    blockSize,
+    totalBlocks: block,
+    sourceSize: size,
+    hasCrc: false,
+    extents: extents as LayoutExtent[],
+  };
+}
+
+function isZeroWord(w: Uint8Array): boolean {
+  return w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0;
 }
 
 function sameWord(a: Uint8Array, b: Uint8Array): boolean {

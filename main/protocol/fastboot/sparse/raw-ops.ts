@@ -29,9 +29,9 @@ export async function* rawSourceOps(
       if (present < length) yield { kind: 'data', offset: pos, bytes: new Uint8Array(length - present) };
       continue;
     }
-    const word = e.kind === 'fill' ? e.value : ZERO;
+    const pattern = patternBuffer(e.kind === 'fill' ? e.value : ZERO);
     for await (const bytes of reader.slices(present)) {
-      if (!matchesWord(bytes, word, pos - offset)) {
+      if (!matchesWord(bytes, pattern, pos - offset)) {
         throw new SparseFormatError(
           `image does not match its scan near byte ${pos}: expected ${e.kind === 'fill' ? 'a fill pattern' : 'zeros'}; was the file changed while flashing?`,
         );
@@ -56,9 +56,33 @@ function shorter(layout: SparseLayout, at: number): SparseFormatError {
   );
 }
 
-function matchesWord(bytes: Uint8Array, word: Uint8Array, phase: number): boolean {
-  for (let i = 0; i < bytes.byteLength; i++) {
-    if (bytes[i] !== word[(phase + i) & 3]) return false;
+const PATTERN_SPAN = 64 * 1024;
+
+/**
+ * A buffer of the word repeated, 4 bytes longer than the span so any phase can be compared with memcmp.
+ * The last one is reused: runs of one fill value are the common case, and memory stays one span.
+ */
+let lastPattern: Buffer = Buffer.alloc(PATTERN_SPAN + 4);
+function patternBuffer(word: Uint8Array): Buffer {
+  if (
+    !(
+      lastPattern[0] === word[0] &&
+      lastPattern[1] === word[1] &&
+      lastPattern[2] === word[2] &&
+      lastPattern[3] === word[3]
+    )
+  ) {
+    lastPattern = Buffer.alloc(PATTERN_SPAN + 4, word);
+  }
+  return lastPattern;
+}
+
+function matchesWord(bytes: Uint8Array, pattern: Buffer, phase: number): boolean {
+  for (let at = 0; at < bytes.byteLength; at += PATTERN_SPAN) {
+    const n = Math.min(PATTERN_SPAN, bytes.byteLength - at);
+    const p = (phase + at) & 3;
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset + at, n);
+    if (!view.equals(pattern.subarray(p, p + n))) return false;
   }
   return true;
 }

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseSince } from '../../../main/cli/commands/report.js';
+import { DeviceRegistry } from '../../../main/devices/registry.js';
+import { startAutoFlash } from '../../../main/flash/auto-flash.js';
+import type { EngineOptions } from '../../../main/flash/context.js';
+import { FlashManager } from '../../../main/flash/manager.js';
+import { ReportStore, reportsToCsv } from '../../../main/flash/report-store.js';
+import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
+
+const home = mkdtempSync(join(tmpdir(), 'flashline-manager-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+let n = 0;
+
+function setup(concurrency: number, devices: [string, FakeDevice][]) {
+  const dir = join(home, String(n++));
+  const connector = new FakeConnector();
+  for (const [id, d] of devices) connector.devices.set(id, d);
+  const engine: EngineOptions = {
+    journalDir: join(dir, 'journal'),
+    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
+    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+    pieceSize: 256 * 1024,
+    minBatteryPercent: 25,
+  };
+  const reports = new ReportStore(join(dir, 'reports'));
+  return { manager: new FlashManager({ engine, connector, reports, concurrency }), reports };
+}
+
+const pkg = memoryPackage([{ partition: 'boot', data: bootImage('2.0', 64 * 1024) }]);
+
+describe('job manager', () => {
+  it('runs jobs in parallel; a hanging device does not stall the others', async () => {
+    const devices: [string, FakeDevice][] = Array.from({ length: 8 }, (_, i) => [
+      `fake:${i}`,
+      new FakeDevice(`S${i}`, i === 2 ? { hang: ['download'] } : {}),
+    ]);
+    const { manager, reports } = setup(8, devices);
+    const ids = devices.map(([id]) => manager.start({ deviceId: id, pkg }));
+    const results = await Promise.all(ids.map((id) => manager.wait(id)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [0, 0, 12, 0, 0, 0, 0, 0],
+    );
+    assert.equal((await reports.list()).length, 8);
+  });
+
+  it('respects the concurrency limit', async () => {
+    const devices: [string, FakeDevice][] = Array.from({ length: 5 }, (_, i) => [
+      `fake:${i}`,
+      new FakeDevice(`S${i}`),
+    ]);
+    const { manager } = setup(2, devices);
+    let running = 0;
+    let peak = 0;
+    manager.subscribe((e) => {
+      if (e.type === 'stage' && e.stage === 'preflight') peak = Math.max(peak, ++running);
+      if (e.type === 'end') running--;
+    });
+    devices.forEach(([id]) => manager.start({ deviceId: id, pkg }));
+    const results = await manager.waitAll();
+    assert.ok(results.every((r) => r.status === 0));
+    assert.equal(peak, 2);
+  });
+
+  it('cancels a queued job without touching its device', async () => {
+    const d = new FakeDevice('S1', { hang: ['download'] });
+    const q = new FakeDevice('S2');
+    const { manager } = setup(1, [
+      ['fake:1', d],
+      ['fake:2', q],
+    ]);
+    const first = manager.start({ deviceId: 'fake:1', pkg });
+    const second = manager.start({ deviceId: 'fake:2', pkg });
+    manager.cancel(second);
+    manager.cancel(first);
+    const [a, b] = await Promise.all([manager.wait(first), manager.wait(second)]);
+    assert.equal(a.status, 18);
+    assert.equal(b.status, 18);
+    assert.equal(q.flashCount, 0);
+  });
+
+  it('auto-flashes newly connected devices once per serial unless forced', async () => {
+    const devices: [string, FakeDevice][] = [
+      ['fake:1', new FakeDevice('A1')],
+      ['fake:2', new FakeDevice('A2')],
+      ['fake:3', new FakeDevice('B1', {}, 'other-product')],
+    ];
+    const { manager, reports } = setup(4, devices);
+    const registry = new DeviceRegistry();
+    const skipped: string[] = [];
+    const info = (id: string, serial: string, product = 'flashline-virtual') =>
+      ({ id, connection: 'tcp', address: id, mode: 'fastboot', state: 'idle', serial, product }) as const;
+    const stop = await startAutoFlash({ registry, manager, pkg, reports, onSkip: (d) => skipped.push(d.id) });
+    registry.upsert(info('fake:1', 'A1'));
+    registry.upsert(info('fake:3', 'B1', 'other-product'));
+    await manager.waitAll();
+    registry.remove('fake:1');
+    registry.upsert(info('fake:1', 'A1'));
+    registry.upsert(info('fake:2', 'A2'));
+    await manager.waitAll();
+    stop();
+    const done = (await reports.list()).map((r) => r.device.serial).sort();
+    assert.deepEqual(done, ['A1', 'A2']);
+    assert.deepEqual(skipped.sort(), ['fake:1', 'fake:3']);
+  });
+});
+
+describe('report export', () => {
+  it('exports CSV with quoting and formula neutralising', async () => {
+    const { manager, reports } = setup(1, [['fake:1', new FakeDevice('S,1', { failFlash: true })]]);
+    await manager.wait(manager.start({ deviceId: 'fake:1', pkg }));
+    const csv = reportsToCsv(await reports.list());
+    const [head, row] = csv.trim().split('\n');
+    assert.ok(head?.startsWith('jobId,deviceId,serial'));
+    assert.match(row!, /"S,1"/);
+    assert.match(row!, /,31,write_refused,/);
+  });
+
+  it('parses --since as ISO time or relative age', () => {
+    assert.equal(parseSince('2026-01-31').toISOString(), '2026-01-31T00:00:00.000Z');
+    assert.equal(parseSince('24h', 100 * 3_600_000).getTime(), 76 * 3_600_000);
+    assert.throws(() => parseSince('yesterday'), /ISO date/);
+  });
+});
