@@ -1,33 +1,27 @@
 /**
  * `npm run bench -- sparse [--json] [--size MiB]`: Flashline's sparse codec against libsparse's own tools in
- * the same run, on a generated image (mixed random data, zero runs and fills, odd tail):
+ * the same run, on a generated image (random data, zero runs and fills, odd tail):
  *   encode  scanRawLayout + encodeSparse → file   vs  img2simg
  *   decode  decodeSparse → file                   vs  simg2img
  *   split   scanSparseLayout + emitPieces → files vs  simg2simg (64 MiB pieces)
- * Prints MB/s of the expanded image, the ratio ours/libsparse (>1 is faster) and our peak RSS during each
- * step, which must stay flat whatever --size is (libsparse's img2simg keeps only a block list, too).
+ * Prints MB/s of the expanded image, the ratio ours/libsparse (> 1: we are faster) and each side's peak RSS
+ * (VmHWM of a process running only that step). Ours must stay flat whatever --size is.
  */
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import {
-  decodeSparse,
-  emitPieces,
-  encodeSparse,
-  planSparsePieces,
-  scanRawLayout,
-  scanSparseLayout,
-} from '../main/protocol/fastboot/sparse/index.js';
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;
+const stepScript = fileURLToPath(new URL('./_sparse-step.ts', import.meta.url));
 
-function makeBlockPattern(i: number, block: Buffer, seed: number): Buffer {
-  const k = (i * 2654435761 + seed) % 10;
+function fillBlock(i: number, block: Buffer): Buffer {
+  const k = (i * 2654435761 + 7) % 10;
   if (k < 3) return block.fill(0);
   if (k < 4) return block.fill(i & 0xff);
   for (let j = 0; j < block.length; j += 4)
@@ -37,37 +31,40 @@ function makeBlockPattern(i: number, block: Buffer, seed: number): Buffer {
 
 async function writeImage(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
-  const block = Buffer.alloc(MiB);
   for (let i = 0; i * MiB < bytes; i++) {
-    const chunk = makeBlockPattern(i, block, 7).subarray(0, Math.min(MiB, bytes - i * MiB));
-    if (!out.write(Buffer.from(chunk))) await new Promise<void>((r) => out.once('drain', () => r()));
+    const chunk = fillBlock(i, Buffer.alloc(MiB)).subarray(0, Math.min(MiB, bytes - i * MiB));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   out.end();
   await finished(out);
 }
 
-/** Peak RSS sampled while `fn` runs (the sampler is cheap and the steps last seconds). */
-async function timed(fn: () => Promise<void>): Promise<{ seconds: number; peakRss: number }> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
+interface Measure {
+  seconds: number;
+  peakRssKiB: number;
+}
+
+async function ours(args: string[]): Promise<Measure> {
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', stepScript, ...args], {
+    timeout: 30 * 60_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measure;
+}
+
+/** A libsparse tool under GNU time (peak RSS in KiB), or wall time only when GNU time is missing. */
+async function theirs(tool: string, args: string[]): Promise<Measure> {
   const t0 = process.hrtime.bigint();
   try {
-    await fn();
-  } finally {
-    clearInterval(timer);
+    const { stderr } = await exec('/usr/bin/time', ['-f', 'PEAK %M', tool, ...args], {
+      timeout: 30 * 60_000,
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { seconds, peakRssKiB: Number(/PEAK (\d+)/.exec(stderr)?.[1] ?? 0) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await exec(tool, args, { timeout: 30 * 60_000 });
+    return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakRssKiB: 0 };
   }
-  peak = Math.max(peak, process.memoryUsage.rss());
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, peakRss: peak };
-}
-
-async function pipeTo(path: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
-  const out = createWriteStream(path);
-  for await (const b of stream)
-    if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
-  out.end();
-  await finished(out);
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -80,81 +77,40 @@ export async function run(args: string[]): Promise<number> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'flashline-bench-sparse-'));
   try {
-    const rawPath = join(dir, 'image.raw');
+    const raw = join(dir, 'image.raw');
+    const simg = join(dir, 'libsparse.simg');
     const bytes = sizeMiB * MiB + 1234;
-    await writeImage(rawPath, bytes);
-    const rows: {
-      step: string;
-      oursMBps: number;
-      libsparseMBps: number;
-      ratio: number;
-      oursPeakRssMiB: number;
-    }[] = [];
-    const mbps = (s: number) => bytes / 1e6 / s;
-    const record = (step: string, ours: { seconds: number; peakRss: number }, theirs: { seconds: number }) =>
+    await writeImage(raw, bytes);
+    const rows: Record<string, number | string>[] = [];
+    const record = (step: string, o: Measure, t: Measure) =>
       rows.push({
         step,
-        oursMBps: Math.round(mbps(ours.seconds)),
-        libsparseMBps: Math.round(mbps(theirs.seconds)),
-        ratio: Math.round((theirs.seconds / ours.seconds) * 100) / 100,
-        oursPeakRssMiB: Math.round(ours.peakRss / MiB),
+        oursMBps: Math.round(bytes / 1e6 / o.seconds),
+        libsparseMBps: Math.round(bytes / 1e6 / t.seconds),
+        ratio: Math.round((t.seconds / o.seconds) * 100) / 100,
+        oursPeakRssMiB: Math.round(o.peakRssKiB / 1024),
+        libsparsePeakRssMiB: Math.round(t.peakRssKiB / 1024),
       });
 
-    const simgPath = join(dir, 'libsparse.simg');
-    const theirsEnc = await timed(async () => void (await exec('img2simg', [rawPath, simgPath])));
-    const oursEnc = await timed(async () => {
-      const layout = await scanRawLayout(createReadStream(rawPath), { expectedSize: bytes });
-      await pipeTo(join(dir, 'ours.simg'), encodeSparse(layout, createReadStream(rawPath)).stream);
-    });
-    record('encode', oursEnc, theirsEnc);
-
-    const theirsDec = await timed(
-      async () => void (await exec('simg2img', [simgPath, join(dir, 'libsparse.raw')])),
-    );
-    await rm(join(dir, 'libsparse.raw'));
-    const oursDec = await timed(async () => {
-      const fh = await open(join(dir, 'ours.raw'), 'w');
-      try {
-        let size = 0;
-        for await (const op of decodeSparse(createReadStream(simgPath, { highWaterMark: MiB }))) {
-          if (op.kind === 'data') await fh.write(op.bytes, 0, op.bytes.byteLength, op.offset);
-          else if (op.kind === 'fill') {
-            const pattern = Buffer.alloc(Math.min(op.length, MiB), op.value);
-            for (let at = 0; at < op.length; at += pattern.length) {
-              await fh.write(pattern, 0, Math.min(pattern.length, op.length - at), op.offset + at);
-            }
-          }
-          size = op.offset + (op.kind === 'data' ? op.bytes.byteLength : op.length);
-        }
-        await fh.truncate(size);
-      } finally {
-        await fh.close();
-      }
-    });
+    // Alternate libsparse and ours so neither always gets the warmer page cache.
+    const tEnc = await theirs('img2simg', [raw, simg]);
+    record('encode', await ours(['encode', raw, join(dir, 'ours.simg')]), tEnc);
+    await rm(join(dir, 'ours.simg'));
+    const oDec = await ours(['decode', simg, join(dir, 'ours.raw')]);
     await rm(join(dir, 'ours.raw'));
-    record('decode', oursDec, theirsDec);
-
+    record('decode', oDec, await theirs('simg2img', [simg, join(dir, 'libsparse.raw')]));
+    await rm(join(dir, 'libsparse.raw'));
     const max = 64 * MiB;
-    const theirsSplit = await timed(
-      async () => void (await exec('simg2simg', [simgPath, join(dir, 'split'), String(max)])),
-    );
-    const oursSplit = await timed(async () => {
-      const plan = planSparsePieces(await scanSparseLayout(createReadStream(simgPath)), max);
-      for await (const p of emitPieces(plan, createReadStream(simgPath)))
-        await pipeTo(join(dir, `piece${p.index}`), p.stream);
-    });
-    record('split', oursSplit, theirsSplit);
-    const pieces = (await readdir(dir)).filter((n) => n.startsWith('piece')).length;
+    const tSplit = await theirs('simg2simg', [simg, join(dir, 'split'), String(max)]);
+    await mkdir(join(dir, 'pieces'));
+    record('split', await ours(['split', simg, join(dir, 'pieces'), String(max)]), tSplit);
 
-    const result = { imageMiB: sizeMiB, pieces, rows };
-    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ imageMiB: sizeMiB, rows })}\n`);
     else {
-      process.stdout.write(
-        `sparse codec vs libsparse, ${sizeMiB} MiB image (${pieces} pieces of ≤ 64 MiB)\n`,
-      );
+      process.stdout.write(`sparse codec vs libsparse, ${sizeMiB} MiB image (split into ≤ 64 MiB pieces)\n`);
       for (const r of rows) {
         process.stdout.write(
-          `${r.step.padEnd(7)} ours ${String(r.oursMBps).padStart(5)} MB/s  libsparse ${String(r.libsparseMBps).padStart(5)} MB/s  ratio ${r.ratio.toFixed(2)}  our peak RSS ${r.oursPeakRssMiB} MiB\n`,
+          `${String(r.step).padEnd(7)} ours ${String(r.oursMBps).padStart(5)} MB/s  libsparse ${String(r.libsparseMBps).padStart(5)} MB/s  ratio ${Number(r.ratio).toFixed(2)}  peak RSS ours ${r.oursPeakRssMiB} MiB, libsparse ${r.libsparsePeakRssMiB} MiB\n`,
         );
       }
     }

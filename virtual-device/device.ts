@@ -268,20 +268,23 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     }
     const reactivate = t.slot ? await this.#beginSlotWrite(t.slot) : false;
     const path = this.store.partitionPath(t.name);
-    if (sparse) {
-      await writeSparse(image.path, path, this);
-    } else {
-      await copyRaw(image.path, path, image.size, this);
-      // Read back what landed on storage: the slot becomes valid only when this hash matches.
-      const written = await sha256OfFile(path);
-      if (written !== image.sha256) {
-        this.#contentSize.set(t.name, (await fs.stat(path)).size);
-        throw new CommandFailure(
-          `verification of ${t.name} failed: wrote ${written}, expected ${image.sha256}`,
-        );
+    try {
+      if (sparse) {
+        await writeSparse(image.path, path, this);
+      } else {
+        await copyRaw(image.path, path, image.size, this);
+        // Read back what landed on storage: the slot becomes valid only when this hash matches.
+        const written = await sha256OfFile(path);
+        if (written !== image.sha256) {
+          throw new CommandFailure(
+            `verification of ${t.name} failed: wrote ${written}, expected ${image.sha256}`,
+          );
+        }
       }
+    } finally {
+      const st = await fs.stat(path).catch(() => null);
+      this.#contentSize.set(t.name, st?.size ?? 0);
     }
-    this.#contentSize.set(t.name, (await fs.stat(path)).size);
     if (t.slot) await this.#endSlotWrite(t.slot, reactivate);
   }
 

@@ -66,6 +66,12 @@ export const appRouter = router({
         jobIds: await flashOf(ctx).flash(input.packagePath, input.deviceIds),
       })),
     list: procedure.query(({ ctx }) => flashOf(ctx).manager.list()),
+    /** Auto-flash on connect with this package (null turns it off); known serials skipped unless forced. */
+    autoFlash: procedure
+      .input(z.object({ packagePath: packagePath.nullable(), force: z.boolean().optional() }).strict())
+      .mutation(({ ctx, input }) =>
+        flashOf(ctx).setAutoFlash(ctx.devices, input.packagePath, input.force ?? false),
+      ),
     cancel: procedure
       .input(z.object({ jobId }).strict())
       .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).manager.cancel(input.jobId) })),
@@ -87,7 +93,7 @@ export const appRouter = router({
         stoppedDuring: j.lastStage ?? 'preflight',
       })),
     ),
-    /** Resume an interrupted job (needs its package file) or close it with code 19. */
+    /** Resume an interrupted job (needs its package file) or close it with code 18. */
     resolveInterrupted: procedure
       .input(z.object({ jobId, action: z.enum(['resume', 'fail']) }).strict())
       .mutation(async ({ ctx, input }) => {

@@ -80,14 +80,9 @@ const table = [
   {
     code: 18,
     name: 'cancelled',
-    message: 'The job was cancelled before the update was committed; the device stays on its working slot.',
-    remedy: 'Run the job again when ready.',
-  },
-  {
-    code: 19,
-    name: 'interrupted',
-    message: 'Flashline stopped while the job was running and the job was not resumed.',
-    remedy: 'Run the job again; the device is still on its working slot.',
+    message:
+      'The job was stopped before the update was committed (cancelled, or Flashline itself stopped); the device stays on its working slot.',
+    remedy: 'Run the job again when ready; an interrupted job resumes where it stopped.',
   },
   // 2x verify_failed — package verification (main/package) and device-side verification.
   {

@@ -20,7 +20,8 @@ export const JOB_CODES = {
   batteryLow: 16,
   protocolError: 17,
   cancelled: 18,
-  interrupted: 19,
+  /** Flashline stopped mid-job and the job was closed instead of resumed (same code as a cancel). */
+  interrupted: 18,
   verifyFailed: PKG.verifyFailed,
   rollbackRefused: PKG.rollbackRefused,
   wrongProduct: PKG.wrongProduct,

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { FlashlineError } from '../common/errors.js';
 import { describeCode, JOB_CODES } from './codes.js';
 import type { EngineOptions } from './context.js';
 import type { JobEvent } from './events.js';
@@ -59,6 +60,16 @@ export class FlashManager {
 
   /** Queue a job; returns its id at once. */
   start(input: { deviceId: string; pkg: FlashPackage; packagePath?: string; resume?: JournalState }): string {
+    // Two jobs on one device would interleave commands on its only session: refuse the second.
+    const busy = [...this.#jobs.values()].find(
+      (e) => e.summary.deviceId === input.deviceId && e.summary.state !== 'done' && e.summary.state !== 'failed',
+    );
+    if (busy) {
+      throw new FlashlineError(
+        'busy',
+        `Device ${input.deviceId} already has job ${busy.summary.jobId} running; wait for it or cancel it first.`,
+      );
+    }
     const jobId = input.resume?.start.jobId ?? randomUUID();
     const controller = new AbortController();
     const summary: JobSummary = { jobId, deviceId: input.deviceId, packageId: input.pkg.id, state: 'queued' };
@@ -118,11 +129,12 @@ export class FlashManager {
   }
 
   /** Jobs a previous Flashline process left unfinished. */
-  interrupted(): Promise<JournalState[]> {
-    return listInterrupted(this.#opts.engine.journalDir);
+  async interrupted(): Promise<JournalState[]> {
+    // Jobs of this process are running, not interrupted, even though their journals have no end yet.
+    return (await listInterrupted(this.#opts.engine.journalDir)).filter((j) => !this.#jobs.has(j.start.jobId));
   }
 
-  /** Close an interrupted job without resuming it: journal end + report with code 19. */
+  /** Close an interrupted job without resuming it: journal end + report with code 18. */
   async failInterrupted(state: JournalState): Promise<JobReport> {
     const { message } = describeCode(JOB_CODES.interrupted);
     const b = new ReportBuilder(state.start.jobId, state.start.deviceId, {

@@ -8,6 +8,7 @@ import { flashlineHome } from '../common/paths.js';
 import { StationRollbackStore } from '../package/index.js';
 import { FastbootConnector } from './adapters/fastboot.js';
 import { openFlashPackage } from './adapters/package.js';
+import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import { FlashManager } from './manager.js';
 import type { DeviceConnector, FlashPackage } from './ports.js';
@@ -28,6 +29,7 @@ export class FlashService implements FlashServiceApi {
   readonly journalDir: string;
   readonly #trustDirs: readonly string[] | undefined;
   readonly #packages = new Map<string, FlashPackage>();
+  #autoFlash: { stop: () => void; packagePath: string } | undefined;
 
   constructor(options: FlashServiceOptions = {}) {
     const home = options.home ?? flashlineHome();
@@ -79,5 +81,26 @@ export class FlashService implements FlashServiceApi {
       );
       return this.manager.start({ deviceId, pkg, packagePath, ...(resume ? { resume } : {}) });
     });
+  }
+
+  async setAutoFlash(
+    registry: AutoFlashOptions['registry'],
+    packagePath: string | null,
+    force = false,
+  ): Promise<{ enabled: boolean; packagePath: string | null }> {
+    this.#autoFlash?.stop();
+    this.#autoFlash = undefined;
+    if (packagePath === null) return { enabled: false, packagePath: null };
+    const pkg = await this.openPackage(packagePath);
+    const stop = await startAutoFlash({
+      registry,
+      manager: this.manager,
+      pkg,
+      packagePath,
+      reports: this.reports,
+      force,
+    });
+    this.#autoFlash = { stop, packagePath };
+    return { enabled: true, packagePath };
   }
 }

@@ -6,10 +6,18 @@
  * AEAD alone only proves the bytes came from someone holding the content key — anyone can encrypt to a
  * station — so the decrypted bytes are still checked against the signed hashes in the manifest.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { z } from 'zod';
-import { parseBoundedJson } from './canonical-json.js';
+import { FlashlineError } from '../common/errors.js';
+import { canonicalJson, parseBoundedJson } from './canonical-json.js';
 import { PKG, pkgError } from './codes.js';
 import type { StationPrivateKey, StationPublicKey } from './keys.js';
 
@@ -21,6 +29,7 @@ const b64 = (bytes: number) =>
   z
     .string()
     .max(128)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64')
     .transform((s) => Buffer.from(s, 'base64'))
     .refine((b) => b.byteLength === bytes, `${bytes} bytes in base64`);
 
@@ -37,8 +46,18 @@ export const encryptionHeaderSchema = z.strictObject({
     )
     .min(1)
     .max(64),
+  /** HMAC-SHA256 under the content key over the rest of the header, so no byte of it can be altered. */
+  mac: b64(32),
 });
-export type EncryptionHeader = z.infer<typeof encryptionHeaderSchema>;
+export type EncryptionHeader = z.infer<typeof encryptionHeaderSchema> & {
+  /** Canonical bytes the MAC covers (the header without `mac`). */
+  readonly macInput: string;
+};
+
+function headerMac(contentKey: Uint8Array, macInput: string): Buffer {
+  const k = hkdfSync('sha256', contentKey, Buffer.alloc(0), 'flashline-encryption-header-mac-v1', 32);
+  return createHmac('sha256', Buffer.from(k)).update(macInput).digest();
+}
 
 export function parseEncryptionHeader(bytes: Uint8Array): EncryptionHeader {
   const v = parseBoundedJson(bytes, 'Encryption header', { maxBytes: 64 * 1024, maxDepth: 4 });
@@ -50,7 +69,8 @@ export function parseEncryptionHeader(bytes: Uint8Array): EncryptionHeader {
       `Encryption header is invalid (${i ? `${i.path.join('.')}: ${i.message}` : ''}).`,
     );
   }
-  return r.data;
+  const { mac: _mac, ...rest } = v as Record<string, unknown>;
+  return { ...r.data, macInput: canonicalJson(rest) };
 }
 
 function kek(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
@@ -77,7 +97,9 @@ export function wrapContentKey(recipients: readonly StationPublicKey[]): {
       wrappedKey: Buffer.concat([nonce, ct, c.getAuthTag()]).toString('base64'),
     };
   });
-  return { contentKey, headerJson: JSON.stringify({ cipher: CONTENT_CIPHER, recipients: entries }) };
+  const header = { cipher: CONTENT_CIPHER, recipients: entries };
+  const mac = headerMac(contentKey, canonicalJson(header)).toString('base64');
+  return { contentKey, headerJson: JSON.stringify({ ...header, mac }) };
 }
 
 /** Find a recipient entry we hold the key for and unwrap the content key; a clear 29 otherwise. */
@@ -92,8 +114,16 @@ export function unwrapContentKey(header: EncryptionHeader, keys: readonly Statio
       const d = createDecipheriv('aes-256-gcm', key, r.wrappedKey.subarray(0, 12));
       d.setAAD(Buffer.from(WRAP_INFO));
       d.setAuthTag(r.wrappedKey.subarray(44, 60));
-      return Buffer.concat([d.update(r.wrappedKey.subarray(12, 44)), d.final()]);
-    } catch {
+      const contentKey = Buffer.concat([d.update(r.wrappedKey.subarray(12, 44)), d.final()]);
+      if (!timingSafeEqual(headerMac(contentKey, header.macInput), header.mac)) {
+        throw pkgError(
+          PKG.malformed,
+          'The encryption header was altered (its authentication code does not match).',
+        );
+      }
+      return contentKey;
+    } catch (err) {
+      if (err instanceof FlashlineError) throw err;
       throw pkgError(
         PKG.cannotDecrypt,
         `The package key wrapped for station key ${r.keyId} cannot be unwrapped: the encryption header is damaged.`,

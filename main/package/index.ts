@@ -5,6 +5,7 @@
  *   packPackage / generateKeyPair / loadTrustStore / StationRollbackStore / createDemoPackage.
  * Every rejection is a FlashlineError whose code is a verify_failed sub-code (20..29).
  */
+export { cacheDir, type ImportResult, importPackage } from './cache.js';
 export { isPackageCode, type PackageCode, PKG } from './codes.js';
 export {
   createDemoPackage,

@@ -8,13 +8,7 @@ import { createHash } from 'node:crypto';
 import { FlashlineError, toErrorData } from '../common/errors.js';
 import { statusInfo } from '../common/status-codes.js';
 import { PKG } from './codes.js';
-import {
-  bytesOf,
-  ContainerReader,
-  checkEntry,
-  checkLayout,
-  ENTRY,
-} from './container.js';
+import { bytesOf, ContainerReader, checkEntry, checkLayout, ENTRY } from './container.js';
 import { imageKey } from './encryption.js';
 import { decryptUnits, hashImage } from './image-stream.js';
 import type { Manifest } from './manifest.js';
@@ -22,6 +16,8 @@ import { checkHead, checkImageEntry, type OpenPackageOptions, type PackageHead, 
 import type { SignerInfo } from './trust-store.js';
 
 export interface PackageSummary {
+  /** SHA-256 of the signed manifest bytes: a stable identity of the package contents. */
+  readonly manifestSha256: string;
   readonly products: readonly string[];
   readonly version: string;
   readonly expectedVersion: string;
@@ -53,11 +49,12 @@ export interface VerifyResult {
 }
 
 export function summarize(
-  head: Pick<PackageHead, 'manifest' | 'signatures' | 'encryption'>,
+  head: Pick<PackageHead, 'manifest' | 'manifestBytes' | 'signatures' | 'encryption'>,
   signers?: readonly SignerInfo[],
 ): PackageSummary {
   const m: Manifest = head.manifest;
   return {
+    manifestSha256: createHash('sha256').update(head.manifestBytes).digest('hex'),
     products: m.products,
     version: m.version,
     expectedVersion: m.expectedVersion,

@@ -28,14 +28,19 @@ export function createService(overrides: Partial<ServiceContext> = {}): ServiceC
   };
 }
 
+/** Throws unless `host` is loopback or remote serving was asked for explicitly. */
+export function assertBindAllowed(host: string, allowRemote: boolean): void {
+  if (!isLoopback(host) && !allowRemote) {
+    throw new FlashlineError(
+      'bad_input',
+      `Refusing to bind ${host}: it is not a loopback address. Add --allow-remote to serve other machines (the token is still required).`,
+    );
+  }
+}
+
 export async function runStation(options: RunStationOptions): Promise<Station> {
+  assertBindAllowed(options.host, options.allowRemote);
   if (!isLoopback(options.host)) {
-    if (!options.allowRemote) {
-      throw new FlashlineError(
-        'bad_input',
-        `Refusing to bind ${options.host}: it is not a loopback address. Add --allow-remote to serve other machines (the token is still required).`,
-      );
-    }
     options.log(
       `WARNING: serving on ${options.host}, reachable from other machines. Anyone with the URL's token can flash devices; use only on a trusted factory network.`,
     );

@@ -141,9 +141,10 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<string> {
   }
 
   // Bundles resolve projectRoot to `/` (they live in /app), so the project's resources/ (trust keys, the demo
-  // signing key, usb-ids.json) go to /resources.
+  // signing key, usb-ids.json) go to /resources and its package.json to /.
   const resources = join(projectRoot, 'resources');
   if (existsSync(resources)) await addDirRecursive(tree, resources, '/resources');
+  tree.file('/package.json', join(projectRoot, 'package.json'), 0o644); // main/common/version.ts reads it
 
   const appDir = join(workDir, 'app');
   await build({

@@ -70,6 +70,11 @@ describe('station UI in Chromium', () => {
     assert.equal(new URL(page.url()).searchParams.has('token'), false);
     assert.equal(await page.evaluate("sessionStorage.getItem('flashline.stationToken')"), station.token);
     await page.screenshot({ path: join(artifactsDir, 'station-empty.png'), fullPage: true });
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the device list.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to devices');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'devices-heading');
     // A reload still connects, with the token from the session.
     await page.reload();
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
@@ -162,6 +167,35 @@ describe('live device list in Chromium', () => {
     await page.screenshot({ path: join(artifactsDir, 'station-device-dark.png'), fullPage: true });
     devices.remove('tcp:127.0.0.1:5554');
     await page.getByTestId('empty-state').waitFor();
+    await page.close();
+  });
+
+  test('the indicator shows a lost station, and the list comes back when it returns', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(station.url);
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    const port = Number(new URL(station.origin).port);
+    const { token } = station;
+    await station.close();
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    devices.upsert({
+      id: 'usb:R1',
+      connection: 'usb',
+      address: '1-2',
+      mode: 'edl',
+      state: 'idle',
+      serial: 'R1',
+    });
+    station = await startStation({
+      host: '127.0.0.1',
+      port,
+      token,
+      staticDir: await ensureRendererBuilt(() => undefined),
+      service: createService({ devices }),
+    });
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    // The subscription restarts and a fresh snapshot brings the device added while away.
+    await page.getByTestId('device-card').filter({ hasText: 'R1' }).waitFor();
     await page.close();
   });
 });

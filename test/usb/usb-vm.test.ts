@@ -50,7 +50,8 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     process.stdout.write(
       `usb-vm: accel=${vm.accel} build=${vm.buildMs} ms boot=${vm.bootMs} ms total=${vm.totalMs} ms ` +
         `initrd=${(vm.initrdBytes / 1e6).toFixed(1)} MB; throughput inside the VM: ` +
-        `google fastboot ${mb('google-flash')} MB/s, flashline ${mb('flashline-flash-inflight1')} MB/s\n`,
+        `google fastboot ${mb('google-flash')} MB/s, flashline ${mb('flashline-flash-inflight1')} MB/s, ` +
+        `engine download ${steps.get('engine-flash')?.downloadMbPerS ?? 'n/a'} MB/s\n`,
     );
   });
 
@@ -102,5 +103,31 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     const pull = passed('cable-pull');
     assert.ok(String(pull.error).length > 0);
     passed('replug-flash');
+  });
+
+  it('reports an unbind mid-download as a typed DisconnectedError', () => {
+    assert.match(String(passed('cable-pull').error), /^DisconnectedError: /);
+  });
+
+  it('flashes a signed package with the engine over USB, preflight to postcheck (reboot included)', () => {
+    const s = passed('engine-flash');
+    assert.equal(s.status, 0);
+    assert.equal(s.versionAfter, '2.0.0');
+  });
+
+  it('resumes the engine job after a cable pull mid-download (transport as shipped)', () => {
+    const s = passed('engine-cable-pull');
+    assert.ok(Number(s.resumes) >= 1);
+  });
+
+  it("resumes the engine job after a cable pull mid-download (udev's disconnect event standing in)", () => {
+    const s = passed('engine-cable-pull-hotplug');
+    assert.equal(s.status, 0);
+    assert.equal(s.versionAfter, '4.0.0');
+    assert.ok(Number(s.resumes) >= 1);
+  });
+
+  it('ends with every step reported', () => {
+    assert.ok(steps.has('summary'), 'the VM program did not reach its summary');
   });
 });

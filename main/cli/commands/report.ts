@@ -50,8 +50,8 @@ export function registerReport(program: Command): void {
     });
   report
     .command('interrupted')
-    .description('list jobs that were running when Flashline stopped; --fail closes them with code 19')
-    .option('--fail', 'mark them failed (code 19) instead of leaving them to be resumed', false)
+    .description('list jobs that were running when Flashline stopped; --fail closes them with code 18')
+    .option('--fail', 'mark them failed (code 18) instead of leaving them to be resumed', false)
     .option('--json', 'print JSON', false)
     .action(async (opts: { fail: boolean; json: boolean }) => {
       const service = new FlashService();
@@ -75,7 +75,7 @@ export function registerReport(program: Command): void {
         }
         process.stdout.write(
           opts.fail
-            ? `${rows.length} job(s) marked failed (19).\n`
+            ? `${rows.length} job(s) marked failed (18).\n`
             : "Resume with 'flashline flash PACKAGE --device ID' (same package and device), or close them with --fail.\n",
         );
       }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { runStation } from '../../station/run-station.js';
+import { startLiveService } from '../../station/live-service.js';
+import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { parsePort, untilInterrupted } from '../options.js';
 
 export function registerStation(program: Command): void {
@@ -15,18 +16,42 @@ export function registerStation(program: Command): void {
       'allow binding a non-loopback address (prints a warning; the token is still required)',
       false,
     )
+    .option('--no-usb', 'do not watch USB for devices')
+    .option('--no-serial', 'do not list serial ports')
     .option('--json', 'print the URL and token as JSON', false)
-    .action(async (opts: { port: number; host: string; allowRemote: boolean; json: boolean }) => {
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      const station = await runStation({
-        host: opts.host,
-        port: opts.port,
-        allowRemote: opts.allowRemote,
-        log,
-      });
-      if (opts.json) process.stdout.write(`${JSON.stringify({ url: station.url, token: station.token })}\n`);
-      else process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
-      await untilInterrupted();
-      await station.close();
-    });
+    .action(
+      async (opts: {
+        port: number;
+        host: string;
+        allowRemote: boolean;
+        usb: boolean;
+        serial: boolean;
+        json: boolean;
+      }) => {
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        // Refuse a remote bind before discovery starts, not after.
+        assertBindAllowed(opts.host, opts.allowRemote);
+        const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
+        let station: Awaited<ReturnType<typeof runStation>>;
+        try {
+          station = await runStation({
+            host: opts.host,
+            port: opts.port,
+            allowRemote: opts.allowRemote,
+            log,
+            service: live.service,
+          });
+        } catch (err) {
+          live.stop();
+          throw err;
+        }
+        if (opts.json)
+          process.stdout.write(`${JSON.stringify({ url: station.url, token: station.token })}\n`);
+        else
+          process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
+        await untilInterrupted();
+        await station.close();
+        live.stop();
+      },
+    );
 }

@@ -4,7 +4,7 @@
  * index must not have decreased, and re-running the update must finish it.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import fc from 'fast-check';
 import type { PowerLossFault, VirtualDeviceHandle } from '../../../virtual-device/index.js';
 import {
@@ -31,7 +31,7 @@ function assertHealthy(vd: VirtualDeviceHandle, minRollback: number, label: stri
   assert.ok(d.rollbackIndex >= minRollback, `${label}: rollback index ${d.rollbackIndex} >= ${minRollback}`);
 }
 
-async function runCase(t: Parameters<Parameters<typeof test>[1]>[0], fault: PowerLossFault): Promise<void> {
+async function runCase(t: TestContext, fault: PowerLossFault): Promise<void> {
   const label = `${fault.stage}:${fault.at}`;
   const vd = await startSmallDevice(t, { stateDir: await tempDir(t) });
   // Known-good starting point: v2 committed on slot b, rollback index 2.

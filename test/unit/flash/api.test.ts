@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { appRouter } from '../../../main/api/router.js';
 import { createCallerFactory } from '../../../main/api/trpc.js';
 import { DeviceRegistry } from '../../../main/devices/registry.js';
+import { startAutoFlash } from '../../../main/flash/auto-flash.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import { ReportStore } from '../../../main/flash/report-store.js';
 import type { FlashServiceApi } from '../../../main/flash/service-api.js';
@@ -38,11 +39,16 @@ describe('jobs.* and packages.* API', () => {
       openPackage: async () => pkg,
       packages: () => [],
       flash: async (_path, ids) => ids.map((deviceId) => manager.start({ deviceId, pkg })),
+      setAutoFlash: async (registry, packagePath) => {
+        if (packagePath) await startAutoFlash({ registry, manager, pkg, reports });
+        return { enabled: packagePath !== null, packagePath };
+      },
     };
+    const registry = new DeviceRegistry();
     const caller = createCallerFactory(appRouter)({
       version: 't',
       mode: 'station',
-      devices: new DeviceRegistry(),
+      devices: registry,
       demo: false,
       flash,
     });
@@ -53,6 +59,23 @@ describe('jobs.* and packages.* API', () => {
     const list = await caller.jobs.reports({});
     assert.equal(list[0]?.status, 0);
     await assert.rejects(caller.jobs.start({ packagePath: '', deviceIds: [] }));
+    // Auto-flash on connect, through the API.
+    connector.devices.set('tcp:127.0.0.1:2', new FakeDevice('S2'));
+    assert.deepEqual(await caller.jobs.autoFlash({ packagePath: '/x.flp' }), {
+      enabled: true,
+      packagePath: '/x.flp',
+    });
+    registry.upsert({
+      id: 'tcp:127.0.0.1:2',
+      connection: 'tcp',
+      address: '127.0.0.1:2',
+      mode: 'fastboot',
+      state: 'idle',
+      product: 'flashline-virtual',
+      serial: 'S2',
+    });
+    await manager.waitAll();
+    assert.deepEqual((await caller.jobs.reports({})).map((r) => r.device.serial).sort(), ['S1', 'S2']);
     const without = createCallerFactory(appRouter)({
       version: 't',
       mode: 'station',

@@ -194,6 +194,18 @@ describe('flash engine against an in-memory device', () => {
     assert.equal(device.active, 'a');
   });
 
+  it('reports an unreachable device as 15 without hanging', async () => {
+    const report = await runJob({
+      deviceId: 'fake:nowhere',
+      pkg: pkg(),
+      connector: new FakeConnector(),
+      options: options(),
+      emit: () => undefined,
+    });
+    assert.equal(report.status, 15);
+    assert.match(report.message, /flashline devices/);
+  });
+
   it('maps a device write refusal to 31', async () => {
     const { report } = await run({ failFlash: true });
     assert.equal(report.status, 31);

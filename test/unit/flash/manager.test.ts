@@ -60,7 +60,7 @@ describe('job manager', () => {
       if (e.type === 'stage' && e.stage === 'preflight') peak = Math.max(peak, ++running);
       if (e.type === 'end') running--;
     });
-    devices.forEach(([id]) => manager.start({ deviceId: id, pkg }));
+    for (const [id] of devices) manager.start({ deviceId: id, pkg });
     const results = await manager.waitAll();
     assert.ok(results.every((r) => r.status === 0));
     assert.equal(peak, 2);

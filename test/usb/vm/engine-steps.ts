@@ -12,6 +12,7 @@ import { FlashService } from '../../../main/flash/service.js';
 import { createDemoPackage } from '../../../main/package/index.js';
 import type { UsbBackend } from '../../../main/transport/usb-types.js';
 import { makeVirtualImage } from '../../../virtual-device/image-metadata.js';
+import { shimBackend } from './usb-shims.js';
 
 const MiB = 1024 * 1024;
 
@@ -33,7 +34,11 @@ export async function makePackage(dir: string, version: string, rollbackIndex: n
     rollbackIndex,
     expectedVersion: version,
     images: [
-      { partition: 'boot', source: makeVirtualImage({ version, rollbackIndex, size: bootSize }), size: bootSize },
+      {
+        partition: 'boot',
+        source: makeVirtualImage({ version, rollbackIndex, size: bootSize }),
+        size: bootSize,
+      },
       {
         partition: 'system',
         source: makeVirtualImage({ version, rollbackIndex, size: systemSize, seed: `system-${version}` }),
@@ -87,4 +92,48 @@ export async function engineFlash(
   const report = await service.manager.wait(id);
   await replug;
   return { report, ms: Math.round(performance.now() - t0), ...(pulledAt !== undefined ? { pulledAt } : {}) };
+}
+
+type Step = (name: string, fn: () => Promise<Record<string, unknown>>) => Promise<boolean>;
+
+function summary(r: EngineRun): Record<string, unknown> {
+  return {
+    status: r.report.status,
+    statusName: r.report.statusName,
+    message: r.report.message,
+    versionAfter: r.report.device.versionAfter,
+    slotAfter: r.report.device.slotAfter,
+    resumes: r.report.resumes,
+    downloadMbPerS: Math.round((r.report.rate / 1e6) * 100) / 100,
+    ms: r.ms,
+    ...(r.pulledAt !== undefined ? { pulledAt: r.pulledAt } : {}),
+  };
+}
+
+/** engine-flash, engine-cable-pull (transport as shipped + lifted lib timeout), engine-cable-pull-hotplug. */
+export async function engineSteps(
+  step: Step,
+  backend: UsbBackend,
+  where: { serial: string; udcFile: string; udc: string },
+): Promise<void> {
+  const home = '/tmp/flashline-home';
+  const deviceId = `usb:${where.serial}`;
+  const usb = shimBackend(backend, { hotplug: false });
+  const pull = { udcFile: where.udcFile, udc: where.udc, atBytes: 3 * MiB, offMs: 1500 };
+  const pulled = async (b: UsbBackend, version: string, index: number) => {
+    const r = await engineFlash(home, b, deviceId, await makePackage('/tmp', version, index), pull);
+    if (r.pulledAt === undefined) throw new Error('the job finished before the cable pull point');
+    if (r.report.status !== 0) throw new Error(`job ended ${r.report.statusName}: ${r.report.message}`);
+    if (r.report.resumes < 1)
+      throw new Error('the job succeeded without a resume although the cable was pulled');
+    return summary(r);
+  };
+  await step('engine-flash', async () => {
+    const r = await engineFlash(home, usb, deviceId, await makePackage('/tmp', '2.0.0', 2));
+    if (r.report.status !== 0) throw new Error(`job ended ${r.report.statusName}: ${r.report.message}`);
+    return summary(r);
+  });
+  await step('engine-cable-pull', () => pulled(usb, '3.0.0', 3));
+  // With udev's disconnect event standing in (usb-shims.ts): the engine's resume over real USB.
+  await step('engine-cable-pull-hotplug', () => pulled(shimBackend(backend, { hotplug: true }), '4.0.0', 4));
 }

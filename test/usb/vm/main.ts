@@ -1,4 +1,3 @@
-/// <reference types="w3c-web-usb" />
 /**
  * The test program run inside the USB VM (bundled to /app/vm-main.mjs). Each step prints one
  * `FLASHLINE-USB-RESULT {json}` line with `ok` and its measurements; test/usb/usb-vm.test.ts asserts on them.
@@ -17,7 +16,8 @@ import { flashImage } from '../../../main/protocol/fastboot/flash-image.js';
 import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from '../../../main/transport/usb.js';
 import type { UsbBackend, UsbDeviceLike } from '../../../main/transport/usb-types.js';
 import { DEFAULT_GADGET } from '../../../virtual-device/usb-gadget/serve.js';
-import { type EngineRun, engineFlash, makePackage } from './engine-steps.js';
+import { engineSteps } from './engine-steps.js';
+import { patchLibTimeouts } from './usb-shims.js';
 
 const run = promisify(execFile);
 const GADGET_UDC = '/sys/kernel/config/usb_gadget/flashline/UDC';
@@ -131,25 +131,6 @@ async function findWebUsb(backend: UsbBackend, timeoutMs: number): Promise<UsbDe
     await sleep(100);
   }
   throw new Error(`WebUSB getDevices() has no device with serial ${SERIAL} after ${timeoutMs} ms`);
-}
-
-/**
- * `usb` v3's WebUSB methods take a non-standard third argument, a timeout that defaults to 1000 ms; a device that
- * needs longer to answer (a flash, an erase) fails with "Cancelled". The transport does not pass it yet, so the
- * steps that test the rest of the path give this device instance a 60 s library timeout (the transport's own
- * deadlines still apply). Patched on the instance so identity (disconnect events) is kept.
- */
-type TransferIn = (ep: number, length: number, timeout?: number) => Promise<USBInTransferResult>;
-type TransferOut = (ep: number, data: Uint8Array, timeout?: number) => Promise<USBOutTransferResult>;
-const patched = new WeakSet<object>();
-function patchLibTimeouts(dev: UsbDeviceLike): void {
-  if (patched.has(dev)) return;
-  patched.add(dev);
-  const d = dev as unknown as { transferIn: TransferIn; transferOut: TransferOut };
-  const tin = d.transferIn.bind(dev);
-  const tout = d.transferOut.bind(dev);
-  d.transferIn = (ep, length) => tin(ep, length, 60_000);
-  d.transferOut = (ep, data) => tout(ep, data, 60_000);
 }
 
 async function main(): Promise<void> {
@@ -306,43 +287,8 @@ async function main(): Promise<void> {
   });
   await step('replug-flash', () => ourFlash({ inFlight: 1 }, true));
 
-  // The flash engine, preflight to postcheck, over the same USB stack (lifted lib timeout, one OUT in flight).
-  const usb: UsbBackend = {
-    getDevices: async () => {
-      const devices = await backend.getDevices();
-      for (const d of devices) patchLibTimeouts(d);
-      return devices;
-    },
-    addEventListener: (type, listener) => backend.addEventListener(type, listener),
-    removeEventListener: (type, listener) => backend.removeEventListener(type, listener),
-  };
-  const home = '/tmp/flashline-home';
-  const summary = (r: EngineRun) => ({
-    status: r.report.status,
-    statusName: r.report.statusName,
-    message: r.report.message,
-    versionAfter: r.report.device.versionAfter,
-    slotAfter: r.report.device.slotAfter,
-    resumes: r.report.resumes,
-    downloadMbPerS: Math.round((r.report.rate / 1e6) * 100) / 100,
-    ms: r.ms,
-    ...(r.pulledAt !== undefined ? { pulledAt: r.pulledAt } : {}),
-  });
-  await step('engine-flash', async () => {
-    const pkg = await makePackage('/tmp', '2.0.0', 2);
-    const r = await engineFlash(home, usb, `usb:${SERIAL}`, pkg);
-    if (r.report.status !== 0) throw new Error(`job ended ${r.report.statusName}: ${r.report.message}`);
-    return summary(r);
-  });
-  await step('engine-cable-pull', async () => {
-    const pkg = await makePackage('/tmp', '3.0.0', 3);
-    const pull = { udcFile: GADGET_UDC, udc: 'dummy_udc.0', atBytes: 3 * 1024 * 1024, offMs: 1500 };
-    const r = await engineFlash(home, usb, `usb:${SERIAL}`, pkg, pull);
-    if (r.pulledAt === undefined) throw new Error('the job finished before the cable pull point');
-    if (r.report.status !== 0) throw new Error(`job ended ${r.report.statusName}: ${r.report.message}`);
-    if (r.report.resumes < 1) throw new Error('the job succeeded without a resume although the cable was pulled');
-    return summary(r);
-  });
+  // The flash engine, preflight to postcheck, over the same USB stack (see engine-steps.ts).
+  await engineSteps(step, backend, { serial: SERIAL, udcFile: GADGET_UDC, udc: 'dummy_udc.0' });
 
   gadget.child.kill('SIGKILL');
 }

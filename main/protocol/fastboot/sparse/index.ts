@@ -28,7 +28,12 @@
  * ```
  * A sparse source that fits is passed through unchanged (`plan.passThrough`). A raw image that fits should
  * be sent raw by the caller (as AOSP does); the splitter is for raw images that do not fit.
- * Encoder (one sparse image of a raw one): `encodeSparse(layout, source)` → `{ size, stream }`.
+ * Pieces are packed as libsparse's sparse_file_resparse packs them (chunk-for-chunk equal to `simg2simg`);
+ * `minimumDownloadSize(blockSize)` is the smallest limit accepted (RangeError below it).
+ * Encoder (one sparse image of a raw one): `encodeSparse(layout, source)` → `{ size, stream }`; with a
+ * `scanRawLayout` layout the bytes equal `img2simg`'s.
+ * Sources (`ByteSource`) are async iterables (Node Readable, generators) or plain iterables of Uint8Array.
+ * See docs/sparse.md.
  *
  * @module
  */

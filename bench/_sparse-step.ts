@@ -1,0 +1,69 @@
+/**
+ * Child process of bench/sparse.ts: runs ONE step of Flashline's sparse codec so its peak RSS (VmHWM) is the
+ * step's own, not the benchmark driver's. Prints {"seconds":…,"peakRssKiB":…}.
+ * Usage: _sparse-step.ts encode RAW OUT | decode SIMG OUT | split SIMG OUTDIR MAX
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import {
+  decodeSparse,
+  emitPieces,
+  encodeSparse,
+  planSparsePieces,
+  scanRawLayout,
+  scanSparseLayout,
+} from '../main/protocol/fastboot/sparse/index.js';
+
+const MiB = 1024 * 1024;
+/** 1 MiB reads, as the package reader delivers image data. */
+const READ = { highWaterMark: MiB };
+
+async function pipeTo(path: string, stream: AsyncIterable<Uint8Array>): Promise<void> {
+  const out = createWriteStream(path);
+  for await (const b of stream)
+    if (!out.write(b)) await new Promise<void>((r) => out.once('drain', () => r()));
+  out.end();
+  await finished(out);
+}
+
+async function decodeTo(input: string, output: string): Promise<void> {
+  const fh = await open(output, 'w');
+  try {
+    let size = 0;
+    for await (const op of decodeSparse(createReadStream(input, READ))) {
+      if (op.kind === 'data') await fh.write(op.bytes, 0, op.bytes.byteLength, op.offset);
+      else if (op.kind === 'fill') {
+        const pattern = Buffer.alloc(Math.min(op.length, MiB), op.value);
+        for (let at = 0; at < op.length; at += pattern.length) {
+          await fh.write(pattern, 0, Math.min(pattern.length, op.length - at), op.offset + at);
+        }
+      }
+      size = op.offset + (op.kind === 'data' ? op.bytes.byteLength : op.length);
+    }
+    await fh.truncate(size);
+  } finally {
+    await fh.close();
+  }
+}
+
+const [step, a, b, c] = process.argv.slice(2);
+const t0 = process.hrtime.bigint();
+if (step === 'encode' && a && b) {
+  const layout = await scanRawLayout(createReadStream(a, READ));
+  await pipeTo(b, encodeSparse(layout, createReadStream(a, READ)).stream);
+} else if (step === 'decode' && a && b) {
+  await decodeTo(a, b);
+} else if (step === 'split' && a && b && c) {
+  const plan = planSparsePieces(await scanSparseLayout(createReadStream(a, READ)), Number(c));
+  for await (const p of emitPieces(plan, createReadStream(a, READ)))
+    await pipeTo(join(b, `piece${p.index}`), p.stream);
+} else {
+  process.stderr.write('usage: _sparse-step.ts encode RAW OUT | decode SIMG OUT | split SIMG OUTDIR MAX\n');
+  process.exit(2);
+}
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const status = await readFile('/proc/self/status', 'utf8');
+const peakRssKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+process.stdout.write(`${JSON.stringify({ seconds, peakRssKiB })}\n`);
