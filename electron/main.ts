@@ -9,7 +9,7 @@ import { app, BrowserWindow, type IpcMainEvent, ipcMain, protocol, session } fro
 import { IPC_CHANNEL } from '../main/api/ipc-protocol.js';
 import { appRouter } from '../main/api/router.js';
 import { projectRoot } from '../main/common/paths.js';
-import { createService } from '../main/station/run-station.js';
+import { startLiveService } from '../main/station/live-service.js';
 import { createIpcDispatcher } from './ipc-dispatcher.js';
 import {
   APP_ENTRY_URL,
@@ -112,7 +112,14 @@ async function main(): Promise<void> {
   });
   protocol.handle(APP_SCHEME, serveAsset);
 
-  const service = createService({ mode: 'desktop' });
+  // The same composition as `flashline station`: live USB/serial discovery and the flash engine.
+  const live = await startLiveService({
+    mode: 'desktop',
+    usb: true,
+    serial: true,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const { service } = live;
   const dispatcher = createIpcDispatcher({ router: appRouter, createContext: () => service });
   const win = createWindow();
   const ownId = win.webContents.id;
@@ -141,7 +148,10 @@ async function main(): Promise<void> {
       dispatcher.dropPeer(`${ownId}:${details.frame?.routingId ?? ''}`);
     }
   });
-  win.on('closed', () => dispatcher.close());
+  win.on('closed', () => {
+    dispatcher.close();
+    live.stop();
+  });
   app.on('window-all-closed', () => app.quit());
   await win.loadURL(APP_ENTRY_URL);
 }

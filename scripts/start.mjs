@@ -38,11 +38,16 @@ function electronExecutable() {
 async function startStation(reason) {
   process.stdout.write(`${fallbackLine(reason)}\n`);
   const { runStation } = await import('../main/station/run-station.ts');
+  const { startLiveService } = await import('../main/station/live-service.ts');
+  const log = (line) => process.stderr.write(`${line}\n`);
+  // The same composition as the desktop window and `flashline station`.
+  const live = await startLiveService({ mode: 'station', usb: true, serial: true, log });
   const station = await runStation({
     host: '127.0.0.1',
     port: parsePortArg(process.argv.slice(2)),
     allowRemote: false,
-    log: (line) => process.stderr.write(`${line}\n`),
+    log,
+    service: live.service,
   });
   process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
   await new Promise((resolve) => {
@@ -50,6 +55,7 @@ async function startStation(reason) {
     process.once('SIGTERM', resolve);
   });
   await station.close();
+  live.stop();
 }
 
 /** Resolves to null when the window opened and later closed, or to a reason when it never opened. */

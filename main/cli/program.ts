@@ -14,6 +14,8 @@ export function buildProgram(): Command {
     .description('Flashline: update phones, routers and other devices over USB, serial or TCP.')
     .version(FLASHLINE_VERSION, '-V, --version', 'print the Flashline version')
     .showSuggestionAfterError(true)
+    // Sub-commands own their options (e.g. `pack --version V` is the package version, not Flashline's).
+    .enablePositionalOptions()
     .configureHelp({ sortSubcommands: true });
   for (const register of commands) register(program);
   applyStrictness(program);

@@ -5,7 +5,7 @@
  * error instead of a truncated file.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, createWriteStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,20 +66,24 @@ export async function writeFileAtomic(
         : options.expectedSize;
   if (size !== undefined) await ensureFreeSpace(dir, size);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', options.mode ?? 0o644);
+  const mode = options.mode ?? 0o644;
   let ok = false;
   try {
     if (typeof data === 'string' || data instanceof Uint8Array) {
-      await handle.writeFile(data);
+      await fs.writeFile(tmp, data, { flag: 'wx', mode });
     } else {
-      const sink = handle.createWriteStream({ autoClose: false });
       const source = data instanceof Readable ? data : Readable.from(data);
-      await pipeline(source, sink as Writable, { signal: options.signal });
+      const sink = createWriteStream(tmp, { flags: 'wx', mode });
+      await pipeline(source, sink, options.signal ? { signal: options.signal } : {});
     }
-    await handle.sync();
+    const handle = await fs.open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     ok = true;
   } finally {
-    await handle.close();
     if (!ok) await fs.rm(tmp, { force: true });
   }
   try {

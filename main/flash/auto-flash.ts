@@ -35,12 +35,18 @@ export async function startAutoFlash(options: AutoFlashOptions): Promise<() => v
       options.onSkip?.(device, `serial ${device.serial} was already flashed with this package`);
       return;
     }
+    let jobId: string;
+    try {
+      jobId = options.manager.start({
+        deviceId: device.id,
+        pkg: options.pkg,
+        ...(options.packagePath ? { packagePath: options.packagePath } : {}),
+      });
+    } catch (err) {
+      options.onSkip?.(device, err instanceof Error ? err.message : String(err));
+      return;
+    }
     active.add(device.id);
-    const jobId = options.manager.start({
-      deviceId: device.id,
-      pkg: options.pkg,
-      ...(options.packagePath ? { packagePath: options.packagePath } : {}),
-    });
     void options.manager.wait(jobId).then(
       (report) => {
         active.delete(device.id);

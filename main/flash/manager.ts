@@ -62,7 +62,8 @@ export class FlashManager {
   start(input: { deviceId: string; pkg: FlashPackage; packagePath?: string; resume?: JournalState }): string {
     // Two jobs on one device would interleave commands on its only session: refuse the second.
     const busy = [...this.#jobs.values()].find(
-      (e) => e.summary.deviceId === input.deviceId && e.summary.state !== 'done' && e.summary.state !== 'failed',
+      (e) =>
+        e.summary.deviceId === input.deviceId && e.summary.state !== 'done' && e.summary.state !== 'failed',
     );
     if (busy) {
       throw new FlashlineError(
@@ -131,7 +132,9 @@ export class FlashManager {
   /** Jobs a previous Flashline process left unfinished. */
   async interrupted(): Promise<JournalState[]> {
     // Jobs of this process are running, not interrupted, even though their journals have no end yet.
-    return (await listInterrupted(this.#opts.engine.journalDir)).filter((j) => !this.#jobs.has(j.start.jobId));
+    return (await listInterrupted(this.#opts.engine.journalDir)).filter(
+      (j) => !this.#jobs.has(j.start.jobId),
+    );
   }
 
   /** Close an interrupted job without resuming it: journal end + report with code 18. */

@@ -5,8 +5,8 @@
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { flashlineHome } from '../common/paths.js';
-import { writeStreamAtomic } from './atomic-stream.js';
 import { pkgError } from './codes.js';
 import type { OpenPackageOptions } from './reader.js';
 import { type VerifyResult, verifyPackage } from './verify.js';
@@ -37,7 +37,7 @@ export async function importPackage(
   const existing = await fs.stat(dest).catch(() => undefined);
   const { size } = await fs.stat(source);
   if (existing?.size === size) return { path: dest, manifestSha256, verify, copied: false };
-  await writeStreamAtomic(dest, createReadStream(source, { highWaterMark: 4 * 1024 * 1024 }), {
+  await writeFileAtomic(dest, createReadStream(source, { highWaterMark: 4 * 1024 * 1024 }), {
     expectedSize: size,
     ...(options.signal ? { signal: options.signal } : {}),
   });

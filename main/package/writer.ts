@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { FlashlineError } from '../common/errors.js';
-import { writeStreamAtomic } from './atomic-stream.js';
 import { ENTRY } from './container.js';
 import { encryptChunk, encryptedSize, imageKey, wrapContentKey } from './encryption.js';
 import { units } from './image-stream.js';
@@ -229,7 +229,7 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
     })();
     produce.catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
     const expected = hashed.reduce((n, h) => n + h.image.size + h.blockList.byteLength + 4096, 64 * 1024);
-    await writeStreamAtomic(options.outPath, pack as unknown as AsyncIterable<Uint8Array>, {
+    await writeFileAtomic(options.outPath, pack as unknown as AsyncIterable<Uint8Array>, {
       expectedSize: expected,
       ...(options.signal ? { signal: options.signal } : {}),
     });

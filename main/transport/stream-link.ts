@@ -10,6 +10,7 @@ import { DisconnectedError } from './errors.js';
 import type { StreamLink } from './types.js';
 
 const HIGH_WATER = 1 << 20;
+const WRITE_AHEAD = 4 << 20;
 
 export function streamLink(stream: Duplex, description: string): StreamLink {
   const queue: Uint8Array[] = [];
@@ -95,7 +96,9 @@ export function streamLink(stream: Duplex, description: string): StreamLink {
     },
     async write(bytes, opts = {}) {
       if (gone) throw gone;
-      if (stream.write(bytes)) return;
+      // Sockets report backpressure above 16 KiB; waiting for a full drain at every 1 MiB chunk leaves the
+      // kernel idle between chunks, so keep up to WRITE_AHEAD bytes queued (memory stays bounded).
+      if (stream.write(bytes) || stream.writableLength < WRITE_AHEAD) return;
       // Backpressure: wait for drain, but never past the deadline or the disconnect.
       const ac = new AbortController();
       const drained = once(stream, 'drain', { signal: ac.signal }).then(() => undefined);

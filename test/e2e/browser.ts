@@ -57,7 +57,8 @@ export async function startStationProcess(extraArgs: readonly string[] = []): Pr
   const home = mkdtempSync(join(tmpdir(), 'flashline-e2e-home-'));
   const child = spawn(
     process.execPath,
-    ['bin/flashline.js', 'station', '--port', '0', '--json', ...extraArgs],
+    // No USB/serial discovery: the page must show exactly the devices the test expects (none).
+    ['bin/flashline.js', 'station', '--port', '0', '--json', '--no-usb', '--no-serial', ...extraArgs],
     {
       cwd: projectRoot,
       env: { ...process.env, FLASHLINE_HOME: home },

@@ -78,9 +78,6 @@ interface PackOpts {
 }
 
 export function registerPack(program: Command): void {
-  // `pack --version V` (the issue's flag) would otherwise be taken by the root's -V/--version; with positional
-  // options the root only parses options that come before the sub-command. (Belongs in program.ts.)
-  program.enablePositionalOptions();
   program
     .command('pack')
     .description('build and sign a package (.flp) from a pack description or from simple flags')

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  decodeSparse,
   encodeSparse,
   rawLayout,
   type SparseLayout,
@@ -101,5 +102,23 @@ describe('sparse encoder → decoder round trip', () => {
       collect(encodeSparse(layout, splitSource(Buffer.concat([raw, Buffer.alloc(1)]))).stream),
       /longer than/,
     );
+  });
+
+  it('keeps no view of the source in layouts or fill operations (memory stays bounded)', async () => {
+    // Buffer#slice returns a view: one kept per fill extent would pin a whole source chunk each.
+    const raw = Buffer.concat([Buffer.alloc(64, 7), Buffer.from(pseudoRandom(64, 1)), Buffer.alloc(64, 9)]);
+    const layout = await scanRawLayout([raw], { blockSize: 64 });
+    const fills = layout.extents.filter((e) => e.kind === 'fill');
+    assert.equal(fills.length, 2);
+    for (const f of fills) assert.equal(f.value.buffer.byteLength, 4);
+    const sparse = await encodeWith(layout, raw, [raw.length]);
+    let seen = 0;
+    for await (const op of decodeSparse([sparse])) {
+      if (op.kind === 'fill') {
+        assert.equal(op.value.buffer.byteLength, 4);
+        seen++;
+      }
+    }
+    assert.equal(seen, 2);
   });
 });

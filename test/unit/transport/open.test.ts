@@ -40,6 +40,7 @@ describe('device ids and TCP open', () => {
     const server = createServer((s) => {
       closed = new Promise((r) => s.on('close', () => r()));
       s.on('error', () => {});
+      s.resume(); // a paused socket never notices the peer's FIN
       s.write('SSH-2.0-OpenSSH\r\n');
     }).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));

@@ -7,9 +7,13 @@
  *   device slower than that to answer (a flash, an erase) fails with "Cancelled". Patched devices get 60 s
  *   (the transport's own deadlines still apply). Patched on the instance, so identity (events) is kept.
  * - `usb` learns of unplugs from udevd's netlink messages; the VM has no udevd, so no `disconnect` event ever
- *   comes. With `hotplug`, a transfer that fails because the device went away first dispatches the
- *   `disconnect` event udev would have caused, which is what the transport waits for to type the error.
+ *   comes. With `hotplug`, when a transfer fails and the device is gone from sysfs (what udev would report),
+ *   the `disconnect` event is dispatched before the failure is passed on: the transport waits for that event
+ *   to type the error.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { UsbBackend, UsbConnectionEventLike, UsbDeviceLike } from '../../../main/transport/usb-types.js';
 
 type TransferIn = (ep: number, length: number, timeout?: number) => Promise<USBInTransferResult>;
@@ -18,7 +22,21 @@ type Listener = (ev: UsbConnectionEventLike) => void;
 
 const patched = new WeakSet<object>();
 const goneHooks = new WeakMap<object, () => void>();
-const GONE = /Disconnected|No such device|NotFound/i;
+
+/** True once no device under /sys/bus/usb/devices carries `serial` (waits up to 1 s for usbcore). */
+async function goneFromSysfs(serial: string | null | undefined): Promise<boolean> {
+  if (!serial) return false;
+  for (let i = 0; i < 20; i++) {
+    let present = false;
+    for (const d of await readdir('/sys/bus/usb/devices').catch(() => [])) {
+      const s = await readFile(join('/sys/bus/usb/devices', d, 'serial'), 'utf8').catch(() => '');
+      if (s.trim() === serial) present = true;
+    }
+    if (!present) return true;
+    await sleep(50);
+  }
+  return false;
+}
 
 export function patchLibTimeouts(dev: UsbDeviceLike): void {
   if (patched.has(dev)) return;
@@ -26,8 +44,9 @@ export function patchLibTimeouts(dev: UsbDeviceLike): void {
   const d = dev as unknown as { transferIn: TransferIn; transferOut: TransferOut };
   const tin = d.transferIn.bind(dev);
   const tout = d.transferOut.bind(dev);
-  const onError = (err: unknown): never => {
-    if (err instanceof Error && GONE.test(err.message)) goneHooks.get(dev)?.();
+  const onError = async (err: unknown): Promise<never> => {
+    const hook = goneHooks.get(dev);
+    if (hook && (await goneFromSysfs(dev.serialNumber))) hook();
     throw err;
   };
   d.transferIn = (ep, length) => tin(ep, length, 60_000).catch(onError);

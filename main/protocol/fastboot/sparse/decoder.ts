@@ -146,7 +146,8 @@ export async function* decodeFromReader(
         const got = await reader.readUpTo(FILL_DATA_SIZE);
         if (got.byteLength < FILL_DATA_SIZE)
           throw truncated(`the fill value of chunk ${index}`, reader, index);
-        const value = got.slice();
+        // A real copy: Buffer#slice would be a view pinning the whole source chunk for as long as it lives.
+        const value = new Uint8Array(got);
         options.onChunk?.({
           index,
           type: 'fill',

@@ -206,5 +206,6 @@ export function repeatedWord(block: Uint8Array): Uint8Array | undefined {
       if (block[i] !== a || block[i + 1] !== b || block[i + 2] !== c || block[i + 3] !== d) return undefined;
     }
   }
-  return block.slice(0, 4);
+  // A real copy (Buffer#slice is a view): layouts must not pin source chunks.
+  return new Uint8Array(block.subarray(0, 4));
 }
