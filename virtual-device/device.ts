@@ -272,12 +272,12 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
       if (sparse) {
         await writeSparse(image.path, path, this);
       } else {
-        await copyRaw(image.path, path, image.size, this);
+        const expected = await copyRaw(image.path, path, image.size, this);
         // Read back what landed on storage: the slot becomes valid only when this hash matches.
         const written = await sha256OfFile(path);
-        if (written !== image.sha256) {
+        if (written !== expected) {
           throw new CommandFailure(
-            `verification of ${t.name} failed: wrote ${written}, expected ${image.sha256}`,
+            `verification of ${t.name} failed: wrote ${written}, expected ${expected}`,
           );
         }
       }

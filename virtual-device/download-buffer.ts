@@ -1,9 +1,8 @@
 /**
  * The download buffer: bounded by max-download-size and backed by a file in the state directory so memory
- * does not grow with the image. Data is staged in a 4 MiB buffer and written in large writes; the SHA-256 is
- * computed as bytes arrive (native code, no per-byte JS).
+ * does not grow with the image. Data is staged in a 4 MiB buffer and written in large writes. No hash here:
+ * sparse pieces do not need one, and a raw flash hashes the bytes as it copies them (partition-io.ts).
  */
-import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 
 const STAGE_BYTES = 4 * 1024 * 1024;
@@ -11,11 +10,9 @@ const STAGE_BYTES = 4 * 1024 * 1024;
 export interface DownloadedImage {
   readonly path: string;
   readonly size: number;
-  readonly sha256: string;
 }
 
 export class DownloadSink {
-  readonly #hash: Hash = createHash('sha256');
   readonly #stage = Buffer.allocUnsafe(STAGE_BYTES);
   #staged = 0;
   #written = 0;
@@ -40,7 +37,6 @@ export class DownloadSink {
     if (this.#received + chunk.byteLength > this.size) {
       throw new RangeError(`download overflows: ${this.#received + chunk.byteLength} of ${this.size} bytes`);
     }
-    this.#hash.update(chunk);
     this.#received += chunk.byteLength;
     let offset = 0;
     while (offset < chunk.byteLength) {
@@ -64,7 +60,7 @@ export class DownloadSink {
       throw new RangeError(`download incomplete: ${this.#received}/${this.size}`);
     await this.#flush();
     await this.close();
-    return { path: this.path, size: this.size, sha256: this.#hash.digest('hex') };
+    return { path: this.path, size: this.size };
   }
 
   async close(): Promise<void> {

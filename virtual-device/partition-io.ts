@@ -13,8 +13,9 @@ export interface FlashCutHook {
   firePowerCut(stage: 'flash'): never;
 }
 
-/** Replace `dst`'s content with the first `size` bytes of `src`, then fsync. */
-export async function copyRaw(src: string, dst: string, size: number, hook: FlashCutHook): Promise<void> {
+/** Replace `dst`'s content with the first `size` bytes of `src`, then fsync; returns the SHA-256 of those bytes. */
+export async function copyRaw(src: string, dst: string, size: number, hook: FlashCutHook): Promise<string> {
+  const hash = createHash('sha256');
   const input = await fs.open(src, 'r');
   const output = await fs.open(dst, 'w');
   try {
@@ -30,10 +31,12 @@ export async function copyRaw(src: string, dst: string, size: number, hook: Flas
         await output.write(buf, 0, cut - done, done);
         hook.firePowerCut('flash');
       }
+      hash.update(buf.subarray(0, want));
       await output.write(buf, 0, want, done);
       done += want;
     }
     await output.sync();
+    return hash.digest('hex');
   } finally {
     await Promise.all([input.close(), output.close()]);
   }

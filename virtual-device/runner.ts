@@ -87,6 +87,8 @@ export class VirtualDeviceHandle extends EventEmitter<{
     if (this.options.pty) {
       this.#pty = await openPtyPair(this.stateDir);
       this.#serial = await openSerial(this.#pty.devicePath);
+      // Between sessions nobody else listens: a pty error must not crash the process (the loop ends instead).
+      this.#serial.on('error', () => {});
       this.#ptyLoop = this.#servePty(this.#serial);
     }
     this.#up = true;

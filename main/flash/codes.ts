@@ -23,6 +23,7 @@ export const JOB_CODES = {
   /** Flashline stopped mid-job and the job was closed instead of resumed (same code as a cancel). */
   interrupted: 18,
   verifyFailed: PKG.verifyFailed,
+  malformedPackage: PKG.malformed,
   rollbackRefused: PKG.rollbackRefused,
   wrongProduct: PKG.wrongProduct,
   imageMismatch: PKG.imageMismatch,

@@ -4,6 +4,7 @@
  */
 import { JOB_CODES, jobFailure } from './codes.js';
 import type { Journal } from './journal.js';
+import type { ImagePlan } from './pieces.js';
 import {
   type DeviceConnector,
   DeviceLinkError,
@@ -36,7 +37,10 @@ export interface EngineOptions {
   readonly journalDir: string;
   readonly timeouts: EngineTimeouts;
   readonly retry: RetryPolicy;
-  /** Preferred piece size; the device's max-download-size caps it. */
+  /**
+   * Preferred piece size (resume granularity); the device's max-download-size caps it. Pieces are planned
+   * for min(max-download-size, pieceSize), headers included.
+   */
   readonly pieceSize: number;
   /** Refuse below this battery level (percent) when the device reports one. */
   readonly minBatteryPercent: number;
@@ -56,6 +60,7 @@ export interface JobPlan {
   readonly product: string;
   readonly targetSlot: string;
   readonly oldSlot: string;
+  /** The download limit the pieces are planned for (min of max-download-size and the preferred size). */
   readonly pieceSize: number;
   readonly maxDownload: number;
 }
@@ -75,6 +80,10 @@ export interface JobContext {
   plan: JobPlan | undefined;
   /** partition (with slot) -> indexes of pieces the device has written. */
   readonly donePieces: Map<string, Set<number>>;
+  /** partition (with slot) -> its piece plan, made in preflight; the same plan drives storage checks and writes. */
+  readonly imagePlans: Map<string, ImagePlan>;
+  /** partition (with slot) -> piece sizes journaled for it (the plan identity a resumed job must match). */
+  readonly journaledPlans: Map<string, readonly number[]>;
   /** The stage the journal last recorded before this run (for resume), if any. */
   readonly resumedFrom: string | undefined;
 }

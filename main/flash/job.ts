@@ -73,6 +73,8 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     session: undefined,
     plan: undefined,
     donePieces: new Map([...(input.resume?.pieces ?? new Map())].map(([k, v]) => [k, new Set(v)])),
+    imagePlans: new Map(),
+    journaledPlans: new Map(input.resume?.piecePlans ?? []),
     resumedFrom: input.resume?.lastStage,
   };
   let stage: Stage = 'preflight';

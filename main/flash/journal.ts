@@ -42,6 +42,13 @@ export const journalRecord = z.discriminatedUnion('type', [
     partition: z.string(),
     index: z.number().int().nonnegative(),
   }),
+  /** The identity of one image's piece plan (wire size of each piece), journaled before any is written. */
+  z.object({
+    type: z.literal('pieces'),
+    at: z.string(),
+    partition: z.string(),
+    sizes: z.array(z.number().int().positive()),
+  }),
   /** The device's hash disagreed: the image's pieces are written again. */
   z.object({ type: z.literal('reset'), at: z.string(), partition: z.string() }),
   z.object({ type: z.literal('resumed'), at: z.string() }),
@@ -90,6 +97,8 @@ export interface JournalState {
   readonly lastStage?: (typeof STAGES)[number];
   /** `partition -> indexes of pieces written` */
   readonly pieces: ReadonlyMap<string, ReadonlySet<number>>;
+  /** `partition -> piece sizes` of the plan the written pieces belong to (latest record wins). */
+  readonly piecePlans: ReadonlyMap<string, readonly number[]>;
   readonly end?: Extract<JournalRecord, { type: 'end' }>;
 }
 
@@ -113,8 +122,10 @@ export async function readJournal(path: string): Promise<JournalState | undefine
   let lastStage: JournalState['lastStage'];
   let end: JournalState['end'];
   const pieces = new Map<string, Set<number>>();
+  const piecePlans = new Map<string, readonly number[]>();
   for (const r of records) {
     if (r.type === 'plan') plan = r;
+    else if (r.type === 'pieces') piecePlans.set(r.partition, r.sizes);
     else if (r.type === 'stage') lastStage = r.stage;
     else if (r.type === 'end') end = r;
     else if (r.type === 'reset') pieces.delete(r.partition);
@@ -124,7 +135,7 @@ export async function readJournal(path: string): Promise<JournalState | undefine
       pieces.set(r.partition, set);
     }
   }
-  return { path, start: first, plan, lastStage, pieces, end };
+  return { path, start: first, plan, lastStage, pieces, piecePlans, end };
 }
 
 /** Jobs whose journal has no end record: Flashline stopped while they ran. */

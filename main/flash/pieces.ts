@@ -1,110 +1,199 @@
 /**
  * Images are sent in pieces no larger than the device's download buffer, so a cable pull costs one piece,
  * not the image: the journal records each piece once the device has written it, and a resumed job starts
- * at the next one. An image that fits in one piece is sent raw, exactly as `fastboot flash` does; a larger
- * one is sent as Android sparse pieces (AOSP libsparse sparse_format.h), each covering its byte range with
- * RAW data and the rest of the partition as DONT_CARE, so every piece is a complete, valid sparse image on
- * its own. Hand-written because a piece at an arbitrary offset is three chunk headers; the general sparse
- * codec (re-splitting arbitrary sparse input) lives in main/protocol/fastboot.
+ * at the next one. Planning and emitting are the shared sparse codec's (main/protocol/fastboot/sparse,
+ * libsparse's sparse_file_resparse semantics); this file only decides which of its inputs to use:
+ * - an image that fits one piece is sent as it is (raw, or a sparse image passed through), as `fastboot
+ *   flash` does;
+ * - a larger raw image is planned from `rawLayout(size)` (no extra read pass);
+ * - a larger sparse image is planned from a scan pass (`scanSparseLayout` over a fresh `openImage`, which
+ *   re-verifies the package hash) and emitted from a second one.
+ * The plan is a pure function of (image, limit), so a resumed job with the same limit gets the same pieces;
+ * its identity (piece sizes) is journaled and checked on resume.
  */
-export const SPARSE_BLOCK = 4096;
-const SPARSE_MAGIC = 0xed26ff3a;
-const FILE_HEADER = 28;
-const CHUNK_HEADER = 12;
-const CHUNK_RAW = 0xcac1;
-const CHUNK_DONT_CARE = 0xcac3;
-/** Header room a sparse piece needs on top of its data: file header + up to three chunk headers. */
-export const SPARSE_OVERHEAD = FILE_HEADER + 3 * CHUNK_HEADER;
+import {
+  emitPieces,
+  FILE_HEADER_SIZE,
+  isSparseHeader,
+  minimumDownloadSize,
+  parseSparseHeader,
+  planSparsePieces,
+  rawLayout,
+  type SparsePlan,
+  SparseFormatError,
+  scanSparseLayout,
+} from '../protocol/fastboot/sparse/index.js';
+import type { FlashImage } from './ports.js';
 
-export interface Piece {
+export interface PlannedPiece {
   readonly index: number;
-  readonly offset: number;
-  readonly length: number;
-  /** Bytes on the wire (sparse headers and padding included). */
-  readonly wireSize: number;
-  readonly sparse: boolean;
+  /** Bytes on the wire (what `download:` announces). */
+  readonly size: number;
+  /** Bytes of the partition this piece writes (upper bound: DONT_CARE inside the range is not written). */
+  readonly deviceBytes: number;
 }
 
-/** Largest block-aligned piece that fits `maxDownload` with sparse headers, capped by `preferred`. */
-export function pieceSizeFor(maxDownload: number, preferred: number): number {
-  const limit = Math.min(maxDownload - SPARSE_OVERHEAD, preferred);
-  return Math.floor(limit / SPARSE_BLOCK) * SPARSE_BLOCK;
+export interface ImagePlan {
+  /** The download limit the plan was made for: min(max-download-size, preferred piece size). */
+  readonly limit: number;
+  readonly pieces: readonly PlannedPiece[];
+  /** Bytes the image occupies on the partition once written (sparse: expanded; raw split: block-padded). */
+  readonly deviceSize: number;
+  /** A raw image sent as sparse pieces: the device holds it zero-padded to a whole block. */
+  readonly padded: boolean;
+  /** Present when the image is split by the shared codec; absent when it goes as one piece, unchanged. */
+  readonly sparse: SparsePlan | undefined;
 }
 
-export function planPieces(imageSize: number, pieceSize: number, maxDownload: number): Piece[] {
-  if (imageSize <= maxDownload && imageSize <= pieceSize) {
-    return [{ index: 0, offset: 0, length: imageSize, wireSize: imageSize, sparse: false }];
+/** The limit handed to the planner: the device's buffer, lowered to the preferred piece size (resume granularity). */
+export function pieceLimit(maxDownload: number, preferred: number): number {
+  return Math.min(maxDownload, preferred);
+}
+
+/** Thrown when the download limit cannot carry a sparse piece; preflight turns it into code 14. */
+export class PieceLimitTooSmall extends Error {
+  readonly minimum: number;
+  constructor(limit: number, minimum: number) {
+    super(`a download limit of ${limit} bytes cannot carry a sparse piece (at least ${minimum} needed)`);
+    this.name = 'PieceLimitTooSmall';
+    this.minimum = minimum;
   }
-  const pieces: Piece[] = [];
-  for (let offset = 0, index = 0; offset < imageSize; offset += pieceSize, index++) {
-    const length = Math.min(pieceSize, imageSize - offset);
-    pieces.push({
-      index,
-      offset,
-      length,
-      wireSize: sparseHeader(imageSize, offset, length).wireSize,
-      sparse: true,
-    });
+}
+
+/**
+ * Plan one image's pieces. `open` must return the image's verified bytes from the start; it is called once
+ * for the header of a fitting sparse image and once for the scan of a sparse image that must be split.
+ */
+export async function planImage(
+  img: FlashImage,
+  limit: number,
+  open: () => AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): Promise<ImagePlan> {
+  if (img.size <= limit) {
+    const deviceSize = img.sparse ? await expandedSize(open()) : img.size;
+    return {
+      limit,
+      pieces: [{ index: 0, size: img.size, deviceBytes: deviceSize }],
+      deviceSize,
+      padded: false,
+      sparse: undefined,
+    };
   }
-  return pieces;
+  const layout = img.sparse ? await scanSparseLayout(open(), { signal }) : rawLayout(img.size);
+  const minimum = minimumDownloadSize(layout.blockSize);
+  if (limit < minimum) throw new PieceLimitTooSmall(limit, minimum);
+  const plan = planSparsePieces(layout, limit);
+  const bs = layout.blockSize;
+  return {
+    limit,
+    pieces: plan.pieces.map((p) => ({
+      index: p.index,
+      size: p.size,
+      deviceBytes: (p.endBlock - p.startBlock) * bs,
+    })),
+    deviceSize: layout.totalBlocks * bs,
+    padded: !img.sparse && img.size % bs !== 0,
+    sparse: plan,
+  };
 }
 
-/** The sparse header and chunk headers around one piece; `trailer` follows the (padded) data. */
-export function sparseHeader(
-  imageSize: number,
-  offset: number,
-  length: number,
-): { head: Uint8Array; padding: number; trailer: Uint8Array; wireSize: number } {
-  const totalBlocks = Math.ceil(imageSize / SPARSE_BLOCK);
-  const skipBlocks = offset / SPARSE_BLOCK;
-  const rawBlocks = Math.ceil(length / SPARSE_BLOCK);
-  const restBlocks = totalBlocks - skipBlocks - rawBlocks;
-  const chunks = 1 + (skipBlocks > 0 ? 1 : 0) + (restBlocks > 0 ? 1 : 0);
-  const head = new Uint8Array(FILE_HEADER + (skipBlocks > 0 ? CHUNK_HEADER : 0) + CHUNK_HEADER);
-  const v = new DataView(head.buffer);
-  v.setUint32(0, SPARSE_MAGIC, true);
-  v.setUint16(4, 1, true);
-  v.setUint16(6, 0, true);
-  v.setUint16(8, FILE_HEADER, true);
-  v.setUint16(10, CHUNK_HEADER, true);
-  v.setUint32(12, SPARSE_BLOCK, true);
-  v.setUint32(16, totalBlocks, true);
-  v.setUint32(20, chunks, true);
-  v.setUint32(24, 0, true);
-  let at = FILE_HEADER;
-  if (skipBlocks > 0) {
-    writeChunk(v, at, CHUNK_DONT_CARE, skipBlocks, CHUNK_HEADER);
-    at += CHUNK_HEADER;
+/** The plan's identity as journaled: a resumed job may skip pieces only if its plan has the same sizes. */
+export function planIdentity(plan: ImagePlan): number[] {
+  return plan.pieces.map((p) => p.size);
+}
+
+export function sameIdentity(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Expanded size of a sparse image from its file header (reads 28 bytes, then closes the stream). */
+async function expandedSize(source: AsyncIterable<Uint8Array>): Promise<number> {
+  const cursor = new ByteCursor(source);
+  try {
+    const head = new Uint8Array(FILE_HEADER_SIZE);
+    let at = 0;
+    for await (const b of cursor.take(FILE_HEADER_SIZE)) {
+      head.set(b, at);
+      at += b.byteLength;
+    }
+    if (!isSparseHeader(head)) throw new SparseFormatError('it does not start with the sparse magic 0xED26FF3A');
+    const h = parseSparseHeader(head);
+    return h.totalBlocks * h.blockSize;
+  } finally {
+    await cursor.close();
   }
-  writeChunk(v, at, CHUNK_RAW, rawBlocks, CHUNK_HEADER + rawBlocks * SPARSE_BLOCK);
-  const trailer = new Uint8Array(restBlocks > 0 ? CHUNK_HEADER : 0);
-  if (restBlocks > 0) writeChunk(new DataView(trailer.buffer), 0, CHUNK_DONT_CARE, restBlocks, CHUNK_HEADER);
-  const padding = rawBlocks * SPARSE_BLOCK - length;
-  return { head, padding, trailer, wireSize: head.byteLength + length + padding + trailer.byteLength };
 }
 
-function writeChunk(v: DataView, at: number, type: number, blocks: number, totalSize: number): void {
-  v.setUint16(at, type, true);
-  v.setUint16(at + 2, 0, true);
-  v.setUint32(at + 4, blocks, true);
-  v.setUint32(at + 8, totalSize, true);
+/** One piece of an image as it streams; read `stream` (or `drain()` it) fully before asking for the next. */
+export interface PieceStream {
+  readonly index: number;
+  readonly size: number;
+  readonly stream: AsyncIterable<Uint8Array>;
+  /**
+   * Read whatever the consumer of `stream` left unread, so the source's own end checks (exact size, the
+   * package hash on the last piece) run before the piece is flashed. Throws if the piece had extra bytes.
+   */
+  finish(): Promise<void>;
 }
 
-/** The wire bytes of one piece, pulling exactly `piece.length` image bytes from `cursor`. */
-export async function* pieceBytes(
-  cursor: ByteCursor,
-  piece: Piece,
-  imageSize: number,
-): AsyncGenerator<Uint8Array> {
-  if (!piece.sparse) {
-    yield* cursor.take(piece.length);
+/**
+ * The pieces of a planned image from ONE pass over `source`. Pieces already written are still produced
+ * (the caller drains them) so every byte of the image flows through the package's hash check.
+ */
+export async function* imagePieces(
+  plan: ImagePlan,
+  source: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<PieceStream, void, undefined> {
+  if (!plan.sparse) {
+    const cursor = new ByteCursor(source);
+    try {
+      const p = plan.pieces[0];
+      if (!p) return;
+      yield { index: 0, size: p.size, ...tracked(cursor.take(p.size), () => cursor.finish()) };
+    } finally {
+      await cursor.close();
+    }
     return;
   }
-  const { head, padding, trailer } = sparseHeader(imageSize, piece.offset, piece.length);
-  yield head;
-  yield* cursor.take(piece.length);
-  if (padding > 0) yield new Uint8Array(padding);
-  if (trailer.byteLength > 0) yield trailer;
+  for await (const piece of emitPieces(plan.sparse, source, { signal })) {
+    yield { index: piece.index, size: piece.size, ...tracked(piece.stream, async () => undefined) };
+  }
+}
+
+/**
+ * Wraps a single-use piece stream so a consumer that stops after the announced size (returning the
+ * iterator early) does not end it: `finish` then pulls it to its real end, where the codec and the
+ * package stream run their checks.
+ */
+function tracked(
+  inner: AsyncIterable<Uint8Array>,
+  atEnd: () => Promise<void>,
+): Pick<PieceStream, 'stream' | 'finish'> {
+  const it = inner[Symbol.asyncIterator]();
+  let done = false;
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    if (done) return { done: true, value: undefined };
+    const r = await it.next();
+    if (r.done) done = true;
+    return r;
+  };
+  const stream: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => ({
+      next,
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+  return {
+    stream,
+    finish: async () => {
+      for (let r = await next(); !r.done; r = await next()) {
+        if (r.value.byteLength > 0) throw new Error('image piece is longer than its planned size');
+      }
+      await atEnd();
+    },
+  };
 }
 
 /** Reads exact byte counts from a chunked stream without copying whole chunks. */
@@ -137,12 +226,6 @@ export class ByteCursor {
       }
       left -= chunk.byteLength;
       yield chunk;
-    }
-  }
-
-  async skip(n: number): Promise<void> {
-    for await (const _ of this.take(n)) {
-      // discard: the bytes still flow through the package's hash check
     }
   }
 

@@ -6,7 +6,8 @@
 import { compareVersions } from '../package/manifest.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
-import { pieceSizeFor, planPieces, SPARSE_BLOCK } from './pieces.js';
+import { planFor } from './image-plans.js';
+import { pieceLimit } from './pieces.js';
 import { DeviceLinkError } from './ports.js';
 
 async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
@@ -145,17 +146,13 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
 
   const maxText = await getvar(ctx, 'max-download-size');
   const maxDownload = maxText === undefined ? 512 * MiB : parseSize('max-download-size', maxText);
-  const pieceSize = resume?.pieceSize ?? pieceSizeFor(maxDownload, ctx.options.pieceSize);
-  if (pieceSize < SPARSE_BLOCK || pieceSize > maxDownload) {
-    throw jobFailure(
-      JOB_CODES.downloadBufferTooSmall,
-      `The device's download buffer is ${maxDownload} bytes, too small for a ${SPARSE_BLOCK}-byte piece.`,
-    );
-  }
+  // A resumed job keeps the limit it journaled (same limit, same plan) unless the buffer has since shrunk.
+  const limit = pieceLimit(maxDownload, resume?.pieceSize ?? ctx.options.pieceSize);
 
   let needed = 0;
   for (const img of pkg.images) {
     const part = img.slotted ? slotted(img.partition, targetSlot) : img.partition;
+    const plan = await planFor(ctx, img, part, limit, maxDownload);
     const sizeText = await getvar(ctx, `partition-size:${part}`);
     if (sizeText === undefined) {
       throw jobFailure(
@@ -164,29 +161,15 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       );
     }
     const partSize = parseSize(`partition-size:${part}`, sizeText);
-    if (img.sparse && img.size > maxDownload) {
-      throw jobFailure(
-        JOB_CODES.downloadBufferTooSmall,
-        `Sparse image ${img.partition} (${img.size} bytes) is larger than the device's download buffer (${maxDownload}); repack it in smaller sparse files.`,
-      );
-    }
-    const pieces = img.sparse ? [] : planPieces(img.size, pieceSize, maxDownload);
-    const padded = pieces.some((p) => p.sparse)
-      ? Math.ceil(img.size / SPARSE_BLOCK) * SPARSE_BLOCK
-      : img.size;
-    if (padded > partSize) {
+    if (plan.deviceSize > partSize) {
       throw jobFailure(
         JOB_CODES.insufficientStorage,
-        `Image ${img.partition} is ${img.size} bytes but partition ${part} holds only ${partSize}.`,
-        { partition: part, imageSize: img.size, partitionSize: partSize },
+        `Image ${img.partition} needs ${plan.deviceSize} bytes on the device but partition ${part} holds only ${partSize}.`,
+        { partition: part, imageSize: img.size, deviceSize: plan.deviceSize, partitionSize: partSize },
       );
     }
     const done = ctx.donePieces.get(part);
-    needed += img.sparse
-      ? done?.has(0)
-        ? 0
-        : img.size
-      : pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.length, 0);
+    needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
   }
   const freeText = await getvar(ctx, 'free-space');
   if (freeText !== undefined) {
@@ -209,5 +192,12 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       );
     }
   }
-  return { serial, product, targetSlot, oldSlot: resume?.oldSlot ?? active, pieceSize, maxDownload };
+  return {
+    serial,
+    product,
+    targetSlot,
+    oldSlot: resume?.oldSlot ?? active,
+    pieceSize: limit,
+    maxDownload,
+  };
 }

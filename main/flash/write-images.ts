@@ -1,11 +1,14 @@
 /**
  * Streams images from the verified package to the device, piece by piece (download + flash), journaling
- * each piece once written. Pieces already journaled are skipped on the wire — their bytes still flow through
- * the package's hash check, so a resumed image is still verified end to end. The last piece of an image is
- * only flashed after the package stream has ended cleanly (size and hash confirmed).
+ * each piece once written. The pieces are the plan preflight made with the shared sparse codec (see
+ * pieces.ts). Pieces already journaled are skipped on the wire — their bytes still flow through the
+ * package's hash check, so a resumed image is still verified end to end. The last piece of an image is only
+ * flashed after the package stream has ended cleanly (size and hash confirmed).
  */
+import { SparseFormatError } from '../protocol/fastboot/sparse/index.js';
+import { JOB_CODES, jobFailure } from './codes.js';
 import { downloadTimeout, type JobContext, op, session, slotted } from './context.js';
-import { ByteCursor, type Piece, pieceBytes, planPieces } from './pieces.js';
+import { type ImagePlan, imagePieces } from './pieces.js';
 import type { FlashImage } from './ports.js';
 
 export function targetPartition(ctx: JobContext, img: FlashImage): string {
@@ -14,11 +17,12 @@ export function targetPartition(ctx: JobContext, img: FlashImage): string {
   return img.slotted ? slotted(img.partition, plan.targetSlot) : img.partition;
 }
 
-export function piecesOf(ctx: JobContext, img: FlashImage): Piece[] {
-  const plan = ctx.plan;
-  if (!plan) throw new Error('no plan before writing');
-  if (img.sparse) return [{ index: 0, offset: 0, length: img.size, wireSize: img.size, sparse: false }];
-  return planPieces(img.size, plan.pieceSize, plan.maxDownload);
+/** The piece plan preflight made for this image. */
+export function planOf(ctx: JobContext, img: FlashImage): ImagePlan {
+  const part = targetPartition(ctx, img);
+  const plan = ctx.imagePlans.get(part);
+  if (!plan) throw new Error(`no piece plan for ${part} before writing`);
+  return plan;
 }
 
 /** Wire bytes of the given images, and how many of them were already written. */
@@ -27,9 +31,9 @@ export function wireTotals(ctx: JobContext, images: readonly FlashImage[]): { to
   let done = 0;
   for (const img of images) {
     const set = ctx.donePieces.get(targetPartition(ctx, img));
-    for (const p of piecesOf(ctx, img)) {
-      total += p.wireSize;
-      if (set?.has(p.index)) done += p.wireSize;
+    for (const p of planOf(ctx, img).pieces) {
+      total += p.size;
+      if (set?.has(p.index)) done += p.size;
     }
   }
   return { total, done };
@@ -43,31 +47,33 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
   let position = 0;
   for (const img of images) {
     const part = targetPartition(ctx, img);
-    const pieces = piecesOf(ctx, img);
+    const plan = planOf(ctx, img);
+    const count = plan.pieces.length;
     const done = ctx.donePieces.get(part) ?? new Set<number>();
     ctx.donePieces.set(part, done);
-    if (pieces.every((p) => done.has(p.index))) {
-      position += pieces.reduce((a, p) => a + p.wireSize, 0);
+    if (plan.pieces.every((p) => done.has(p.index))) {
+      position += plan.pieces.reduce((a, p) => a + p.size, 0);
       continue;
     }
-    const cursor = new ByteCursor(ctx.pkg.openImage(img.partition, ctx.signal));
     try {
-      for (const piece of pieces) {
+      for await (const piece of imagePieces(plan, ctx.pkg.openImage(img.partition, ctx.signal), ctx.signal)) {
         const base = position;
-        position += piece.wireSize;
+        position += piece.size;
         if (done.has(piece.index)) {
-          await cursor.skip(piece.length);
+          for await (const _ of piece.stream) {
+            // discard: the bytes still flow through the package's hash check
+          }
+          await piece.finish();
           continue;
         }
         let sent = 0;
         const s = session(ctx);
-        const last = piece.index === pieces.length - 1;
         await op(
           ctx,
-          `download ${part} piece ${piece.index + 1}/${pieces.length}`,
-          downloadTimeout(ctx, piece.wireSize),
+          `download ${part} piece ${piece.index + 1}/${count}`,
+          downloadTimeout(ctx, piece.size),
           (signal) =>
-            s.download(piece.wireSize, pieceBytes(cursor, piece, img.size), {
+            s.download(piece.size, piece.stream, {
               signal,
               onBytes: (n) => {
                 sent += n;
@@ -76,18 +82,25 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
               },
             }),
         );
-        if (last) await cursor.finish();
+        // Runs the source's end checks (the package hash, on the last piece) before anything is flashed.
+        await piece.finish();
         await op(
           ctx,
           `flash ${part}`,
-          ctx.options.timeouts.commandMs + downloadTimeout(ctx, piece.wireSize),
+          ctx.options.timeouts.commandMs + downloadTimeout(ctx, piece.size),
           (signal) => s.flash(part, { signal }),
         );
         done.add(piece.index);
         await ctx.journal.append({ type: 'piece', partition: part, index: piece.index });
       }
-    } finally {
-      await cursor.close();
+    } catch (err) {
+      if (err instanceof SparseFormatError) {
+        throw jobFailure(
+          JOB_CODES.imageMismatch,
+          `Image ${img.partition} is not what preflight planned (${err.message}). Check the package file and start again.`,
+        );
+      }
+      throw err;
     }
   }
 }

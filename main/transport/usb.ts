@@ -3,20 +3,31 @@
  * fastboot over USB bulk through the WebUSB API of `usb` v3 (loaded lazily). The interface is found by
  * class/subclass/protocol 0xFF/0x42/0x03 (AOSP's fastboot interface), the VID:PID table only names the mode.
  *
- * Rules kept here (AOSP usb_linux.cpp / README): IN transfers request a multiple of the max packet size;
- * an OUT write whose length is a multiple of the max packet size is followed by a zero-length packet; the
- * data phase keeps several OUT transfers in flight, because one at a time leaves the bus idle between them.
+ * Rules kept here, as AOSP's client does (system/core/fastboot/usb_linux.cpp): IN transfers request a multiple
+ * of the max packet size; no zero-length packet is ever sent (the device knows every length from the command
+ * or the download size, and a ZLP that firmware only reads after answering would deadlock it).
+ *
+ * What `usb` v3 allows (see USB_LIB in usb-types.ts): one pending transfer per endpoint, each with its own
+ * timeout (default 1 s), plain Error texts on failure and a `disconnect` event only where udevd runs. So the
+ * data phase keeps one large OUT transfer in flight (AOSP keeps two of 16 KiB; here one URB of `transferSize`
+ * amortises the per-transfer gap instead) and reads the source into the next buffer meanwhile; every transfer
+ * carries the operation's deadline; and the library's error texts are typed here, without waiting for udev.
  */
-import { type IoOptions, withDeadline } from './deadline.js';
-import { DisconnectedError, OpenError, TransportUnavailableError } from './errors.js';
+
+import { FlashlineError } from '../common/errors.js';
+import { DEFAULT_IO_TIMEOUT_MS, type IoOptions, withDeadline } from './deadline.js';
+import { DisconnectedError, OpenError, TimeoutError, TransportUnavailableError } from './errors.js';
 import type { ByteProgress, PacketLink } from './types.js';
 import { loadUsbIds, lookupUsbId, type UsbIdEntry, type UsbMode } from './usb-ids.js';
-import type {
-  UsbAlternateLike,
-  UsbBackend,
-  UsbConnectionEventLike,
-  UsbDeviceLike,
-  UsbEndpointLike,
+import {
+  classifyUsbLibError,
+  USB_FAILURE,
+  USB_LIB,
+  type UsbAlternateLike,
+  type UsbBackend,
+  type UsbConnectionEventLike,
+  type UsbDeviceLike,
+  type UsbEndpointLike,
 } from './usb-types.js';
 
 export const FASTBOOT_USB_CLASS = { class: 0xff, subclass: 0x42, protocol: 0x03 } as const;
@@ -87,23 +98,38 @@ export function describeUsbDevice(device: UsbDeviceLike): string {
 }
 
 export interface UsbLinkOptions extends IoOptions {
-  /** Bytes per OUT transfer in the data phase (default 256 KiB). */
+  /** Bytes per OUT transfer in the data phase (default 1 MiB: one URB; usbfs splits it with scatter-gather). */
   readonly transferSize?: number;
-  /** OUT transfers kept in flight during the data phase (default 4). */
+  /**
+   * OUT transfers submitted at once in the data phase (default 1). `usb` v3 rejects a second pending transfer
+   * on an endpoint ("endpoint not found"), so raise it only for a backend that queues them (browser WebUSB).
+   */
   readonly inFlight?: number;
 }
 
 /**
- * Open the fastboot interface of `device` and return a packet link. `backend` delivers the disconnect event.
- * @throws OpenError when the device has no fastboot interface or it cannot be claimed
+ * Open the fastboot interface of `device` and return a packet link. `backend` delivers the disconnect event
+ * where udevd runs; the link types the library's own errors without it.
+ * @throws OpenError when the device has no fastboot interface, is gone, or cannot be claimed
  */
 export async function openUsb(
   backend: UsbBackend,
   device: UsbDeviceLike,
   opts: UsbLinkOptions = {},
 ): Promise<PacketLink> {
-  const description = describeUsbDevice(device);
-  const found = findFastbootInterface(device);
+  let description = 'a USB device';
+  let maybeFound: FastbootUsbInterface | undefined;
+  try {
+    // Both read descriptors, which `usb` v3 fetches by opening the device: "open error: device not found".
+    description = describeUsbDevice(device);
+    maybeFound = findFastbootInterface(device);
+  } catch (err) {
+    throw new OpenError(
+      `cannot read the descriptors of ${description} (${errorText(err)}); it may be re-enumerating, try again`,
+      { cause: err },
+    );
+  }
+  const found = maybeFound;
   if (!found) throw new OpenError(`${description} has no fastboot interface (class ff/42/03)`);
   const io = { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.signal ? { signal: opts.signal } : {}) };
   try {
@@ -122,14 +148,30 @@ export async function openUsb(
       io,
     );
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
     await device.close().catch(() => {});
+    const gone = classifyUsbLibError(err) === USB_FAILURE.gone;
     throw new OpenError(
-      `cannot claim the fastboot interface of ${description} (${why}); is another fastboot/adb process using it, or are udev permissions missing?`,
+      gone
+        ? `${description} went away while it was being opened (${errorText(err)}); it may be re-enumerating, try again`
+        : `cannot claim the fastboot interface of ${description} (${errorText(err)}); is another fastboot/adb process using it, or are udev permissions missing?`,
       { cause: err },
     );
   }
   return usbPacketLink(backend, device, found, description, opts);
+}
+
+/** Beyond our own deadline, so our TimeoutError (naming the operation) settles first and the URB ends soon after. */
+const NATIVE_GRACE_MS = 1000;
+/**
+ * With an AbortSignal, a response wait is cut into IN transfers of this length: the library cannot cancel a
+ * transfer, and a pending one keeps the interface claimed after an abort, so a re-open would find it busy for
+ * up to the whole response timeout. A response is at most 256 bytes, one packet at high speed, so re-submitting
+ * the read cannot split it.
+ */
+const RECEIVE_SLICE_MS = 1000;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function usbPacketLink(
@@ -139,33 +181,69 @@ function usbPacketLink(
   description: string,
   opts: UsbLinkOptions,
 ): PacketLink {
-  const transferSize = opts.transferSize ?? 256 * 1024;
-  const inFlight = Math.max(1, opts.inFlight ?? 4);
-  const outPacket = iface.out.packetSize;
+  const transferSize = Math.max(1, opts.transferSize ?? 1024 * 1024);
+  const inFlight = Math.max(1, opts.inFlight ?? USB_LIB.pendingTransfersPerEndpoint);
   const inPacket = iface.in.packetSize;
   const goneController = new AbortController();
   let resolveGone!: (e: DisconnectedError) => void;
   const disconnected = new Promise<DisconnectedError>((r) => {
     resolveGone = r;
   });
-  const markGone = (why: string) => {
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    released ??= withDeadline(
+      `closing ${description}`,
+      (async () => {
+        await device.releaseInterface(iface.interfaceNumber).catch(() => {});
+        await device.close().catch(() => {});
+      })(),
+      { timeoutMs: 2000 },
+    ).catch(() => {});
+    return released;
+  };
+  /** The link is over: fail what is pending, resolve `disconnected`, let the device go. */
+  const markGone = (err: DisconnectedError) => {
     if (goneController.signal.aborted) return;
-    const err = new DisconnectedError(`${description}: ${why}`);
     backend.removeEventListener('disconnect', onDisconnect);
     goneController.abort(err);
     resolveGone(err);
+    void release();
   };
   const onDisconnect = (ev: UsbConnectionEventLike) => {
-    if (ev.device === device) markGone('the device was unplugged');
+    if (ev.device === device) markGone(new DisconnectedError(`${description}: the device was unplugged`));
   };
   backend.addEventListener('disconnect', onDisconnect);
+
+  /** Type a failure of `usb`: udev's event may never come (containers, minimal systems) or come later. */
+  const typed = (what: string, err: unknown, nativeTimeoutMs: number): Error => {
+    if (err instanceof FlashlineError) return err;
+    if (goneController.signal.aborted && goneController.signal.reason instanceof Error) {
+      return goneController.signal.reason;
+    }
+    const text = errorText(err);
+    switch (classifyUsbLibError(err)) {
+      case USB_FAILURE.gone: {
+        const gone = new DisconnectedError(`${description}: the device went away while ${what} (${text})`, {
+          cause: err,
+        });
+        markGone(gone);
+        return gone;
+      }
+      case USB_FAILURE.cancelled:
+        return new TimeoutError(`${what} ${description}`, nativeTimeoutMs);
+      case USB_FAILURE.stall:
+        return new FlashlineError('usb_stall', `${description} stalled the endpoint while ${what} (${text})`);
+      default:
+        return new FlashlineError('usb_transfer_failed', `${what} ${description} failed (${text})`);
+    }
+  };
 
   const guard = <T>(what: string, work: Promise<T>, io: IoOptions): Promise<T> => {
     if (goneController.signal.aborted) {
       work.catch(() => {});
       return Promise.reject(goneController.signal.reason);
     }
-    // WebUSB cannot cancel one transfer; on timeout/abort the only safe recovery is to drop the link.
+    // A transfer cannot be cancelled; on timeout/abort the only safe recovery is to drop the link.
     return withDeadline(what, work, { ...io, gone: goneController.signal }, () => {
       void link.close();
     }).catch((err: unknown) => {
@@ -176,17 +254,47 @@ function usbPacketLink(
     });
   };
 
-  const out = async (bytes: Uint8Array): Promise<void> => {
-    const r = await device.transferOut(iface.out.endpointNumber, bytes);
-    if (r.status !== 'ok') throw new DisconnectedError(`${description}: OUT transfer ${r.status}`);
+  const nativeTimeout = (io: IoOptions) => (io.timeoutMs ?? DEFAULT_IO_TIMEOUT_MS) + NATIVE_GRACE_MS;
+
+  const out = async (what: string, bytes: Uint8Array, io: IoOptions): Promise<void> => {
+    const timeout = nativeTimeout(io);
+    const r = await device
+      .transferOut(iface.out.endpointNumber, bytes, timeout)
+      .catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
+    if (r.status !== 'ok') throw typed(what, new Error(`OUT transfer ${r.status}`), timeout);
     if (r.bytesWritten !== bytes.byteLength) {
       throw new DisconnectedError(
         `${description}: short OUT transfer (${r.bytesWritten}/${bytes.byteLength})`,
       );
     }
   };
-  const zlpIfNeeded = async (total: number) => {
-    if (total > 0 && total % outPacket === 0) await out(new Uint8Array(0));
+
+  const inOnce = async (what: string, length: number, timeout: number): Promise<Uint8Array> => {
+    const r = await device
+      .transferIn(iface.in.endpointNumber, length, timeout)
+      .catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
+    if (r.status !== 'ok' || !r.data) throw typed(what, new Error(`IN transfer ${r.status}`), timeout);
+    return new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+  };
+
+  /** One IN transfer for the whole deadline, or (with a signal) slices of it re-submitted until it ends. */
+  const receiveWithin = async (what: string, length: number, io: IoOptions): Promise<Uint8Array> => {
+    const total = nativeTimeout(io);
+    if (!io.signal) return inOnce(what, length, total);
+    const until = Date.now() + total;
+    for (;;) {
+      const slice = Math.max(1, Math.min(RECEIVE_SLICE_MS, until - Date.now()));
+      try {
+        return await inOnce(what, length, slice);
+      } catch (err) {
+        const again =
+          err instanceof TimeoutError &&
+          !goneController.signal.aborted &&
+          !io.signal.aborted &&
+          Date.now() < until;
+        if (!again) throw err;
+      }
+    }
   };
 
   const link: PacketLink = {
@@ -197,40 +305,21 @@ function usbPacketLink(
       return goneController.signal.aborted;
     },
     async close() {
-      if (goneController.signal.aborted) return;
-      markGone('closed by Flashline');
-      await withDeadline(
-        `closing ${description}`,
-        (async () => {
-          await device.releaseInterface(iface.interfaceNumber).catch(() => {});
-          await device.close().catch(() => {});
-        })(),
-        { timeoutMs: 2000 },
-      ).catch(() => {});
+      markGone(new DisconnectedError(`${description}: closed by Flashline`));
+      await release();
     },
     async send(packet, io = {}) {
-      await guard(
-        `sending to ${description}`,
-        (async () => {
-          await out(packet);
-          await zlpIfNeeded(packet.byteLength);
-        })(),
-        io,
-      );
+      const what = `sending to ${description}`;
+      await guard(what, out(what, packet, io), io);
     },
     async receive(io = {}) {
       const want = Math.max(1, io.maxLength ?? 256);
       const length = Math.ceil(want / inPacket) * inPacket;
-      const r = await guard(
-        `reading from ${description}`,
-        device.transferIn(iface.in.endpointNumber, length),
-        io,
-      );
-      if (r.status !== 'ok' || !r.data)
-        throw new DisconnectedError(`${description}: IN transfer ${r.status}`);
-      return new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+      const what = `reading from ${description}`;
+      return guard(what, receiveWithin(what, length, io), io);
     },
     async sendData(size, source, io: IoOptions & { onProgress?: ByteProgress } = {}) {
+      const what = `sending data to ${description}`;
       const pending: Promise<void>[] = [];
       let buffer = new Uint8Array(Math.min(transferSize, Math.max(size, 1)));
       let fill = 0;
@@ -239,9 +328,11 @@ function usbPacketLink(
       let queued = 0;
       const flush = async () => {
         if (fill === 0) return;
-        const piece = buffer.subarray(0, fill);
+        // Wait for a free slot first: the next buffer was filled from the source while the last one was sent.
+        while (pending.length >= inFlight) await pending.shift();
+        const piece = fill === buffer.byteLength ? buffer : buffer.subarray(0, fill);
         const bytes = fill;
-        const p = guard(`sending data to ${description}`, out(piece), io).then(() => {
+        const p = guard(what, out(what, piece, io), io).then(() => {
           sent += bytes;
           io.onProgress?.(sent, size);
         });
@@ -250,7 +341,6 @@ function usbPacketLink(
         queued += bytes;
         buffer = new Uint8Array(Math.min(transferSize, Math.max(size - queued, 1)));
         fill = 0;
-        if (pending.length >= inFlight) await pending.shift();
       };
       try {
         for await (const chunk of source) {
@@ -274,21 +364,14 @@ function usbPacketLink(
         await Promise.allSettled(pending);
       }
       if (received !== size) throw new RangeError(`the data source ended after ${received} of ${size} bytes`);
-      await guard(`sending data to ${description}`, zlpIfNeeded(size), io);
     },
     async receiveData(size, sink, io = {}) {
+      const what = `reading data from ${description}`;
       let done = 0;
       while (done < size) {
         const want = Math.min(size - done, transferSize);
         const length = Math.ceil(want / inPacket) * inPacket;
-        const r = await guard(
-          `reading data from ${description}`,
-          device.transferIn(iface.in.endpointNumber, length),
-          io,
-        );
-        if (r.status !== 'ok' || !r.data)
-          throw new DisconnectedError(`${description}: IN transfer ${r.status}`);
-        const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+        const bytes = await guard(what, inOnce(what, length, nativeTimeout(io)), io);
         done += bytes.byteLength;
         await sink(bytes);
       }

@@ -12,6 +12,7 @@ import {
   type FlashPackage,
   type OpOptions,
 } from '../../../main/flash/ports.js';
+import { decodeSparse } from '../../../main/protocol/fastboot/sparse/index.js';
 
 export interface FakeFaults {
   /** Drop the link once after this many download bytes (counted across the device's life). */
@@ -104,7 +105,7 @@ export class FakeDevice {
     this.#buffer = data;
   }
 
-  write(partition: string): void {
+  async write(partition: string): Promise<void> {
     if (this.faults.failFlash) throw new DeviceLinkError('device-fail', 'FAIL from device', 'write error');
     if (partition.endsWith(`_${this.active}`))
       throw new DeviceLinkError('device-fail', 'FAIL', 'active slot is protected');
@@ -114,20 +115,15 @@ export class FakeDevice {
     this.#lastWrite = { name: partition, before: Buffer.from(p.data), length: p.length };
     this.flashCount++;
     if (buf.length >= 28 && buf.readUInt32LE(0) === 0xed26ff3a) {
-      const blk = buf.readUInt32LE(12);
-      const chunks = buf.readUInt32LE(20);
-      let at = 28;
-      let block = 0;
-      for (let c = 0; c < chunks; c++) {
-        const type = buf.readUInt16LE(at);
-        const blocks = buf.readUInt32LE(at + 4);
-        const total = buf.readUInt32LE(at + 8);
-        if (type === 0xcac1) {
-          buf.copy(p.data, block * blk, at + 12, at + total);
-          p.length = Math.max(p.length, (block + blocks) * blk);
+      // Applied as a device applies it, through the shared decoder: DONT_CARE keeps the old bytes.
+      for await (const op of decodeSparse([buf])) {
+        if (op.offset + (op.kind === 'data' ? op.bytes.byteLength : op.length) > p.size) {
+          throw new DeviceLinkError('device-fail', 'FAIL', `image too large for ${partition}`);
         }
-        block += blocks;
-        at += total;
+        if (op.kind === 'data') p.data.set(op.bytes, op.offset);
+        else if (op.kind === 'fill') p.data.fill(Buffer.from(op.value), op.offset, op.offset + op.length);
+        const end = op.offset + (op.kind === 'data' ? op.bytes.byteLength : op.length);
+        p.length = Math.max(p.length, end);
       }
     } else {
       buf.copy(p.data, 0);
@@ -205,7 +201,7 @@ class FakeSession implements DeviceSession {
   async flash(partition: string, o: OpOptions): Promise<void> {
     this.#check();
     await guard(this.#d, `flash:${partition}`, o.signal);
-    this.#d.write(partition);
+    await this.#d.write(partition);
   }
   async erase(partition: string, o: OpOptions): Promise<void> {
     this.#check();
@@ -249,7 +245,7 @@ export class FakeConnector implements DeviceConnector {
 
 /** A package held in memory; `corrupt` flips a byte of that image to test streaming hash checks. */
 export function memoryPackage(
-  images: { partition: string; data: Buffer; slotted?: boolean }[],
+  images: { partition: string; data: Buffer; slotted?: boolean; sparse?: boolean }[],
   extra: Partial<FlashPackage> & { corrupt?: string } = {},
 ): FlashPackage {
   const list: FlashImage[] = images.map((i) => ({
@@ -257,6 +253,7 @@ export function memoryPackage(
     size: i.data.length,
     sha256: createHash('sha256').update(i.data).digest('hex'),
     slotted: i.slotted ?? true,
+    ...(i.sparse ? { sparse: true } : {}),
   }));
   return {
     id: 'demo',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   classifyUsbDevice,
   DisconnectedError,
@@ -11,8 +12,10 @@ import {
   openLink,
   openUsb,
   parseUsbIds,
+  TimeoutError,
   watchUsbDevices,
 } from '../../../main/transport/index.js';
+import { classifyUsbLibError, USB_FAILURE, USB_LIB } from '../../../main/transport/usb-types.js';
 
 async function* chunks(
   total: number,
@@ -66,7 +69,7 @@ describe('USB transport against the fake WebUSB device', () => {
     await assert.rejects(openUsb(usb, disk), OpenError);
   });
 
-  it('claims the interface, sends commands and appends a ZLP after a multiple of the packet size', async () => {
+  it('claims the interface and never sends a zero-length packet, as AOSP fastboot does', async () => {
     const { usb, device } = setup({ packetSize: 64 });
     const link = await openUsb(usb, device);
     assert.ok(device.claimed.has(0));
@@ -74,7 +77,7 @@ describe('USB transport against the fake WebUSB device', () => {
     await link.send(new Uint8Array(128).fill(0x41));
     assert.deepEqual(
       device.outTransfers.map((t) => t.byteLength),
-      [14, 128, 0],
+      [14, 128],
     );
     await link.close();
     assert.equal(device.claimed.size, 0);
@@ -90,8 +93,8 @@ describe('USB transport against the fake WebUSB device', () => {
     await link.close();
   });
 
-  it('streams a data phase with several OUT transfers in flight and exact bytes', async () => {
-    const { usb, device } = setup({ packetSize: 512 });
+  it('keeps several OUT transfers in flight on a backend that queues them (browser WebUSB)', async () => {
+    const { usb, device } = setup({ packetSize: 512, pendingPerEndpoint: 3 });
     const link = await openUsb(usb, device, { transferSize: 16 * 1024, inFlight: 3 });
     const size = 16 * 1024 * 10 + 100;
     const progress: number[] = [];
@@ -111,20 +114,20 @@ describe('USB transport against the fake WebUSB device', () => {
     await link.close();
   });
 
-  it('ends a data phase that is a multiple of the packet size with a ZLP', async () => {
+  it('ends a data phase that is a multiple of the packet size without a ZLP', async () => {
     const { usb, device } = setup({ packetSize: 512 });
     const link = await openUsb(usb, device, { transferSize: 4096 });
     await link.sendData(8192, chunks(8192, 1000));
     assert.deepEqual(
       device.outTransfers.map((t) => t.byteLength),
-      [4096, 4096, 0],
+      [4096, 4096],
     );
     await link.close();
   });
 
   it('fails a data phase with DisconnectedError when the cable is pulled mid-transfer', async () => {
     const { usb, device } = setup();
-    const link = await openUsb(usb, device, { transferSize: 4096, inFlight: 2 });
+    const link = await openUsb(usb, device, { transferSize: 4096 });
     let seen = 0;
     const source = (async function* () {
       for (let i = 0; i < 1000; i++) {
@@ -174,5 +177,137 @@ describe('USB transport against the fake WebUSB device', () => {
     assert.equal(new TextDecoder().decode(await link.receive()), 'OKAY');
     await link.close();
     await assert.rejects(openLink('usb:NOPE', { usb }), /no USB device usb:NOPE/);
+  });
+
+  it('lets transfers outlive the library default timeout by passing the operation deadline', async () => {
+    // The fake cancels a transfer after defaultTimeoutMs unless given a timeout, as usb v3 does after 1 s.
+    const { usb, device } = setup({ defaultTimeoutMs: 20 });
+    const link = await openUsb(usb, device);
+    const reply = sleep(200).then(() => device.injectIn('OKAYslow'));
+    assert.equal(new TextDecoder().decode(await link.receive({ timeoutMs: 10_000 })), 'OKAYslow');
+    await reply;
+    await link.send(new Uint8Array(10), { timeoutMs: 7000 });
+    assert.equal(device.cancelledTransfers, 0);
+    assert.ok(device.inTimeouts.every((t) => t >= 10_000));
+    assert.ok(device.outTimeouts.every((t) => t >= 7000));
+    await link.close();
+  });
+
+  it('with a signal, waits in short IN transfers so an abort frees the endpoint promptly', async () => {
+    const { usb, device } = setup({ defaultTimeoutMs: 20 });
+    const link = await openUsb(usb, device);
+    const ac = new AbortController();
+    const slowReply = sleep(1500).then(() => device.injectIn('OKAYlate'));
+    assert.equal(
+      new TextDecoder().decode(await link.receive({ timeoutMs: 60_000, signal: ac.signal })),
+      'OKAYlate',
+    );
+    await slowReply;
+    assert.ok(
+      device.inTimeouts.every((t) => t < 60_000),
+      'no single transfer holds the whole deadline',
+    );
+    const pending = link.receive({ timeoutMs: 60_000, signal: ac.signal });
+    ac.abort();
+    await assert.rejects(pending, /cancelled/);
+    assert.ok(link.isClosed, 'an abort drops the link');
+    // The native transfer cannot be cancelled; it ends at its slice, well before the 60 s deadline.
+    for (let i = 0; i < 100 && device.pendingIn > 0; i++) await sleep(50);
+    assert.equal(device.pendingIn, 0);
+  });
+
+  it('never has two transfers pending on an endpoint at default settings, and reads ahead meanwhile', async () => {
+    let yielded = 0;
+    const yieldedAtCompletion: number[] = [];
+    const { usb, device } = setup({
+      onOut: async () => {
+        await sleep(5);
+        yieldedAtCompletion.push(yielded);
+      },
+    });
+    const link = await openUsb(usb, device, { transferSize: 16 * 1024 });
+    const size = 16 * 1024 * 8;
+    const source = (async function* () {
+      for await (const c of chunks(size, 4096)) {
+        yielded += c.byteLength;
+        yield c;
+      }
+    })();
+    await link.sendData(size, source);
+    assert.equal(device.maxInFlightOut, 1);
+    assert.equal(device.endpointBusyRejections, 0);
+    assert.equal(Buffer.concat(device.outTransfers).length, size);
+    assert.ok(
+      (yieldedAtCompletion[0] ?? 0) > 16 * 1024,
+      'the next buffer was filled while the first transfer was in flight',
+    );
+    await link.close();
+  });
+
+  it('models the library: a second pending transfer on one endpoint is rejected', async () => {
+    const { device } = setup({ onOut: () => sleep(20) });
+    await device.open();
+    await device.claimInterface(0);
+    const first = device.transferOut(1, new Uint8Array(4));
+    await assert.rejects(device.transferOut(1, new Uint8Array(4)), /transferOut error: endpoint not found/);
+    assert.equal((await first).status, 'ok');
+    await assert.rejects(device.transferIn(1, 512, 10), /transferIn error: Cancelled/);
+  });
+
+  for (const kind of [USB_LIB.errors.disconnected, USB_LIB.errors.fault] as const) {
+    it(`types a pull without udev's event (transfer error ${kind}) as DisconnectedError`, async () => {
+      const { usb, device } = setup();
+      const link = await openUsb(usb, device, { transferSize: 4096 });
+      let seen = 0;
+      const source = (async function* () {
+        for (let i = 0; i < 1000; i++) {
+          seen += 4096;
+          if (seen === 40960) device.pull(kind);
+          yield new Uint8Array(4096);
+        }
+      })();
+      await assert.rejects(link.sendData(4096 * 1000, source), (err: unknown) => {
+        assert.ok(err instanceof DisconnectedError, String(err));
+        assert.match(err.message, new RegExp(kind));
+        return true;
+      });
+      assert.ok(link.isClosed);
+      assert.ok((await link.disconnected) instanceof DisconnectedError, 'disconnected resolves');
+      assert.equal(usb.listenerCount('disconnect'), 0, 'the link dropped its listener');
+      assert.equal(device.claimed.size, 0, 'the link released the interface');
+    });
+  }
+
+  it('types a pull during a read, and a re-open of the gone device, without udev', async () => {
+    const { usb, device } = setup();
+    const link = await openUsb(usb, device);
+    const pending = link.receive({ timeoutMs: 60_000 });
+    device.pull();
+    await assert.rejects(pending, DisconnectedError);
+    await assert.rejects(link.send(new Uint8Array(3)), DisconnectedError);
+    // usb v3 reads the descriptors of an unopened device by opening it: "open error: device not found".
+    await assert.rejects(openUsb(usb, device), (err: unknown) => {
+      assert.ok(err instanceof OpenError, String(err));
+      assert.match(err.message, /device not found.*try again/);
+      return true;
+    });
+  });
+
+  it('turns a transfer cancelled by its own timeout into a TimeoutError, not a disconnect', async () => {
+    const { usb, device } = setup();
+    const link = await openUsb(usb, device);
+    // Our deadline is the native one minus a grace period, so our TimeoutError comes first.
+    await assert.rejects(link.receive({ timeoutMs: 30 }), TimeoutError);
+    assert.ok(link.isClosed);
+  });
+
+  it("classifies usb v3's error texts", () => {
+    const c = (m: string) => classifyUsbLibError(new Error(m));
+    assert.equal(c('transferOut error: Disconnected'), USB_FAILURE.gone);
+    assert.equal(c('transferIn error: Fault'), USB_FAILURE.gone);
+    assert.equal(c(USB_LIB.errors.openGone), USB_FAILURE.gone);
+    assert.equal(c('transferIn error: Cancelled'), USB_FAILURE.cancelled);
+    assert.equal(c('transferIn error: Stall'), USB_FAILURE.stall);
+    assert.equal(c('transferOut error: endpoint not found'), USB_FAILURE.other);
   });
 });

@@ -179,3 +179,18 @@ test('configurable identity and bootloader variables', async (t) => {
   await assert.rejects(startSmallDevice(t, { batteryLevel: 101 }), /battery/);
   await assert.rejects(startSmallDevice(t, { maxDownloadSize: 10 }), /max-download-size/);
 });
+
+test('reboot-bootloader comes back in fastboot mode without booting or burning a retry', async (t) => {
+  const vd = await startSmallDevice(t);
+  let c = await link(vd);
+  await c.flashBytes('boot_b', await image('2.0.0', 1));
+  await c.okay('set_active:b');
+  await rebootAndWait(vd, c, 'reboot-bootloader');
+  c = await link(vd);
+  assert.equal(await c.getvar('running-version'), 'none');
+  assert.equal(await c.getvar('mode'), 'bootloader');
+  assert.equal(await c.getvar('slot-retry-count:b'), '3');
+  await rebootAndWait(vd, c);
+  assert.equal(vd.device.runningVersion, '2.0.0');
+  assert.equal(vd.device.bootControl.slots.b.retryCount, 2);
+});

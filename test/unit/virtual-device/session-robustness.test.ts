@@ -149,3 +149,13 @@ test('--latency and --rate slow the link but keep every byte right', async (t) =
   await c.flashBytes('boot_b', img);
   assert.equal(await c.sha256('boot_b'), sha(img));
 });
+
+test('a host that stalls mid-packet is disconnected after the stall timeout; the device stays up', async (t) => {
+  const vd = await startSmallDevice(t, { session: { stallTimeoutMs: 200 } });
+  const c = await link(vd);
+  c.sendRaw(encodeFrameHeader(20));
+  c.sendRaw(Buffer.from('getvar:'));
+  await closedSoon(c);
+  const c2 = await link(vd);
+  assert.equal(await c2.getvar('slot-count'), '2');
+});
