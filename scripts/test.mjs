@@ -48,6 +48,8 @@ for (const step of only) {
       continue;
     }
     const concurrency = step === 'unit' ? [] : ['--test-concurrency=1'];
+    // A hung test must fail the run, not stall CI: no single test may take more than 5 minutes.
+    concurrency.push('--test-timeout=300000');
     run(
       `${step} tests (${files.length} files)`,
       process.execPath,

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
+import { STATUS_CODES } from '../common/status-codes.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import { packageView } from './package-view.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -31,6 +33,8 @@ export const appRouter = router({
       mode: ctx.mode,
       demo: ctx.demo,
     })),
+    /** The status-code table (code, name, message, remedy), so clients show remedies for any code. */
+    statusCodes: procedure.query(() => STATUS_CODES),
   }),
   devices: router({
     list: procedure.query(({ ctx }) => ctx.devices.list()),
@@ -50,11 +54,13 @@ export const appRouter = router({
     }),
   }),
   packages: router({
-    /** Verify a package file (signature, trust, structure) and keep it ready for jobs. */
+    /**
+     * Verify a package file (signature, trust, structure), keep it ready for jobs, and return what the
+     * technician must see before flashing (signers, products, version, rollback index, expiry, images).
+     */
     open: procedure.input(z.object({ path: packagePath }).strict()).mutation(async ({ ctx, input }) => {
-      const flash = flashOf(ctx);
-      await flash.openPackage(input.path);
-      return flash.packages().find((p) => p.path === input.path);
+      const pkg = await flashOf(ctx).openPackage(input.path);
+      return packageView(input.path, pkg.id);
     }),
     list: procedure.query(({ ctx }) => flashOf(ctx).packages()),
   }),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FlashlineError } from './errors.js';
 

@@ -29,7 +29,9 @@ export async function planFor(
   if (!journaled || !sameIdentity(journaled, identity)) {
     if ((ctx.donePieces.get(part)?.size ?? 0) > 0) {
       // Pieces written under another plan cover other block ranges: start this image again.
-      ctx.report.message(`the piece plan of ${part} changed since the interrupted run; writing it from the start`);
+      ctx.report.message(
+        `the piece plan of ${part} changed since the interrupted run; writing it from the start`,
+      );
       ctx.donePieces.delete(part);
       await ctx.journal.append({ type: 'reset', partition: part });
     }

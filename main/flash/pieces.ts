@@ -19,8 +19,8 @@ import {
   parseSparseHeader,
   planSparsePieces,
   rawLayout,
-  type SparsePlan,
   SparseFormatError,
+  type SparsePlan,
   scanSparseLayout,
 } from '../protocol/fastboot/sparse/index.js';
 import type { FlashImage } from './ports.js';
@@ -117,7 +117,8 @@ async function expandedSize(source: AsyncIterable<Uint8Array>): Promise<number> 
       head.set(b, at);
       at += b.byteLength;
     }
-    if (!isSparseHeader(head)) throw new SparseFormatError('it does not start with the sparse magic 0xED26FF3A');
+    if (!isSparseHeader(head))
+      throw new SparseFormatError('it does not start with the sparse magic 0xED26FF3A');
     const h = parseSparseHeader(head);
     return h.totalBlocks * h.blockSize;
   } finally {

@@ -4,9 +4,9 @@
  * not available" — never a silent pass.
  */
 import { createHash } from 'node:crypto';
+import { decodeSparse } from '../protocol/fastboot/sparse/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, op, session } from './context.js';
-import { decodeSparse } from '../protocol/fastboot/sparse/index.js';
 import { DeviceLinkError, type FlashImage } from './ports.js';
 import { planOf, targetPartition } from './write-images.js';
 
@@ -46,7 +46,10 @@ async function expectedHashes(ctx: JobContext, img: FlashImage): Promise<string[
 const FILL_SPAN = 64 * 1024;
 
 /** SHA-256 of a sparse image as the partition holds it after flashing, via the shared decoder. */
-async function expandedHash(source: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<string | undefined> {
+async function expandedHash(
+  source: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const hash = createHash('sha256');
   for await (const op of decodeSparse(source, { signal })) {
     if (op.kind === 'skip') return undefined;

@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { appRouter } from '../api/router.js';
 import type { ServiceContext } from '../api/service.js';
 import { newStationToken, presentedToken, tokenMatches } from './token.js';
+import { DEFAULT_UPLOAD_LIMIT, handleUpload, UPLOAD_PATH } from './upload.js';
 
 export const API_PATH = '/api';
 
@@ -33,6 +34,10 @@ export interface StationOptions {
   readonly service: ServiceContext;
   /** Fixed token (tests); a random one is made per run otherwise. */
   readonly token?: string;
+  /** Largest package upload accepted (bytes); DEFAULT_UPLOAD_LIMIT otherwise. */
+  readonly uploadLimitBytes?: number;
+  /** Where uploaded packages land; `<FLASHLINE_HOME>/uploads` otherwise. */
+  readonly uploadDir?: string;
 }
 
 export interface Station {
@@ -73,6 +78,20 @@ export async function startStation(options: StationOptions): Promise<Station> {
               },
         ),
       );
+      return;
+    }
+    if (url.pathname === UPLOAD_PATH) {
+      if (!tokenMatches(token, presentedToken(url, req.headers.authorization))) {
+        res.statusCode = 401;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ code: 'unauthorized', message: 'Missing or wrong station token.' }));
+        req.resume();
+        return;
+      }
+      void handleUpload(req, res, {
+        limitBytes: options.uploadLimitBytes ?? DEFAULT_UPLOAD_LIMIT,
+        ...(options.uploadDir ? { dir: options.uploadDir } : {}),
+      });
       return;
     }
     assets(req, res, () => {

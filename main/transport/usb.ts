@@ -16,7 +16,13 @@
 
 import { FlashlineError } from '../common/errors.js';
 import { DEFAULT_IO_TIMEOUT_MS, type IoOptions, withDeadline } from './deadline.js';
-import { DisconnectedError, OpenError, TimeoutError, TransportUnavailableError } from './errors.js';
+import {
+  AbortedError,
+  DisconnectedError,
+  OpenError,
+  TimeoutError,
+  TransportUnavailableError,
+} from './errors.js';
 import type { ByteProgress, PacketLink } from './types.js';
 import { loadUsbIds, lookupUsbId, type UsbIdEntry, type UsbMode } from './usb-ids.js';
 import {
@@ -247,6 +253,8 @@ function usbPacketLink(
     return withDeadline(what, work, { ...io, gone: goneController.signal }, () => {
       void link.close();
     }).catch((err: unknown) => {
+      // Our own deadline errors close the link themselves: they keep their type.
+      if (err instanceof TimeoutError || err instanceof AbortedError) throw err;
       if (goneController.signal.aborted && !(err instanceof DisconnectedError)) {
         throw goneController.signal.reason;
       }

@@ -42,6 +42,8 @@ export class FakeDevice {
   online = true;
   runningVersion = '1.0';
   downloaded = 0;
+  /** Largest `download:` size announced to this device. */
+  largestDownload = 0;
   flashCount = 0;
   readonly faults: FakeFaults;
   #buffer: Buffer | undefined;
@@ -180,6 +182,7 @@ class FakeSession implements DeviceSession {
   ): Promise<void> {
     this.#check();
     await guard(this.#d, 'download', o.signal);
+    this.#d.largestDownload = Math.max(this.#d.largestDownload, size);
     const parts: Buffer[] = [];
     let got = 0;
     for await (const chunk of data) {

@@ -212,7 +212,10 @@ describe('image pieces on the shared sparse codec', () => {
         finished.push(piece.index);
       }
     }, /signed hash/);
-    assert.deepEqual(finished, plan.pieces.slice(0, -1).map((p) => p.index));
+    assert.deepEqual(
+      finished,
+      plan.pieces.slice(0, -1).map((p) => p.index),
+    );
   });
 
   it('detects an image stream longer than declared', async () => {

@@ -70,7 +70,7 @@ export async function engineFlash(
     home,
     concurrency: 1,
     engine: VM_ENGINE,
-    connector: new FastbootConnector({ usb: backend, inFlight: 1 }),
+    connector: new FastbootConnector({ usb: backend }),
   });
   let pulledAt: number | undefined;
   let replug: Promise<void> | undefined;
@@ -110,7 +110,7 @@ function summary(r: EngineRun): Record<string, unknown> {
   };
 }
 
-/** engine-flash, engine-cable-pull (transport as shipped + lifted lib timeout), engine-cable-pull-hotplug. */
+/** engine-flash, engine-cable-pull (transport as shipped, no shim), engine-cable-pull-hotplug. */
 export async function engineSteps(
   step: Step,
   backend: UsbBackend,
@@ -118,7 +118,6 @@ export async function engineSteps(
 ): Promise<void> {
   const home = '/tmp/flashline-home';
   const deviceId = `usb:${where.serial}`;
-  const usb = shimBackend(backend, { hotplug: false });
   const pull = { udcFile: where.udcFile, udc: where.udc, atBytes: 3 * MiB, offMs: 1500 };
   const pulled = async (b: UsbBackend, version: string, index: number) => {
     const r = await engineFlash(home, b, deviceId, await makePackage('/tmp', version, index), pull);
@@ -129,11 +128,11 @@ export async function engineSteps(
     return summary(r);
   };
   await step('engine-flash', async () => {
-    const r = await engineFlash(home, usb, deviceId, await makePackage('/tmp', '2.0.0', 2));
+    const r = await engineFlash(home, backend, deviceId, await makePackage('/tmp', '2.0.0', 2));
     if (r.report.status !== 0) throw new Error(`job ended ${r.report.statusName}: ${r.report.message}`);
     return summary(r);
   });
-  await step('engine-cable-pull', () => pulled(usb, '3.0.0', 3));
+  await step('engine-cable-pull', () => pulled(backend, '3.0.0', 3));
   // With udev's disconnect event standing in (usb-shims.ts): the engine's resume over real USB.
   await step('engine-cable-pull-hotplug', () => pulled(shimBackend(backend, { hotplug: true }), '4.0.0', 4));
 }

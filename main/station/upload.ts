@@ -1,0 +1,100 @@
+/**
+ * Package upload for station mode: a browser cannot hand the station a local path, so the page POSTs the
+ * `.flp` file here (token required) and gets back a path to open with `packages.open`. The body is streamed
+ * to disk through the atomic-write helper with a byte cap enforced as it flows — never buffered whole — and
+ * nothing is trusted on arrival: the package is verified when opened.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { type ErrorData, FlashlineError, toErrorData } from '../common/errors.js';
+import { flashlineHome } from '../common/paths.js';
+
+export const UPLOAD_PATH = '/upload';
+/** Large enough for a full phone firmware; a station can lower it. */
+export const DEFAULT_UPLOAD_LIMIT = 16 * 1024 ** 3;
+export const FILENAME_HEADER = 'x-flashline-filename';
+
+export interface UploadOptions {
+  readonly limitBytes: number;
+  /** Where uploads land; `<FLASHLINE_HOME>/uploads` by default. */
+  readonly dir?: string;
+}
+
+/** A file name safe to keep in the upload directory, or an error saying what is wrong with it. */
+export function uploadFileName(raw: string | undefined): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw ?? '');
+  } catch {
+    throw new FlashlineError('bad_input', 'The file name of the upload is not valid. Rename the file and retry.');
+  }
+  const base = name.split(/[\\/]/).pop() ?? '';
+  if (!/\.flp$/i.test(base)) {
+    throw new FlashlineError(
+      'bad_input',
+      `'${base.slice(0, 100) || '(no name)'}' is not a Flashline package: choose a .flp file.`,
+    );
+  }
+  const safe = base.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
+  return `${randomBytes(6).toString('hex')}-${safe}`;
+}
+
+async function* capped(source: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      throw new FlashlineError(
+        'too_large',
+        `The upload is larger than this station accepts (${limit} bytes). Open the file by its path instead.`,
+      );
+    }
+    yield chunk;
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: ErrorData | { path: string }): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}
+
+/** Handle POST /upload (the caller has checked the token). */
+export async function handleUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: UploadOptions,
+): Promise<void> {
+  if (req.method !== 'POST') {
+    res.setHeader('Allow', 'POST');
+    reply(res, 405, { code: 'method_not_allowed', message: 'Upload a package with POST.' });
+    req.resume();
+    return;
+  }
+  try {
+    const name = uploadFileName(
+      typeof req.headers[FILENAME_HEADER] === 'string' ? req.headers[FILENAME_HEADER] : undefined,
+    );
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.limitBytes) {
+      throw new FlashlineError(
+        'too_large',
+        `The upload is larger than this station accepts (${options.limitBytes} bytes). Open the file by its path instead.`,
+      );
+    }
+    const path = join(options.dir ?? join(flashlineHome(), 'uploads'), name);
+    await writeFileAtomic(path, capped(req, options.limitBytes), {
+      ...(Number.isFinite(declared) ? { expectedSize: declared } : {}),
+    });
+    reply(res, 200, { path });
+  } catch (err) {
+    const data = toErrorData(err);
+    const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : 500;
+    reply(res, status, data);
+    // Stop reading a refused body; the client sees the answer and the connection closes.
+    if (!req.complete) req.destroy();
+  }
+}
