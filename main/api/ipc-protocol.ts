@@ -34,4 +34,9 @@ export interface IpcBridge {
   sendApiMessage(message: IpcClientMessage): void;
   /** Register the one listener for replies; returns a function that removes it. */
   onApiMessage(listener: (message: IpcServerMessage) => void): () => void;
+  /** The desktop file dialog for a `.flp` package: its path, or null when cancelled. */
+  pickPackageFile?(): Promise<string | null>;
 }
+
+/** The invoke channel of the desktop package file dialog (no input; the reply is a path or null). */
+export const PICK_PACKAGE_CHANNEL = 'flashline:pick-package';

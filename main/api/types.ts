@@ -3,6 +3,12 @@
  * client pulls in no server code.
  */
 export type { ErrorData } from '../common/errors.js';
+export type { StatusCodeInfo } from '../common/status-codes.js';
 export type { Connection, DeviceEvent, DeviceInfo, DeviceMode, DeviceState } from '../devices/device-info.js';
+export type { JobEvent } from '../flash/events.js';
+export type { JobSummary } from '../flash/manager.js';
+export type { JobReport } from '../flash/report.js';
+export type { Stage } from '../flash/stages.js';
 export type { IpcBridge, IpcClientMessage, IpcServerMessage } from './ipc-protocol.js';
+export type { PackageView } from './package-view.js';
 export type { AppRouter } from './router.js';

@@ -9,7 +9,18 @@ import { commands } from './commands/index.js';
 
 export const USAGE_EXIT_CODE = 2;
 
-export function buildProgram(): Command {
+/** The sub-command an argument list asks for: the first word, or the one after `help`. */
+function requestedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * Build the program. Only the requested command's module is loaded (`all` loads every one, for tests
+ * that inspect the whole command tree); the others are registered by name and summary, which is all that
+ * `flashline --help` and "unknown command" suggestions need.
+ */
+export async function buildProgram(argv: readonly string[] = [], all = false): Promise<Command> {
   const program = new Command('flashline')
     .description('Flashline: update phones, routers and other devices over USB, serial or TCP.')
     .version(FLASHLINE_VERSION, '-V, --version', 'print the Flashline version')
@@ -17,7 +28,11 @@ export function buildProgram(): Command {
     // Sub-commands own their options (e.g. `pack --version V` is the package version, not Flashline's).
     .enablePositionalOptions()
     .configureHelp({ sortSubcommands: true });
-  for (const register of commands) register(program);
+  const wanted = requestedCommand(argv);
+  for (const entry of commands) {
+    if (all || entry.name === wanted) (await entry.load())(program);
+    else program.command(entry.name).description(entry.summary);
+  }
   applyStrictness(program);
   return program;
 }
@@ -36,7 +51,7 @@ function applyStrictness(cmd: Command): void {
 
 /** Run the CLI; resolves to the process exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

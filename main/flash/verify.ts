@@ -82,7 +82,7 @@ export async function verifyImages(ctx: JobContext, images: readonly FlashImage[
       lines = await op(
         ctx,
         `oem sha256 ${part}`,
-        ctx.options.timeouts.commandMs + img.size / 50_000,
+        ctx.options.timeouts.commandMs + planOf(ctx, img).deviceSize / 50_000,
         (signal) => s.oem(['sha256', part], { signal }),
       );
     } catch (err) {

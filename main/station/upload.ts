@@ -28,7 +28,10 @@ export function uploadFileName(raw: string | undefined): string {
   try {
     name = decodeURIComponent(raw ?? '');
   } catch {
-    throw new FlashlineError('bad_input', 'The file name of the upload is not valid. Rename the file and retry.');
+    throw new FlashlineError(
+      'bad_input',
+      'The file name of the upload is not valid. Rename the file and retry.',
+    );
   }
   const base = name.split(/[\\/]/).pop() ?? '';
   if (!/\.flp$/i.test(base)) {

@@ -1,30 +1,72 @@
 /**
- * The registry of sub-commands. Each entry adds one command (with its own --help) to the program.
- * Add new commands here, one line each.
+ * The registry of sub-commands, in one place. Each entry names a command, summarises it for
+ * `flashline --help`, and loads its module only when that command runs: a command's module pulls in its
+ * whole stack (engine, package reader, transports), and loading all of them made every invocation —
+ * even `--version` — pay for all of them.
+ * Add a command with one entry here; its module exports `register<Name>(program)`.
  */
 import type { Command } from 'commander';
-import { registerDemo } from './demo.js';
-import { registerDevices } from './devices.js';
-import { registerFlash } from './flash.js';
-import { registerInspect } from './inspect.js';
-import { registerKeygen } from './keygen.js';
-import { registerPack } from './pack.js';
-import { registerReport } from './report.js';
-import { registerStation } from './station.js';
-import { registerVerify } from './verify.js';
-import { registerVirtualDevice } from './virtual-device.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: readonly RegisterCommand[] = [
-  registerDemo,
-  registerDevices,
-  registerFlash,
-  registerInspect,
-  registerKeygen,
-  registerPack,
-  registerReport,
-  registerStation,
-  registerVerify,
-  registerVirtualDevice,
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for the top-level help; the command's own module holds its full description and options. */
+  readonly summary: string;
+  readonly load: () => Promise<RegisterCommand>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'demo',
+    summary:
+      'start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)',
+    load: async () => (await import('./demo.js')).registerDemo,
+  },
+  {
+    name: 'devices',
+    summary: 'list connected devices (USB, serial ports, and TCP endpoints you name) and identify them',
+    load: async () => (await import('./devices.js')).registerDevices,
+  },
+  {
+    name: 'flash',
+    summary: 'flash a signed package onto one or more devices (exit code = status code)',
+    load: async () => (await import('./flash.js')).registerFlash,
+  },
+  {
+    name: 'inspect',
+    summary: 'show a package manifest, signers and images (no trust needed; nothing is verified)',
+    load: async () => (await import('./inspect.js')).registerInspect,
+  },
+  {
+    name: 'keygen',
+    summary: 'create a key pair: NAME.key (private, mode 0600) and NAME.pub',
+    load: async () => (await import('./keygen.js')).registerKeygen,
+  },
+  {
+    name: 'pack',
+    summary: 'build and sign a package (.flp) from a pack description or from simple flags',
+    load: async () => (await import('./pack.js')).registerPack,
+  },
+  {
+    name: 'report',
+    summary: 'job reports: export the local history, list interrupted jobs',
+    load: async () => (await import('./report.js')).registerReport,
+  },
+  {
+    name: 'station',
+    summary:
+      'serve the Flashline UI and API to a browser (headless factory stations); loopback only by default',
+    load: async () => (await import('./station.js')).registerStation,
+  },
+  {
+    name: 'verify',
+    summary: 'verify a package; exit 0 when valid, else the verify_failed sub-code (20-29)',
+    load: async () => (await import('./verify.js')).registerVerify,
+  },
+  {
+    name: 'virtual-device',
+    summary: 'run virtual devices that speak fastboot (for tests, demos and training); Ctrl-C stops them',
+    load: async () => (await import('./virtual-device.js')).registerVirtualDevice,
+  },
 ];

@@ -8,6 +8,7 @@ import type { AppRouter, IpcBridge } from '../../../main/api/types.js';
 import { type ConnectionStatus, connectionFromWs } from './connection.js';
 import { ipcLink } from './ipc-link.js';
 import { stationApiUrl, TOKEN_STORAGE_KEY, takeStationToken } from './token.js';
+import { uploadToStation } from './upload.js';
 
 declare global {
   interface Window {
@@ -21,6 +22,15 @@ export type ApiClient = TRPCClient<AppRouter>;
 export interface Api {
   readonly client: ApiClient;
   readonly transport: 'ipc' | 'websocket';
+  /**
+   * How a package file reaches the service: the desktop file dialog (a path) or an upload to the station
+   * (the page cannot read local paths). Both resolve to a path for `packages.open`.
+   */
+  readonly packageSource: 'dialog' | 'upload';
+  /** Desktop: show the file dialog; null when cancelled. */
+  pickPackageFile(): Promise<string | null>;
+  /** Station: stream the file to the station; resolves to the path it was stored at. */
+  uploadPackage(file: File, signal?: AbortSignal): Promise<string>;
   /** Current connection state and a way to follow it. */
   connection(): ConnectionStatus;
   onConnection(listener: (status: ConnectionStatus) => void): () => void;
@@ -61,7 +71,14 @@ export function createApi(): Api {
   if (bridge) {
     // IPC cannot drop while the window exists.
     status = { state: 'connected' };
-    return { ...base, transport: 'ipc', client: createTRPCClient<AppRouter>({ links: [ipcLink(bridge)] }) };
+    return {
+      ...base,
+      transport: 'ipc',
+      packageSource: 'dialog',
+      pickPackageFile: async () => (bridge.pickPackageFile ? bridge.pickPackageFile() : null),
+      uploadPackage: () => Promise.reject(new Error('Uploads are for station mode; use Open package…')),
+      client: createTRPCClient<AppRouter>({ links: [ipcLink(bridge)] }),
+    };
   }
 
   const { token, cleanUrl } = takeStationToken(window.location.href, readStoredToken());
@@ -93,6 +110,9 @@ export function createApi(): Api {
   return {
     ...base,
     transport: 'websocket',
+    packageSource: 'upload',
+    pickPackageFile: async () => null,
+    uploadPackage: (file, signal) => uploadToStation(window.location.href, token ?? '', file, signal),
     client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }),
   };
 }
@@ -106,4 +126,16 @@ export function errorMessage(err: unknown): string {
     return err.message;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The {code, message} of an API error; code 'client' for failures that never reached the service. */
+export function errorData(err: unknown): { code: number | string; message: string } {
+  if (err instanceof TRPCClientError) {
+    const data = err.data as { flashline?: { code?: unknown; message?: unknown } } | undefined;
+    const f = data?.flashline;
+    if (f && (typeof f.code === 'number' || typeof f.code === 'string') && typeof f.message === 'string') {
+      return { code: f.code, message: f.message };
+    }
+  }
+  return { code: 'client', message: errorMessage(err) };
 }

@@ -1,35 +1,114 @@
+import { useState } from 'react';
+import type { PackageView } from '../../../main/api/types.js';
 import type { Api } from '../api/client.js';
 import { useAppInfo, useConnection, useDevices } from '../use-api.js';
+import { useJobs, useStatusCodes } from '../use-jobs.js';
 import { DeviceList } from './device-list.js';
 import { EmptyState } from './empty-state.js';
+import { FactoryScreen } from './factory-screen.js';
+import { FlashScreen } from './flash-screen.js';
 import { Header } from './header.js';
+import { HistoryScreen } from './history-screen.js';
+import { PackageScreen } from './package-screen.js';
+
+const SCREENS = ['devices', 'package', 'flash', 'factory', 'history'] as const;
+type Screen = (typeof SCREENS)[number];
+const TITLES: Readonly<Record<Screen, string>> = {
+  devices: 'Devices',
+  package: 'Package',
+  flash: 'Flash',
+  factory: 'Factory',
+  history: 'History',
+};
 
 export function App({ api }: { readonly api: Api }) {
   const connection = useConnection(api);
   const info = useAppInfo(api, connection);
   const devices = useDevices(api);
+  const jobs = useJobs(api);
+  const codes = useStatusCodes(api);
+  const [screen, setScreen] = useState<Screen>('devices');
+  const [pkg, setPkg] = useState<PackageView | null>(null);
+  const [autoFlash, setAutoFlash] = useState<string | null>(null);
+  const go = (s: Screen) => {
+    setScreen(s);
+    // Move focus to the new screen's heading so keyboard and screen-reader users land on it.
+    requestAnimationFrame(() => document.getElementById(`${s}-heading`)?.focus());
+  };
   return (
     <>
-      <a className="skip-link" href="#devices-heading">
-        Skip to devices
+      <a className="skip-link" href={`#${screen}-heading`}>
+        Skip to {TITLES[screen].toLowerCase()}
       </a>
       <Header info={info} connection={connection} />
+      <nav className="tabs" aria-label="Screens">
+        {SCREENS.map((s) => (
+          <button
+            key={s}
+            type="button"
+            className="tab"
+            aria-current={screen === s ? 'page' : undefined}
+            onClick={() => go(s)}
+            data-testid={`nav-${s}`}
+          >
+            {TITLES[s]}
+          </button>
+        ))}
+      </nav>
       <main className="content" aria-busy={!devices.loaded}>
-        <div className="section-head">
-          <h2 id="devices-heading" tabIndex={-1}>
-            Devices
-          </h2>
-          <output className="device-count" aria-live="polite" data-testid="device-count">
-            {devices.loaded ? `${devices.devices.length} connected` : 'Loading…'}
-          </output>
-        </div>
-        {devices.error ? (
-          <p className="error" role="alert">
-            {devices.error}
-          </p>
+        {screen === 'devices' ? (
+          <>
+            <div className="section-head">
+              <h2 id="devices-heading" tabIndex={-1}>
+                Devices
+              </h2>
+              <output className="device-count" aria-live="polite" data-testid="device-count">
+                {devices.loaded ? `${devices.devices.length} connected` : 'Loading…'}
+              </output>
+            </div>
+            {devices.error ? (
+              <p className="error" role="alert">
+                {devices.error}
+              </p>
+            ) : null}
+            {devices.loaded && devices.devices.length === 0 ? (
+              <EmptyState demo={info?.demo ?? false} />
+            ) : null}
+            {devices.devices.length > 0 ? <DeviceList devices={devices.devices} /> : null}
+          </>
         ) : null}
-        {devices.loaded && devices.devices.length === 0 ? <EmptyState demo={info?.demo ?? false} /> : null}
-        {devices.devices.length > 0 ? <DeviceList devices={devices.devices} /> : null}
+        {screen === 'package' ? (
+          <PackageScreen
+            api={api}
+            pkg={pkg}
+            onPackage={setPkg}
+            devices={devices.devices}
+            codes={codes}
+            onContinue={() => go('flash')}
+          />
+        ) : null}
+        {screen === 'flash' ? (
+          <FlashScreen
+            api={api}
+            pkg={pkg}
+            devices={devices.devices}
+            jobs={jobs.jobs}
+            codes={codes}
+            onOpenPackage={() => go('package')}
+          />
+        ) : null}
+        {screen === 'factory' ? (
+          <FactoryScreen
+            api={api}
+            pkg={pkg}
+            devices={devices.devices}
+            jobs={jobs.jobs}
+            firstStartMs={jobs.firstStartMs}
+            autoFlash={autoFlash}
+            onAutoFlash={setAutoFlash}
+          />
+        ) : null}
+        {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} /> : null}
       </main>
     </>
   );

@@ -134,5 +134,5 @@ export async function engineSteps(
   });
   await step('engine-cable-pull', () => pulled(backend, '3.0.0', 3));
   // With udev's disconnect event standing in (usb-shims.ts): the engine's resume over real USB.
-  await step('engine-cable-pull-hotplug', () => pulled(shimBackend(backend, { hotplug: true }), '4.0.0', 4));
+  await step('engine-cable-pull-hotplug', () => pulled(shimBackend(backend), '4.0.0', 4));
 }

@@ -1,15 +1,10 @@
 /// <reference types="w3c-web-usb" />
 /**
- * Work-arounds the VM steps use to prove the rest of the USB path while main/transport/usb.ts is fixed; each one
- * stands for a finding reported in docs/usb-testing.md. Steps that use none of them test the transport as shipped.
- *
- * - `usb` v3's WebUSB transfer methods take a non-standard third argument, a timeout defaulting to 1000 ms; a
- *   device slower than that to answer (a flash, an erase) fails with "Cancelled". Patched devices get 60 s
- *   (the transport's own deadlines still apply). Patched on the instance, so identity (events) is kept.
- * - `usb` learns of unplugs from udevd's netlink messages; the VM has no udevd, so no `disconnect` event ever
- *   comes. With `hotplug`, when a transfer fails and the device is gone from sysfs (what udev would report),
- *   the `disconnect` event is dispatched before the failure is passed on: the transport waits for that event
- *   to type the error.
+ * A stand-in for udevd in the VM, used by one step only (engine-cable-pull-hotplug): `usb` learns of unplugs
+ * from udevd's netlink messages and the VM has no udevd, so no `disconnect` event ever comes. When a transfer
+ * fails and the device is gone from sysfs (what udev would report), this dispatches the `disconnect` event before
+ * the failure is passed on, as a system with udevd may. The transport types the library's own errors without it
+ * (the other steps use no shim); this step shows the event path works too.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,7 +33,7 @@ async function goneFromSysfs(serial: string | null | undefined): Promise<boolean
   return false;
 }
 
-export function patchLibTimeouts(dev: UsbDeviceLike): void {
+function hookFailures(dev: UsbDeviceLike): void {
   if (patched.has(dev)) return;
   patched.add(dev);
   const d = dev as unknown as { transferIn: TransferIn; transferOut: TransferOut };
@@ -49,19 +44,19 @@ export function patchLibTimeouts(dev: UsbDeviceLike): void {
     if (hook && (await goneFromSysfs(dev.serialNumber))) hook();
     throw err;
   };
-  d.transferIn = (ep, length) => tin(ep, length, 60_000).catch(onError);
-  d.transferOut = (ep, data) => tout(ep, data, 60_000).catch(onError);
+  // The caller's timeout (the transport passes its deadline) goes through unchanged.
+  d.transferIn = (ep, length, timeout) => tin(ep, length, timeout).catch(onError);
+  d.transferOut = (ep, data, timeout) => tout(ep, data, timeout).catch(onError);
 }
 
-/** A backend whose devices get the lifted timeout, and with `hotplug` the udev stand-in described above. */
-export function shimBackend(backend: UsbBackend, opts: { hotplug: boolean }): UsbBackend {
+/** A backend whose devices dispatch `disconnect` on a failed transfer once they are gone from sysfs. */
+export function shimBackend(backend: UsbBackend): UsbBackend {
   const listeners = new Set<Listener>();
   return {
     getDevices: async () => {
       const devices = await backend.getDevices();
       for (const d of devices) {
-        patchLibTimeouts(d);
-        if (!opts.hotplug) continue;
+        hookFailures(d);
         let fired = false;
         goneHooks.set(d, () => {
           if (fired) return;
@@ -72,7 +67,7 @@ export function shimBackend(backend: UsbBackend, opts: { hotplug: boolean }): Us
       return devices;
     },
     addEventListener: (type, listener) => {
-      if (type === 'disconnect' && opts.hotplug) listeners.add(listener);
+      if (type === 'disconnect') listeners.add(listener);
       backend.addEventListener(type, listener);
     },
     removeEventListener: (type, listener) => {

@@ -1,0 +1,125 @@
+import { useEffect, useState } from 'react';
+import type { JobReport } from '../../../main/api/types.js';
+import { type Api, errorMessage } from '../api/client.js';
+import { formatDate, formatRate } from '../api/format.js';
+import { filterReports, type Outcome, reportsToCsv } from '../api/history.js';
+
+function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly refreshKey: number }) {
+  const [reports, setReports] = useState<readonly JobReport[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [text, setText] = useState('');
+  const [outcome, setOutcome] = useState<Outcome>('all');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey reloads the list after each job end
+  useEffect(() => {
+    let live = true;
+    api.client.jobs.reports
+      .query({})
+      .then((r) => {
+        if (!live) return;
+        setReports([...r].sort((a, b) => b.startedAt.localeCompare(a.startedAt)));
+        setError(null);
+      })
+      .catch((err: unknown) => live && setError(errorMessage(err)));
+    return () => {
+      live = false;
+    };
+  }, [api, refreshKey]);
+  const shown = filterReports(reports ?? [], { text, outcome });
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '');
+  return (
+    <section aria-labelledby="history-heading">
+      <div className="section-head">
+        <h2 id="history-heading" tabIndex={-1}>
+          History
+        </h2>
+        <output className="muted" aria-live="polite">
+          {reports ? `${shown.length} of ${reports.length} jobs` : 'Loading…'}
+        </output>
+      </div>
+      <div className="panel filters">
+        <label>
+          Filter{' '}
+          <input
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.currentTarget.value)}
+            placeholder="serial, product, package, status"
+            data-testid="history-filter"
+          />
+        </label>
+        <label>
+          Outcome{' '}
+          <select value={outcome} onChange={(e) => setOutcome(e.currentTarget.value as Outcome)}>
+            <option value="all">All</option>
+            <option value="ok">OK</option>
+            <option value="failed">Failed</option>
+          </select>
+        </label>
+        <button
+          type="button"
+          onClick={() =>
+            download(
+              `flashline-history-${stamp}.json`,
+              'application/json',
+              `${JSON.stringify(shown, null, 2)}\n`,
+            )
+          }
+          disabled={shown.length === 0}
+        >
+          Export JSON
+        </button>
+        <button
+          type="button"
+          onClick={() => download(`flashline-history-${stamp}.csv`, 'text/csv', reportsToCsv(shown))}
+          disabled={shown.length === 0}
+        >
+          Export CSV
+        </button>
+      </div>
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <table className="history" data-testid="history">
+        <thead>
+          <tr>
+            <th scope="col">Ended</th>
+            <th scope="col">Serial</th>
+            <th scope="col">Product</th>
+            <th scope="col">Package</th>
+            <th scope="col">Status</th>
+            <th scope="col">Rate</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((r) => (
+            <tr key={r.jobId} className={r.status === 0 ? 'row-ok' : 'row-bad'} data-testid="history-row">
+              <td className="num">{formatDate(r.endedAt)}</td>
+              <td>{r.device.serial ?? r.deviceId}</td>
+              <td>{r.device.product ?? '—'}</td>
+              <td>
+                {r.package.id} {r.package.version}
+              </td>
+              <td title={r.remedy}>
+                {r.status} {r.statusName}
+              </td>
+              <td className="num">{formatRate(r.rate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

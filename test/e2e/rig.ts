@@ -1,0 +1,116 @@
+/**
+ * An in-process station for the UI tests: virtual devices (with per-device faults), a signed demo package,
+ * the flash service and `startStation` serving the built renderer — the same composition as
+ * `flashline demo`, with small images and short boot delays so a whole job takes well under a second of
+ * device time. The browser is a separate process and talks to it over real HTTP and WebSocket.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Faults } from '../../virtual-device/index.js';
+import { type DemoRig, startDemoRig } from '../../main/cli/commands/demo.js';
+import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../main/devices/index.js';
+import { FlashService } from '../../main/flash/service.js';
+import { rendererDist } from '../../main/station/renderer-assets.js';
+import { createService } from '../../main/station/run-station.js';
+import { type Station, startStation } from '../../main/station/server.js';
+import { projectRoot } from './browser.js';
+
+const KiB = 1024;
+
+export interface UiRig {
+  readonly station: Station;
+  readonly demo: DemoRig;
+  readonly registry: DeviceRegistry;
+  readonly flash: FlashService;
+  readonly home: string;
+  stop(): Promise<void>;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSyncSafe(dir)) {
+    const p = join(dir, entry);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+function readdirSyncSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Build dist/renderer when it is missing or older than renderer/ (the station alone only builds once). */
+export async function freshRenderer(): Promise<string> {
+  let built = 0;
+  try {
+    built = statSync(join(rendererDist, 'index.html')).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built < newestMtime(join(projectRoot, 'renderer'))) {
+    const vite = await import('vite');
+    await vite.build({ configFile: join(projectRoot, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+  }
+  return rendererDist;
+}
+
+export async function startUiRig(options: {
+  readonly devices: number;
+  readonly faults?: (index: number) => Faults | undefined;
+}): Promise<UiRig> {
+  const staticDir = await freshRenderer();
+  const home = await mkdtemp(join(tmpdir(), 'flashline-e2e-ui-'));
+  const demo = await startDemoRig({
+    devices: options.devices,
+    dir: join(home, 'demo'),
+    ...(options.faults ? { faults: options.faults } : {}),
+    device: {
+      partitions: [
+        { name: 'boot', size: 256 * KiB, slotted: true },
+        { name: 'system', size: 512 * KiB, slotted: true },
+        { name: 'misc', size: 64 * KiB, slotted: false },
+      ],
+      maxDownloadSize: 256 * KiB,
+      bootDelayMs: 50,
+    },
+    pkg: { bootSize: 128 * KiB, systemSize: 384 * KiB },
+  });
+  const registry = new DeviceRegistry();
+  const discovery = await startDiscovery(registry, [
+    endpointSource(
+      demo.devices.map((d) => tcpEndpoint({ host: d.host, port: d.port }, 'virtual')),
+      { name: 'virtual', pollIntervalMs: 300 },
+    ),
+  ]);
+  const flash = new FlashService({ home, concurrency: 8 });
+  const station = await startStation({
+    host: '127.0.0.1',
+    port: 0,
+    staticDir,
+    uploadDir: join(home, 'uploads'),
+    uploadLimitBytes: 4 * 1024 * 1024,
+    service: createService({ devices: registry, demo: true, flash }),
+  });
+  return {
+    station,
+    demo,
+    registry,
+    flash,
+    home,
+    async stop() {
+      flash.manager.cancelAll();
+      await flash.manager.waitAll().catch(() => undefined);
+      discovery.stop();
+      await station.close();
+      await demo.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
