@@ -5,8 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { app, BrowserWindow, type IpcMainEvent, ipcMain, protocol, session } from 'electron';
-import { IPC_CHANNEL } from '../main/api/ipc-protocol.js';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+  ipcMain,
+  protocol,
+  session,
+} from 'electron';
+import { IPC_CHANNEL, PICK_PACKAGE_CHANNEL } from '../main/api/ipc-protocol.js';
 import { appRouter } from '../main/api/router.js';
 import { projectRoot } from '../main/common/paths.js';
 import { startLiveService } from '../main/station/live-service.js';
@@ -141,6 +150,23 @@ async function main(): Promise<void> {
       },
       raw,
     );
+  });
+  // The package file dialog: the page gets a path (never file contents), and only from its own top frame.
+  ipcMain.handle(PICK_PACKAGE_CHANNEL, async (event: IpcMainInvokeEvent): Promise<string | null> => {
+    const frame = event.senderFrame;
+    const trusted = isTrustedSender({
+      frameUrl: frame?.url,
+      isMainFrame: frame !== null && frame === event.sender.mainFrame,
+      isOwnWindow: event.sender.id === ownId,
+    });
+    if (!trusted) return null;
+    const result = await dialog.showOpenDialog(win, {
+      title: 'Open a Flashline package',
+      properties: ['openFile'],
+      filters: [{ name: 'Flashline package', extensions: ['flp'] }],
+    });
+    const path = result.canceled ? undefined : result.filePaths[0];
+    return path && /\.flp$/i.test(path) ? path : null;
   });
   // A reload or a closed window ends that page's subscriptions.
   win.webContents.on('did-start-navigation', (details) => {

@@ -1,6 +1,7 @@
 /**
- * The preload: the renderer's only door to the main process. It exposes two named functions on one
- * fixed channel — never ipcRenderer itself — and main validates every message and its sender.
+ * The preload: the renderer's only door to the main process. It exposes three named functions (send and
+ * listen on the API channel, and the package file dialog) — never ipcRenderer itself — and main validates
+ * every message and its sender.
  * The exposed type is derived from the object (PreloadApi) and checked against the renderer's contract.
  */
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
@@ -9,6 +10,7 @@ import {
   type IpcBridge,
   type IpcClientMessage,
   type IpcServerMessage,
+  PICK_PACKAGE_CHANNEL,
 } from '../main/api/ipc-protocol.js';
 
 const api = {
@@ -21,6 +23,10 @@ const api = {
     return () => {
       ipcRenderer.off(IPC_CHANNEL, handler);
     };
+  },
+  async pickPackageFile(): Promise<string | null> {
+    const path: unknown = await ipcRenderer.invoke(PICK_PACKAGE_CHANNEL);
+    return typeof path === 'string' ? path : null;
   },
 } satisfies IpcBridge;
 

@@ -1,23 +1,32 @@
 /**
  * The virtual device model: partitions, A/B boot control, secure element, download buffer, fault hooks.
+ * The A/B boot-control rules (slot writes, set_active, which slot boots, mark-successful) live in boot.ts,
+ * working on this model through a private BootPort; partition naming lives in partitions.ts.
  * Transport-free: sessions (fastboot-session.ts) call these methods; a `CommandFailure` becomes a FAIL reply.
  * Operations are serialized by the session through `exclusive()`: the device is one machine.
  */
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
+import {
+  type BootedSlot,
+  type BootPort,
+  beginSlotWrite,
+  bootActiveSlot,
+  endSlotWrite,
+  markSuccessful,
+  setActiveSlot,
+} from './boot.js';
 import { CommandFailure } from './device-errors.js';
 import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
-import { IMAGE_HEADER_SIZE, type ImageMetadata, parseImageHeader, UNKNOWN_IMAGE } from './image-metadata.js';
-import { copyRaw, sha256OfFile } from './partition-io.js';
+import { copyRawVerified, sha256OfFile } from './partition-io.js';
+import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
 import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
   type Layout,
-  otherSlot,
   type PartitionSpec,
   type SecureElement,
-  SLOTS,
   type Slot,
   StateStore,
 } from './state-store.js';
@@ -41,12 +50,6 @@ export interface DeviceConfig {
 
 export type DeviceMode = 'os' | 'bootloader' | 'off';
 
-interface PartitionTarget {
-  readonly name: string;
-  readonly spec: PartitionSpec;
-  readonly slot: Slot | null;
-}
-
 export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }> {
   readonly store: StateStore;
   faults: Faults;
@@ -56,8 +59,27 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   #contentSize = new Map<string, number>();
   #download: DownloadedImage | null = null;
   #mode: DeviceMode = 'off';
-  #booted: { slot: Slot; meta: ImageMetadata; stale?: boolean } | null = null;
+  #booted: BootedSlot | null = null;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #port: BootPort = {
+    bootControl: () => this.#bc,
+    rollbackIndex: () => this.#se.rollbackIndex,
+    badBootSlots: () => this.faults.badBoot,
+    maxRetries: () => this.config.maxRetries,
+    contentSize: (partition) => this.contentSize(partition),
+    partitionPath: (partition) => this.store.partitionPath(partition),
+    saveBootControl: () => this.#saveBootControl(),
+    raiseRollbackIndex: (to) => this.#raiseRollbackIndex(to),
+    cut: (stage, at) => this.#cut(stage, at),
+    booted: () => this.#booted,
+    enterOs: (booted) => {
+      this.#booted = booted;
+      this.#mode = 'os';
+    },
+    markBootedStale: () => {
+      if (this.#booted) this.#booted = { ...this.#booted, stale: true };
+    },
+  };
 
   constructor(readonly config: DeviceConfig) {
     super();
@@ -127,7 +149,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     this.#download = null;
     this.#booted = null;
     this.#contentSize.clear();
-    for (const t of this.#allPartitionNames()) {
+    for (const t of partitionNames(this.#layout)) {
       const st = await fs.stat(this.store.partitionPath(t)).catch(() => null);
       this.#contentSize.set(t, st?.size ?? 0);
     }
@@ -192,64 +214,25 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
 
   // ---- partitions ----
-  #allPartitionNames(): string[] {
-    return this.#layout.partitions.flatMap((p) =>
-      p.slotted ? SLOTS.map((s) => `${p.name}_${s}`) : [p.name],
-    );
-  }
-
   /** `boot` → `boot_<active>`, `boot_a` → itself; null when there is no such partition. */
   resolvePartition(arg: string): PartitionTarget | null {
-    for (const spec of this.#layout.partitions) {
-      if (!spec.slotted && arg === spec.name) return { name: arg, spec, slot: null };
-      if (spec.slotted) {
-        if (arg === spec.name) return { name: `${arg}_${this.#bc.active}`, spec, slot: this.#bc.active };
-        for (const s of SLOTS) if (arg === `${spec.name}_${s}`) return { name: arg, spec, slot: s };
-      }
-    }
-    return null;
+    return resolvePartition(this.#layout, this.#bc.active, arg);
   }
 
   #target(arg: string): PartitionTarget {
     const t = this.resolvePartition(arg);
     if (!t) {
       throw new CommandFailure(
-        `unknown partition '${arg}' (partitions: ${this.#allPartitionNames().join(', ')})`,
+        `unknown partition '${arg}' (partitions: ${partitionNames(this.#layout).join(', ')})`,
       );
     }
     return t;
-  }
-
-  /**
-   * Before writing a slot: mark it unbootable, and if it is the active slot, make the other slot active so
-   * the active slot is never the one being written. Refuses when that would leave no bootable slot.
-   */
-  async #beginSlotWrite(slot: Slot): Promise<boolean> {
-    const other = otherSlot(slot);
-    const wasActive = this.#bc.active === slot;
-    if (wasActive && this.#bc.slots[other].unbootable) {
-      throw new CommandFailure(
-        `cannot write slot ${slot}: it is active and slot ${other} is not bootable; flash slot ${other} first`,
-      );
-    }
-    this.#bc.slots[slot] = { ...this.#bc.slots[slot], unbootable: true, successful: false };
-    if (wasActive) this.#bc.active = other;
-    // The running system's slot is being replaced: it can no longer be committed by mark-successful.
-    if (this.#booted?.slot === slot) this.#booted = { ...this.#booted, stale: true };
-    await this.#saveBootControl();
-    return wasActive;
   }
 
   async #saveBootControl(): Promise<void> {
     // An operation still running when power went must not write anything afterwards.
     if (this.#mode === 'off') throw new CommandFailure('device lost power');
     await this.store.saveBootControl(this.#bc);
-  }
-
-  async #endSlotWrite(slot: Slot, reactivate: boolean): Promise<void> {
-    this.#bc.slots[slot] = { retryCount: this.config.maxRetries, successful: false, unbootable: false };
-    if (reactivate) this.#bc.active = slot;
-    await this.#saveBootControl();
   }
 
   async flash(arg: string): Promise<void> {
@@ -266,33 +249,26 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     if (growth > this.freeSpace) {
       throw new CommandFailure(`storage full: ${t.name} needs ${growth} more bytes, ${this.freeSpace} free`);
     }
-    const reactivate = t.slot ? await this.#beginSlotWrite(t.slot) : false;
+    const reactivate = t.slot ? await beginSlotWrite(this.#port, t.slot) : false;
     const path = this.store.partitionPath(t.name);
     try {
       if (sparse) {
         await writeSparse(image.path, path, this);
       } else {
-        const expected = await copyRaw(image.path, path, image.size, this);
-        // Read back what landed on storage: the slot becomes valid only when this hash matches.
-        const written = await sha256OfFile(path);
-        if (written !== expected) {
-          throw new CommandFailure(
-            `verification of ${t.name} failed: wrote ${written}, expected ${expected}`,
-          );
-        }
+        await copyRawVerified(image.path, path, image.size, this, t.name);
       }
     } finally {
       const st = await fs.stat(path).catch(() => null);
       this.#contentSize.set(t.name, st?.size ?? 0);
     }
-    if (t.slot) await this.#endSlotWrite(t.slot, reactivate);
+    if (t.slot) await endSlotWrite(this.#port, t.slot, reactivate);
   }
 
   async erase(arg: string): Promise<void> {
     this.#assertOn();
     const t = this.#target(arg);
     this.#cut('erase', 0);
-    if (t.slot) await this.#beginSlotWrite(t.slot);
+    if (t.slot) await beginSlotWrite(this.#port, t.slot);
     this.#cut('erase', 1);
     const h = await fs.open(this.store.partitionPath(t.name), 'w');
     try {
@@ -310,37 +286,16 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     return sha256OfFile(this.store.partitionPath(t.name));
   }
 
-  // ---- boot control ----
+  // ---- boot control (rules in boot.ts) ----
   async setActive(arg: string): Promise<void> {
     this.#assertOn();
-    const slot = SLOTS.find((s) => s === arg || `_${s}` === arg);
-    if (!slot) throw new CommandFailure(`invalid slot '${arg}': use a or b`);
-    if (this.#bc.slots[slot].unbootable) {
-      throw new CommandFailure(
-        `slot ${slot} is not bootable (its last write did not complete); flash it first`,
-      );
-    }
-    this.#cut('set_active', 0);
-    this.#bc.active = slot;
-    this.#bc.slots[slot] = { retryCount: this.config.maxRetries, successful: false, unbootable: false };
-    await this.#saveBootControl();
-    this.#cut('set_active', 1);
+    await setActiveSlot(this.#port, arg);
   }
 
   /** Commit the booted slot; the secure element's rollback index becomes max(current, booted image's). */
   async markSuccessful(): Promise<void> {
     this.#assertOn();
-    const booted = this.#booted;
-    if (!booted) throw new CommandFailure('no slot is booted (device is in the bootloader); reboot first');
-    if (booted.stale || this.#bc.active !== booted.slot) {
-      throw new CommandFailure(`slot ${booted.slot} changed since it booted; reboot before mark-successful`);
-    }
-    this.#cut('mark-successful', 0);
-    this.#bc.slots[booted.slot] = { retryCount: this.config.maxRetries, successful: true, unbootable: false };
-    await this.#saveBootControl();
-    this.#cut('mark-successful', 1);
-    await this.#raiseRollbackIndex(booted.meta.rollbackIndex);
-    this.#cut('mark-successful', 2);
+    await markSuccessful(this.#port);
   }
 
   async #raiseRollbackIndex(to: number): Promise<void> {
@@ -358,65 +313,9 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     if (into === 'os') await this.#boot(true);
   }
 
-  async #bootImage(slot: Slot): Promise<ImageMetadata | null> {
-    if (this.faults.badBoot?.includes(slot)) return null;
-    if (this.contentSize(`boot_${slot}`) === 0) return null;
-    const h = await fs.open(this.store.partitionPath(`boot_${slot}`), 'r');
-    let header: Buffer;
-    try {
-      const { buffer, bytesRead } = await h.read(Buffer.alloc(IMAGE_HEADER_SIZE), 0, IMAGE_HEADER_SIZE, 0);
-      header = buffer.subarray(0, bytesRead);
-    } finally {
-      await h.close();
-    }
-    const meta = parseImageHeader(header) ?? UNKNOWN_IMAGE;
-    // Anti-rollback, as AVB does: an image older than the secure element's index does not boot.
-    return meta.rollbackIndex < this.#se.rollbackIndex ? null : meta;
-  }
-
-  /**
-   * Boot the active slot. An unsuccessful slot burns a retry per attempt; a slot out of retries is marked
-   * unbootable and the other slot becomes active — but the last bootable slot is never marked unbootable:
-   * if it cannot boot either, the device stays in the bootloader (fastboot) so it can be reflashed.
-   */
+  /** Boot the active slot (see bootActiveSlot); stay in the bootloader when no slot can boot. */
   async #boot(fromReboot: boolean): Promise<void> {
-    let step = 0;
-    const persist = async () => {
-      await this.#saveBootControl();
-      if (fromReboot) this.#cut('reboot', ++step);
-    };
-    if (fromReboot) this.#cut('reboot', 0);
-    const bc = this.#bc;
-    for (let attempt = 0; attempt < 4 * (this.config.maxRetries + 2); attempt++) {
-      const slot = bc.active;
-      const other = otherSlot(slot);
-      const st = bc.slots[slot];
-      const otherBootable = !bc.slots[other].unbootable;
-      if (st.unbootable || (!st.successful && st.retryCount === 0)) {
-        if (!otherBootable) break;
-        bc.slots[slot] = { ...st, unbootable: true, successful: false };
-        bc.active = other;
-        await persist();
-        continue;
-      }
-      if (!st.successful) {
-        bc.slots[slot] = { ...st, retryCount: st.retryCount - 1 };
-        await persist();
-      }
-      const meta = await this.#bootImage(slot);
-      if (meta) {
-        this.#booted = { slot, meta };
-        this.#mode = 'os';
-        // Finish a mark-successful that power loss interrupted between its two writes.
-        if (bc.slots[slot].successful) await this.#raiseRollbackIndex(meta.rollbackIndex);
-        return;
-      }
-      if (bc.slots[slot].successful) {
-        bc.slots[slot] = { ...bc.slots[slot], successful: false };
-        await persist();
-      }
-    }
-    this.#mode = 'bootloader';
+    if (!(await bootActiveSlot(this.#port, fromReboot))) this.#mode = 'bootloader';
   }
 
   /** Download state for getvar and the session. */

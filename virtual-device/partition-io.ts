@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
+import { CommandFailure } from './device-errors.js';
 
 export const IO_BLOCK = 4 * 1024 * 1024;
 
@@ -39,6 +40,24 @@ export async function copyRaw(src: string, dst: string, size: number, hook: Flas
     return hash.digest('hex');
   } finally {
     await Promise.all([input.close(), output.close()]);
+  }
+}
+
+/**
+ * copyRaw, then read back what landed on storage: the write (and so the slot) is valid only when this hash
+ * matches what was sent. `name` is the partition, for the FAIL message.
+ */
+export async function copyRawVerified(
+  src: string,
+  dst: string,
+  size: number,
+  hook: FlashCutHook,
+  name: string,
+): Promise<void> {
+  const expected = await copyRaw(src, dst, size, hook);
+  const written = await sha256OfFile(dst);
+  if (written !== expected) {
+    throw new CommandFailure(`verification of ${name} failed: wrote ${written}, expected ${expected}`);
   }
 }
 

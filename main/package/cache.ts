@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { flashlineHome } from '../common/paths.js';
 import { pkgError } from './codes.js';
-import type { OpenPackageOptions } from './reader.js';
+import type { OpenPackageOptions } from './head-checks.js';
 import { type VerifyResult, verifyPackage } from './verify.js';
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -14,6 +14,7 @@ export {
   type DemoImage,
   type DemoPackageOptions,
 } from './demo.js';
+export type { OpenPackageOptions } from './head-checks.js';
 export {
   type GeneratedKeyPair,
   generateKeyPair,
@@ -36,7 +37,7 @@ export {
   type Manifest,
   type ManifestImage,
 } from './manifest.js';
-export { type OpenPackageOptions, openPackage, type VerifiedPackage } from './reader.js';
+export { openPackage, type VerifiedPackage } from './reader.js';
 export { StationRollbackStore } from './rollback-store.js';
 export {
   defaultTrustDirs,

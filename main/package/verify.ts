@@ -10,9 +10,11 @@ import { statusInfo } from '../common/status-codes.js';
 import { PKG } from './codes.js';
 import { bytesOf, ContainerReader, checkEntry, checkLayout, ENTRY } from './container.js';
 import { imageKey } from './encryption.js';
+import { type PackageHead, readHead } from './head.js';
+import { checkHead, type OpenPackageOptions } from './head-checks.js';
+import { checkImageEntry } from './image-entries.js';
 import { decryptUnits, hashImage } from './image-stream.js';
 import type { Manifest } from './manifest.js';
-import { checkHead, checkImageEntry, type OpenPackageOptions, type PackageHead, readHead } from './reader.js';
 import type { SignerInfo } from './trust-store.js';
 
 export interface PackageSummary {

@@ -22,7 +22,10 @@ export interface UploadOptions {
   readonly dir?: string;
 }
 
-/** A file name safe to keep in the upload directory, or an error saying what is wrong with it. */
+/**
+ * Where an upload is kept below the upload directory: a fresh random folder (so two uploads of the same
+ * name never collide) holding the file under its own, sanitized name. Throws saying what is wrong.
+ */
 export function uploadFileName(raw: string | undefined): string {
   let name: string;
   try {
@@ -41,7 +44,7 @@ export function uploadFileName(raw: string | undefined): string {
     );
   }
   const safe = base.replace(/[^A-Za-z0-9._-]/g, '_').slice(-120);
-  return `${randomBytes(6).toString('hex')}-${safe}`;
+  return join(randomBytes(8).toString('hex'), safe.startsWith('.') ? `_${safe}` : safe);
 }
 
 async function* capped(source: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
@@ -77,6 +80,8 @@ export async function handleUpload(
     req.resume();
     return;
   }
+  // Taken now: a failed stream detaches the socket from the request before the answer is sent.
+  const socket = req.socket as typeof req.socket | null;
   try {
     const name = uploadFileName(
       typeof req.headers[FILENAME_HEADER] === 'string' ? req.headers[FILENAME_HEADER] : undefined,
@@ -96,8 +101,11 @@ export async function handleUpload(
   } catch (err) {
     const data = toErrorData(err);
     const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : 500;
+    // Stop reading a refused body: answer, then close the connection (a half-read body cannot be reused).
+    if (!req.complete) {
+      res.setHeader('Connection', 'close');
+      res.once('finish', () => socket?.destroy());
+    }
     reply(res, status, data);
-    // Stop reading a refused body; the client sees the answer and the connection closes.
-    if (!req.complete) req.destroy();
   }
 }

@@ -95,6 +95,8 @@ export function streamLink(stream: Duplex, description: string): StreamLink {
       return out;
     },
     async write(bytes, opts = {}) {
+      // 'close' arrives a tick after a destroy; a tight write loop must not outrun it and "succeed".
+      if (!gone && (stream.destroyed || !stream.writable)) markGone('the connection closed');
       if (gone) throw gone;
       // Sockets report backpressure above 16 KiB; waiting for a full drain at every 1 MiB chunk leaves the
       // kernel idle between chunks, so keep up to WRITE_AHEAD bytes queued (memory stays bounded).

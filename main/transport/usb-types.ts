@@ -123,6 +123,6 @@ export function classifyUsbLibError(err: unknown): UsbFailure {
   )
     return USB_FAILURE.gone;
   if (/\bCancelled\b|LIBUSB_TRANSFER_TIMED_OUT|LIBUSB_ERROR_TIMEOUT/.test(text)) return USB_FAILURE.cancelled;
-  if (/\bStall\b|LIBUSB_ERROR_PIPE/.test(text)) return USB_FAILURE.stall;
+  if (/\bstall\b|LIBUSB_ERROR_PIPE/i.test(text)) return USB_FAILURE.stall;
   return USB_FAILURE.other;
 }

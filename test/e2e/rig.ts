@@ -8,13 +8,13 @@ import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Faults } from '../../virtual-device/index.js';
 import { type DemoRig, startDemoRig } from '../../main/cli/commands/demo.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../main/devices/index.js';
 import { FlashService } from '../../main/flash/service.js';
 import { rendererDist } from '../../main/station/renderer-assets.js';
 import { createService } from '../../main/station/run-station.js';
 import { type Station, startStation } from '../../main/station/server.js';
+import type { Faults } from '../../virtual-device/index.js';
 import { projectRoot } from './browser.js';
 
 const KiB = 1024;

@@ -86,7 +86,9 @@ describe('technician screens in Chromium', () => {
     const code = Number(await refusal.getByTestId('status-code').textContent());
     assert.ok(code >= 20 && code <= 29, `a verify_failed code, got ${code}`);
     assert.ok(((await refusal.getByTestId('status-message').textContent()) ?? '').length > 10);
-    assert.ok(((await refusal.getByTestId('status-remedy').textContent()) ?? '').includes(statusInfo(code).remedy));
+    assert.ok(
+      ((await refusal.getByTestId('status-remedy').textContent()) ?? '').includes(statusInfo(code).remedy),
+    );
     assert.equal(await page.getByTestId('package-summary').count(), 0);
     await page.screenshot({ path: join(artifactsDir, 'ui-package-hostile.png'), fullPage: true });
     // Nothing can be flashed now.
@@ -147,7 +149,10 @@ describe('technician screens in Chromium', () => {
     for (const id of [a, b]) {
       const values = bars[id] ?? [];
       assert.ok(values.length >= 3, `bar of ${id} updated: ${values}`);
-      assert.ok(values.some((v) => v > 0 && v < 100), `bar of ${id} showed progress between: ${values}`);
+      assert.ok(
+        values.some((v) => v > 0 && v < 100),
+        `bar of ${id} showed progress between: ${values}`,
+      );
       for (let i = 1; i < values.length; i++) {
         assert.ok((values[i] ?? 0) >= (values[i - 1] ?? 0), `bar of ${id} never goes back: ${values}`);
       }
@@ -195,6 +200,9 @@ describe('technician screens in Chromium', () => {
       page.getByRole('button', { name: 'Export JSON' }).click(),
     ]);
     const exported = JSON.parse(readFileSync((await json.path()) ?? '', 'utf8')) as { status: number }[];
-    assert.deepEqual(exported.map((r) => r.status).sort((x, y) => x - y), [0, 0, 42]);
+    assert.deepEqual(
+      exported.map((r) => r.status).sort((x, y) => x - y),
+      [0, 0, 42],
+    );
   });
 });

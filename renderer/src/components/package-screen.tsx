@@ -131,6 +131,7 @@ export function PackageScreen(props: {
           <h3>Package refused</h3>
           <StatusResult
             code={refusal.code}
+            name={typeof refusal.code === 'number' ? props.codes.get(refusal.code)?.name : undefined}
             message={refusal.message}
             remedy={remedyFor(props.codes, refusal.code)}
           />

@@ -60,6 +60,7 @@ test('the built Electron main process wires every security decision', () => {
     assert.deepEqual(call('windowOpen'), ['windowOpen', 'deny']);
     assert.ok(call('onHeadersReceived'));
     assert.deepEqual(call('loadURL'), ['loadURL', 'app://flashline/index.html']);
+    assert.deepEqual(call('ipcMain.handle'), ['ipcMain.handle', 'flashline:pick-package']);
 
     // Requests 2 (sub-frame), 3 (other window) and 4 (top frame on a foreign page) get no answer.
     assert.deepEqual(

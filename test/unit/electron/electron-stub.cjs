@@ -92,7 +92,9 @@ const electron = {
       report.calls.push(['ipcMain.on', channel]);
       ipcHandler = handler;
     },
+    handle: (channel) => report.calls.push(['ipcMain.handle', channel]),
   },
+  dialog: { showOpenDialog: () => Promise.resolve({ canceled: true, filePaths: [] }) },
   protocol: {
     registerSchemesAsPrivileged: (schemes) => report.calls.push(['privileged', schemes]),
     handle: (scheme, handler) => {

@@ -308,6 +308,7 @@ describe('USB transport against the fake WebUSB device', () => {
     assert.equal(c(USB_LIB.errors.openGone), USB_FAILURE.gone);
     assert.equal(c('transferIn error: Cancelled'), USB_FAILURE.cancelled);
     assert.equal(c('transferIn error: Stall'), USB_FAILURE.stall);
+    assert.equal(c('OUT transfer stall'), USB_FAILURE.stall);
     assert.equal(c('transferOut error: endpoint not found'), USB_FAILURE.other);
   });
 });

@@ -1,0 +1,60 @@
+/** packages.open returns the verification summary the Package screen shows; a tampered file is refused as data. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { appRouter } from '../../../main/api/router.js';
+import { createCallerFactory } from '../../../main/api/trpc.js';
+import { makeDemoPackage } from '../../../main/cli/commands/demo.js';
+import { FlashlineError } from '../../../main/common/errors.js';
+import { DeviceRegistry } from '../../../main/devices/registry.js';
+import { FlashService } from '../../../main/flash/service.js';
+
+const home = mkdtempSync(join(tmpdir(), 'flashline-pkgview-'));
+after(() => rmSync(home, { recursive: true, force: true }));
+
+describe('packages.open', () => {
+  const caller = createCallerFactory(appRouter)({
+    version: 't',
+    mode: 'station',
+    devices: new DeviceRegistry(),
+    demo: false,
+    flash: new FlashService({ home }),
+  });
+
+  it('returns signers, products, version, rollback index, expiry and images', async () => {
+    const path = await makeDemoPackage(join(home, 'demo.flp'), { bootSize: 8192, systemSize: 16384 });
+    const view = await caller.packages.open({ path });
+    assert.equal(view.path, path);
+    assert.equal(view.id, 'demo');
+    assert.deepEqual(view.products, ['flashline-virtual']);
+    assert.equal(view.version, '2.0.0');
+    assert.equal(view.rollbackIndex, 2);
+    assert.equal(view.signerKeyIds.length, 1);
+    assert.ok(Date.parse(view.expires) > Date.parse(view.created));
+    assert.deepEqual(
+      view.images.map((i) => [i.partition, i.size, i.slotted]),
+      [
+        ['boot', 8192, true],
+        ['system', 16384, true],
+      ],
+    );
+    assert.equal((await caller.app.statusCodes()).find((c) => c.code === 22)?.name, 'bad_signature');
+  });
+
+  it('refuses a package altered after signing with its verify_failed code', async () => {
+    const good = await makeDemoPackage(join(home, 'good.flp'), { bootSize: 8192, systemSize: 8192 });
+    const bytes = readFileSync(good);
+    bytes.write('"rollbackIndex":7', bytes.indexOf('"rollbackIndex":2'));
+    const bad = join(home, 'bad.flp');
+    writeFileSync(bad, bytes);
+    await assert.rejects(caller.packages.open({ path: bad }), (err: unknown) => {
+      const cause = (err as { cause?: unknown }).cause;
+      assert.ok(cause instanceof FlashlineError);
+      assert.equal(cause.code, 22);
+      assert.match(cause.message, /altered after signing/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,230 @@
+/** The renderer's pure view models: package fit, job progress, factory counters, history export, formats. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { DeviceInfo, JobEvent, JobReport, PackageView } from '../../../main/api/types.js';
+import { packageFit } from '../../../renderer/src/api/compat.js';
+import { factoryCounters } from '../../../renderer/src/api/factory.js';
+import { formatBytes, formatEta, formatRate } from '../../../renderer/src/api/format.js';
+import { filterReports, reportsToCsv } from '../../../renderer/src/api/history.js';
+import { applyJobEvent, type JobMap, overallPercent } from '../../../renderer/src/api/jobs.js';
+import { uploadProblem } from '../../../renderer/src/api/upload.js';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const pkg: PackageView = {
+  path: '/p.flp',
+  id: 'p',
+  sha256: 'ab',
+  version: '2.0.0',
+  expectedVersion: '2.0.0',
+  products: ['flashline-virtual'],
+  rollbackIndex: 2,
+  created: '2026-01-01T00:00:00Z',
+  expires: '2027-01-01T00:00:00Z',
+  signerKeyIds: ['k1'],
+  encrypted: false,
+  images: [{ partition: 'boot', size: 4096, slotted: true }],
+};
+const device: DeviceInfo = {
+  id: 'tcp:127.0.0.1:1',
+  connection: 'virtual',
+  address: '127.0.0.1:1',
+  mode: 'fastboot',
+  state: 'idle',
+  product: 'flashline-virtual',
+  serial: 'S1',
+  rollbackIndex: 1,
+};
+
+describe('packageFit', () => {
+  it('accepts a matching device and says why others do not fit', () => {
+    assert.equal(packageFit(pkg, device, NOW).fits, true);
+    const cases: [Partial<DeviceInfo>, RegExp][] = [
+      [{ product: 'other-phone' }, /product other-phone is not one of/],
+      [{ rollbackIndex: 5 }, /rollback index 5 is newer than the package's 2/],
+      [{ mode: 'edl' }, /edl mode/],
+      [{ state: 'flashing' }, /busy/],
+      [{ state: 'offline' }, /offline/],
+    ];
+    for (const [change, reason] of cases) {
+      const fit = packageFit(pkg, { ...device, ...change }, NOW);
+      assert.equal(fit.fits, false);
+      assert.match(fit.reason, reason);
+    }
+    assert.match(packageFit({ ...pkg, expires: '2026-05-01T00:00:00Z' }, device, NOW).reason, /expired/);
+    const hw = packageFit(
+      { ...pkg, hardwareRevisions: ['rev-2'] },
+      { ...device, hardwareRevision: 'rev-1' },
+      NOW,
+    );
+    assert.match(hw.reason, /hardware revision rev-1/);
+  });
+});
+
+const report = (over: Partial<JobReport> & { serial?: string }): JobReport => ({
+  jobId: over.jobId ?? 'j1',
+  deviceId: over.deviceId ?? device.id,
+  startedAt: '2026-06-01T00:00:00.000Z',
+  endedAt: '2026-06-01T00:01:00.000Z',
+  device: { serial: over.serial ?? 'S1', product: 'flashline-virtual' },
+  package: { id: 'p', version: '2.0.0', sha256: 'ab', rollbackIndex: 2 },
+  stages: [],
+  bytesWritten: 4096,
+  rate: 1e6,
+  status: over.status ?? 0,
+  statusName: over.statusName ?? 'ok',
+  message: over.message ?? 'Update completed and committed.',
+  remedy: 'Nothing to do.',
+  deviceVerification: 'ok',
+  resumes: 0,
+  messages: [],
+});
+
+describe('job progress', () => {
+  it('runs one bar from 0 to 100 across stages and never moves back', () => {
+    const stages = ['preflight', 'download', 'verify', 'install', 'switch', 'postcheck'] as const;
+    const event = fc.oneof(
+      fc.record({ type: fc.constant('stage' as const), stage: fc.constantFrom(...stages) }),
+      fc.record({
+        type: fc.constant('progress' as const),
+        stage: fc.constantFrom(...stages),
+        bytesDone: fc.nat(1000),
+        bytesTotal: fc.nat(1000),
+        rate: fc.nat(),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), (events) => {
+        let jobs: JobMap = new Map();
+        let last = 0;
+        for (const e of events) {
+          const full: JobEvent =
+            e.type === 'stage'
+              ? { type: 'stage', jobId: 'j', deviceId: 'd', stage: e.stage }
+              : { ...e, jobId: 'j', deviceId: 'd', eta: null };
+          jobs = applyJobEvent(jobs, full);
+          const pct = jobs.get('j')?.percent ?? 0;
+          assert.ok(pct >= last && pct <= 100, `${pct} after ${last}`);
+          last = pct;
+        }
+      }),
+    );
+    assert.equal(overallPercent('postcheck', 1, 1), 100);
+    assert.equal(overallPercent('preflight', 0, 0), 0);
+  });
+
+  it('an end event carries status, message and remedy; later events do not reopen the job', () => {
+    let jobs: JobMap = applyJobEvent(new Map(), {
+      type: 'stage',
+      jobId: 'j',
+      deviceId: 'd',
+      stage: 'postcheck',
+    });
+    jobs = applyJobEvent(jobs, {
+      type: 'end',
+      jobId: 'j',
+      deviceId: 'd',
+      status: 42,
+      error: { code: 42, message: 'came back on slot a', remedy: 'Report the device serial.' },
+      report: report({ status: 42, statusName: 'booted_old_slot' }),
+    });
+    const j = jobs.get('j');
+    assert.equal(j?.state, 'failed');
+    assert.deepEqual(j?.error, {
+      code: 42,
+      message: 'came back on slot a',
+      remedy: 'Report the device serial.',
+    });
+    jobs = applyJobEvent(jobs, {
+      type: 'progress',
+      jobId: 'j',
+      deviceId: 'd',
+      stage: 'download',
+      bytesDone: 1,
+      bytesTotal: 2,
+      rate: 1,
+      eta: 1,
+    });
+    assert.equal(jobs.get('j')?.state, 'failed');
+  });
+});
+
+describe('factory counters', () => {
+  it('counts outcomes and units per hour from the first start', () => {
+    const jobs = [
+      { state: 'done' },
+      { state: 'done' },
+      { state: 'failed' },
+      { state: 'running' },
+      { state: 'queued' },
+    ] as const;
+    const views = jobs.map((j, i) => ({
+      jobId: String(i),
+      deviceId: String(i),
+      stage: 'queued' as const,
+      bytesDone: 0,
+      bytesTotal: 0,
+      rate: 0,
+      eta: null,
+      percent: 0,
+      ...j,
+    }));
+    const c = factoryCounters(views, 0, 30 * 60_000);
+    assert.deepEqual(c, { passed: 2, failed: 1, inProgress: 2, unitsPerHour: 4 });
+    assert.equal(factoryCounters([], null, 1000).unitsPerHour, null);
+    // Under a minute counts as a minute.
+    assert.equal(factoryCounters(views.slice(0, 1), 0, 1000).unitsPerHour, 60);
+  });
+});
+
+describe('history', () => {
+  const reports = [
+    report({ jobId: 'a', serial: 'S1' }),
+    report({
+      jobId: 'b',
+      serial: 'S2',
+      status: 42,
+      statusName: 'booted_old_slot',
+      message: 'said "no", =cmd',
+    }),
+  ];
+  it('filters by text and outcome', () => {
+    assert.deepEqual(
+      filterReports(reports, { text: 's2', outcome: 'all' }).map((r) => r.jobId),
+      ['b'],
+    );
+    assert.deepEqual(
+      filterReports(reports, { text: '', outcome: 'ok' }).map((r) => r.jobId),
+      ['a'],
+    );
+    assert.deepEqual(
+      filterReports(reports, { text: 'booted', outcome: 'failed' }).map((r) => r.jobId),
+      ['b'],
+    );
+  });
+  it('exports CSV with a header, quoted cells and defused formulas', () => {
+    const lines = reportsToCsv(reports).trimEnd().split('\r\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /^jobId,startedAt,endedAt,deviceId,serial/);
+    assert.match(lines[2] ?? '', /"said ""no"", =cmd"/);
+    assert.match(reportsToCsv([report({ message: '=HYPERLINK(1)' })]), /"'=HYPERLINK\(1\)"/);
+  });
+});
+
+describe('formats and upload checks', () => {
+  it('formats sizes, rates and ETAs', () => {
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(128 * 1024), '128.0 KiB');
+    assert.equal(formatBytes(3 * 1024 ** 3), '3.00 GiB');
+    assert.equal(formatRate(0), '— MB/s');
+    assert.equal(formatRate(12_345_678), '12.3 MB/s');
+    assert.equal(formatEta(null), '—:—');
+    assert.equal(formatEta(65), '1:05');
+    assert.equal(formatEta(3725), '1:02:05');
+  });
+  it('refuses files that are not packages before sending them', () => {
+    assert.equal(uploadProblem({ name: 'a.flp', size: 10 }), null);
+    assert.match(uploadProblem({ name: 'a.zip', size: 10 }) ?? '', /not a Flashline package/);
+    assert.match(uploadProblem({ name: 'a.flp', size: 0 }) ?? '', /empty/);
+  });
+});
