@@ -15,6 +15,9 @@ const deviceId = z.string().min(1).max(200);
 const jobId = z.string().min(1).max(100);
 const packagePath = z.string().min(1).max(4096);
 
+/** The last auto-flash setting per flash service (the service itself does not expose it). */
+const autoFlashStates = new WeakMap<FlashServiceApi, { enabled: boolean; packagePath: string | null }>();
+
 function flashOf(ctx: ServiceContext): FlashServiceApi {
   if (!ctx.flash) {
     throw new FlashlineError(
@@ -75,9 +78,16 @@ export const appRouter = router({
     /** Auto-flash on connect with this package (null turns it off); known serials skipped unless forced. */
     autoFlash: procedure
       .input(z.object({ packagePath: packagePath.nullable(), force: z.boolean().optional() }).strict())
-      .mutation(({ ctx, input }) =>
-        flashOf(ctx).setAutoFlash(ctx.devices, input.packagePath, input.force ?? false),
-      ),
+      .mutation(async ({ ctx, input }) => {
+        const flash = flashOf(ctx);
+        const state = await flash.setAutoFlash(ctx.devices, input.packagePath, input.force ?? false);
+        autoFlashStates.set(flash, state);
+        return state;
+      }),
+    /** Whether auto-flash is on and with which package, so every open page shows the same switch. */
+    autoFlashState: procedure.query(
+      ({ ctx }) => autoFlashStates.get(flashOf(ctx)) ?? { enabled: false, packagePath: null },
+    ),
     cancel: procedure
       .input(z.object({ jobId }).strict())
       .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).manager.cancel(input.jobId) })),

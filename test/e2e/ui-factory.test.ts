@@ -66,7 +66,11 @@ describe('factory screen in Chromium', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(artifactsDir, 'ui-factory-pass-dark.png'), fullPage: true });
 
-    // Off again: nothing else starts.
+    // A reloaded page (or another one on the line) shows the station's setting, then turns it off.
+    await page.reload();
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor(LONG);
+    await page.getByTestId('nav-factory').click();
+    await page.locator('[data-testid="auto-flash"][aria-checked="true"]').waitFor(LONG);
     await toggle.click();
     await page.locator('[data-testid="auto-flash"][aria-checked="false"]').waitFor(LONG);
     await page.close();

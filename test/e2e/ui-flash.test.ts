@@ -25,7 +25,7 @@ describe('technician screens in Chromium', () => {
       devices: 3,
       faults: (i) =>
         // Paced links so the bars are seen between 0 and 100; the third device never boots slot b.
-        i === 2 ? { badBoot: ['b'] } : { rateBytesPerSecond: 1024 * 1024 },
+        i === 2 ? { badBoot: ['b'] } : { rateBytesPerSecond: 192 * 1024 },
     });
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -138,6 +138,22 @@ describe('technician screens in Chromium', () => {
     assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Cancel');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
+    // An artifact of a bar on its way (not an assertion: the moment is up to the devices). Polled with
+    // evaluate, which the page's CSP allows, until a bar is mid-way or both jobs have ended.
+    for (let i = 0; i < 400; i++) {
+      const state = (await page.evaluate(`(() => {
+        const ended = document.querySelectorAll('[data-testid=job][data-state=done], [data-testid=job][data-state=failed]').length;
+        const mid = [...document.querySelectorAll('[role=progressbar]')].some((e) => {
+          const v = Number(e.getAttribute('aria-valuenow'));
+          return v > 10 && v < 70;
+        });
+        return mid ? 'mid' : ended >= 2 ? 'ended' : 'wait';
+      })()`)) as string;
+      if (state === 'mid')
+        await page.screenshot({ path: join(artifactsDir, 'ui-flash-progress.png'), fullPage: true });
+      if (state !== 'wait') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     for (const id of [a, b]) {
       const job = page.locator(`[data-testid="job"][data-device="${id}"]`);
       await job.and(page.locator('[data-state="done"]')).waitFor(LONG);
@@ -204,5 +220,23 @@ describe('technician screens in Chromium', () => {
       exported.map((r) => r.status).sort((x, y) => x - y),
       [0, 0, 42],
     );
+  });
+
+  test('cancel stops a running job safely and says so', async () => {
+    const a = serialId('DEMO001');
+    await page.getByTestId('nav-flash').click();
+    await page.locator(`[data-testid="pick-device"][data-device="${a}"]`).check();
+    await page.getByRole('button', { name: 'Flash 1 device…' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Flash 1' }).click();
+    const job = page.locator(`[data-testid="job"][data-device="${a}"][data-state="running"]`);
+    await job.waitFor(LONG);
+    await job.getByRole('button', { name: /^Cancel/ }).click();
+    const ended = page.locator(`[data-testid="job"][data-device="${a}"][data-state="failed"]`);
+    await ended.waitFor(LONG);
+    assert.equal(await ended.getByTestId('status-code').textContent(), '18');
+    assert.ok(
+      ((await ended.getByTestId('status-remedy').textContent()) ?? '').includes(statusInfo(18).remedy),
+    );
+    await page.screenshot({ path: join(artifactsDir, 'ui-flash-cancelled.png'), fullPage: true });
   });
 });

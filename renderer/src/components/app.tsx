@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { PackageView } from '../../../main/api/types.js';
 import type { Api } from '../api/client.js';
 import { useAppInfo, useConnection, useDevices } from '../use-api.js';
@@ -30,6 +30,19 @@ export function App({ api }: { readonly api: Api }) {
   const [screen, setScreen] = useState<Screen>('devices');
   const [pkg, setPkg] = useState<PackageView | null>(null);
   const [autoFlash, setAutoFlash] = useState<string | null>(null);
+  const connected = connection.state === 'connected';
+  // Another page (or an earlier visit) may have switched auto-flash on: take the station's word for it.
+  useEffect(() => {
+    if (!connected) return;
+    let live = true;
+    api.client.jobs.autoFlashState
+      .query()
+      .then((s) => live && setAutoFlash(s.enabled ? s.packagePath : null))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [api, connected]);
   const go = (s: Screen) => {
     setScreen(s);
     // Move focus to the new screen's heading so keyboard and screen-reader users land on it.

@@ -91,7 +91,11 @@ export function FactoryScreen(props: {
         </div>
       </div>
       <p className="muted">
-        {pkg ? `Package: ${pkg.id} · version ${pkg.version}` : 'Open a package to enable auto-flash.'}
+        {enabled
+          ? `Auto-flashing every compatible device with ${props.autoFlash}`
+          : pkg
+            ? `Package: ${pkg.id} · version ${pkg.version}`
+            : 'Open a package to enable auto-flash.'}
       </p>
       {error ? (
         <p className="error" role="alert">
