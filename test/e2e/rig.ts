@@ -4,18 +4,16 @@
  * `flashline demo`, with small images and short boot delays so a whole job takes well under a second of
  * device time. The browser is a separate process and talks to it over real HTTP and WebSocket.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DemoRig, startDemoRig } from '../../main/cli/commands/demo.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../main/devices/index.js';
 import { FlashService } from '../../main/flash/service.js';
-import { rendererDist } from '../../main/station/renderer-assets.js';
+import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
 import { createService } from '../../main/station/run-station.js';
 import { type Station, startStation } from '../../main/station/server.js';
 import type { Faults } from '../../virtual-device/index.js';
-import { projectRoot } from './browser.js';
 
 const KiB = 1024;
 
@@ -28,44 +26,11 @@ export interface UiRig {
   stop(): Promise<void>;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSyncSafe(dir)) {
-    const p = join(dir, entry);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
-function readdirSyncSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-/** Build dist/renderer when it is missing or older than renderer/ (the station alone only builds once). */
-export async function freshRenderer(): Promise<string> {
-  let built = 0;
-  try {
-    built = statSync(join(rendererDist, 'index.html')).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built < newestMtime(join(projectRoot, 'renderer'))) {
-    const vite = await import('vite');
-    await vite.build({ configFile: join(projectRoot, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
-  }
-  return rendererDist;
-}
-
 export async function startUiRig(options: {
   readonly devices: number;
   readonly faults?: (index: number) => Faults | undefined;
 }): Promise<UiRig> {
-  const staticDir = await freshRenderer();
+  const staticDir = await ensureRendererBuilt(() => {});
   const home = await mkdtemp(join(tmpdir(), 'flashline-e2e-ui-'));
   const demo = await startDemoRig({
     devices: options.devices,
