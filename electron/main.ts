@@ -15,10 +15,16 @@ import {
   protocol,
   session,
 } from 'electron';
-import { IPC_CHANNEL, PICK_PACKAGE_CHANNEL } from '../main/api/ipc-protocol.js';
+import {
+  IPC_CHANNEL,
+  PICK_PACKAGE_CHANNEL,
+  SAVE_EXPORT_CHANNEL,
+  type SaveExportResult,
+} from '../main/api/ipc-protocol.js';
 import { appRouter } from '../main/api/router.js';
 import { projectRoot } from '../main/common/paths.js';
 import { startLiveService } from '../main/station/live-service.js';
+import { saveReportExport } from './export-save.js';
 import { createIpcDispatcher } from './ipc-dispatcher.js';
 import {
   APP_ENTRY_URL,
@@ -114,6 +120,7 @@ async function main(): Promise<void> {
     decidePermission(permission, requestingOrigin),
   );
   ses.setDevicePermissionHandler(() => false);
+  // Page-started downloads stay blocked: the history export is saved through SAVE_EXPORT_CHANNEL instead.
   ses.on('will-download', (event) => event.preventDefault());
   // The protocol handler already sends the CSP; this covers any other response the session loads.
   ses.webRequest.onHeadersReceived((details, callback) => {
@@ -151,15 +158,17 @@ async function main(): Promise<void> {
       raw,
     );
   });
-  // The package file dialog: the page gets a path (never file contents), and only from its own top frame.
-  ipcMain.handle(PICK_PACKAGE_CHANNEL, async (event: IpcMainInvokeEvent): Promise<string | null> => {
+  const fromOwnTopFrame = (event: IpcMainInvokeEvent): boolean => {
     const frame = event.senderFrame;
-    const trusted = isTrustedSender({
+    return isTrustedSender({
       frameUrl: frame?.url,
       isMainFrame: frame !== null && frame === event.sender.mainFrame,
       isOwnWindow: event.sender.id === ownId,
     });
-    if (!trusted) return null;
+  };
+  // The package file dialog: the page gets a path (never file contents), and only from its own top frame.
+  ipcMain.handle(PICK_PACKAGE_CHANNEL, async (event: IpcMainInvokeEvent): Promise<string | null> => {
+    if (!fromOwnTopFrame(event)) return null;
     const result = await dialog.showOpenDialog(win, {
       title: 'Open a Flashline package',
       properties: ['openFile'],
@@ -168,6 +177,31 @@ async function main(): Promise<void> {
     const path = result.canceled ? undefined : result.filePaths[0];
     return path && /\.flp$/i.test(path) ? path : null;
   });
+  // The history export: the page names format and filter; main makes the contents and writes the file.
+  ipcMain.handle(
+    SAVE_EXPORT_CHANNEL,
+    async (event: IpcMainInvokeEvent, raw: unknown): Promise<SaveExportResult> => {
+      if (!fromOwnTopFrame(event)) return { saved: false, message: 'Refused: not the app window.' };
+      return saveReportExport(
+        {
+          flash: service.flash,
+          async showSaveDialog(suggestedName, format) {
+            const result = await dialog.showSaveDialog(win, {
+              title: 'Export job history',
+              defaultPath: suggestedName,
+              filters: [
+                format === 'csv'
+                  ? { name: 'CSV', extensions: ['csv'] }
+                  : { name: 'JSON', extensions: ['json'] },
+              ],
+            });
+            return result.canceled ? undefined : result.filePath;
+          },
+        },
+        raw,
+      );
+    },
+  );
   // A reload or a closed window ends that page's subscriptions.
   win.webContents.on('did-start-navigation', (details) => {
     if (!details.isSameDocument && details.isMainFrame) {

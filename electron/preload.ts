@@ -1,7 +1,7 @@
 /**
- * The preload: the renderer's only door to the main process. It exposes three named functions (send and
- * listen on the API channel, and the package file dialog) — never ipcRenderer itself — and main validates
- * every message and its sender.
+ * The preload: the renderer's only door to the main process. It exposes four named functions (send and
+ * listen on the API channel, the package file dialog, the history export's save dialog) — never
+ * ipcRenderer itself — and main validates every message and its sender.
  * The exposed type is derived from the object (PreloadApi) and checked against the renderer's contract.
  */
 import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
@@ -11,6 +11,9 @@ import {
   type IpcClientMessage,
   type IpcServerMessage,
   PICK_PACKAGE_CHANNEL,
+  type ReportExportRequest,
+  SAVE_EXPORT_CHANNEL,
+  type SaveExportResult,
 } from '../main/api/ipc-protocol.js';
 
 const api = {
@@ -27,6 +30,19 @@ const api = {
   async pickPackageFile(): Promise<string | null> {
     const path: unknown = await ipcRenderer.invoke(PICK_PACKAGE_CHANNEL);
     return typeof path === 'string' ? path : null;
+  },
+  async saveReportExport(request: ReportExportRequest): Promise<SaveExportResult> {
+    // Only the format and filter cross over; main makes the file's contents from its own history.
+    const result: unknown = await ipcRenderer.invoke(SAVE_EXPORT_CHANNEL, {
+      format: request.format,
+      text: request.text,
+      outcome: request.outcome,
+    });
+    const r = result as Partial<{ saved: unknown; path: unknown; count: unknown; message: unknown }> | null;
+    if (r?.saved === true && typeof r.path === 'string' && typeof r.count === 'number') {
+      return { saved: true, path: r.path, count: r.count };
+    }
+    return { saved: false, ...(typeof r?.message === 'string' ? { message: r.message } : {}) };
   },
 } satisfies IpcBridge;
 

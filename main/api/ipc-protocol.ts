@@ -11,6 +11,9 @@ export const IPC_CHANNEL = 'flashline:api';
 export type { IpcClientMessage } from './ipc-schema.js';
 
 import type { IpcClientMessage } from './ipc-schema.js';
+import type { ReportExportRequest } from './report-export.js';
+
+export type { ReportExportRequest } from './report-export.js';
 
 /** The error shape produced by the router's errorFormatter (data.flashline = {code,message,detail}). */
 export interface IpcErrorShape {
@@ -36,7 +39,20 @@ export interface IpcBridge {
   onApiMessage(listener: (message: IpcServerMessage) => void): () => void;
   /** The desktop file dialog for a `.flp` package: its path, or null when cancelled. */
   pickPackageFile?(): Promise<string | null>;
+  /**
+   * The desktop save dialog for a history export: main makes the file's contents itself (the page only
+   * names the format and filter) and writes it atomically.
+   */
+  saveReportExport?(request: ReportExportRequest): Promise<SaveExportResult>;
 }
+
+/** The answer to a desktop export: where it was saved, or why not (no message when cancelled). */
+export type SaveExportResult =
+  | { readonly saved: true; readonly path: string; readonly count: number }
+  | { readonly saved: false; readonly message?: string };
+
+/** The invoke channel of the desktop history export (input: ReportExportRequest; reply: SaveExportResult). */
+export const SAVE_EXPORT_CHANNEL = 'flashline:save-export';
 
 /** The invoke channel of the desktop package file dialog (no input; the reply is a path or null). */
 export const PICK_PACKAGE_CHANNEL = 'flashline:pick-package';

@@ -1,9 +1,9 @@
 /**
  * What the Package screen shows before anything can be flashed: the verification result of an opened
- * package. The flash service verifies (signature, trust, structure) and caches the package; the head is
- * then read again for the facts the engine does not keep (signer key ids, created/expires).
+ * package, taken from what the flash service established when it verified (and cached) it — the file is
+ * read once.
  */
-import { inspectPackage } from '../package/index.js';
+import type { OpenedPackage } from '../flash/service-api.js';
 
 export interface PackageView {
   readonly path: string;
@@ -18,31 +18,29 @@ export interface PackageView {
   readonly rollbackIndex: number;
   readonly created: string;
   readonly expires: string;
-  /** Key ids of the signatures in the package (the trusted ones were checked by the flash service). */
+  /** Key ids of the trusted signatures that verified. */
   readonly signerKeyIds: readonly string[];
   readonly encrypted: boolean;
   readonly description?: string;
   readonly images: readonly { partition: string; size: number; slotted: boolean }[];
 }
 
-export async function packageView(path: string, id: string): Promise<PackageView> {
-  const head = await inspectPackage(path);
-  const m = head.manifest;
+export function packageView(path: string, pkg: OpenedPackage): PackageView {
   return {
     path,
-    id,
-    sha256: head.manifestSha256,
-    version: m.version,
-    expectedVersion: m.expectedVersion,
-    products: m.products,
-    ...(m.hardwareRevisions ? { hardwareRevisions: m.hardwareRevisions } : {}),
-    ...(m.minBootloaderVersion ? { minBootloader: m.minBootloaderVersion } : {}),
-    rollbackIndex: m.rollbackIndex,
-    created: m.created,
-    expires: m.expires,
-    signerKeyIds: head.signatures,
-    encrypted: head.encryptedFor !== undefined,
-    ...(m.description ? { description: m.description } : {}),
-    images: m.images.map((i) => ({ partition: i.partition, size: i.size, slotted: i.slotted })),
+    id: pkg.id,
+    sha256: pkg.sha256,
+    version: pkg.version,
+    expectedVersion: pkg.expectedVersion ?? pkg.version,
+    products: pkg.products,
+    ...(pkg.hardwareRevisions ? { hardwareRevisions: pkg.hardwareRevisions } : {}),
+    ...(pkg.minBootloader ? { minBootloader: pkg.minBootloader } : {}),
+    rollbackIndex: pkg.rollbackIndex,
+    created: pkg.created,
+    expires: pkg.expires,
+    signerKeyIds: pkg.signerKeyIds,
+    encrypted: pkg.encrypted,
+    ...(pkg.description ? { description: pkg.description } : {}),
+    images: pkg.images.map((i) => ({ partition: i.partition, size: i.size, slotted: i.slotted })),
   };
 }

@@ -8,15 +8,13 @@ import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
+import { exportReports, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
 const deviceId = z.string().min(1).max(200);
 const jobId = z.string().min(1).max(100);
 const packagePath = z.string().min(1).max(4096);
-
-/** The last auto-flash setting per flash service (the service itself does not expose it). */
-const autoFlashStates = new WeakMap<FlashServiceApi, { enabled: boolean; packagePath: string | null }>();
 
 function flashOf(ctx: ServiceContext): FlashServiceApi {
   if (!ctx.flash) {
@@ -62,8 +60,7 @@ export const appRouter = router({
      * technician must see before flashing (signers, products, version, rollback index, expiry, images).
      */
     open: procedure.input(z.object({ path: packagePath }).strict()).mutation(async ({ ctx, input }) => {
-      const pkg = await flashOf(ctx).openPackage(input.path);
-      return packageView(input.path, pkg.id);
+      return packageView(input.path, await flashOf(ctx).openPackage(input.path));
     }),
     list: procedure.query(({ ctx }) => flashOf(ctx).packages()),
   }),
@@ -78,16 +75,11 @@ export const appRouter = router({
     /** Auto-flash on connect with this package (null turns it off); known serials skipped unless forced. */
     autoFlash: procedure
       .input(z.object({ packagePath: packagePath.nullable(), force: z.boolean().optional() }).strict())
-      .mutation(async ({ ctx, input }) => {
-        const flash = flashOf(ctx);
-        const state = await flash.setAutoFlash(ctx.devices, input.packagePath, input.force ?? false);
-        autoFlashStates.set(flash, state);
-        return state;
-      }),
+      .mutation(({ ctx, input }) =>
+        flashOf(ctx).setAutoFlash(ctx.devices, input.packagePath, input.force ?? false),
+      ),
     /** Whether auto-flash is on and with which package, so every open page shows the same switch. */
-    autoFlashState: procedure.query(
-      ({ ctx }) => autoFlashStates.get(flashOf(ctx)) ?? { enabled: false, packagePath: null },
-    ),
+    autoFlashState: procedure.query(({ ctx }) => flashOf(ctx).getAutoFlash()),
     cancel: procedure
       .input(z.object({ jobId }).strict())
       .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).manager.cancel(input.jobId) })),
@@ -100,6 +92,10 @@ export const appRouter = router({
       .query(({ ctx, input }) =>
         flashOf(ctx).reports.list(input.since ? { since: new Date(input.since) } : {}),
       ),
+    /** The history as a JSON or CSV file's text (filtered like the History screen), made by the service. */
+    exportReports: procedure
+      .input(reportExportRequest)
+      .query(({ ctx, input }) => exportReports(flashOf(ctx), input)),
     interrupted: procedure.query(async ({ ctx }) =>
       (await flashOf(ctx).manager.interrupted()).map((j) => ({
         jobId: j.start.jobId,

@@ -9,6 +9,12 @@ export type { JobEvent } from '../flash/events.js';
 export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
 export type { Stage } from '../flash/stages.js';
-export type { IpcBridge, IpcClientMessage, IpcServerMessage } from './ipc-protocol.js';
+export type {
+  IpcBridge,
+  IpcClientMessage,
+  IpcServerMessage,
+  ReportExportRequest,
+  SaveExportResult,
+} from './ipc-protocol.js';
 export type { PackageView } from './package-view.js';
 export type { AppRouter } from './router.js';

@@ -17,12 +17,30 @@ export interface PackageSummary {
   readonly images: readonly { partition: string; size: number }[];
 }
 
+/** A package as the flash service opened it: the engine's view plus what verification established. */
+export interface OpenedPackage extends FlashPackage {
+  /** Key ids of the trusted signatures that verified (the trust threshold was met with these). */
+  readonly signerKeyIds: readonly string[];
+  /** ISO date-times from the signed manifest. */
+  readonly created: string;
+  readonly expires: string;
+  readonly encrypted: boolean;
+  readonly description?: string;
+}
+
+export interface AutoFlashState {
+  readonly enabled: boolean;
+  readonly packagePath: string | null;
+}
+
 export interface FlashServiceApi {
   readonly manager: FlashManager;
   readonly reports: ReportStore;
   /** Open and verify a package (signature, trust, structure); cached by path. */
-  openPackage(path: string): Promise<FlashPackage>;
+  openPackage(path: string): Promise<OpenedPackage>;
   packages(): PackageSummary[];
+  /** Drop a package from the cache (its file was removed); the next open reads the file again. */
+  forgetPackage(path: string): void;
   /** Start one job per device; returns the job ids in the same order. */
   flash(packagePath: string, deviceIds: readonly string[]): Promise<string[]>;
   /**
@@ -33,5 +51,7 @@ export interface FlashServiceApi {
     registry: AutoFlashOptions['registry'],
     packagePath: string | null,
     force?: boolean,
-  ): Promise<{ enabled: boolean; packagePath: string | null }>;
+  ): Promise<AutoFlashState>;
+  /** The current auto-flash setting, so every open page shows the same switch. */
+  getAutoFlash(): AutoFlashState;
 }

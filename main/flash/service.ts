@@ -11,9 +11,9 @@ import { openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import { FlashManager } from './manager.js';
-import type { DeviceConnector, FlashPackage } from './ports.js';
+import type { DeviceConnector } from './ports.js';
 import { ReportStore } from './report-store.js';
-import type { FlashServiceApi, PackageSummary } from './service-api.js';
+import type { AutoFlashState, FlashServiceApi, OpenedPackage, PackageSummary } from './service-api.js';
 
 export interface FlashServiceOptions {
   readonly home?: string;
@@ -28,7 +28,7 @@ export class FlashService implements FlashServiceApi {
   readonly reports: ReportStore;
   readonly journalDir: string;
   readonly #trustDirs: readonly string[] | undefined;
-  readonly #packages = new Map<string, FlashPackage>();
+  readonly #packages = new Map<string, OpenedPackage>();
   #autoFlash: { stop: () => void; packagePath: string } | undefined;
 
   constructor(options: FlashServiceOptions = {}) {
@@ -50,12 +50,25 @@ export class FlashService implements FlashServiceApi {
   }
 
   /** Open and verify a package (signature, trust, structure); cached by path for this process. */
-  async openPackage(path: string): Promise<FlashPackage> {
+  async openPackage(path: string): Promise<OpenedPackage> {
     const cached = this.#packages.get(path);
     if (cached) return cached;
-    const { pkg } = await openFlashPackage(path, this.#trustDirs ? { trustDirs: this.#trustDirs } : {});
-    this.#packages.set(path, pkg);
-    return pkg;
+    const { pkg, verified } = await openFlashPackage(
+      path,
+      this.#trustDirs ? { trustDirs: this.#trustDirs } : {},
+    );
+    const m = verified.manifest;
+    // Kept from the one verifying read, so no caller reads the head a second time.
+    const opened: OpenedPackage = {
+      ...pkg,
+      signerKeyIds: verified.signers.map((s) => s.keyId),
+      created: m.created,
+      expires: m.expires,
+      encrypted: verified.encrypted,
+      ...(m.description ? { description: m.description } : {}),
+    };
+    this.#packages.set(path, opened);
+    return opened;
   }
 
   packages(): PackageSummary[] {
@@ -68,6 +81,10 @@ export class FlashService implements FlashServiceApi {
       rollbackIndex: p.rollbackIndex,
       images: p.images.map((i) => ({ partition: i.partition, size: i.size })),
     }));
+  }
+
+  forgetPackage(path: string): void {
+    this.#packages.delete(path);
   }
 
   /** Start one job per device; returns the job ids in the same order. */
@@ -87,7 +104,7 @@ export class FlashService implements FlashServiceApi {
     registry: AutoFlashOptions['registry'],
     packagePath: string | null,
     force = false,
-  ): Promise<{ enabled: boolean; packagePath: string | null }> {
+  ): Promise<AutoFlashState> {
     this.#autoFlash?.stop();
     this.#autoFlash = undefined;
     if (packagePath === null) return { enabled: false, packagePath: null };
@@ -102,5 +119,11 @@ export class FlashService implements FlashServiceApi {
     });
     this.#autoFlash = { stop, packagePath };
     return { enabled: true, packagePath };
+  }
+
+  getAutoFlash(): AutoFlashState {
+    return this.#autoFlash
+      ? { enabled: true, packagePath: this.#autoFlash.packagePath }
+      : { enabled: false, packagePath: null };
   }
 }

@@ -5,11 +5,13 @@
  * nothing is trusted on arrival: the package is verified when opened.
  */
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { type ErrorData, FlashlineError, toErrorData } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
+import type { UploadRetention } from './upload-retention.js';
 
 export const UPLOAD_PATH = '/upload';
 /** Large enough for a full phone firmware; a station can lower it. */
@@ -20,6 +22,8 @@ export interface UploadOptions {
   readonly limitBytes: number;
   /** Where uploads land; `<FLASHLINE_HOME>/uploads` by default. */
   readonly dir?: string;
+  /** Told of each stored upload, so a newer one replaces the older (see upload-retention.ts). */
+  readonly retention?: UploadRetention;
 }
 
 /**
@@ -82,6 +86,7 @@ export async function handleUpload(
   }
   // Taken now: a failed stream detaches the socket from the request before the answer is sent.
   const socket = req.socket as typeof req.socket | null;
+  let path: string | undefined;
   try {
     const name = uploadFileName(
       typeof req.headers[FILENAME_HEADER] === 'string' ? req.headers[FILENAME_HEADER] : undefined,
@@ -93,12 +98,15 @@ export async function handleUpload(
         `The upload is larger than this station accepts (${options.limitBytes} bytes). Open the file by its path instead.`,
       );
     }
-    const path = join(options.dir ?? join(flashlineHome(), 'uploads'), name);
+    path = join(options.dir ?? join(flashlineHome(), 'uploads'), name);
     await writeFileAtomic(path, capped(req, options.limitBytes), {
       ...(Number.isFinite(declared) ? { expectedSize: declared } : {}),
     });
+    await options.retention?.added(path);
     reply(res, 200, { path });
   } catch (err) {
+    // The upload's folder is fresh and random: a failed upload leaves nothing behind.
+    if (path) await fs.rm(dirname(path), { recursive: true, force: true }).catch(() => undefined);
     const data = toErrorData(err);
     const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : 500;
     // Stop reading a refused body: answer, then close the connection (a half-read body cannot be reused).

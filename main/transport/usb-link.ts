@@ -53,6 +53,59 @@ const NATIVE_GRACE_MS = 1000;
  */
 const RECEIVE_SLICE_MS = 1000;
 
+const BUSY_RETRY_MS = 25;
+
+/**
+ * Submit a transfer, waiting while the endpoint is still held by a transfer of an earlier link (closed after a
+ * timeout or abort; `usb` cannot cancel it, and it ends within its own native timeout). Bounded by `until`.
+ */
+async function whenEndpointFree<T>(submit: () => Promise<T>, until: number): Promise<T> {
+  for (;;) {
+    try {
+      return await submit();
+    } catch (err) {
+      if (classifyUsbLibError(err) !== USB_FAILURE.busy || Date.now() + BUSY_RETRY_MS >= until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    }
+  }
+}
+
+/**
+ * Transfers still pending per device, across links. `usb` cannot cancel a transfer, so a link closed after a
+ * timeout or abort leaves its IN transfer pending until its native timeout; a new link on the same device must
+ * not send a command before it ends, or that stale transfer would swallow the reply.
+ */
+const pendingByDevice = new WeakMap<object, Set<Promise<unknown>>>();
+
+function track<T>(device: object, transfer: Promise<T>): Promise<T> {
+  let set = pendingByDevice.get(device);
+  if (!set) {
+    set = new Set();
+    pendingByDevice.set(device, set);
+  }
+  const entry = transfer.then(
+    () => undefined,
+    () => undefined,
+  );
+  set.add(entry);
+  void entry.then(() => set.delete(entry));
+  return transfer;
+}
+
+/** Wait (at most `maxWaitMs`) until no transfer of an earlier link is pending on `device`. */
+export async function earlierTransfersSettled(device: object, maxWaitMs: number): Promise<void> {
+  const set = pendingByDevice.get(device);
+  if (!set || set.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...set]),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -142,9 +195,10 @@ export function usbPacketLink(
 
   const out = async (what: string, bytes: Uint8Array, io: IoOptions): Promise<void> => {
     const timeout = nativeTimeout(io);
-    const r = await device
-      .transferOut(iface.out.endpointNumber, bytes, timeout)
-      .catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
+    const r = await whenEndpointFree(
+      () => track(device, device.transferOut(iface.out.endpointNumber, bytes, timeout)),
+      Date.now() + timeout,
+    ).catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
     if (r.status !== 'ok') throw typed(what, new Error(`OUT transfer ${r.status}`), timeout);
     if (r.bytesWritten !== bytes.byteLength) {
       throw new DisconnectedError(
@@ -154,9 +208,10 @@ export function usbPacketLink(
   };
 
   const inOnce = async (what: string, length: number, timeout: number): Promise<Uint8Array> => {
-    const r = await device
-      .transferIn(iface.in.endpointNumber, length, timeout)
-      .catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
+    const r = await whenEndpointFree(
+      () => track(device, device.transferIn(iface.in.endpointNumber, length, timeout)),
+      Date.now() + timeout,
+    ).catch((err: unknown) => Promise.reject(typed(what, err, timeout)));
     if (r.status !== 'ok' || !r.data) throw typed(what, new Error(`IN transfer ${r.status}`), timeout);
     return new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
   };

@@ -108,7 +108,13 @@ export const USB_FAILURE = {
   cancelled: 'cancelled',
   /** The device stalled the endpoint (a protocol error on its side). */
   stall: 'stall',
-  /** Anything else, including a second pending transfer on one endpoint (a bug on our side). */
+  /**
+   * A transfer is still pending on the endpoint. Within one link that is a bug on our side; across links it is
+   * the uncancellable transfer of a link that was closed after a timeout or abort, which ends within its own
+   * bounded native timeout — so the transport waits for it rather than failing the new link.
+   */
+  busy: 'busy',
+  /** Anything else. */
   other: 'other',
 } as const;
 export type UsbFailure = (typeof USB_FAILURE)[keyof typeof USB_FAILURE];
@@ -124,5 +130,6 @@ export function classifyUsbLibError(err: unknown): UsbFailure {
     return USB_FAILURE.gone;
   if (/\bCancelled\b|LIBUSB_TRANSFER_TIMED_OUT|LIBUSB_ERROR_TIMEOUT/.test(text)) return USB_FAILURE.cancelled;
   if (/\bstall\b|LIBUSB_ERROR_PIPE/i.test(text)) return USB_FAILURE.stall;
+  if (text.includes(USB_LIB.errors.endpointBusy)) return USB_FAILURE.busy;
   return USB_FAILURE.other;
 }

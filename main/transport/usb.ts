@@ -8,7 +8,13 @@ import { withDeadline } from './deadline.js';
 import { OpenError, TransportUnavailableError } from './errors.js';
 import type { PacketLink } from './types.js';
 import { loadUsbIds, lookupUsbId, type UsbIdEntry, type UsbMode } from './usb-ids.js';
-import { errorText, type FastbootUsbInterface, type UsbLinkOptions, usbPacketLink } from './usb-link.js';
+import {
+  earlierTransfersSettled,
+  errorText,
+  type FastbootUsbInterface,
+  type UsbLinkOptions,
+  usbPacketLink,
+} from './usb-link.js';
 import {
   classifyUsbLibError,
   USB_FAILURE,
@@ -103,6 +109,8 @@ export async function openUsb(
   const found = maybeFound;
   if (!found) throw new OpenError(`${description} has no fastboot interface (class ff/42/03)`);
   const io = { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.signal ? { signal: opts.signal } : {}) };
+  // A link closed after an abort may still have an IN transfer pending (bounded by its slice): let it end first.
+  await earlierTransfersSettled(device, io.timeoutMs);
   try {
     await withDeadline(
       `opening ${description}`,

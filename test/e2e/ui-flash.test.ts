@@ -206,10 +206,16 @@ describe('technician screens in Chromium', () => {
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Export CSV' }).click(),
     ]);
+    // The service made the file: the same CSV as `flashline report export`, only the row shown.
     const csvText = readFileSync((await csv.path()) ?? '', 'utf8');
-    assert.match(csvText.split('\r\n')[0] ?? '', /^jobId,startedAt/);
-    assert.equal(csvText.trim().split('\r\n').length, 2);
-    assert.match(csvText, /"DEMO003"/);
+    assert.match(csv.suggestedFilename(), /^flashline-history-\d{8}T\d{6}\.csv$/);
+    assert.match(csvText.split('\n')[0] ?? '', /^jobId,deviceId,serial,product/);
+    assert.equal(csvText.trim().split('\n').length, 2);
+    assert.match(csvText, /,DEMO003,/);
+    assert.equal(
+      await page.getByTestId('history-exported').textContent(),
+      `Exported 1 job to ${csv.suggestedFilename()}.`,
+    );
     await page.getByTestId('history-filter').fill('');
     const [json] = await Promise.all([
       page.waitForEvent('download'),

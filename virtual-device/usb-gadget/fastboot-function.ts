@@ -1,21 +1,22 @@
 /**
- * Serves the virtual device's fastboot over USB bulk endpoints.
+ * Serves the virtual device's fastboot over USB bulk endpoints, straight on the packet-level session
+ * (../packet-session.ts): one OUT transfer is one command, one IN transfer is one response, and a data phase
+ * is a byte count.
  *
- * The virtual device's session (../fastboot-session.ts) speaks fastboot-over-TCP on a Duplex: FB01 handshake,
- * then 8-byte length frames. USB has no framing: one OUT transfer is one command, one IN transfer is one
- * response, and a data phase is a byte count. This adapter is the thinnest seam that reuses the session
- * unchanged: each OUT transfer becomes one frame, each response frame becomes one IN transfer.
- *
- * It also owns the one USB rule the session cannot know: after a command, no OUT transfer may be requested
- * until the response is out, and during a data phase each request asks for at most the bytes still due —
- * otherwise a transfer could swallow the start of the next command or wait forever for bytes that never come.
- * (A packet-level entry point in the session, e.g. `serveFastbootPackets({receive, send})`, would remove the
- * re-framing; see docs/usb-testing.md.)
+ * It owns the USB rules the session cannot know: a read is requested only when the session asks for the next
+ * packet (so never before the previous response is out), and during a data phase each read asks for at most
+ * the bytes still due — otherwise a transfer could swallow the start of the next command or wait forever for
+ * bytes that never come. Zero-length packets between commands are USB-level noise and are skipped.
  */
-import { Duplex } from 'node:stream';
-import { encodeFrameHeader, FrameParser, TCP_HANDSHAKE } from '../../main/protocol/fastboot/tcp-framing.js';
 import type { VirtualDevice } from '../device.js';
-import { type SessionEnd, serveFastboot } from '../fastboot-session.js';
+import {
+  type PacketLink,
+  type PacketRequest,
+  SendTimeoutError,
+  type SessionEnd,
+  serveFastbootPackets,
+} from '../packet-session.js';
+import { ReadTimeoutError } from '../stream-reader.js';
 import { FfsIoError, type FunctionFs } from './functionfs.js';
 
 /** Largest OUT request in command mode: any fastboot command fits, and it is a multiple of 512. */
@@ -32,132 +33,101 @@ const debug = process.env.FLASHLINE_USB_DEBUG
   ? (msg: string) => process.stderr.write(`usb-gadget: ${msg}\n`)
   : () => {};
 
-type Final = { kind: 'final' } | { kind: 'data'; size: number };
+/** A read that is already queued in the kernel; its failure is observed when (if ever) it is awaited. */
+type Pending = Promise<Buffer | FfsIoError>;
 
+class UsbPacketLink implements PacketLink {
+  #queued: Pending | null = null;
+
+  constructor(
+    readonly ffs: FunctionFs,
+    readonly stats: UsbSessionStats,
+  ) {}
+
+  #read(length: number): Pending {
+    return this.ffs.readTransfer(length).catch((err: unknown) => {
+      if (err instanceof FfsIoError) return err;
+      throw err;
+    });
+  }
+
+  async #await(read: Pending, timeoutMs: number): Promise<Buffer | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+    });
+    try {
+      const got = await Promise.race([read, timeout]);
+      if (got === 'timeout') {
+        // A blocking read cannot be cancelled; it stays queued until the owner unbinds the gadget.
+        throw new ReadTimeoutError(timeoutMs);
+      }
+      if (got instanceof FfsIoError) {
+        debug(`link down: ${got.message}`);
+        return null;
+      }
+      return got;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async receive(request: PacketRequest): Promise<Uint8Array | null> {
+    if (request.phase === 'data') {
+      const chunk = await this.#await(this.#read(Math.min(request.maxLength, DATA_READ)), request.timeoutMs);
+      if (chunk === null) return null;
+      this.stats.bytesDownloaded += chunk.byteLength;
+      if (chunk.byteLength === request.maxLength) {
+        debug('data phase received');
+        // A host may end a data phase that is a multiple of the max packet size with a zero-length packet and
+        // wait for it to complete before reading the response; keep a read queued so it can (real UDCs behave
+        // alike: their OUT request is re-queued at once). No command can come before the response.
+        this.#queued = this.#read(COMMAND_READ);
+      }
+      return chunk;
+    }
+    for (;;) {
+      const read = this.#queued ?? this.#read(COMMAND_READ);
+      this.#queued = null;
+      const cmd = await this.#await(read, request.timeoutMs);
+      if (cmd === null) return null;
+      if (cmd.byteLength === 0) {
+        debug('<- zero-length packet (ignored)');
+        continue;
+      }
+      this.stats.commands++;
+      debug(`<- ${cmd.subarray(0, 64).toString('latin1')} (${cmd.byteLength} bytes)`);
+      return cmd;
+    }
+  }
+
+  async send(packet: Uint8Array, timeoutMs: number): Promise<void> {
+    debug(`-> ${Buffer.from(packet.subarray(0, 64)).toString('latin1')}`);
+    let timer: NodeJS.Timeout | undefined;
+    // Like a read, a blocked write cannot be cancelled: the owner's unbind after the 'timeout' end fails it.
+    const write = this.ffs.writeTransfer(packet).then(() => 'done' as const);
+    write.catch(() => {});
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+    });
+    try {
+      if ((await Promise.race([write, timeout])) === 'timeout') throw new SendTimeoutError(timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * One fastboot session on an enabled FunctionFS function. A link that goes down (unbind, disable) ends it as
+ * 'cable-pull'. When it ends otherwise (reboot, timeout, protocol error) an OUT read may still be queued in the
+ * kernel: the caller must detach from the bus (unbind) before serving again, which fails that read.
+ */
 export async function serveFastbootOverUsb(
   ffs: FunctionFs,
   device: VirtualDevice,
   stats: UsbSessionStats = { commands: 0, bytesDownloaded: 0 },
 ): Promise<SessionEnd> {
-  const responses = new FrameParser();
-  let handshakeLeft = TCP_HANDSHAKE.length;
-  let frame: Buffer[] = [];
-  let linkDown = false;
-  let waiter: ((f: Final) => void) | null = null;
-  let wantMore: (() => void) | null = null;
-  let writeChain: Promise<void> = Promise.resolve();
-
-  const settle = (f: Final): void => {
-    const w = waiter;
-    waiter = null;
-    w?.(f);
-  };
-
-  const linkLost = (): void => {
-    linkDown = true;
-    stream.push(null);
-    settle({ kind: 'final' });
-  };
-
-  const sendResponse = (payload: Buffer): void => {
-    // After the link dropped, a late reply (e.g. to a flash that was running) must not reach the next host.
-    if (linkDown) return;
-    const kind = payload.subarray(0, 4).toString('latin1');
-    debug(`-> ${payload.subarray(0, 64).toString('latin1')}`);
-    writeChain = writeChain
-      .then(() => (linkDown ? undefined : ffs.writeTransfer(payload)))
-      .then(
-        () => {
-          if (kind === 'DATA')
-            settle({ kind: 'data', size: Number.parseInt(payload.subarray(4).toString('latin1'), 16) });
-          else if (kind !== 'INFO' && kind !== 'TEXT') settle({ kind: 'final' });
-        },
-        () => linkLost(),
-      );
-  };
-
-  const stream = new Duplex({
-    read() {
-      const w = wantMore;
-      wantMore = null;
-      w?.();
-    },
-    write(chunk: Buffer, _enc, done) {
-      let bytes = chunk;
-      if (handshakeLeft > 0) {
-        const skip = Math.min(handshakeLeft, bytes.byteLength);
-        handshakeLeft -= skip;
-        bytes = bytes.subarray(skip);
-      }
-      try {
-        for (const ev of responses.push(bytes)) {
-          if (ev.kind === 'start') frame = [];
-          else if (ev.kind === 'data') frame.push(Buffer.from(ev.bytes));
-          else sendResponse(Buffer.concat(frame));
-        }
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  });
-
-  const pushFrame = async (payload: Buffer): Promise<void> => {
-    const ok = stream.push(Buffer.concat([encodeFrameHeader(payload.byteLength), payload]));
-    if (!ok) await new Promise<void>((r) => (wantMore = r));
-  };
-  const nextFinal = (): Promise<Final> => new Promise((r) => (waiter = r));
-
-  const pump = async (): Promise<void> => {
-    stream.push(Buffer.from(TCP_HANDSHAKE, 'latin1'));
-    let queued: Promise<Buffer> | null = null;
-    try {
-      while (!linkDown) {
-        const cmd = await (queued ?? ffs.readTransfer(COMMAND_READ));
-        queued = null;
-        if (cmd.byteLength === 0) {
-          debug('<- zero-length packet (ignored)');
-          continue;
-        }
-        stats.commands++;
-        debug(`<- ${cmd.subarray(0, 64).toString('latin1')} (${cmd.byteLength} bytes)`);
-        const answered = nextFinal();
-        await pushFrame(cmd);
-        let final = await answered;
-        while (final.kind === 'data' && !linkDown) {
-          const done = nextFinal();
-          let left = final.size;
-          while (left > 0) {
-            const chunk = await ffs.readTransfer(Math.min(left, DATA_READ));
-            left -= chunk.byteLength;
-            stats.bytesDownloaded += chunk.byteLength;
-            await pushFrame(chunk);
-          }
-          debug(`data phase of ${final.size} bytes received`);
-          // A host may end a data phase that is a multiple of the max packet size with a zero-length packet
-          // and wait for it to complete before reading the response; keep a read queued so it can (real UDCs
-          // behave alike: their OUT request is re-queued at once). No command can come before the response.
-          queued = ffs.readTransfer(COMMAND_READ);
-          queued.catch(() => linkLost());
-          final = await done;
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof FfsIoError)) throw err;
-      linkLost();
-    }
-  };
-
-  const pumping = pump();
-  const end = await serveFastboot(stream, device);
-  linkDown = true;
-  settle({ kind: 'final' });
-  if (end.reason === 'closed') {
-    await pumping.catch(() => {});
-    return { reason: 'cable-pull' };
-  }
-  // The session ended on its own (reboot, timeout, protocol error) while an OUT read may still be queued in
-  // the kernel: the caller must detach from the bus (unbind) before serving again, which fails that read.
-  pumping.catch(() => {});
-  return end;
+  const end = await serveFastbootPackets(new UsbPacketLink(ffs, stats), device);
+  return end.reason === 'closed' ? { reason: 'cable-pull' } : end;
 }

@@ -4,8 +4,9 @@
  * this file is identical in both.
  */
 import { createTRPCClient, createWSClient, type TRPCClient, TRPCClientError, wsLink } from '@trpc/client';
-import type { AppRouter, IpcBridge } from '../../../main/api/types.js';
+import type { AppRouter, IpcBridge, ReportExportRequest } from '../../../main/api/types.js';
 import { type ConnectionStatus, connectionFromWs } from './connection.js';
+import { savedMessage } from './history.js';
 import { ipcLink } from './ipc-link.js';
 import { stationApiUrl, TOKEN_STORAGE_KEY, takeStationToken } from './token.js';
 import { uploadToStation } from './upload.js';
@@ -31,9 +32,26 @@ export interface Api {
   pickPackageFile(): Promise<string | null>;
   /** Station: stream the file to the station; resolves to the path it was stored at. */
   uploadPackage(file: File, signal?: AbortSignal): Promise<string>;
+  /**
+   * Export the history (made by the service): the desktop save dialog, or a browser download in station
+   * mode. Resolves to what to tell the user, or null when the dialog was cancelled; rejects on failure.
+   */
+  exportHistory(request: ReportExportRequest): Promise<string | null>;
   /** Current connection state and a way to follow it. */
   connection(): ConnectionStatus;
   onConnection(listener: (status: ConnectionStatus) => void): () => void;
+}
+
+/** Station mode: hand the service-made export to the browser as a download. */
+function downloadText(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function readStoredToken(): string | null {
@@ -78,6 +96,13 @@ export function createApi(): Api {
       pickPackageFile: async () => (bridge.pickPackageFile ? bridge.pickPackageFile() : null),
       uploadPackage: () => Promise.reject(new Error('Uploads are for station mode; use Open package…')),
       client: createTRPCClient<AppRouter>({ links: [ipcLink(bridge)] }),
+      async exportHistory(request) {
+        if (!bridge.saveReportExport) throw new Error('This app cannot save exports; update Flashline.');
+        const result = await bridge.saveReportExport(request);
+        if (result.saved) return savedMessage(result.count, result.path);
+        if (result.message) throw new Error(result.message);
+        return null;
+      },
     };
   }
 
@@ -107,13 +132,19 @@ export function createApi(): Api {
       setStatus(next);
     },
   });
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
   return {
     ...base,
     transport: 'websocket',
     packageSource: 'upload',
     pickPackageFile: async () => null,
     uploadPackage: (file, signal) => uploadToStation(window.location.href, token ?? '', file, signal),
-    client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }),
+    client,
+    async exportHistory(request) {
+      const made = await client.jobs.exportReports.query(request);
+      downloadText(made.fileName, made.mediaType, made.text);
+      return savedMessage(made.count, made.fileName);
+    },
   };
 }
 

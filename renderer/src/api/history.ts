@@ -1,4 +1,7 @@
-/** History screen: filter past job reports and export them (JSON / CSV) as files the browser saves. */
+/**
+ * History screen: filter past job reports on screen. Exports are made by the service with the same filter
+ * (main/api/report-export.ts#selectReports), so the file holds exactly the rows shown.
+ */
 import type { JobReport } from '../../../main/api/types.js';
 
 export type Outcome = 'all' | 'ok' | 'failed';
@@ -28,48 +31,7 @@ export function filterReports(reports: readonly JobReport[], filter: HistoryFilt
   });
 }
 
-export const CSV_COLUMNS = [
-  'jobId',
-  'startedAt',
-  'endedAt',
-  'deviceId',
-  'serial',
-  'product',
-  'package',
-  'version',
-  'status',
-  'statusName',
-  'message',
-  'bytesWritten',
-  'rate',
-] as const;
-
-function csvCell(value: string | number | undefined): string {
-  const s = value === undefined ? '' : String(value);
-  // Quote always; a leading =,+,-,@ is defused so a spreadsheet never evaluates a device-provided string.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return `"${safe.replace(/"/g, '""')}"`;
-}
-
-export function reportsToCsv(reports: readonly JobReport[]): string {
-  const rows = reports.map((r) =>
-    [
-      r.jobId,
-      r.startedAt,
-      r.endedAt,
-      r.deviceId,
-      r.device.serial,
-      r.device.product,
-      r.package.id,
-      r.package.version,
-      r.status,
-      r.statusName,
-      r.message,
-      r.bytesWritten,
-      r.rate,
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${[CSV_COLUMNS.join(','), ...rows].join('\r\n')}\r\n`;
+/** What the History screen says after an export. */
+export function savedMessage(count: number, where: string): string {
+  return `Exported ${count} job${count === 1 ? '' : 's'} to ${where}.`;
 }

@@ -2,24 +2,15 @@ import { useEffect, useState } from 'react';
 import type { JobReport } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { formatDate, formatRate } from '../api/format.js';
-import { filterReports, type Outcome, reportsToCsv } from '../api/history.js';
-
-function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { filterReports, type Outcome } from '../api/history.js';
 
 export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly refreshKey: number }) {
   const [reports, setReports] = useState<readonly JobReport[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<Outcome>('all');
+  const [exporting, setExporting] = useState(false);
+  const [exported, setExported] = useState<string | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey reloads the list after each job end
   useEffect(() => {
     let live = true;
@@ -36,7 +27,19 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
     };
   }, [api, refreshKey]);
   const shown = filterReports(reports ?? [], { text, outcome });
-  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '');
+  // The service makes the file (same filter as on screen); the desktop asks where to save it.
+  const exportAs = (format: 'json' | 'csv') => {
+    setExporting(true);
+    setExported(null);
+    api
+      .exportHistory({ format, text, outcome })
+      .then((message) => {
+        setExported(message);
+        setError(null);
+      })
+      .catch((err: unknown) => setError(errorMessage(err)))
+      .finally(() => setExporting(false));
+  };
   return (
     <section aria-labelledby="history-heading">
       <div className="section-head">
@@ -66,27 +69,16 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
             <option value="failed">Failed</option>
           </select>
         </label>
-        <button
-          type="button"
-          onClick={() =>
-            download(
-              `flashline-history-${stamp}.json`,
-              'application/json',
-              `${JSON.stringify(shown, null, 2)}\n`,
-            )
-          }
-          disabled={shown.length === 0}
-        >
+        <button type="button" onClick={() => exportAs('json')} disabled={shown.length === 0 || exporting}>
           Export JSON
         </button>
-        <button
-          type="button"
-          onClick={() => download(`flashline-history-${stamp}.csv`, 'text/csv', reportsToCsv(shown))}
-          disabled={shown.length === 0}
-        >
+        <button type="button" onClick={() => exportAs('csv')} disabled={shown.length === 0 || exporting}>
           Export CSV
         </button>
       </div>
+      <output className="muted" data-testid="history-exported">
+        {exported ?? ''}
+      </output>
       {error ? (
         <p className="error" role="alert">
           {error}

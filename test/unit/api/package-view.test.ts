@@ -1,6 +1,6 @@
 /** packages.open returns the verification summary the Package screen shows; a tampered file is refused as data. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -41,6 +41,31 @@ describe('packages.open', () => {
       ],
     );
     assert.equal((await caller.app.statusCodes()).find((c) => c.code === 22)?.name, 'bad_signature');
+  });
+
+  it('shows what the flash service verified, without reading the file again', async () => {
+    const path = await makeDemoPackage(join(home, 'once.flp'), { bootSize: 4096, systemSize: 4096 });
+    const flash = new FlashService({ home });
+    const pageCaller = createCallerFactory(appRouter)({
+      version: 't',
+      mode: 'station',
+      devices: new DeviceRegistry(),
+      demo: false,
+      flash,
+    });
+    const first = await pageCaller.packages.open({ path });
+    // The service's own record carries the verification facts the screen shows.
+    const opened = await flash.openPackage(path);
+    assert.deepEqual(first.signerKeyIds, opened.signerKeyIds);
+    assert.equal(first.created, opened.created);
+    assert.equal(first.expires, opened.expires);
+    assert.equal(first.sha256, opened.sha256);
+    assert.equal(first.encrypted, false);
+    // With the file gone, a second open still answers from the verified package: nothing re-reads the head.
+    renameSync(path, `${path}.moved`);
+    assert.deepEqual(await pageCaller.packages.open({ path }), first);
+    // A fresh service has to read the file, and says so when it is not there.
+    await assert.rejects(caller.packages.open({ path }));
   });
 
   it('refuses a package altered after signing with its verify_failed code', async () => {

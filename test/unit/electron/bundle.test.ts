@@ -6,10 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { reportsToCsv } from '../../../main/flash/report-store.js';
+import { sampleReport } from '../api/report-fixture.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -22,6 +32,8 @@ interface Report {
     message: { kind: string; id: number; data?: unknown; error?: unknown };
   }[];
   protocol: { url: string; status: number; csp: string | null }[];
+  exports: { saved: boolean; path?: string; count?: number; message?: string }[];
+  dialogs: { defaultPath: string; filters: { extensions: string[] }[] }[];
 }
 
 test('the built Electron main process wires every security decision', () => {
@@ -32,6 +44,16 @@ test('the built Electron main process wires every security decision', () => {
   });
   assert.equal(build.status, 0, build.stderr);
   const home = mkdtempSync(join(tmpdir(), 'flashline-electron-'));
+  // Two reports in the history the desktop export reads.
+  const reports = [
+    sampleReport({ jobId: 'job-ok', serial: 'S-OK' }, '2026-06-01T10:00:00.000Z'),
+    sampleReport(
+      { jobId: 'job-bad', serial: 'S-BAD', status: 42, statusName: 'booted_old_slot', message: '=cmd' },
+      '2026-06-01T11:00:00.000Z',
+    ),
+  ];
+  mkdirSync(join(home, 'reports'));
+  for (const r of reports) writeFileSync(join(home, 'reports', `${r.jobId}.json`), JSON.stringify(r));
   try {
     const run = spawnSync(
       process.execPath,
@@ -60,7 +82,39 @@ test('the built Electron main process wires every security decision', () => {
     assert.deepEqual(call('windowOpen'), ['windowOpen', 'deny']);
     assert.ok(call('onHeadersReceived'));
     assert.deepEqual(call('loadURL'), ['loadURL', 'app://flashline/index.html']);
-    assert.deepEqual(call('ipcMain.handle'), ['ipcMain.handle', 'flashline:pick-package']);
+    assert.deepEqual(
+      report.calls.filter((c) => c[0] === 'ipcMain.handle'),
+      [
+        ['ipcMain.handle', 'flashline:pick-package'],
+        ['ipcMain.handle', 'flashline:save-export'],
+      ],
+    );
+    // Page-started downloads stay blocked; the export goes through the save dialog below.
+    assert.ok(report.calls.some((c) => c[0] === 'session.on' && c[1] === 'will-download'));
+
+    // The desktop export: main makes the file from the service's history and writes it where the dialog says.
+    const [csv, json, subFrame, badInput, cancelled] = report.exports;
+    assert.deepEqual(csv, { saved: true, path: join(home, 'exports', 'history.csv'), count: 2 });
+    assert.equal(readFileSync(join(home, 'exports', 'history.csv'), 'utf8'), reportsToCsv(reports));
+    assert.deepEqual(json, { saved: true, path: join(home, 'exports', 'history.json'), count: 1 });
+    const saved = JSON.parse(readFileSync(join(home, 'exports', 'history.json'), 'utf8')) as {
+      jobId: string;
+    }[];
+    assert.deepEqual(
+      saved.map((r) => r.jobId),
+      ['job-bad'],
+    );
+    assert.equal(subFrame?.saved, false);
+    assert.equal(existsSync(join(home, 'exports', 'sub.csv')), false);
+    assert.equal(badInput?.saved, false);
+    assert.match(badInput?.message ?? '', /not valid/);
+    assert.deepEqual(cancelled, { saved: false });
+    // Only the two top-frame requests with a valid format and the cancelled one reached the dialog.
+    assert.equal(report.dialogs.length, 3);
+    assert.match(report.dialogs[0]?.defaultPath ?? '', /^flashline-history-\d{8}T\d{6}\.csv$/);
+    assert.deepEqual(report.dialogs[1]?.filters[0]?.extensions, ['json']);
+    // Atomic write: no temp file left next to the exports.
+    assert.deepEqual(readdirSync(join(home, 'exports')).sort(), ['history.csv', 'history.json']);
 
     // Requests 2 (sub-frame), 3 (other window) and 4 (top frame on a foreign page) get no answer.
     assert.deepEqual(

@@ -4,7 +4,7 @@
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 
-const report = { calls: [], webPreferences: null, replies: [], protocol: [] };
+const report = { calls: [], webPreferences: null, replies: [], protocol: [], exports: [], dialogs: [] };
 const frame = (url) => ({
   url,
   routingId: 1,
@@ -19,6 +19,10 @@ const webContents = Object.assign(new EventEmitter(), {
 });
 let ipcHandler;
 let protocolHandler;
+const invokeHandlers = new Map();
+// Where the stubbed save dialog "chooses" to save (FLASHLINE_HOME is the test's temp dir).
+const savePath = (name) => require('node:path').join(process.env.FLASHLINE_HOME, 'exports', name);
+let nextSaveName = 'history.csv';
 
 async function scenarios() {
   const ask = (senderFrame, senderId, id) =>
@@ -36,6 +40,21 @@ async function scenarios() {
     { senderFrame: mainFrame, sender: { id: 1, mainFrame } },
     { kind: 'request', id: 5, type: 'query', path: 'devices.get', input: { id: '' } },
   );
+  // The history export: from the top frame (CSV, then filtered JSON), a sub-frame, a bad request, a cancel.
+  const save = (senderFrame, senderId, request) =>
+    invokeHandlers.get('flashline:save-export')(
+      { senderFrame, sender: { id: senderId, mainFrame } },
+      request,
+    );
+  nextSaveName = 'history.csv';
+  report.exports.push(await save(mainFrame, 1, { format: 'csv' }));
+  nextSaveName = 'history.json';
+  report.exports.push(await save(mainFrame, 1, { format: 'json', outcome: 'failed' }));
+  nextSaveName = 'sub.csv';
+  report.exports.push(await save(frame('app://flashline/index.html'), 1, { format: 'csv' }));
+  report.exports.push(await save(mainFrame, 1, { format: 'exe', content: 'x' }));
+  nextSaveName = null;
+  report.exports.push(await save(mainFrame, 1, { format: 'csv' }));
   for (const url of [
     'app://flashline/',
     'app://flashline/assets/..%2f..%2fpackage.json',
@@ -92,9 +111,22 @@ const electron = {
       report.calls.push(['ipcMain.on', channel]);
       ipcHandler = handler;
     },
-    handle: (channel) => report.calls.push(['ipcMain.handle', channel]),
+    handle: (channel, handler) => {
+      report.calls.push(['ipcMain.handle', channel]);
+      invokeHandlers.set(channel, handler);
+    },
   },
-  dialog: { showOpenDialog: () => Promise.resolve({ canceled: true, filePaths: [] }) },
+  dialog: {
+    showOpenDialog: () => Promise.resolve({ canceled: true, filePaths: [] }),
+    showSaveDialog: (_win, options) => {
+      report.dialogs.push(options);
+      return Promise.resolve(
+        nextSaveName
+          ? { canceled: false, filePath: savePath(nextSaveName) }
+          : { canceled: true, filePath: '' },
+      );
+    },
+  },
   protocol: {
     registerSchemesAsPrivileged: (schemes) => report.calls.push(['privileged', schemes]),
     handle: (scheme, handler) => {

@@ -33,16 +33,26 @@ describe('jobs.* and packages.* API', () => {
       },
     });
     const pkg = memoryPackage([{ partition: 'boot', data: bootImage('2.0', 32 * 1024) }]);
+    let autoFlash: { enabled: boolean; packagePath: string | null } = { enabled: false, packagePath: null };
     const flash: FlashServiceApi = {
       manager,
       reports,
-      openPackage: async () => pkg,
+      openPackage: async () => ({
+        ...pkg,
+        signerKeyIds: ['k1'],
+        created: '2026-01-01T00:00:00Z',
+        expires: '2027-01-01T00:00:00Z',
+        encrypted: false,
+      }),
       packages: () => [],
+      forgetPackage: () => {},
       flash: async (_path, ids) => ids.map((deviceId) => manager.start({ deviceId, pkg })),
       setAutoFlash: async (registry, packagePath) => {
         if (packagePath) await startAutoFlash({ registry, manager, pkg, reports });
-        return { enabled: packagePath !== null, packagePath };
+        autoFlash = { enabled: packagePath !== null, packagePath };
+        return autoFlash;
       },
+      getAutoFlash: () => autoFlash,
     };
     const registry = new DeviceRegistry();
     const caller = createCallerFactory(appRouter)({

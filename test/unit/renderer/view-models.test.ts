@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { selectReports } from '../../../main/api/report-export.js';
 import type { DeviceInfo, JobEvent, JobReport, PackageView } from '../../../main/api/types.js';
 import { packageFit } from '../../../renderer/src/api/compat.js';
 import { factoryCounters } from '../../../renderer/src/api/factory.js';
 import { formatBytes, formatEta, formatRate } from '../../../renderer/src/api/format.js';
-import { filterReports, reportsToCsv } from '../../../renderer/src/api/history.js';
+import { filterReports, savedMessage } from '../../../renderer/src/api/history.js';
 import { applyJobEvent, type JobMap, overallPercent } from '../../../renderer/src/api/jobs.js';
 import { uploadProblem } from '../../../renderer/src/api/upload.js';
 
@@ -202,12 +203,19 @@ describe('history', () => {
       ['b'],
     );
   });
-  it('exports CSV with a header, quoted cells and defused formulas', () => {
-    const lines = reportsToCsv(reports).trimEnd().split('\r\n');
-    assert.equal(lines.length, 3);
-    assert.match(lines[0] ?? '', /^jobId,startedAt,endedAt,deviceId,serial/);
-    assert.match(lines[2] ?? '', /"said ""no"", =cmd"/);
-    assert.match(reportsToCsv([report({ message: '=HYPERLINK(1)' })]), /"'=HYPERLINK\(1\)"/);
+  it('selects exactly the rows the service exports for the same filter', () => {
+    const outcomes = ['all', 'ok', 'failed'] as const;
+    for (const text of ['', 's1', 'S2', 'booted', 'demo', ' a ', 'nothing']) {
+      for (const outcome of outcomes) {
+        assert.deepEqual(
+          filterReports(reports, { text, outcome }).map((r) => r.jobId),
+          selectReports(reports, { text, outcome }).map((r) => r.jobId),
+          `${text}/${outcome}`,
+        );
+      }
+    }
+    assert.equal(savedMessage(1, '/tmp/x.csv'), 'Exported 1 job to /tmp/x.csv.');
+    assert.equal(savedMessage(3, 'h.json'), 'Exported 3 jobs to h.json.');
   });
 });
 

@@ -216,6 +216,24 @@ describe('USB transport against the fake WebUSB device', () => {
     assert.equal(device.pendingIn, 0);
   });
 
+  it("a link re-opened while an aborted link's transfer is still pending waits for the endpoint", async () => {
+    const { usb, device } = setup({ defaultTimeoutMs: 20 });
+    const first = await openUsb(usb, device);
+    const ac = new AbortController();
+    const pending = first.receive({ timeoutMs: 60_000, signal: ac.signal });
+    ac.abort();
+    await assert.rejects(pending, /cancelled/);
+    assert.equal(device.pendingIn, 1, 'the aborted transfer is still pending natively');
+    // Re-opening waits for the stale transfer, so it cannot swallow the reply meant for the new link.
+    const second = await openUsb(usb, device);
+    assert.equal(device.pendingIn, 0);
+    await second.send(new TextEncoder().encode('getvar:product'));
+    device.injectIn('OKAYagain');
+    assert.equal(new TextDecoder().decode(await second.receive({ timeoutMs: 10_000 })), 'OKAYagain');
+    assert.equal(device.endpointBusyRejections, 0);
+    await second.close();
+  });
+
   it('never has two transfers pending on an endpoint at default settings, and reads ahead meanwhile', async () => {
     let yielded = 0;
     const yieldedAtCompletion: number[] = [];
@@ -309,6 +327,6 @@ describe('USB transport against the fake WebUSB device', () => {
     assert.equal(c('transferIn error: Cancelled'), USB_FAILURE.cancelled);
     assert.equal(c('transferIn error: Stall'), USB_FAILURE.stall);
     assert.equal(c('OUT transfer stall'), USB_FAILURE.stall);
-    assert.equal(c('transferOut error: endpoint not found'), USB_FAILURE.other);
+    assert.equal(c('transferOut error: endpoint not found'), USB_FAILURE.busy);
   });
 });

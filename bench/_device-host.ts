@@ -1,0 +1,90 @@
+/**
+ * Virtual devices in their own process, for benchmarks whose ceiling must measure Flashline, not the
+ * simulator: with 16 devices in the engine's process the devices' event-loop work and fsyncs competed with
+ * the engine. The parent reads one JSON line `{addresses}` from stdout; closing the child's stdin (or the
+ * parent exiting) stops the devices and the process.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { DEMO_PARTITIONS } from '../main/cli/commands/demo.js';
+import { startVirtualDevice, type VirtualDeviceHandle } from '../virtual-device/index.js';
+
+const self = fileURLToPath(import.meta.url);
+
+export interface DeviceHostOptions {
+  readonly count: number;
+  readonly rateBytesPerSecond: number;
+  readonly maxDownloadSize: number;
+  readonly bootDelayMs: number;
+}
+
+export interface DeviceHost {
+  readonly addresses: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** Spawn the child and wait (bounded) until all its devices listen. */
+export function startDeviceHost(opts: DeviceHostOptions): Promise<DeviceHost> {
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(opts)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  // Writing to (or ending) the stdin of a child that already died raises EPIPE; the exit is what counts.
+  child.stdin.on('error', () => {});
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.stdin.end();
+    const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  };
+  return new Promise<DeviceHost>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('virtual device host did not start within 60 s'));
+    }, 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`virtual device host exited early (code ${code})`));
+    });
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      const parsed = JSON.parse(line) as { addresses?: unknown };
+      const addresses = parsed.addresses;
+      if (!Array.isArray(addresses) || !addresses.every((a) => typeof a === 'string')) {
+        child.kill('SIGKILL');
+        reject(new Error(`virtual device host said '${line.slice(0, 200)}'`));
+        return;
+      }
+      resolve({ addresses, stop });
+    });
+  });
+}
+
+async function child(opts: DeviceHostOptions): Promise<void> {
+  const devices: VirtualDeviceHandle[] = [];
+  const stopAll = async () => {
+    await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
+    process.exit(0);
+  };
+  process.stdin.on('end', () => void stopAll());
+  process.stdin.on('close', () => void stopAll());
+  process.stdin.resume();
+  for (let i = 0; i < opts.count; i++) {
+    devices.push(
+      await startVirtualDevice({
+        serial: `BENCH${String(i + 1).padStart(3, '0')}`,
+        partitions: DEMO_PARTITIONS,
+        maxDownloadSize: opts.maxDownloadSize,
+        bootDelayMs: opts.bootDelayMs,
+        faults: { rateBytesPerSecond: opts.rateBytesPerSecond },
+      }),
+    );
+  }
+  process.stdout.write(`${JSON.stringify({ addresses: devices.map((d) => d.address) })}\n`);
+}
+
+if (process.argv[1] === self && process.argv[2] === '--child') {
+  await child(JSON.parse(process.argv[3] ?? '{}') as DeviceHostOptions);
+}
