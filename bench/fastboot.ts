@@ -90,7 +90,7 @@ const median = (xs: number[]) => {
 
 export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');
-  const rounds = Number(option(args, '--rounds') ?? 3);
+  const rounds = Number(option(args, '--rounds') ?? 5);
   const sizes = (option(args, '--sizes') ?? '64,1024').split(',').map((s) => Number(s) * MiB);
   const maxDownload = Number(option(args, '--max-download') ?? 256) * MiB;
   if (!Number.isInteger(rounds) || rounds < 1 || sizes.some((s) => !Number.isSafeInteger(s) || s < MiB)) {
