@@ -38,6 +38,17 @@ export async function handshake(link: StreamLink, opts: IoOptions = {}): Promise
 }
 
 /** Wrap a stream (already handshaken, see {@link handshake}) into a packet link. */
+/** Handshake over a freshly opened byte stream and return its packet link; the stream is closed on failure. */
+export async function openFramed(link: StreamLink, opts: IoOptions = {}): Promise<PacketLink> {
+  try {
+    await handshake(link, opts);
+  } catch (err) {
+    await link.close();
+    throw err;
+  }
+  return framedPacketLink(link);
+}
+
 export function framedPacketLink(link: StreamLink): PacketLink {
   const readFrameHeader = async (opts: IoOptions): Promise<number> => {
     const h = await link.readExactly(HEADER, opts);

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { type IoOptions, withDeadline } from './deadline.js';
 import { OpenError, TransportUnavailableError } from './errors.js';
-import { framedPacketLink, handshake } from './framed.js';
+import { openFramed } from './framed.js';
 import { streamLink } from './stream-link.js';
 import type { PacketLink, StreamLink } from './types.js';
 
@@ -137,12 +137,5 @@ export async function openSerialStream(opts: SerialOptions): Promise<StreamLink>
 
 /** Open fastboot over a serial line: FB01 handshake, framed packets. */
 export async function openSerial(opts: SerialOptions): Promise<PacketLink> {
-  const link = await openSerialStream(opts);
-  try {
-    await handshake(link, opts);
-  } catch (err) {
-    await link.close();
-    throw err;
-  }
-  return framedPacketLink(link);
+  return openFramed(await openSerialStream(opts), opts);
 }

@@ -2,7 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import { type IoOptions, withDeadline } from './deadline.js';
 import { OpenError } from './errors.js';
-import { framedPacketLink, handshake } from './framed.js';
+import { openFramed } from './framed.js';
 import { streamLink } from './stream-link.js';
 import type { PacketLink, StreamLink } from './types.js';
 
@@ -41,12 +41,5 @@ export async function openTcpStream(opts: TcpOptions): Promise<StreamLink> {
 
 /** Connect to a fastboot device over TCP and return its packet link. */
 export async function openTcp(opts: TcpOptions): Promise<PacketLink> {
-  const link = await openTcpStream(opts);
-  try {
-    await handshake(link, opts);
-  } catch (err) {
-    await link.close();
-    throw err;
-  }
-  return framedPacketLink(link);
+  return openFramed(await openTcpStream(opts), opts);
 }

@@ -5,18 +5,10 @@
  * pieces flash independently, in order, and their union is the whole image. Pure and O(extents).
  */
 import { CHUNK_HEADER_SIZE, FILE_HEADER_SIZE, FILL_DATA_SIZE } from './format.js';
-import type { SparseLayout } from './layout.js';
+import type { LayoutExtent, SparseLayout } from './layout.js';
 
 /** A chunk of a piece as it will be written; DONT_CARE chunks fill the gaps and never read the source. */
-export type PlannedChunk =
-  | { readonly kind: 'raw'; readonly startBlock: number; readonly blocks: number }
-  | {
-      readonly kind: 'fill';
-      readonly startBlock: number;
-      readonly blocks: number;
-      readonly value: Uint8Array;
-    }
-  | { readonly kind: 'skip'; readonly startBlock: number; readonly blocks: number };
+export type PlannedChunk = LayoutExtent;
 
 export interface SparsePiecePlan {
   readonly index: number;
