@@ -8,14 +8,27 @@ import type { JobReport } from '../flash/report.js';
 import { reportsToCsv } from '../flash/report-store.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 
-export const reportExportRequest = z
+/** The History screen's rows (newest first) and how many jobs there are in all. */
+export async function historyView(
+  flash: FlashServiceApi,
+  filter: HistoryFilter,
+): Promise<{ reports: JobReport[]; total: number }> {
+  const all = await flash.reports.list();
+  const reports = selectReports(all, filter).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return { reports, total: all.length };
+}
+
+/** The History screen's filter, applied by the service for the screen and for exports alike. */
+export const historyFilter = z
   .object({
-    format: z.enum(['json', 'csv']),
     /** Free text matched (case-insensitively) against job id, device id, serial, product, package, status. */
     text: z.string().max(200).optional(),
     outcome: z.enum(['all', 'ok', 'failed']).optional(),
   })
   .strict();
+export type HistoryFilter = z.infer<typeof historyFilter>;
+
+export const reportExportRequest = historyFilter.extend({ format: z.enum(['json', 'csv']) }).strict();
 export type ReportExportRequest = z.infer<typeof reportExportRequest>;
 
 export interface ReportExport {
@@ -26,11 +39,8 @@ export interface ReportExport {
   readonly count: number;
 }
 
-/** The History screen's filter; renderer/src/api/history.ts#filterReports applies the same rule on screen. */
-export function selectReports(
-  reports: readonly JobReport[],
-  filter: Pick<ReportExportRequest, 'text' | 'outcome'>,
-): JobReport[] {
+/** The one place the History filter is applied: the screen's list and the export both come from here. */
+export function selectReports(reports: readonly JobReport[], filter: HistoryFilter): JobReport[] {
   const needle = (filter.text ?? '').trim().toLowerCase();
   return reports.filter((r) => {
     if (filter.outcome === 'ok' && r.status !== 0) return false;

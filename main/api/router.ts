@@ -8,7 +8,7 @@ import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
-import { exportReports, reportExportRequest } from './report-export.js';
+import { exportReports, historyFilter, historyView, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -92,6 +92,8 @@ export const appRouter = router({
       .query(({ ctx, input }) =>
         flashOf(ctx).reports.list(input.since ? { since: new Date(input.since) } : {}),
       ),
+    /** The History screen: reports matching its filter, newest first, and the total count. */
+    history: procedure.input(historyFilter).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
     /** The history as a JSON or CSV file's text (filtered like the History screen), made by the service. */
     exportReports: procedure
       .input(reportExportRequest)

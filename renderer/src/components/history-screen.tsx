@@ -2,31 +2,35 @@ import { useEffect, useState } from 'react';
 import type { JobReport } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { formatDate, formatRate } from '../api/format.js';
-import { filterReports, type Outcome } from '../api/history.js';
+import type { Outcome } from '../api/history.js';
 
 export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly refreshKey: number }) {
-  const [reports, setReports] = useState<readonly JobReport[] | null>(null);
+  const [view, setView] = useState<{ readonly reports: readonly JobReport[]; readonly total: number } | null>(
+    null,
+  );
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<Outcome>('all');
   const [exporting, setExporting] = useState(false);
   const [exported, setExported] = useState<string | null>(null);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey reloads the list after each job end
+  // The service applies the filter (main/api/report-export.ts), the same one its exports use, so the file
+  // holds exactly the rows shown. refreshKey reloads the list after each job end.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey is a reload trigger
   useEffect(() => {
     let live = true;
-    api.client.jobs.reports
-      .query({})
-      .then((r) => {
+    api.client.jobs.history
+      .query({ text, outcome })
+      .then((v) => {
         if (!live) return;
-        setReports([...r].sort((a, b) => b.startedAt.localeCompare(a.startedAt)));
+        setView(v);
         setError(null);
       })
       .catch((err: unknown) => live && setError(errorMessage(err)));
     return () => {
       live = false;
     };
-  }, [api, refreshKey]);
-  const shown = filterReports(reports ?? [], { text, outcome });
+  }, [api, refreshKey, text, outcome]);
+  const shown = view?.reports ?? [];
   // The service makes the file (same filter as on screen); the desktop asks where to save it.
   const exportAs = (format: 'json' | 'csv') => {
     setExporting(true);
@@ -47,7 +51,7 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
           History
         </h2>
         <output className="muted" aria-live="polite">
-          {reports ? `${shown.length} of ${reports.length} jobs` : 'Loading…'}
+          {view ? `${shown.length} of ${view.total} jobs` : 'Loading…'}
         </output>
       </div>
       <div className="panel filters">

@@ -1,4 +1,4 @@
-/** jobs.exportReports: the service makes the JSON/CSV export, filtered like the History screen. */
+/** jobs.history and jobs.exportReports: the service filters the History screen and makes its exports alike. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,31 @@ describe('jobs.exportReports', async () => {
     assert.equal(made.mediaType, 'application/json');
     assert.deepEqual(JSON.parse(made.text), [ok]);
     assert.equal((await caller.jobs.exportReports({ format: 'json', outcome: 'failed' })).count, 1);
+  });
+
+  it('lists the History screen rows with the same filter as the export, newest first', async () => {
+    const all = await caller.jobs.history({});
+    assert.deepEqual(
+      all.reports.map((r) => r.jobId),
+      ['j2', 'j1'],
+    );
+    assert.equal(all.total, 2);
+    for (const filter of [
+      { text: 's-bad' },
+      { outcome: 'ok' as const },
+      { text: 'booted', outcome: 'failed' as const },
+    ]) {
+      const shown = await caller.jobs.history(filter);
+      const file = await caller.jobs.exportReports({ format: 'json', ...filter });
+      assert.equal(shown.total, 2);
+      assert.deepEqual(
+        (JSON.parse(file.text) as { jobId: string }[]).map((r) => r.jobId).sort(),
+        shown.reports.map((r) => r.jobId).sort(),
+        JSON.stringify(filter),
+      );
+      assert.equal(shown.reports.length, 1);
+    }
+    await assert.rejects(caller.jobs.history({ text: 'x'.repeat(201) }), /text/);
   });
 
   it('refuses an unknown format or extra fields as bad input', async () => {

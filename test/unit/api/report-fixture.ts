@@ -8,7 +8,7 @@ export function sampleReport(
   return jobReportSchema.parse({
     jobId: over.jobId,
     deviceId: `tcp:127.0.0.1:${over.jobId.length + 5000}`,
-    startedAt: '2026-06-01T09:59:00.000Z',
+    startedAt: new Date(Date.parse(endedAt) - 60_000).toISOString(),
     endedAt,
     device: { serial: over.serial, product: 'flashline-virtual' },
     package: { id: 'demo', version: '2.0.0', sha256: 'ab'.repeat(32), rollbackIndex: 2 },
