@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { selectReports } from '../../../main/api/report-export.js';
-import type { DeviceInfo, JobEvent, JobReport, PackageView } from '../../../main/api/types.js';
+import type { DeviceInfo, JobEvent, PackageView } from '../../../main/api/types.js';
 import { packageFit } from '../../../renderer/src/api/compat.js';
 import { factoryCounters } from '../../../renderer/src/api/factory.js';
 import { formatBytes, formatEta, formatRate } from '../../../renderer/src/api/format.js';
 import { savedMessage } from '../../../renderer/src/api/history.js';
 import { applyJobEvent, type JobMap, overallPercent } from '../../../renderer/src/api/jobs.js';
 import { uploadProblem } from '../../../renderer/src/api/upload.js';
+import { sampleReport } from '../api/report-fixture.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const pkg: PackageView = {
@@ -62,25 +63,6 @@ describe('packageFit', () => {
   });
 });
 
-const report = (over: Partial<JobReport> & { serial?: string }): JobReport => ({
-  jobId: over.jobId ?? 'j1',
-  deviceId: over.deviceId ?? device.id,
-  startedAt: '2026-06-01T00:00:00.000Z',
-  endedAt: '2026-06-01T00:01:00.000Z',
-  device: { serial: over.serial ?? 'S1', product: 'flashline-virtual' },
-  package: { id: 'p', version: '2.0.0', sha256: 'ab', rollbackIndex: 2 },
-  stages: [],
-  bytesWritten: 4096,
-  rate: 1e6,
-  status: over.status ?? 0,
-  statusName: over.statusName ?? 'ok',
-  message: over.message ?? 'Update completed and committed.',
-  remedy: 'Nothing to do.',
-  deviceVerification: 'ok',
-  resumes: 0,
-  messages: [],
-});
-
 describe('job progress', () => {
   it('runs one bar from 0 to 100 across stages and never moves back', () => {
     const stages = ['preflight', 'download', 'verify', 'install', 'switch', 'postcheck'] as const;
@@ -127,7 +109,7 @@ describe('job progress', () => {
       deviceId: 'd',
       status: 42,
       error: { code: 42, message: 'came back on slot a', remedy: 'Report the device serial.' },
-      report: report({ status: 42, statusName: 'booted_old_slot' }),
+      report: sampleReport({ jobId: 'j1', serial: 'S1', status: 42, statusName: 'booted_old_slot' }),
     });
     const j = jobs.get('j');
     assert.equal(j?.state, 'failed');
@@ -180,8 +162,8 @@ describe('factory counters', () => {
 
 describe('history', () => {
   const reports = [
-    report({ jobId: 'a', serial: 'S1' }),
-    report({
+    sampleReport({ jobId: 'a', serial: 'S1' }),
+    sampleReport({
       jobId: 'b',
       serial: 'S2',
       status: 42,
