@@ -24,7 +24,7 @@ export function decideLaunch(facts: LaunchFacts): LaunchDecision {
     return {
       kind: 'station',
       reason:
-        'the Electron binary is not installed (its download was skipped or failed; with internet access, `node node_modules/electron/install.js` fetches it)',
+        'the Electron binary is not installed (its download was skipped or failed; with internet access, `npm run fetch-electron` fetches it)',
     };
   }
   // Linux (and other X11/Wayland systems) need a display server; macOS and Windows always have one.
