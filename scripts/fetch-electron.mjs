@@ -28,7 +28,9 @@ if (!installScript || !existsSync(installScript)) {
   process.exit(0);
 }
 if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
-  say('ELECTRON_SKIP_BINARY_DOWNLOAD is set: the desktop binary was not fetched (`npm run fetch-electron` fetches it).');
+  say(
+    'ELECTRON_SKIP_BINARY_DOWNLOAD is set: the desktop binary was not fetched (`npm run fetch-electron` fetches it).',
+  );
   process.exit(0);
 }
 
