@@ -5,15 +5,13 @@ export type Connection = (typeof CONNECTIONS)[number];
 export const DEVICE_MODES = ['fastboot', 'edl', 'modem', 'unknown'] as const;
 export type DeviceMode = (typeof DEVICE_MODES)[number];
 
-export const DEVICE_STATES = [
-  'identifying',
-  'idle',
-  'busy',
-  'flashing',
-  'done',
-  'failed',
-  'offline',
-] as const;
+/**
+ * The life cycle of one device: `identifying` (seen, not yet known) → `ready` (identified: for fastboot, a
+ * product and a serial) → `busy` (a job owns it) → `identifying` again after the job (its info is re-read)
+ * … → `gone` (a configured endpoint that does not answer; a hotplugged device that leaves is removed).
+ * `error` means it answered but could not be identified; `note` says why.
+ */
+export const DEVICE_STATES = ['identifying', 'ready', 'busy', 'gone', 'error'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
 
 export interface DeviceInfo {
@@ -32,9 +30,16 @@ export interface DeviceInfo {
   readonly rollbackIndex?: number;
   /** Why identification failed or what the device last said, when relevant. */
   readonly note?: string;
+  /**
+   * Set when another endpoint (this id) already reaches the same unit (same serial): both are listed, but
+   * they are one device — only that endpoint becomes ready and gets jobs.
+   */
+  readonly sameAs?: string;
 }
 
 export type DeviceEvent =
   | { readonly type: 'added'; readonly device: DeviceInfo }
   | { readonly type: 'changed'; readonly device: DeviceInfo }
+  /** The device just became ready (identified, free): the one event auto-flash and `line` act on. */
+  | { readonly type: 'ready'; readonly device: DeviceInfo }
   | { readonly type: 'removed'; readonly id: string };

@@ -3,7 +3,7 @@
  * serial listing failed) becomes a problem line, never a crash, and never delays the others.
  */
 import type { DeviceRegistry } from './registry.js';
-import type { DeviceSource } from './source.js';
+import type { DeviceSink, DeviceSource } from './source.js';
 
 export interface Discovery {
   /** One line per source that could not start, e.g. "usb: no USB access (…)". */
@@ -21,9 +21,10 @@ export async function startDiscovery(
 ): Promise<Discovery> {
   const controller = new AbortController();
   opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  const sink = {
-    upsert: (d: Parameters<DeviceRegistry['upsert']>[0]) => registry.upsert(d),
-    remove: (id: string) => registry.remove(id),
+  const sink: DeviceSink = {
+    upsert: (d, probe) => registry.upsert(d, probe),
+    remove: (id) => registry.remove(id),
+    get: (id) => registry.get(id),
   };
   const problems: string[] = [];
   await Promise.all(

@@ -1,7 +1,9 @@
 /**
  * Devices reached by opening a fastboot link on demand: configured TCP endpoints, serial paths entered by
- * hand, virtual devices. Each is probed (open + identify + close) on its own, bounded in time; unreachable
- * ones stay listed as `offline` with the reason, and are re-probed every `pollIntervalMs` if given.
+ * hand, virtual devices. Each is probed (open + identify + close) on its own, bounded in time. One that
+ * cannot be opened is `gone`, one that opens but cannot be identified is `error` (with the reason). With
+ * `pollIntervalMs`, every endpoint no job owns is probed again that often: a gone one is noticed when it
+ * answers, a ready one when it vanishes (or changes, e.g. after a flash from elsewhere).
  */
 import { type PacketLink, parseDeviceId } from '../transport/index.js';
 import type { Connection, DeviceInfo } from './device-info.js';
@@ -21,7 +23,7 @@ export interface EndpointSourceOptions {
   readonly name?: string;
   /** Time allowed for open + identify of one device (default 5 s). */
   readonly identifyTimeoutMs?: number;
-  /** Re-probe offline devices this often (default: probe once). */
+  /** Probe every endpoint that no job owns this often (default: probe once). */
   readonly pollIntervalMs?: number;
 }
 
@@ -36,12 +38,16 @@ export async function probeEndpoint(
   let link: PacketLink | undefined;
   try {
     link = await endpoint.open(both);
-    const identity = await identifyFastboot(link, { timeoutMs, signal: both });
-    return { ...base, mode: 'fastboot', state: 'idle', ...identity };
   } catch (err) {
-    return { ...base, mode: 'unknown', state: 'offline', note: describeFailure(err) };
+    return { ...base, mode: 'unknown', state: 'gone', note: describeFailure(err) };
+  }
+  try {
+    const identity = await identifyFastboot(link, { timeoutMs, signal: both });
+    return { ...base, mode: 'fastboot', state: 'ready', ...identity };
+  } catch (err) {
+    return { ...base, mode: 'fastboot', state: 'error', note: describeFailure(err) };
   } finally {
-    await link?.close();
+    await link.close();
   }
 }
 
@@ -54,36 +60,28 @@ export function endpointSource(
   return {
     name: opts.name ?? 'endpoints',
     async start(sink: DeviceSink, signal: AbortSignal) {
+      const inFlight = new Set<string>();
       const probe = async (e: FastbootEndpoint) => {
-        if (signal.aborted) return;
-        const info = await probeEndpoint(e, timeoutMs, signal);
-        if (!signal.aborted) sink.upsert(info);
-        return info;
+        if (signal.aborted || inFlight.has(e.id) || sink.get?.(e.id)?.state === 'busy') return;
+        inFlight.add(e.id);
+        try {
+          const info = await probeEndpoint(e, timeoutMs, signal);
+          if (!signal.aborted) sink.upsert(info);
+        } finally {
+          inFlight.delete(e.id);
+        }
       };
       for (const e of endpoints) {
-        sink.upsert({
-          id: e.id,
-          connection: e.connection,
-          address: e.address,
-          mode: 'unknown',
-          state: 'identifying',
-        });
+        sink.upsert(
+          { id: e.id, connection: e.connection, address: e.address, mode: 'unknown', state: 'identifying' },
+          (s) => probeEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
+        );
       }
       initial = Promise.all(endpoints.map(probe));
-      const interval = opts.pollIntervalMs;
-      if (interval) {
-        const offline = new Set<string>();
-        void initial.then((infos) => {
-          for (const i of infos as (DeviceInfo | undefined)[]) if (i?.state === 'offline') offline.add(i.id);
-        });
+      if (opts.pollIntervalMs) {
         const timer = setInterval(() => {
-          for (const e of endpoints) {
-            if (!offline.has(e.id)) continue;
-            void probe(e).then((i) => {
-              if (i && i.state !== 'offline') offline.delete(e.id);
-            });
-          }
-        }, interval);
+          for (const e of endpoints) void probe(e);
+        }, opts.pollIntervalMs);
         timer.unref();
         signal.addEventListener('abort', () => clearInterval(timer), { once: true });
       }

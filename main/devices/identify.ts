@@ -5,8 +5,9 @@
 import { FastbootClient, FastbootFailError, normalizeSlot } from '../protocol/fastboot/index.js';
 import type { PacketLink } from '../transport/index.js';
 import type { DeviceInfo } from './device-info.js';
+import { IDENTIFY_TIMEOUT_MS } from './source.js';
 
-export const IDENTIFY_TIMEOUT_MS = 5000;
+export { IDENTIFY_TIMEOUT_MS } from './source.js';
 const PER_VAR_TIMEOUT_MS = 2000;
 
 export type Identity = Pick<

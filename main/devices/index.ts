@@ -10,7 +10,7 @@ export {
 } from './endpoint-source.js';
 export { describeFailure, IDENTIFY_TIMEOUT_MS, type Identity, identifyFastboot } from './identify.js';
 export { DeviceRegistry } from './registry.js';
-export type { DeviceSink, DeviceSource } from './source.js';
+export type { DeviceSink, DeviceSource, Probe } from './source.js';
 export {
   type SerialSourceOptions,
   serialSource,

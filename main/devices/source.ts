@@ -5,11 +5,19 @@
  */
 import type { DeviceInfo } from './device-info.js';
 
+/** Time allowed to open and identify one device (a constant here so the registry needs no protocol code). */
+export const IDENTIFY_TIMEOUT_MS = 5000;
+
+/** Identify one device again (open, identify, close), bounded by `signal`; never rejects for a mute device. */
+export type Probe = (signal: AbortSignal) => Promise<DeviceInfo>;
+
 export interface DeviceSink {
-  /** Add or update a device. */
-  upsert(device: DeviceInfo): void;
-  /** The device is gone. */
+  /** Add or update a device; `probe` lets the registry re-identify it on demand (after a job, refresh). */
+  upsert(device: DeviceInfo, probe?: Probe): void;
+  /** The device left (unplugged, source stopped). */
   remove(id: string): void;
+  /** What the registry knows now (a source skips polling a device a job owns). */
+  get?(id: string): DeviceInfo | undefined;
 }
 
 export interface DeviceSource {

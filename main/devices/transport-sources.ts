@@ -90,7 +90,8 @@ export function serialSource(opts: SerialSourceOptions = {}): DeviceSource {
           connection: 'serial',
           address: p.path,
           mode: known?.mode ?? 'unknown',
-          state: 'idle',
+          // Classified from the VID:PID table, never probed: that is all there is to learn about it.
+          state: 'ready',
           ...(p.serialNumber ? { serial: p.serialNumber } : {}),
           ...(known ? { product: known.name } : p.manufacturer ? { product: p.manufacturer } : {}),
         });
@@ -139,33 +140,37 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
         const id = usbDeviceId(d);
         ids.set(d, id);
         const mode = classifyUsbDevice(d, table);
-        const base: DeviceInfo = {
-          id,
-          connection: 'usb',
-          address: `${hex(d.vendorId)}:${hex(d.productId)}`,
-          mode,
-          state: mode === 'fastboot' ? 'identifying' : 'idle',
-          ...(d.serialNumber ? { serial: d.serialNumber } : {}),
-          ...(d.productName
-            ? { product: d.productName }
-            : lookupUsbId(table, d.vendorId, d.productId)
-              ? { product: lookupUsbId(table, d.vendorId, d.productId)!.name }
-              : {}),
-        };
-        sink.upsert(base);
-        if (mode !== 'fastboot') return;
-        const p = probeEndpoint(
-          { id, connection: 'usb', address: base.address, open: () => openUsb(backend, d) },
-          opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS,
-          signal,
-        ).then((info) => {
-          if (!signal.aborted && ids.has(d))
-            sink.upsert({
-              ...base,
-              ...info,
-              mode: 'fastboot',
-              state: info.state === 'offline' ? 'idle' : info.state,
-            });
+        const known = lookupUsbId(table, d.vendorId, d.productId);
+        const address = `${hex(d.vendorId)}:${hex(d.productId)}`;
+        const base = { id, connection: 'usb', address, mode } as const;
+        if (mode !== 'fastboot') {
+          sink.upsert({
+            ...base,
+            state: 'ready',
+            ...(d.serialNumber ? { serial: d.serialNumber } : {}),
+            ...(known ? { product: known.name } : d.productName ? { product: d.productName } : {}),
+          });
+          return;
+        }
+        // The descriptor's name is the USB gadget's, not the product: only identification says what it is.
+        const probe = (s: AbortSignal) =>
+          probeEndpoint(
+            { id, connection: 'usb', address, open: () => openUsb(backend, d) },
+            opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS,
+            AbortSignal.any([signal, s]),
+            // A plugged-in device that cannot be opened is there but unusable (permissions, driver): error.
+          ).then((info): DeviceInfo => ({ ...info, mode: 'fastboot', ...(info.state === 'gone' ? { state: 'error' } : {}) }));
+        sink.upsert(
+          {
+            ...base,
+            state: 'identifying',
+            ...(d.serialNumber ? { serial: d.serialNumber } : {}),
+            ...(d.productName ? { note: `USB: ${d.productName}` } : {}),
+          },
+          probe,
+        );
+        const p = probe(signal).then((info) => {
+          if (!signal.aborted && ids.has(d)) sink.upsert(info);
         });
         pending.add(p);
         void p.finally(() => pending.delete(p));

@@ -140,7 +140,7 @@ describe('live device list in Chromium', () => {
       connection: 'tcp',
       address: '127.0.0.1:5554',
       mode: 'fastboot',
-      state: 'idle',
+      state: 'ready',
       product: 'flashline-virtual',
       serial: 'VIRT0001',
       currentSlot: 'a',
@@ -160,8 +160,8 @@ describe('live device list in Chromium', () => {
     ]) {
       assert.ok(text.includes(expected), `card shows ${expected}: ${text}`);
     }
-    devices.upsert({ ...devices.get('tcp:127.0.0.1:5554')!, state: 'flashing', currentSlot: 'b' });
-    await page.locator('[data-testid="device-card"] .state-flashing').waitFor();
+    devices.upsert({ ...devices.get('tcp:127.0.0.1:5554')!, state: 'busy', currentSlot: 'b' });
+    await page.locator('[data-testid="device-card"] .state-busy').waitFor();
     await page.screenshot({ path: join(artifactsDir, 'station-device.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(artifactsDir, 'station-device-dark.png'), fullPage: true });
@@ -183,7 +183,7 @@ describe('live device list in Chromium', () => {
       connection: 'usb',
       address: '1-2',
       mode: 'edl',
-      state: 'idle',
+      state: 'ready',
       serial: 'R1',
     });
     station = await startStation({

@@ -15,7 +15,11 @@ export function packageFit(pkg: PackageView, device: DeviceInfo, now: number = D
     return { fits: false, reason: `the device is in ${device.mode} mode; put it in fastboot mode` };
   }
   if (device.state === 'identifying') return { fits: false, reason: 'the device is still being identified' };
-  if (device.state === 'offline') return { fits: false, reason: 'the device is offline; reconnect it' };
+  if (device.state === 'gone') return { fits: false, reason: 'the device is offline; reconnect it' };
+  if (device.state === 'error') {
+    return { fits: false, reason: `the device could not be identified (${device.note ?? 'no answer'})` };
+  }
+  if (device.sameAs) return { fits: false, reason: `the same unit is reached through ${device.sameAs}` };
   if (!device.product) return { fits: false, reason: 'the device did not report its product' };
   if (!pkg.products.includes(device.product)) {
     return {
@@ -39,7 +43,7 @@ export function packageFit(pkg: PackageView, device: DeviceInfo, now: number = D
       reason: `the device's rollback index ${device.rollbackIndex} is newer than the package's ${pkg.rollbackIndex} (downgrade refused)`,
     };
   }
-  if (device.state === 'busy' || device.state === 'flashing') {
+  if (device.state === 'busy') {
     return { fits: false, reason: 'the device is busy with another job' };
   }
   return { fits: true, reason: `product ${device.product}, rollback index allows ${pkg.rollbackIndex}` };

@@ -65,7 +65,7 @@ describe('flashline devices', () => {
     );
     assert.equal(byId.get(`serial:${vd.ptyPath}`)?.serial, 'CLITEST1');
     const refused = byId.get('tcp:127.0.0.1:1');
-    assert.equal(refused?.state, 'offline');
+    assert.equal(refused?.state, 'gone');
     assert.match(refused?.note ?? '', /ECONNREFUSED/);
     // This machine has no USB bus: say so, do not crash.
     assert.ok(out.problems.some((p) => /no USB access/.test(p)) || out.problems.length === 0);
@@ -89,7 +89,7 @@ describe('flashline devices', () => {
     );
     assert.match(
       stdout,
-      /tcp:127\.0\.0\.1:\d+\s+fastboot\s+idle\s+product=flashline-virtual serial=CLITEST1/,
+      /tcp:127\.0\.0\.1:\d+\s+fastboot\s+ready\s+product=flashline-virtual serial=CLITEST1/,
     );
   });
 });

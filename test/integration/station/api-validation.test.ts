@@ -92,7 +92,7 @@ describe('station API validation', () => {
 
     // Still serving, on the same connection.
     assert.equal((await conn.client.app.info.query()).product, 'Flashline');
-    devices.upsert({ id: 'tcp:h:1', connection: 'tcp', address: 'h:1', mode: 'fastboot', state: 'idle' });
+    devices.upsert({ id: 'tcp:h:1', connection: 'tcp', address: 'h:1', mode: 'fastboot', state: 'ready' });
     assert.equal((await conn.client.devices.get.query({ id: 'tcp:h:1' })).address, 'h:1');
   });
 

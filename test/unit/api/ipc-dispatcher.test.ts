@@ -18,7 +18,7 @@ const device: DeviceInfo = {
   connection: 'tcp',
   address: '127.0.0.1:5554',
   mode: 'fastboot',
-  state: 'idle',
+  state: 'ready',
   serial: 'VIRT1',
 };
 
@@ -96,7 +96,7 @@ describe('IPC dispatcher + ipcLink', () => {
     });
     await until(() => started && dispatcher.activeSubscriptions === 1);
     devices.upsert(device);
-    devices.upsert({ ...device, state: 'flashing' });
+    devices.upsert({ ...device, state: 'busy' });
     devices.remove(device.id);
     await until(() => got.length === 3);
     assert.deepEqual(

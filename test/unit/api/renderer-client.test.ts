@@ -50,8 +50,8 @@ describe('connection indicator', () => {
 });
 
 describe('device list', () => {
-  const a: DeviceInfo = { id: 'a', connection: 'usb', address: '1-1', mode: 'fastboot', state: 'idle' };
-  const b: DeviceInfo = { id: 'b', connection: 'tcp', address: 'h:1', mode: 'fastboot', state: 'idle' };
+  const a: DeviceInfo = { id: 'a', connection: 'usb', address: '1-1', mode: 'fastboot', state: 'ready' };
+  const b: DeviceInfo = { id: 'b', connection: 'tcp', address: 'h:1', mode: 'fastboot', state: 'ready' };
 
   test('added, changed, removed', () => {
     let list = applyDeviceEvent([], { type: 'added', device: b });
@@ -60,8 +60,8 @@ describe('device list', () => {
       list.map((d) => d.id),
       ['a', 'b'],
     );
-    list = applyDeviceEvent(list, { type: 'changed', device: { ...a, state: 'flashing' } });
-    assert.equal(list[0]?.state, 'flashing');
+    list = applyDeviceEvent(list, { type: 'changed', device: { ...a, state: 'busy' } });
+    assert.equal(list[0]?.state, 'busy');
     list = applyDeviceEvent(list, { type: 'removed', id: 'a' });
     assert.deepEqual(list, [b]);
     assert.deepEqual(applyDeviceEvent(list, { type: 'removed', id: 'zzz' }), [b]);

@@ -36,7 +36,7 @@ function memoryEndpoint(id: string, fake: FakeFastboot): FastbootEndpoint {
 }
 
 describe('device discovery', () => {
-  it('identifies devices in parallel; a mute device goes offline without delaying the others', async () => {
+  it('identifies devices in parallel; a mute device ends in error without delaying the others', async () => {
     const good = new FakeFastboot();
     good.vars.set('running-version', '1.2.3');
     good.vars.set('rollback-index', '7');
@@ -69,7 +69,7 @@ describe('device discovery', () => {
       connection: 'virtual',
       address: 'mem:good',
       mode: 'fastboot',
-      state: 'idle',
+      state: 'ready',
       product: 'fakephone',
       serial: 'FAKE123',
       currentSlot: 'b',
@@ -78,13 +78,14 @@ describe('device discovery', () => {
       hardwareRevision: 'rev-b',
     });
     const mutedInfo = registry.get('mem:mute');
-    assert.equal(mutedInfo?.state, 'offline');
+    assert.equal(mutedInfo?.state, 'error');
     assert.match(mutedInfo?.note ?? '', /timed out|cancelled/);
     assert.deepEqual(
       events.map((e) => e.type),
-      ['added', 'added', 'changed', 'changed'],
+      ['added', 'added', 'changed', 'ready', 'changed'],
     );
-    assert.equal(registry.update('mem:good', { state: 'flashing' })?.state, 'flashing');
+    registry.markBusy('mem:good');
+    assert.equal(registry.get('mem:good')?.state, 'busy');
     assert.equal(events.at(-1)?.type, 'changed');
     assert.equal(registry.update('mem:none', { state: 'busy' }), undefined);
     discovery.stop();
@@ -143,7 +144,7 @@ describe('device discovery', () => {
     d = await startDiscovery(registry, [serialSource({ backend: failing, paths: ['/dev/pts/99'] })]);
     await d.settled();
     assert.match(d.problems[0] ?? '', /enter the port path by hand/);
-    assert.equal(registry.get('serial:/dev/pts/99')?.state, 'offline');
+    assert.equal(registry.get('serial:/dev/pts/99')?.state, 'gone');
     d.stop();
   });
 });

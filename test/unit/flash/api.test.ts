@@ -80,7 +80,7 @@ describe('jobs.* and packages.* API', () => {
       connection: 'tcp',
       address: '127.0.0.1:2',
       mode: 'fastboot',
-      state: 'idle',
+      state: 'ready',
       product: 'flashline-virtual',
       serial: 'S2',
     });

@@ -93,7 +93,7 @@ describe('job manager', () => {
     const registry = new DeviceRegistry();
     const skipped: string[] = [];
     const info = (id: string, serial: string, product = 'flashline-virtual') =>
-      ({ id, connection: 'tcp', address: id, mode: 'fastboot', state: 'idle', serial, product }) as const;
+      ({ id, connection: 'tcp', address: id, mode: 'fastboot', state: 'ready', serial, product }) as const;
     const stop = await startAutoFlash({ registry, manager, pkg, reports, onSkip: (d) => skipped.push(d.id) });
     registry.upsert(info('fake:1', 'A1'));
     registry.upsert(info('fake:3', 'B1', 'other-product'));

@@ -32,7 +32,7 @@ const device: DeviceInfo = {
   connection: 'virtual',
   address: '127.0.0.1:1',
   mode: 'fastboot',
-  state: 'idle',
+  state: 'ready',
   product: 'flashline-virtual',
   serial: 'S1',
   rollbackIndex: 1,
@@ -45,8 +45,8 @@ describe('packageFit', () => {
       [{ product: 'other-phone' }, /product other-phone is not one of/],
       [{ rollbackIndex: 5 }, /rollback index 5 is newer than the package's 2/],
       [{ mode: 'edl' }, /edl mode/],
-      [{ state: 'flashing' }, /busy/],
-      [{ state: 'offline' }, /offline/],
+      [{ state: 'busy' }, /busy/],
+      [{ state: 'gone' }, /offline/],
     ];
     for (const [change, reason] of cases) {
       const fit = packageFit(pkg, { ...device, ...change }, NOW);
