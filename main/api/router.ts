@@ -49,7 +49,18 @@ export const appRouter = router({
       }
       return device;
     }),
-    /** added/changed/removed events, live. */
+    /** Identify a device again now (what it reports after a flash elsewhere); a busy device is left alone. */
+    refresh: procedure.input(z.object({ id: deviceId }).strict()).mutation(async ({ ctx, input }) => {
+      const device = await ctx.devices.refresh(input.id);
+      if (!device) {
+        throw new FlashlineError(
+          'not_found',
+          `No device with id ${input.id} is connected. Run 'flashline devices' to list them.`,
+        );
+      }
+      return device;
+    }),
+    /** added/changed/ready/removed events, live. */
     events: procedure.subscription(async function* ({ ctx, signal }) {
       yield* ctx.devices.events(signal);
     }),

@@ -52,6 +52,8 @@ export class DeviceRegistry {
   release(id: string): Promise<DeviceInfo | undefined> {
     const d = this.#devices.get(id);
     if (d?.state !== 'busy') return Promise.resolve(d);
+    // Without a probe (a device added by hand) nothing more can be learned: it is simply free again.
+    if (!this.#probes.has(id)) return Promise.resolve(this.#store({ ...d, state: 'ready' }));
     this.#store({ ...d, state: 'identifying' });
     return this.refresh(id);
   }

@@ -1,63 +1,125 @@
 /**
- * Auto-flash on connect (factory line): every newly connected device of a product the package supports
- * gets a job; a unit already flashed with this package (by serial, from the report history or this
- * session) is skipped unless `force` is set.
+ * Auto-flash (factory line): the one mechanism behind the station's switch and `flashline line`. It acts
+ * on a device *becoming ready* (identified: product and serial known), never on first sight, and once per
+ * presence: a unit's re-identification after its own job is not a new arrival; unplugging it (removed) or
+ * losing it (gone, error) is, so a re-plugged unit is considered again. Policy per unit (by serial):
+ *   - passed with this package before (report history or this run): skipped with a reason, unless `force`;
+ *   - failed with this package in this run: skipped with a reason, unless `retryFailed` (or `force`);
+ *   - left an interrupted job (journal without end) for this package: that job is resumed;
+ *   - otherwise: a new job.
  */
-import type { DeviceInfo } from '../devices/device-info.js';
+import type { DeviceEvent, DeviceInfo } from '../devices/device-info.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import type { JournalState } from './journal.js';
 import type { FlashManager } from './manager.js';
 import type { FlashPackage } from './ports.js';
+import type { JobReport } from './report.js';
 import type { ReportStore } from './report-store.js';
 
 export interface AutoFlashOptions {
-  readonly registry: Pick<DeviceRegistry, 'subscribe' | 'list'>;
+  /** Devices to watch; `markBusy`/`release`, when present, keep their life cycle in step with the jobs. */
+  readonly registry: Pick<DeviceRegistry, 'subscribe' | 'list'> &
+    Partial<Pick<DeviceRegistry, 'markBusy' | 'release'>>;
   readonly manager: FlashManager;
   readonly pkg: FlashPackage;
   readonly packagePath?: string;
   readonly reports?: ReportStore;
+  /** Flash every ready unit, even one that already passed or failed with this package. */
   readonly force?: boolean;
+  /** Flash a unit again when it comes back after failing with this package. */
+  readonly retryFailed?: boolean;
+  /** Interrupted jobs to resume when their unit comes back (default: the manager's). */
+  readonly interrupted?: () => Promise<readonly JournalState[]>;
   /** Called for each device skipped, with the reason (for the UI/log). */
   readonly onSkip?: (device: DeviceInfo, reason: string) => void;
+  /** Called for each job started, `resumed` when it continues an interrupted one. */
+  readonly onStart?: (device: DeviceInfo, jobId: string, resumed: boolean) => void;
+  /** Called when one of its jobs ends. */
+  readonly onEnd?: (device: DeviceInfo, report: JobReport) => void;
 }
 
 export async function startAutoFlash(options: AutoFlashOptions): Promise<() => void> {
-  const flashed = options.force
+  const { pkg, manager, registry } = options;
+  const passed = options.force
     ? new Set<string>()
-    : ((await options.reports?.flashedSerials(options.pkg.sha256)) ?? new Set<string>());
+    : ((await options.reports?.flashedSerials(pkg.sha256)) ?? new Set<string>());
+  const failed = new Map<string, number>();
+  const interrupted = [...((await (options.interrupted ?? (() => manager.interrupted()))()) ?? [])].filter(
+    (j) => j.start.package.sha256 === pkg.sha256,
+  );
+  /** device id -> serial it was last considered with, for as long as that presence lasts. */
+  const considered = new Map<string, string>();
   const active = new Set<string>();
+  let stopped = false;
+
+  const takeInterrupted = (device: DeviceInfo): JournalState | undefined => {
+    const i = interrupted.findIndex((j) =>
+      j.plan ? j.plan.serial === device.serial : j.start.deviceId === device.id,
+    );
+    return i === -1 ? undefined : interrupted.splice(i, 1)[0];
+  };
+
+  const skip = (device: DeviceInfo, reason: string) => options.onSkip?.(device, reason);
+
   const consider = (device: DeviceInfo) => {
-    if (device.mode !== 'fastboot' || active.has(device.id)) return;
-    if (!device.product || !options.pkg.products.includes(device.product)) {
-      options.onSkip?.(device, `product ${device.product ?? 'unknown'} is not supported by the package`);
+    if (stopped || device.state !== 'ready' || device.sameAs !== undefined || device.mode !== 'fastboot')
+      return;
+    const serial = device.serial ?? '';
+    if (active.has(device.id) || considered.get(device.id) === serial) return;
+    considered.set(device.id, serial);
+    if (!device.product || !pkg.products.includes(device.product)) {
+      skip(device, `product ${device.product ?? 'unknown'} is not supported by the package`);
       return;
     }
-    if (!options.force && device.serial && flashed.has(device.serial)) {
-      options.onSkip?.(device, `serial ${device.serial} was already flashed with this package`);
+    const resume = takeInterrupted(device);
+    if (!resume && !options.force && passed.has(serial)) {
+      skip(device, `serial ${serial} already passed with this package (force to flash it again)`);
+      return;
+    }
+    const failure = failed.get(serial);
+    if (!resume && failure !== undefined && !options.force && !options.retryFailed) {
+      skip(device, `serial ${serial} failed with this package (code ${failure}); retry-failed flashes it again`);
       return;
     }
     let jobId: string;
     try {
-      jobId = options.manager.start({
+      jobId = manager.start({
         deviceId: device.id,
-        pkg: options.pkg,
+        pkg,
         ...(options.packagePath ? { packagePath: options.packagePath } : {}),
+        ...(resume ? { resume } : {}),
       });
     } catch (err) {
-      options.onSkip?.(device, err instanceof Error ? err.message : String(err));
+      skip(device, err instanceof Error ? err.message : String(err));
       return;
     }
     active.add(device.id);
-    void options.manager.wait(jobId).then(
+    registry.markBusy?.(device.id);
+    options.onStart?.(device, jobId, resume !== undefined);
+    void manager.wait(jobId).then(
       (report) => {
         active.delete(device.id);
-        if (report.status === 0 && report.device.serial) flashed.add(report.device.serial);
+        const unit = report.device.serial ?? serial;
+        if (report.status === 0) {
+          passed.add(unit);
+          failed.delete(unit);
+        } else failed.set(unit, report.status);
+        options.onEnd?.(device, report);
+        void registry.release?.(device.id);
       },
       () => active.delete(device.id),
     );
   };
-  const unsubscribe = options.registry.subscribe((e) => {
-    if (e.type === 'added') consider(e.device);
-  });
-  for (const d of options.registry.list()) consider(d);
-  return unsubscribe;
+
+  const onEvent = (e: DeviceEvent) => {
+    if (e.type === 'ready') consider(e.device);
+    else if (e.type === 'removed') considered.delete(e.id);
+    else if (e.device.state === 'gone' || e.device.state === 'error') considered.delete(e.device.id);
+  };
+  const unsubscribe = registry.subscribe(onEvent);
+  for (const d of registry.list()) consider(d);
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }

@@ -6,8 +6,9 @@
 import { join } from 'node:path';
 import { flashlineHome } from '../common/paths.js';
 import { StationRollbackStore } from '../package/index.js';
+import { DeviceRegistry } from '../devices/registry.js';
 import { FastbootConnector } from './adapters/fastboot.js';
-import { openFlashPackage } from './adapters/package.js';
+import { loadStationKeys, openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import { FlashManager } from './manager.js';
@@ -21,7 +22,19 @@ export interface FlashServiceOptions {
   readonly trustDirs?: readonly string[];
   readonly connector?: DeviceConnector;
   readonly engine?: Partial<Omit<EngineOptions, 'journalDir'>>;
+  // --- devices + encryption (line/auto-flash) ---
+  /** Station key files for encrypted packages, besides `<home>/station-keys/*.key` (always used). */
+  readonly decryptionKeyFiles?: readonly string[];
+  /** The device registry whose life cycle follows this service's jobs (busy, then re-identified). */
+  readonly devices?: DeviceRegistry;
+  // --- end devices + encryption ---
 }
+
+/** What auto-flash may be told besides the package (the station's switch passes `force` only). */
+export type AutoFlashPolicy = Pick<
+  AutoFlashOptions,
+  'force' | 'retryFailed' | 'onSkip' | 'onStart' | 'onEnd'
+>;
 
 export class FlashService implements FlashServiceApi {
   readonly manager: FlashManager;
@@ -30,9 +43,14 @@ export class FlashService implements FlashServiceApi {
   readonly #trustDirs: readonly string[] | undefined;
   readonly #packages = new Map<string, OpenedPackage>();
   #autoFlash: { stop: () => void; packagePath: string } | undefined;
+  readonly #home: string;
+  readonly #decryptionKeyFiles: readonly string[];
+  readonly #attached = new WeakSet<DeviceRegistry>();
 
   constructor(options: FlashServiceOptions = {}) {
     const home = options.home ?? flashlineHome();
+    this.#home = home;
+    this.#decryptionKeyFiles = options.decryptionKeyFiles ?? [];
     this.journalDir = join(home, 'journal');
     this.reports = new ReportStore(join(home, 'reports'));
     this.#trustDirs = options.trustDirs;
@@ -47,16 +65,31 @@ export class FlashService implements FlashServiceApi {
         journalDir: this.journalDir,
       },
     });
+    if (options.devices) this.attachDevices(options.devices);
+  }
+
+  /**
+   * Keep a registry's life cycle in step with this service's jobs: a device is busy while a job owns it and
+   * is re-identified when the job ends, so what the Devices screen shows is what the device now reports.
+   */
+  attachDevices(registry: DeviceRegistry): void {
+    if (this.#attached.has(registry)) return;
+    this.#attached.add(registry);
+    this.manager.subscribe((e) => {
+      if (e.type === 'stage' && registry.get(e.deviceId)?.state !== 'busy') registry.markBusy(e.deviceId);
+      else if (e.type === 'end') void registry.release(e.deviceId);
+    });
   }
 
   /** Open and verify a package (signature, trust, structure); cached by path for this process. */
   async openPackage(path: string): Promise<OpenedPackage> {
     const cached = this.#packages.get(path);
     if (cached) return cached;
-    const { pkg, verified } = await openFlashPackage(
-      path,
-      this.#trustDirs ? { trustDirs: this.#trustDirs } : {},
-    );
+    // Keys are read for every open (not cached): a key installed while the station runs is used at once.
+    const { pkg, verified } = await openFlashPackage(path, {
+      ...(this.#trustDirs ? { trustDirs: this.#trustDirs } : {}),
+      decryptionKeys: await loadStationKeys(this.#home, this.#decryptionKeyFiles),
+    });
     const m = verified.manifest;
     // Kept from the one verifying read, so no caller reads the head a second time.
     const opened: OpenedPackage = {
@@ -108,17 +141,30 @@ export class FlashService implements FlashServiceApi {
     this.#autoFlash?.stop();
     this.#autoFlash = undefined;
     if (packagePath === null) return { enabled: false, packagePath: null };
+    const stop = await this.startAutoFlash(registry, packagePath, { force });
+    this.#autoFlash = { stop, packagePath };
+    return { enabled: true, packagePath };
+  }
+
+  /**
+   * Flash every device of `registry` that becomes ready with the package (see auto-flash.ts for the
+   * policy); resolves to a stop function. The station's switch and `flashline line` both come here.
+   */
+  async startAutoFlash(
+    registry: AutoFlashOptions['registry'],
+    packagePath: string,
+    policy: AutoFlashPolicy = {},
+  ): Promise<() => void> {
     const pkg = await this.openPackage(packagePath);
-    const stop = await startAutoFlash({
+    if (registry instanceof DeviceRegistry) this.attachDevices(registry);
+    return startAutoFlash({
+      ...policy,
       registry,
       manager: this.manager,
       pkg,
       packagePath,
       reports: this.reports,
-      force,
     });
-    this.#autoFlash = { stop, packagePath };
-    return { enabled: true, packagePath };
   }
 
   getAutoFlash(): AutoFlashState {

@@ -39,7 +39,7 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.
   for (const problem of discovery.problems) options.log(`Device discovery: ${problem}`);
   return {
-    service: createService({ mode: options.mode, devices, flash: new FlashService() }),
+    service: createService({ mode: options.mode, devices, flash: new FlashService({ devices }) }),
     problems: discovery.problems,
     stop: () => discovery.stop(),
   };

@@ -161,7 +161,7 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         { name: 'virtual', pollIntervalMs: 2000 },
       ),
     ]);
-    const flash = new FlashService({ concurrency: 8 });
+    const flash = new FlashService({ concurrency: 8, devices: registry });
     await flash.openPackage(rig.packagePath);
     const station = await runStation({
       host: '127.0.0.1',

@@ -1,6 +1,17 @@
-/** The engine's FlashPackage port over a package verified by main/package. */
-import { basename } from 'node:path';
-import { loadTrustStore, openPackage, type VerifiedPackage } from '../../package/index.js';
+/**
+ * The engine's FlashPackage port over a package verified by main/package. Encrypted packages are opened
+ * with the station's keys: images are decrypted block by block while they stream to the device (and
+ * checked against the signed hashes), so decrypted bytes never touch the disk.
+ */
+import { promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
+import {
+  loadStationPrivateKey,
+  loadTrustStore,
+  openPackage,
+  type StationPrivateKey,
+  type VerifiedPackage,
+} from '../../package/index.js';
 import type { FlashPackage } from '../ports.js';
 
 export function flashPackageOf(verified: VerifiedPackage): FlashPackage {
@@ -28,12 +39,40 @@ export function flashPackageOf(verified: VerifiedPackage): FlashPackage {
   };
 }
 
+/** The station's decryption keys: every `*.key` in `<home>/station-keys/`, plus key files named by hand. */
+export async function loadStationKeys(
+  home: string,
+  extraFiles: readonly string[] = [],
+): Promise<StationPrivateKey[]> {
+  const dir = join(home, 'station-keys');
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const files = [
+    ...names
+      .filter((n) => n.endsWith('.key'))
+      .sort()
+      .map((n) => join(dir, n)),
+    ...extraFiles,
+  ];
+  return Promise.all(files.map(loadStationPrivateKey));
+}
+
+export interface OpenFlashPackageOptions {
+  readonly trustDirs?: readonly string[];
+  /** Keys for encrypted packages; one the package is not encrypted for fails 29, naming its recipients. */
+  readonly decryptionKeys?: readonly StationPrivateKey[];
+  readonly signal?: AbortSignal;
+}
+
 /** Open and verify a package file for flashing, with the default trust dirs or the given ones. */
 export async function openFlashPackage(
   path: string,
-  options: { trustDirs?: readonly string[]; signal?: AbortSignal } = {},
+  options: OpenFlashPackageOptions = {},
 ): Promise<{ pkg: FlashPackage; verified: VerifiedPackage }> {
   const trust = await loadTrustStore(options.trustDirs ? { dirs: options.trustDirs } : {});
-  const verified = await openPackage(path, { trust, ...(options.signal ? { signal: options.signal } : {}) });
+  const verified = await openPackage(path, {
+    trust,
+    ...(options.decryptionKeys ? { decryptionKeys: options.decryptionKeys } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return { pkg: flashPackageOf(verified), verified };
 }
