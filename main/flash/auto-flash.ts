@@ -78,7 +78,10 @@ export async function startAutoFlash(options: AutoFlashOptions): Promise<() => v
     }
     const failure = failed.get(serial);
     if (!resume && failure !== undefined && !options.force && !options.retryFailed) {
-      skip(device, `serial ${serial} failed with this package (code ${failure}); retry-failed flashes it again`);
+      skip(
+        device,
+        `serial ${serial} failed with this package (code ${failure}); retry-failed flashes it again`,
+      );
       return;
     }
     let jobId: string;

@@ -17,13 +17,13 @@ export async function closeSession(ctx: JobContext): Promise<void> {
 /** One connection attempt; when `serial` is given, a different unit is treated as "not there yet". */
 export async function connectOnce(ctx: JobContext, serial: string | undefined): Promise<DeviceSession> {
   const t = ctx.options.timeouts;
-  const s = await op(ctx, `connect ${ctx.deviceId}`, t.connectMs, (signal) =>
-    ctx.connector.connect(ctx.deviceId, { signal }),
+  const s = await op(ctx, `connect ${ctx.deviceId}`, t.connectMs, (o) =>
+    ctx.connector.connect(ctx.deviceId, o),
   );
   if (serial === undefined) return s;
   let got: string | undefined;
   try {
-    got = await op(ctx, 'getvar serialno', t.commandMs, (signal) => s.getvar('serialno', { signal }));
+    got = await op(ctx, 'getvar serialno', t.commandMs, (o) => s.getvar('serialno', o));
   } catch (err) {
     await s.close().catch(() => undefined);
     throw err;

@@ -10,6 +10,7 @@ import {
   DeviceLinkError,
   type DeviceSession,
   type FlashPackage,
+  type OpOptions,
   type RollbackRecord,
 } from './ports.js';
 import type { ProgressMeter } from './progress.js';
@@ -92,29 +93,37 @@ export function cancelled(): Error {
   return jobFailure(JOB_CODES.cancelled, 'The job was cancelled; the device stays on its working slot.');
 }
 
-/** Run one device operation bounded by `timeoutMs` and the job's signal. */
+/**
+ * Run one device operation bounded by `timeoutMs` and the job's signal. The limit is also handed to the
+ * operation (`timeoutMs`), so the device link waits exactly as long as the engine allows — not its own
+ * shorter default. When the limit expires the error names the operation and the limit.
+ */
 export async function op<T>(
   ctx: JobContext,
   what: string,
   timeoutMs: number,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (options: OpOptions) => Promise<T>,
 ): Promise<T> {
   if (ctx.signal.aborted) throw cancelled();
+  const limitMs = Math.max(1, Math.ceil(timeoutMs));
   // A ref'd timer (AbortSignal.timeout is unref'd): a bounded wait must also keep the process alive.
   const timeoutController = new AbortController();
   const timeout = timeoutController.signal;
-  const timer = setTimeout(() => timeoutController.abort(), Math.max(1, Math.ceil(timeoutMs)));
+  const timer = setTimeout(() => timeoutController.abort(), limitMs);
   const signal = AbortSignal.any([ctx.signal, timeout]);
   try {
-    return await fn(signal);
+    return await fn({ signal, timeoutMs: limitMs });
   } catch (err) {
     if (ctx.signal.aborted) throw cancelled();
-    if (timeout.aborted && !(err instanceof DeviceLinkError && err.kind !== 'timeout')) {
+    const linkTimeout = err instanceof DeviceLinkError && err.kind === 'timeout';
+    if (timeout.aborted ? !(err instanceof DeviceLinkError && err.kind !== 'timeout') : linkTimeout) {
       throw new DeviceLinkError(
         'timeout',
-        `${what}: no answer within ${Math.round(timeoutMs / 1000)} s`,
+        `${what}: no answer within its limit of ${describeLimit(limitMs)}`,
         undefined,
-        { cause: err },
+        {
+          cause: err,
+        },
       );
     }
     if (err instanceof DeviceLinkError) {
@@ -125,6 +134,13 @@ export async function op<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** "90 s", "2 min 5 s", "0.4 s": how long a limit was, for the report. */
+export function describeLimit(ms: number): string {
+  if (ms < 10_000) return `${Number((ms / 1000).toFixed(ms < 1000 ? 2 : 1))} s`;
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
 export function session(ctx: JobContext): DeviceSession {

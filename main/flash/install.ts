@@ -17,9 +17,7 @@ export async function install(ctx: JobContext): Promise<void> {
   for (const partition of ctx.pkg.erase ?? []) {
     const s = session(ctx);
     try {
-      await op(ctx, `erase ${partition}`, ctx.options.timeouts.commandMs, (signal) =>
-        s.erase(partition, { signal }),
-      );
+      await op(ctx, `erase ${partition}`, ctx.options.timeouts.commandMs, (o) => s.erase(partition, o));
     } catch (err) {
       if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
         throw jobFailure(

@@ -239,14 +239,12 @@ async function rollback(ctx: JobContext, code: number): Promise<void> {
   try {
     if (!ctx.session) ctx.session = await connectOnce(bounded, plan.serial);
     const s = ctx.session;
-    await op(bounded, `set_active ${plan.oldSlot}`, ctx.options.timeouts.commandMs, (signal) =>
-      s.setActive(plan.oldSlot, { signal }),
+    await op(bounded, `set_active ${plan.oldSlot}`, ctx.options.timeouts.commandMs, (o) =>
+      s.setActive(plan.oldSlot, o),
     );
     ctx.report.message(`rolled back: slot ${plan.oldSlot} is active again`);
     if (code === JOB_CODES.wrongVersion) {
-      await op(bounded, 'reboot', ctx.options.timeouts.commandMs, (signal) => s.reboot({ signal })).catch(
-        () => undefined,
-      );
+      await op(bounded, 'reboot', ctx.options.timeouts.commandMs, (o) => s.reboot(o)).catch(() => undefined);
     }
   } catch (err) {
     ctx.report.message(

@@ -37,6 +37,11 @@ export class DeviceLinkError extends Error {
 export interface OpOptions {
   /** Aborts the operation; the session must reject promptly (never hang). */
   readonly signal: AbortSignal;
+  /**
+   * The limit the engine computed for this call (a flash of a big piece, an erase, a device-side hash take
+   * far longer than a getvar). Sessions must wait this long for the device's answer, not a default.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** One open fastboot-like session with one device. Every call is bounded by `signal`. */

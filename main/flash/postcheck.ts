@@ -11,7 +11,7 @@ import { normalizeSlot } from './preflight.js';
 async function reboot(ctx: JobContext): Promise<void> {
   const s = session(ctx);
   try {
-    await op(ctx, 'reboot', ctx.options.timeouts.commandMs, (signal) => s.reboot({ signal }));
+    await op(ctx, 'reboot', ctx.options.timeouts.commandMs, (o) => s.reboot(o));
   } catch (err) {
     // The link may drop before OKAY arrives: that is a reboot too.
     if (!(err instanceof DeviceLinkError && err.retryable)) throw err;
@@ -21,9 +21,7 @@ async function reboot(ctx: JobContext): Promise<void> {
 
 async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
   const s = session(ctx);
-  return (
-    await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (signal) => s.getvar(name, { signal }))
-  )?.trim();
+  return (await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o)))?.trim();
 }
 
 export async function postcheck(ctx: JobContext): Promise<void> {
@@ -78,8 +76,8 @@ async function confirmAndCommit(ctx: JobContext): Promise<void> {
     ctx.report.message('device does not report its running version; slot check only');
   const s = session(ctx);
   try {
-    await op(ctx, 'oem mark-successful', ctx.options.timeouts.commandMs, (signal) =>
-      s.oem(['mark-successful'], { signal }),
+    await op(ctx, 'oem mark-successful', ctx.options.timeouts.commandMs, (o) =>
+      s.oem(['mark-successful'], o),
     );
   } catch (err) {
     if (err instanceof DeviceLinkError && err.kind === 'device-fail') {

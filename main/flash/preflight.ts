@@ -12,9 +12,7 @@ import { DeviceLinkError } from './ports.js';
 
 async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
   const s = session(ctx);
-  const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (signal) =>
-    s.getvar(name, { signal }),
-  );
+  const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o));
   return v === undefined || v === '' ? undefined : v.trim();
 }
 

@@ -8,8 +8,8 @@ export async function switchSlot(ctx: JobContext): Promise<void> {
   if (!plan) throw new Error('switch without a plan');
   const s = session(ctx);
   try {
-    await op(ctx, `set_active ${plan.targetSlot}`, ctx.options.timeouts.commandMs, (signal) =>
-      s.setActive(plan.targetSlot, { signal }),
+    await op(ctx, `set_active ${plan.targetSlot}`, ctx.options.timeouts.commandMs, (o) =>
+      s.setActive(plan.targetSlot, o),
     );
   } catch (err) {
     if (err instanceof DeviceLinkError && err.kind === 'device-fail') {

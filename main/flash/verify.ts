@@ -83,7 +83,7 @@ export async function verifyImages(ctx: JobContext, images: readonly FlashImage[
         ctx,
         `oem sha256 ${part}`,
         ctx.options.timeouts.commandMs + planOf(ctx, img).deviceSize / 50_000,
-        (signal) => s.oem(['sha256', part], { signal }),
+        (o) => s.oem(['sha256', part], o),
       );
     } catch (err) {
       if (err instanceof DeviceLinkError && err.kind === 'device-fail') {

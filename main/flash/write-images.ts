@@ -72,9 +72,9 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
           ctx,
           `download ${part} piece ${piece.index + 1}/${count}`,
           downloadTimeout(ctx, piece.size),
-          (signal) =>
+          (o) =>
             s.download(piece.size, piece.stream, {
-              signal,
+              ...o,
               onBytes: (n) => {
                 sent += n;
                 ctx.meter.set(base + sent);
@@ -88,7 +88,7 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
           ctx,
           `flash ${part}`,
           ctx.options.timeouts.commandMs + downloadTimeout(ctx, piece.size),
-          (signal) => s.flash(part, { signal }),
+          (o) => s.flash(part, o),
         );
         done.add(piece.index);
         await ctx.journal.append({ type: 'piece', partition: part, index: piece.index });

@@ -5,6 +5,7 @@
  */
 import {
   type FastbootClient,
+  type FastbootClientOptions,
   FastbootFailError,
   FastbootProtocolError,
   openFastboot,
@@ -30,6 +31,11 @@ export function toLinkError(err: unknown): unknown {
   return err;
 }
 
+/** The client's per-call options from the engine's: its signal and the limit it computed for this call. */
+function io(o: OpOptions): { signal: AbortSignal; timeoutMs?: number } {
+  return { signal: o.signal, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) };
+}
+
 async function call<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -53,7 +59,7 @@ export class FastbootSession implements DeviceSession {
 
   async getvar(name: string, o: OpOptions): Promise<string | undefined> {
     try {
-      return await this.#client.getvar(name, { signal: o.signal });
+      return await this.#client.getvar(name, io(o));
     } catch (err) {
       if (err instanceof FastbootFailError) return undefined;
       throw toLinkError(err);
@@ -69,7 +75,7 @@ export class FastbootSession implements DeviceSession {
     const onBytes = o.onBytes;
     await call(() =>
       this.#client.download(size, data, {
-        signal: o.signal,
+        ...io(o),
         ...(onBytes
           ? {
               onProgress: (done: number) => {
@@ -83,24 +89,24 @@ export class FastbootSession implements DeviceSession {
   }
 
   async flash(partition: string, o: OpOptions): Promise<void> {
-    await call(() => this.#client.flash(partition, { signal: o.signal }));
+    await call(() => this.#client.flash(partition, io(o)));
   }
 
   async erase(partition: string, o: OpOptions): Promise<void> {
-    await call(() => this.#client.erase(partition, { signal: o.signal }));
+    await call(() => this.#client.erase(partition, io(o)));
   }
 
   async oem(args: readonly string[], o: OpOptions): Promise<string[]> {
-    const r = await call(() => this.#client.oem(args.join(' '), { signal: o.signal }));
+    const r = await call(() => this.#client.oem(args.join(' '), io(o)));
     return [...r.info, ...(r.message ? [r.message] : [])];
   }
 
   async setActive(slot: string, o: OpOptions): Promise<void> {
-    await call(() => this.#client.setActive(slot, { signal: o.signal }));
+    await call(() => this.#client.setActive(slot, io(o)));
   }
 
   async reboot(o: OpOptions): Promise<void> {
-    await call(() => this.#client.reboot(undefined, { signal: o.signal }));
+    await call(() => this.#client.reboot(undefined, io(o)));
   }
 
   async close(): Promise<void> {
@@ -108,14 +114,23 @@ export class FastbootSession implements DeviceSession {
   }
 }
 
+/** How links are opened; the client defaults apply only to calls that carry no limit of their own. */
+export type FastbootConnectorOptions = Omit<OpenLinkOptions, 'signal'> & FastbootClientOptions;
+
 export class FastbootConnector implements DeviceConnector {
-  readonly #options: Omit<OpenLinkOptions, 'signal'>;
-  constructor(options: Omit<OpenLinkOptions, 'signal'> = {}) {
+  readonly #options: FastbootConnectorOptions;
+  constructor(options: FastbootConnectorOptions = {}) {
     this.#options = options;
   }
 
   async connect(deviceId: string, o: OpOptions): Promise<DeviceSession> {
-    const client = await call(() => openFastboot(deviceId, { ...this.#options, signal: o.signal }));
+    const client = await call(() =>
+      openFastboot(deviceId, {
+        ...this.#options,
+        signal: o.signal,
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      }),
+    );
     return new FastbootSession(client);
   }
 }
