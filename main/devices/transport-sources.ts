@@ -159,7 +159,13 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
             opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS,
             AbortSignal.any([signal, s]),
             // A plugged-in device that cannot be opened is there but unusable (permissions, driver): error.
-          ).then((info): DeviceInfo => ({ ...info, mode: 'fastboot', ...(info.state === 'gone' ? { state: 'error' } : {}) }));
+          ).then(
+            (info): DeviceInfo => ({
+              ...info,
+              mode: 'fastboot',
+              ...(info.state === 'gone' ? { state: 'error' } : {}),
+            }),
+          );
         sink.upsert(
           {
             ...base,

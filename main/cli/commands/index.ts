@@ -44,6 +44,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./keygen.js')).registerKeygen,
   },
   {
+    name: 'line',
+    summary:
+      'factory line: flash every compatible device that becomes ready, until Ctrl-C, --count or --idle-exit',
+    load: async () => (await import('./line.js')).registerLine,
+  },
+  {
     name: 'pack',
     summary: 'build and sign a package (.flp) from a pack description or from simple flags',
     load: async () => (await import('./pack.js')).registerPack,
