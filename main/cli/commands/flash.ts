@@ -23,6 +23,7 @@ export function parseDeviceId(value: string): string {
 interface FlashOptions {
   device: string[];
   trust: string[];
+  decryptionKey: string[];
   concurrency: number;
   json: boolean;
 }
@@ -44,6 +45,12 @@ export function registerFlash(program: Command): void {
       collect(String),
       [],
     )
+    .option(
+      '--decryption-key <file>',
+      'station private key for encrypted packages, besides <home>/station-keys/ (repeatable)',
+      collect(String),
+      [],
+    )
     .option('--concurrency <n>', 'devices flashed at once', parsePositiveInt, 4)
     .option('--json', 'one JSON object per event line instead of progress bars', false)
     .action(async (pkgPath: string, opts: FlashOptions, cmd: Command) => {
@@ -56,6 +63,7 @@ export function registerFlash(program: Command): void {
 export interface FlashRunOptions {
   readonly device: readonly string[];
   readonly trust?: readonly string[];
+  readonly decryptionKey?: readonly string[];
   readonly concurrency: number;
   readonly json: boolean;
   readonly service?: FlashService;
@@ -70,6 +78,7 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
     new FlashService({
       concurrency: opts.concurrency,
       ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
+      ...(opts.decryptionKey ? { decryptionKeyFiles: opts.decryptionKey } : {}),
     });
   const pkg = await service.openPackage(pkgPath);
   const render = opts.json
