@@ -8,6 +8,7 @@ import type { DeviceInfo } from './device-info.js';
 import { IDENTIFY_TIMEOUT_MS } from './source.js';
 
 export { IDENTIFY_TIMEOUT_MS } from './source.js';
+
 const PER_VAR_TIMEOUT_MS = 2000;
 
 export type Identity = Pick<

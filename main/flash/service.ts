@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { flashlineHome } from '../common/paths.js';
-import { StationRollbackStore } from '../package/index.js';
 import { DeviceRegistry } from '../devices/registry.js';
+import { StationRollbackStore } from '../package/index.js';
 import { FastbootConnector } from './adapters/fastboot.js';
 import { loadStationKeys, openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';

@@ -20,7 +20,7 @@ describe('encrypted packages', () => {
   let keyId: string;
   let key: string;
   let unit: VirtualDeviceHandle;
-  let port: number;
+  let port = 0;
   let sessions = 0;
 
   before(async () => {
@@ -28,8 +28,8 @@ describe('encrypted packages', () => {
     mkdirSync(keys, { recursive: true });
     ({ key, keyId } = await makeStationKey(keys, 'station'));
     pkg = await makeEncryptedPackage(join(tmp.dir, 'encrypted.flp'), join(keys, 'station'));
-    [port] = await freePorts(1);
-    unit = await startUnit(tmp.dir, port!, 'ENC001');
+    port = (await freePorts(1))[0]!;
+    unit = await startUnit(tmp.dir, port, 'ENC001');
     unit.on('session', () => sessions++);
   });
   after(() => unit.stop());

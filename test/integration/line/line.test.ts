@@ -5,9 +5,9 @@
  * skipped with a reason, the summary is printed and the process exits by itself after `--count 8`.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { makeDemoPackage } from '../../../main/cli/commands/demo.js';
 import { ReportStore } from '../../../main/flash/report-store.js';
 import type { VirtualDeviceHandle } from '../../../virtual-device/index.js';
@@ -33,7 +33,9 @@ interface LineEvent {
 }
 
 describe('flashline line', () => {
-  it('flashes 8 units plugged in after it started, each exactly once, and exits by itself', async () => {
+  it('flashes 8 units plugged in after it started, each exactly once, and exits by itself', {
+    timeout: 180_000,
+  }, async () => {
     const home = join(tmp.dir, 'home');
     const pkg = await makeDemoPackage(join(tmp.dir, 'line.flp'), SMALL_PACKAGE);
     const ports = await freePorts(8);
