@@ -95,7 +95,7 @@ export function ttyView(out: NodeJS.WriteStream, tally: LineTally): LineView {
     if (drawn > 0) moveCursor(out, 0, -drawn);
     clearScreenDown(out);
     for (const n of notes.splice(0)) out.write(`${n}\n`);
-    const lines = tableLines(tally, out.columns ?? 120);
+    const lines = tableLines(tally, out.columns || 120);
     out.write(`${lines.join('\n')}\n`);
     drawn = lines.length;
   };
