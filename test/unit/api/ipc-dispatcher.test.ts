@@ -19,6 +19,7 @@ const device: DeviceInfo = {
   address: '127.0.0.1:5554',
   mode: 'fastboot',
   state: 'ready',
+  product: 'flashline-virtual',
   serial: 'VIRT1',
 };
 
@@ -98,10 +99,10 @@ describe('IPC dispatcher + ipcLink', () => {
     devices.upsert(device);
     devices.upsert({ ...device, state: 'busy' });
     devices.remove(device.id);
-    await until(() => got.length === 3);
+    await until(() => got.length === 4);
     assert.deepEqual(
       got.map((e) => e.type),
-      ['added', 'changed', 'removed'],
+      ['added', 'ready', 'changed', 'removed'],
     );
     sub.unsubscribe();
     await until(() => dispatcher.activeSubscriptions === 0);
