@@ -2,7 +2,7 @@
  * Parsers for CLI option values. A bad value throws commander's InvalidArgumentError, which the program
  * turns into a one-line error plus usage and exit code 2.
  */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -48,4 +48,24 @@ export function untilInterrupted(): Promise<NodeJS.Signals> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * What every command that opens a package for flashing takes besides the package: the trust store and the
+ * station keys for encrypted packages (those in `<home>/station-keys/` are always used).
+ */
+export function withPackageKeyOptions(command: Command): Command {
+  return command
+    .option(
+      '--trust <dir>',
+      'trust store directory (replaces the default ones); repeatable',
+      collect(String),
+      [],
+    )
+    .option(
+      '--decryption-key <file>',
+      'station private key for encrypted packages, besides <home>/station-keys/ (repeatable)',
+      collect(String),
+      [],
+    );
 }

@@ -9,7 +9,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { JobEvent } from '../../flash/events.js';
 import type { JobReport } from '../../flash/report.js';
 import { FlashService } from '../../flash/service.js';
-import { collect, parsePositiveInt } from '../options.js';
+import { collect, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 
 export function parseDeviceId(value: string): string {
   if (!/^(tcp:[^\s]+:\d{1,5}|usb:[^\s]+|serial:[^\s]+)$/.test(value)) {
@@ -29,26 +29,13 @@ interface FlashOptions {
 }
 
 export function registerFlash(program: Command): void {
-  program
-    .command('flash')
+  withPackageKeyOptions(program.command('flash'))
     .description('flash a signed package onto one or more devices (exit code = status code)')
     .argument('<package>', 'the signed package (.flp)')
     .option(
       '--device <id>',
       'device id (tcp:HOST:PORT, usb:SERIAL, serial:PATH); repeatable',
       collect(parseDeviceId),
-      [],
-    )
-    .option(
-      '--trust <dir>',
-      'trust store directory (replaces the default ones); repeatable',
-      collect(String),
-      [],
-    )
-    .option(
-      '--decryption-key <file>',
-      'station private key for encrypted packages, besides <home>/station-keys/ (repeatable)',
-      collect(String),
       [],
     )
     .option('--concurrency <n>', 'devices flashed at once', parsePositiveInt, 4)

@@ -19,7 +19,7 @@ import {
   usbSource,
 } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
-import { collect, parseHostPort, parsePositiveInt } from '../options.js';
+import { collect, parseHostPort, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
 import { parseDeviceId } from './flash.js';
 import { LineTally } from './line-tally.js';
@@ -60,8 +60,7 @@ export interface LineOptions {
 }
 
 export function registerLine(program: Command): void {
-  program
-    .command('line')
+  withPackageKeyOptions(program.command('line'))
     .description(
       'factory line: flash every compatible device that becomes ready, until Ctrl-C, --count or --idle-exit',
     )
@@ -70,18 +69,6 @@ export function registerLine(program: Command): void {
       '--device <id>',
       'also watch this endpoint: tcp:HOST:PORT (polled until it answers) or serial:PATH; repeatable',
       collect(parseDeviceId),
-      [],
-    )
-    .option(
-      '--trust <dir>',
-      'trust store directory (replaces the default ones); repeatable',
-      collect(String),
-      [],
-    )
-    .option(
-      '--decryption-key <file>',
-      'station private key for encrypted packages, besides <home>/station-keys/ (repeatable)',
-      collect(String),
       [],
     )
     .option(

@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type DeviceInfo, DeviceRegistry } from '../../../main/devices/index.js';
 import { type AutoFlashOptions, startAutoFlash } from '../../../main/flash/auto-flash.js';
-import type { EngineOptions } from '../../../main/flash/context.js';
 import { Journal, readJournal } from '../../../main/flash/journal.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import { ReportStore } from '../../../main/flash/report-store.js';
-import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
+import { bootImage, FakeConnector, FakeDevice, fakeEngine, memoryPackage } from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-autoflash-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -26,13 +25,7 @@ function setup(devices: Record<string, FakeDevice>) {
   const dir = join(home, String(n++));
   const connector = new FakeConnector();
   for (const [id, d] of Object.entries(devices)) connector.devices.set(id, d);
-  const engine: EngineOptions = {
-    journalDir: join(dir, 'journal'),
-    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
-    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
-    pieceSize: 256 * 1024,
-    minBatteryPercent: 25,
-  };
+  const engine = fakeEngine(join(dir, 'journal'));
   const reports = new ReportStore(join(dir, 'reports'));
   const manager = new FlashManager({ engine, connector, reports, concurrency: 4 });
   const registry = new DeviceRegistry();

@@ -6,10 +6,9 @@ import { after, describe, it } from 'node:test';
 import { parseSince } from '../../../main/cli/commands/report.js';
 import { DeviceRegistry } from '../../../main/devices/registry.js';
 import { startAutoFlash } from '../../../main/flash/auto-flash.js';
-import type { EngineOptions } from '../../../main/flash/context.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import { ReportStore, reportsToCsv } from '../../../main/flash/report-store.js';
-import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
+import { bootImage, FakeConnector, FakeDevice, fakeEngine, memoryPackage } from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-manager-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -19,13 +18,7 @@ function setup(concurrency: number, devices: [string, FakeDevice][]) {
   const dir = join(home, String(n++));
   const connector = new FakeConnector();
   for (const [id, d] of devices) connector.devices.set(id, d);
-  const engine: EngineOptions = {
-    journalDir: join(dir, 'journal'),
-    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
-    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
-    pieceSize: 256 * 1024,
-    minBatteryPercent: 25,
-  };
+  const engine = fakeEngine(join(dir, 'journal'));
   const reports = new ReportStore(join(dir, 'reports'));
   return { manager: new FlashManager({ engine, connector, reports, concurrency }), reports };
 }
