@@ -160,30 +160,35 @@ export async function runLine(
     describe: () => `stopping the line: cancelling ${tally.active} job(s) safely`,
   });
 
-  const discovery = await startDiscovery(registry, sourcesFor(opts));
-  for (const p of discovery.problems) view.note(p);
-  const stopAutoFlash = await service.startAutoFlash(registry, pkgPath, {
-    force: opts.force,
-    retryFailed: opts.retryFailed,
-    onSkip: (d, reason) => {
-      tally.skipped(d.id, d.serial, reason);
-      view.skipped(d, reason);
-    },
-    onStart: (d, jobId, resumed) => {
-      tally.started(d.id, d.serial ?? '-', jobId, resumed);
-      view.started(d, jobId, resumed);
-    },
-  });
-
-  const reason = await finished;
-  stopAutoFlash();
-  if (reason === 'signal') service.manager.cancelAll();
-  await service.manager.waitAll();
-  clearInterval(ticker);
-  discovery.stop();
-  unsubscribeJobs();
-  unsubscribeDevices();
-  disposeSignals();
+  let reason: string;
+  let discovery: Awaited<ReturnType<typeof startDiscovery>> | undefined;
+  try {
+    discovery = await startDiscovery(registry, sourcesFor(opts));
+    for (const p of discovery.problems) view.note(p);
+    const stopAutoFlash = await service.startAutoFlash(registry, pkgPath, {
+      force: opts.force,
+      retryFailed: opts.retryFailed,
+      onSkip: (d, why) => {
+        tally.skipped(d.id, d.serial, why);
+        view.skipped(d, why);
+      },
+      onStart: (d, jobId, resumed) => {
+        tally.started(d.id, d.serial ?? '-', jobId, resumed);
+        view.started(d, jobId, resumed);
+      },
+    });
+    reason = await finished;
+    stopAutoFlash();
+    if (reason === 'signal') service.manager.cancelAll();
+    await service.manager.waitAll();
+  } finally {
+    // Whatever ended the line, nothing of it may keep the process alive.
+    clearInterval(ticker);
+    discovery?.stop();
+    unsubscribeJobs();
+    unsubscribeDevices();
+    disposeSignals();
+  }
   const codes = Object.fromEntries(tally.codes());
   view.close(
     {

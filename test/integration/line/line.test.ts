@@ -126,4 +126,37 @@ describe('flashline line', () => {
       await Promise.all([...units.values()].map((u) => u.stop().catch(() => undefined)));
     }
   });
+
+  it('ends by itself after --idle-exit with nothing to do, and refuses more than 16 at once', async () => {
+    const home = join(tmp.dir, 'home-idle');
+    const pkg = await makeDemoPackage(join(tmp.dir, 'idle.flp'), SMALL_PACKAGE);
+    const [port] = await freePorts(1);
+    const idle = spawnFlashline(
+      [
+        'line',
+        pkg,
+        '--device',
+        `tcp:127.0.0.1:${port}`,
+        '--idle-exit',
+        '0.5',
+        '--no-usb',
+        '--no-list-serial',
+        '--json',
+      ],
+      home,
+    );
+    assert.equal(await idle.exit, 0, idle.stderr());
+    const summary = JSON.parse(idle.lines.at(-1) ?? '{}') as LineEvent;
+    assert.deepEqual(
+      { type: summary.type, reason: summary.reason, units: summary.units },
+      {
+        type: 'summary',
+        reason: 'idle',
+        units: 0,
+      },
+    );
+    const tooMany = spawnFlashline(['line', pkg, '--concurrency', '17'], home);
+    assert.equal(await tooMany.exit, 2);
+    assert.match(tooMany.stderr(), /above 16/);
+  });
 });
