@@ -28,9 +28,19 @@ export interface OpenedPackage extends FlashPackage {
   readonly description?: string;
 }
 
+/** A device auto-flash left alone, and why (already passed, failed, wrong product, busy). */
+export interface AutoFlashSkip {
+  readonly deviceId: string;
+  readonly serial?: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
 export interface AutoFlashState {
   readonly enabled: boolean;
   readonly packagePath: string | null;
+  /** The latest skips (newest last, at most 20), present once there is one, so a screen can say why. */
+  readonly skipped?: readonly AutoFlashSkip[];
 }
 
 export interface FlashServiceApi {

@@ -14,7 +14,15 @@ import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import { FlashManager } from './manager.js';
 import type { DeviceConnector } from './ports.js';
 import { ReportStore } from './report-store.js';
-import type { AutoFlashState, FlashServiceApi, OpenedPackage, PackageSummary } from './service-api.js';
+import type {
+  AutoFlashSkip,
+  AutoFlashState,
+  FlashServiceApi,
+  OpenedPackage,
+  PackageSummary,
+} from './service-api.js';
+
+const KEPT_SKIPS = 20;
 
 export interface FlashServiceOptions {
   readonly home?: string;
@@ -42,7 +50,7 @@ export class FlashService implements FlashServiceApi {
   readonly journalDir: string;
   readonly #trustDirs: readonly string[] | undefined;
   readonly #packages = new Map<string, OpenedPackage>();
-  #autoFlash: { stop: () => void; packagePath: string } | undefined;
+  #autoFlash: { stop: () => void; packagePath: string; skipped: AutoFlashSkip[] } | undefined;
   readonly #home: string;
   readonly #decryptionKeyFiles: readonly string[];
   readonly #attached = new WeakSet<DeviceRegistry>();
@@ -141,9 +149,21 @@ export class FlashService implements FlashServiceApi {
     this.#autoFlash?.stop();
     this.#autoFlash = undefined;
     if (packagePath === null) return { enabled: false, packagePath: null };
-    const stop = await this.startAutoFlash(registry, packagePath, { force });
-    this.#autoFlash = { stop, packagePath };
-    return { enabled: true, packagePath };
+    const skipped: AutoFlashSkip[] = [];
+    const stop = await this.startAutoFlash(registry, packagePath, {
+      force,
+      onSkip: (d, reason) => {
+        skipped.push({
+          deviceId: d.id,
+          ...(d.serial ? { serial: d.serial } : {}),
+          reason,
+          at: new Date().toISOString(),
+        });
+        if (skipped.length > KEPT_SKIPS) skipped.shift();
+      },
+    });
+    this.#autoFlash = { stop, packagePath, skipped };
+    return this.getAutoFlash();
   }
 
   /**
@@ -168,8 +188,12 @@ export class FlashService implements FlashServiceApi {
   }
 
   getAutoFlash(): AutoFlashState {
-    return this.#autoFlash
-      ? { enabled: true, packagePath: this.#autoFlash.packagePath }
-      : { enabled: false, packagePath: null };
+    const a = this.#autoFlash;
+    if (!a) return { enabled: false, packagePath: null };
+    return {
+      enabled: true,
+      packagePath: a.packagePath,
+      ...(a.skipped.length > 0 ? { skipped: [...a.skipped] } : {}),
+    };
   }
 }

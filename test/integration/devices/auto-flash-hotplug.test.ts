@@ -1,7 +1,8 @@
 /**
  * The station's auto-flash, at the service level over real TCP: switched on with no device connected, a
  * unit that appears afterwards (identified later) is flashed, once; after the job the registry shows what
- * the unit now reports (its new version and slot), and `devices.refresh` reads it again on demand.
+ * the unit now reports (its new version and slot), and `devices.refresh` reads it again on demand; plugged
+ * in again, it is skipped with a reason every page can read.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -15,6 +16,10 @@ import { FAST_ENGINE, SMALL_PACKAGE, tempDir } from '../flash/helpers.js';
 import { freePorts, startUnit } from '../line/helpers.js';
 
 const tmp = tempDir('flashline-hotplug-');
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+}
 after(tmp.cleanup);
 
 describe('auto-flash on hotplug (service level)', () => {
@@ -37,7 +42,7 @@ describe('auto-flash on hotplug (service level)', () => {
     const discovery = await startDiscovery(devices, [
       tcpSource([{ host: '127.0.0.1', port: port! }], { pollIntervalMs: 150 }),
     ]);
-    const unit = await (async () => {
+    let unit = await (async () => {
       await discovery.settled();
       assert.equal(devices.get(id)?.state, 'gone', 'nothing answers yet');
       await api.jobs.autoFlash({ packagePath: pkg });
@@ -66,6 +71,17 @@ describe('auto-flash on hotplug (service level)', () => {
         { state: 'ready', version: '2.0.0', slot: 'b' },
       );
       await assert.rejects(api.devices.refresh({ id: 'tcp:127.0.0.1:1' }), /No device/);
+      // Unplugged and plugged in again: skipped, and every page can say why.
+      await unit.stop();
+      await until(() => devices.get(id)?.state === 'gone');
+      unit = await startUnit(tmp.dir, port!, 'HOT001');
+      await until(() => (flash.getAutoFlash().skipped?.length ?? 0) > 0);
+      const [skip] = (await api.jobs.autoFlashState()).skipped ?? [];
+      assert.deepEqual(
+        { deviceId: skip?.deviceId, serial: skip?.serial },
+        { deviceId: id, serial: 'HOT001' },
+      );
+      assert.match(skip?.reason ?? '', /already passed with this package/);
       await api.jobs.autoFlash({ packagePath: null });
       assert.equal(flash.manager.list().length, 1, 'flashed exactly once');
     } finally {
