@@ -163,6 +163,8 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
             (info): DeviceInfo => ({
               ...info,
               mode: 'fastboot',
+              // A bootloader that does not answer getvar:serialno still has the USB descriptor's serial.
+              ...(!info.serial && d.serialNumber ? { serial: d.serialNumber } : {}),
               ...(info.state === 'gone' ? { state: 'error' } : {}),
             }),
           );

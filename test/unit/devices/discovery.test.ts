@@ -116,6 +116,36 @@ describe('device discovery', () => {
     assert.equal(usb.listenerCount('connect'), 0);
   });
 
+  it('a hotplugged USB phone is identifying (its descriptor name is no product) until identified, then ready once', async () => {
+    const usb = new FakeWebUsb();
+    const registry = new DeviceRegistry();
+    const events: DeviceEvent[] = [];
+    registry.subscribe((e) => events.push(e));
+    const discovery = await startDiscovery(registry, [usbSource({ backend: usb })]);
+    usb.plug(
+      new FakeUsbDevice({
+        serialNumber: 'PHONE2',
+        productName: 'Android',
+        onOut: usbResponder(new FakeFastboot()),
+      }),
+    );
+    const seen = registry.get('usb:PHONE2');
+    assert.deepEqual(
+      { state: seen?.state, product: seen?.product, note: seen?.note },
+      { state: 'identifying', product: undefined, note: 'USB: Android' },
+    );
+    await discovery.settled();
+    assert.deepEqual(
+      { state: registry.get('usb:PHONE2')?.state, product: registry.get('usb:PHONE2')?.product },
+      { state: 'ready', product: 'fakephone' },
+    );
+    assert.deepEqual(
+      events.filter((e) => e.type === 'ready').map((e) => (e.type === 'ready' ? e.device.id : '')),
+      ['usb:PHONE2'],
+    );
+    discovery.stop();
+  });
+
   it('says "no USB access" instead of crashing when there is no USB bus', async () => {
     const broken = new FakeWebUsb();
     broken.getDevices = () => Promise.reject(new Error('getDevices error: /sys/bus/usb/devices/ not found'));
