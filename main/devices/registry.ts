@@ -12,6 +12,8 @@ export class DeviceRegistry {
   readonly #devices = new Map<string, DeviceInfo>();
   readonly #probes = new Map<string, Probe>();
   readonly #refreshing = new Map<string, Promise<DeviceInfo | undefined>>();
+  /** Ids a job owns, kept across unplug/replug (a phone re-enumerates when its job reboots it). */
+  readonly #busy = new Set<string>();
   readonly #events = new EventEmitter();
 
   constructor() {
@@ -32,8 +34,7 @@ export class DeviceRegistry {
    */
   upsert(device: DeviceInfo, probe?: Probe): void {
     if (probe) this.#probes.set(device.id, probe);
-    const before = this.#devices.get(device.id);
-    this.#store(before?.state === 'busy' ? { ...device, state: 'busy' } : device);
+    this.#store(this.#busy.has(device.id) ? { ...device, state: 'busy' } : device);
   }
 
   /** Change some fields of a known device; no-op for unknown ids. */
@@ -45,11 +46,13 @@ export class DeviceRegistry {
 
   /** A job took the device. */
   markBusy(id: string): void {
+    this.#busy.add(id);
     this.update(id, { state: 'busy' });
   }
 
   /** The job on the device ended: read what the device now reports (version, slot, rollback index). */
   release(id: string): Promise<DeviceInfo | undefined> {
+    this.#busy.delete(id);
     const d = this.#devices.get(id);
     if (d?.state !== 'busy') return Promise.resolve(d);
     // Without a probe (a device added by hand) nothing more can be learned: it is simply free again.

@@ -177,6 +177,8 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
           },
           probe,
         );
+        // A unit re-enumerating while its job reboots it belongs to the job: the job opens it, not a probe.
+        if (sink.get?.(id)?.state === 'busy') return;
         const p = probe(signal).then((info) => {
           if (!signal.aborted && ids.has(d)) sink.upsert(info);
         });

@@ -61,6 +61,20 @@ describe('device registry life cycle', () => {
     ]);
   });
 
+  it('a unit that re-enumerates while its job reboots it stays busy until the job releases it', async () => {
+    const { registry, events } = recording();
+    const probe = async () => ready('usb:P1', 'P1', { version: '2.0' });
+    registry.upsert(ready('usb:P1', 'P1'), probe);
+    registry.markBusy('usb:P1');
+    registry.remove('usb:P1'); // the reboot: it leaves the bus…
+    registry.upsert({ ...identifying('usb:P1'), connection: 'usb' }, probe); // …and comes back
+    assert.equal(registry.get('usb:P1')?.state, 'busy');
+    const readyEvents = () => events.filter((e) => e.type === 'ready').length;
+    assert.equal(readyEvents(), 1, 'not offered to anyone while its job runs');
+    assert.equal((await registry.release('usb:P1'))?.version, '2.0');
+    assert.equal(readyEvents(), 2);
+  });
+
   it('refresh re-reads a device on demand; a probe that fails leaves it in error with the reason', async () => {
     const { registry } = recording();
     let fail = false;
