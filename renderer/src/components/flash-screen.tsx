@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { packageFit } from '../api/compat.js';
-import type { JobMap } from '../api/jobs.js';
+import { deviceLabel } from '../api/device-label.js';
+import { type JobMap, jobLabel } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
 
@@ -55,10 +56,6 @@ export function FlashScreen(props: {
   const cancel = (jobId: string) => {
     api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
   };
-  const labelOf = (deviceId: string) => {
-    const d = devices.find((x) => x.id === deviceId);
-    return d?.serial ? `${d.serial} (${deviceId})` : deviceId;
-  };
   const jobs = [...props.jobs.values()].reverse();
 
   return (
@@ -87,7 +84,8 @@ export function FlashScreen(props: {
                 data-device={d.id}
               />
               <span>
-                {d.serial ?? d.id} <span className="muted">{d.address}</span>
+                <strong>{deviceLabel(d).serial}</strong> {deviceLabel(d).name}{' '}
+                <span className="muted">· {d.address}</span>
               </span>
               {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
             </label>
@@ -127,7 +125,7 @@ export function FlashScreen(props: {
         </p>
         <ul>
           {chosen.map((d) => (
-            <li key={d.id}>{d.serial ?? d.id}</li>
+            <li key={d.id}>{deviceLabel(d).full}</li>
           ))}
         </ul>
         <p>Keep the devices connected and powered until each shows a result.</p>
@@ -136,7 +134,7 @@ export function FlashScreen(props: {
       {jobs.length === 0 ? <p className="muted">No jobs yet.</p> : null}
       <ul className="jobs" aria-label="Jobs">
         {jobs.map((j) => (
-          <JobRow key={j.jobId} job={j} label={labelOf(j.deviceId)} codes={props.codes} onCancel={cancel} />
+          <JobRow key={j.jobId} job={j} label={jobLabel(j, devices)} codes={props.codes} onCancel={cancel} />
         ))}
       </ul>
     </section>

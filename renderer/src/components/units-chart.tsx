@@ -1,0 +1,41 @@
+import { useMemo } from 'react';
+import type { RateSeries } from '../api/factory.js';
+import { type ChartData, themeColor, UPlotChart } from './chart.js';
+
+/** Units per hour through the session, as a line; the counter beside it carries the number as text. */
+export function UnitsChart({ series }: { readonly series: RateSeries }) {
+  const data = useMemo<ChartData>(() => [series.times, series.values], [series]);
+  return (
+    <UPlotChart
+      className="units-chart"
+      testId="units-chart"
+      data={data}
+      options={(width) => {
+        const text = themeColor('--muted', '#57606a');
+        const grid = themeColor('--border', '#d0d7de');
+        return {
+          width,
+          height: 140,
+          legend: { show: false },
+          cursor: { show: false },
+          select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+          scales: { y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max * 1.15) / 10) * 10)] } },
+          axes: [
+            { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+            { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 48 },
+          ],
+          series: [
+            {},
+            {
+              label: 'Units / hour',
+              stroke: themeColor('--ok', '#1a7f37'),
+              width: 2,
+              spanGaps: false,
+              points: { show: false },
+            },
+          ],
+        };
+      }}
+    />
+  );
+}
