@@ -2,12 +2,12 @@
  * Jobs a previous Flashline process left unfinished (a crash or power cut): each can be resumed where it
  * stopped, or discarded (closed with status 18; the device stays on its working slot).
  */
-import type { DeviceInfo } from '../../../main/api/types.js';
-import type { ApiClient } from './client.js';
+import type { inferRouterOutputs } from '@trpc/server';
+import type { AppRouter, DeviceInfo } from '../../../main/api/types.js';
 import { type DeviceLabel, deviceLabel } from './device-label.js';
 import { PHASE_LABELS } from './jobs.js';
 
-export type InterruptedJob = Awaited<ReturnType<ApiClient['jobs']['interrupted']['query']>>[number];
+export type InterruptedJob = inferRouterOutputs<AppRouter>['jobs']['interrupted'][number];
 
 export interface InterruptedLine {
   readonly jobId: string;
