@@ -62,9 +62,18 @@ export function refusalView(
 ): RefusalView {
   const info = typeof error.code === 'number' ? codes.get(error.code) : undefined;
   if (!info) {
-    // Codes outside the table (a file that is not a .flp, a path that does not exist) already come in
-    // the reader's words from the service or the page.
+    // Codes outside the table (a file that is not a .flp, a bad path) already come in the reader's words.
     return { code: error.code, message: error.message, remedy: remedyFor(codes, error.code), details: [] };
+  }
+  if (info.code % 10 === 0) {
+    // A decade's general code (e.g. 20 "failed verification") says less than the service's own reason
+    // (e.g. the file cannot be read), so the reason leads and the table's words follow as the remedy.
+    return {
+      code: error.code,
+      message: error.message,
+      remedy: info.remedy,
+      details: [`Status ${info.code} (${info.name}): ${info.message}`],
+    };
   }
   return {
     code: error.code,

@@ -15,6 +15,14 @@ export function themeColor(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/** `#rrggbb` with an alpha, for area fills under a line. */
+export function withAlpha(hex: string, alpha: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return hex;
+  const [r, g, b] = [m[1], m[2], m[3]].map((h) => Number.parseInt(h ?? '0', 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
 export function UPlotChart(props: {
   readonly options: (width: number) => uPlot.Options;
   readonly data: ChartData;

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { RateSample } from '../api/jobs.js';
-import { type ChartData, themeColor, UPlotChart } from './chart.js';
+import { type ChartData, themeColor, UPlotChart, withAlpha } from './chart.js';
 
 const WIDTH = 120;
 const HEIGHT = 28;
@@ -20,12 +20,21 @@ export function Sparkline({ samples }: { readonly samples: readonly RateSample[]
         width: WIDTH,
         height: HEIGHT,
         pxAlign: false,
+        padding: [3, 1, 1, 1],
         legend: { show: false },
         cursor: { show: false },
         select: { show: false, left: 0, top: 0, width: 0, height: 0 },
         scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(max, 0.001)] } },
         axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: themeColor('--accent', '#0b5cad'), width: 1.5, points: { show: false } }],
+        series: [
+          {},
+          {
+            stroke: themeColor('--accent', '#0b5cad'),
+            fill: withAlpha(themeColor('--accent', '#0b5cad'), 0.18),
+            width: 1.5,
+            points: { show: false },
+          },
+        ],
       })}
     />
   );

@@ -9,7 +9,7 @@ export function StatusResult(props: {
 }) {
   const ok = props.code === 0;
   // The code's internal name (e.g. booted_old_slot) is for support: it goes with the other internals.
-  const details = [...(props.name ? [`Code name: ${props.name}`] : []), ...(props.details ?? [])];
+  const details = ok ? [] : [...(props.name ? [`Code name: ${props.name}`] : []), ...(props.details ?? [])];
   return (
     <div className={ok ? 'result result-ok' : 'result result-bad'} data-testid={props.testId}>
       <p className="result-code">

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { RateSeries } from '../api/factory.js';
-import { type ChartData, themeColor, UPlotChart } from './chart.js';
+import { type ChartData, themeColor, UPlotChart, withAlpha } from './chart.js';
 
 /** Units per hour through the session, as a line; the counter beside it carries the number as text. */
 export function UnitsChart({ series }: { readonly series: RateSeries }) {
@@ -29,6 +29,7 @@ export function UnitsChart({ series }: { readonly series: RateSeries }) {
             {
               label: 'Units / hour',
               stroke: themeColor('--ok', '#1a7f37'),
+              fill: withAlpha(themeColor('--ok', '#1a7f37'), 0.15),
               width: 2,
               spanGaps: false,
               points: { show: false },

@@ -192,6 +192,10 @@ describe('package screen', () => {
     assert.equal(v.remedy, info?.remedy);
     assert.doesNotMatch(`${v.message} ${v.remedy}`, /tar|gzip|gunzip|malformed_package/i);
     assert.deepEqual(v.details, ['Status 21 (malformed_package)', raw]);
+    // A decade's general code lets the service's specific reason lead.
+    const unreadable = refusalView({ code: 20, message: 'Cannot read package file /x.flp (ENOENT).' }, codes);
+    assert.equal(unreadable.message, 'Cannot read package file /x.flp (ENOENT).');
+    assert.match(unreadable.details[0] ?? '', /^Status 20 \(verify_failed\)/);
     // Messages without a table row are already in the reader's words.
     const own = refusalView({ code: 'client', message: "'a.zip' is not a Flashline package" }, codes);
     assert.equal(own.message, "'a.zip' is not a Flashline package");
