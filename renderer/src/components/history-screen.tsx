@@ -65,7 +65,7 @@ export function HistoryScreen({
           History
         </h2>
         <output className="muted" aria-live="polite">
-          {view ? `${shown.length} of ${view.total} jobs` : 'Loading…'}
+          {view ? (view.total === 0 ? 'No jobs yet' : `${shown.length} of ${view.total} jobs`) : 'Loading…'}
         </output>
       </div>
       <div className="panel filters">
