@@ -20,21 +20,7 @@ export function FlashScreen(props: {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  if (!pkg) {
-    return (
-      <section aria-labelledby="flash-heading">
-        <h2 id="flash-heading" tabIndex={-1}>
-          Flash
-        </h2>
-        <p className="muted">Open and verify a package first.</p>
-        <button type="button" onClick={props.onOpenPackage}>
-          Open a package
-        </button>
-      </section>
-    );
-  }
-
-  const fits = new Map(devices.map((d) => [d.id, packageFit(pkg, d)]));
+  const fits = new Map(pkg ? devices.map((d) => [d.id, packageFit(pkg, d)]) : []);
   const chosen = devices.filter((d) => selected.has(d.id) && fits.get(d.id)?.fits);
   const toggle = (id: string, on: boolean) =>
     setSelected((s) => {
@@ -44,6 +30,7 @@ export function FlashScreen(props: {
       return next;
     });
   const start = async () => {
+    if (!pkg) return;
     setConfirming(false);
     setError(null);
     try {
@@ -64,50 +51,64 @@ export function FlashScreen(props: {
         <h2 id="flash-heading" tabIndex={-1}>
           Flash
         </h2>
-        <span className="muted">
-          {pkg.id} · version {pkg.version}
-        </span>
+        {pkg ? (
+          <span className="muted">
+            {pkg.id} · version {pkg.version}
+          </span>
+        ) : null}
       </div>
-      <fieldset className="panel device-pick">
-        <legend>Devices</legend>
-        {devices.length === 0 ? <p className="muted">No devices connected.</p> : null}
-        {devices.map((d) => {
-          const fit = fits.get(d.id);
-          return (
-            <label key={d.id} className={fit?.fits ? 'pick' : 'pick pick-no'}>
-              <input
-                type="checkbox"
-                checked={selected.has(d.id) && fit?.fits === true}
-                disabled={!fit?.fits}
-                onChange={(e) => toggle(d.id, e.currentTarget.checked)}
-                data-testid="pick-device"
-                data-device={d.id}
-              />
-              <span>
-                <strong>{deviceLabel(d).serial}</strong> {deviceLabel(d).name}{' '}
-                <span className="muted">· {d.address}</span>
-              </span>
-              {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
-            </label>
-          );
-        })}
-        <div className="actions">
-          <button
-            type="button"
-            onClick={() => setSelected(new Set(devices.filter((d) => fits.get(d.id)?.fits).map((d) => d.id)))}
-          >
-            Select all compatible
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={chosen.length === 0}
-            onClick={() => setConfirming(true)}
-          >
-            Flash {chosen.length} {chosen.length === 1 ? 'device' : 'devices'}…
+      {pkg ? null : (
+        <div className="panel" data-testid="flash-no-package">
+          <p className="muted">Open and verify a package first.</p>
+          <button type="button" onClick={props.onOpenPackage}>
+            Go to Package
           </button>
         </div>
-      </fieldset>
+      )}
+      {pkg ? (
+        <fieldset className="panel device-pick">
+          <legend>Devices</legend>
+          {devices.length === 0 ? <p className="muted">No devices connected.</p> : null}
+          {devices.map((d) => {
+            const fit = fits.get(d.id);
+            return (
+              <label key={d.id} className={fit?.fits ? 'pick' : 'pick pick-no'}>
+                <input
+                  type="checkbox"
+                  checked={selected.has(d.id) && fit?.fits === true}
+                  disabled={!fit?.fits}
+                  onChange={(e) => toggle(d.id, e.currentTarget.checked)}
+                  data-testid="pick-device"
+                  data-device={d.id}
+                />
+                <span>
+                  <strong>{deviceLabel(d).serial}</strong> {deviceLabel(d).name}{' '}
+                  <span className="muted">· {d.address}</span>
+                </span>
+                {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
+              </label>
+            );
+          })}
+          <div className="actions">
+            <button
+              type="button"
+              onClick={() =>
+                setSelected(new Set(devices.filter((d) => fits.get(d.id)?.fits).map((d) => d.id)))
+              }
+            >
+              Select all compatible
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={chosen.length === 0}
+              onClick={() => setConfirming(true)}
+            >
+              Flash {chosen.length} {chosen.length === 1 ? 'device' : 'devices'}…
+            </button>
+          </div>
+        </fieldset>
+      ) : null}
       {error ? (
         <p className="error" role="alert">
           {error}
@@ -121,7 +122,7 @@ export function FlashScreen(props: {
         onCancel={() => setConfirming(false)}
       >
         <p>
-          {pkg.id} version {pkg.version} will be written to the inactive slot of:
+          {pkg?.id} version {pkg?.version} will be written to the inactive slot of:
         </p>
         <ul>
           {chosen.map((d) => (
