@@ -3,7 +3,7 @@
  * drawing code. The chart is created once per mount and fed new data with setData; it is decorative for
  * assistive technology (aria-hidden) — every chart sits beside the same numbers as text.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -23,6 +23,21 @@ export function withAlpha(hex: string, alpha: number): string {
   return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
+/** 'dark' or 'light', following the system setting live. */
+function useColorScheme(): 'dark' | 'light' {
+  const query = '(prefers-color-scheme: dark)';
+  const [scheme, setScheme] = useState<'dark' | 'light'>(() =>
+    matchMedia(query).matches ? 'dark' : 'light',
+  );
+  useEffect(() => {
+    const media = matchMedia(query);
+    const onChange = () => setScheme(media.matches ? 'dark' : 'light');
+    media.addEventListener('change', onChange);
+    return () => media.removeEventListener('change', onChange);
+  }, []);
+  return scheme;
+}
+
 export function UPlotChart(props: {
   readonly options: (width: number) => uPlot.Options;
   readonly data: ChartData;
@@ -32,7 +47,9 @@ export function UPlotChart(props: {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const { options, data } = props;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: created once per mount; data flows in below
+  const scheme = useColorScheme();
+  // Colours are read when the chart is made, so it is made again when the theme changes.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: created per mount and theme; data flows in below
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -42,7 +59,7 @@ export function UPlotChart(props: {
       plot.destroy();
       chart.current = null;
     };
-  }, []);
+  }, [scheme]);
   useEffect(() => {
     chart.current?.setData(data);
   }, [data]);

@@ -4,6 +4,7 @@ import { type Api, errorMessage } from '../api/client.js';
 import { compareDevices, deviceLabel } from '../api/device-label.js';
 import { factoryCounters, passTimes, unitsPerHourSeries } from '../api/factory.js';
 import { type JobMap, type JobView, jobLabel, jobPhase, latestByDevice } from '../api/jobs.js';
+import { fileName } from '../api/package.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { UnitsChart } from './units-chart.js';
 
@@ -103,7 +104,7 @@ export function FactoryScreen(props: {
       </div>
       <p className="muted">
         {enabled
-          ? `Auto-flashing every compatible device with ${props.autoFlash}`
+          ? `Auto-flashing every compatible device with ${fileName(props.autoFlash)}`
           : pkg
             ? `Package: ${pkg.id} · version ${pkg.version}`
             : 'Open a package to enable auto-flash.'}
