@@ -163,7 +163,8 @@ describe('live device list in Chromium', () => {
     for (const expected of [
       'flashline-virtual',
       'VIRT0001',
-      'TCP · 127.0.0.1:5554',
+      'TCP',
+      '127.0.0.1:5554',
       'fastboot',
       '1.2.3',
       '4',

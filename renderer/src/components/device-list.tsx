@@ -55,7 +55,8 @@ function DeviceCard({ device }: { device: DeviceInfo }) {
         </header>
         <dl>
           <Field label="Product" value={device.product} />
-          <Field label="Connection" value={`${CONNECTION_LABELS[device.connection]} · ${device.address}`} />
+          <Field label="Connection" value={CONNECTION_LABELS[device.connection]} />
+          <Field label="Port" value={device.address} />
           <Field label="Mode" value={device.mode} />
           <Field label="Slot" value={device.currentSlot} testId="device-slot" />
           <Field label="Version" value={device.version} testId="device-version" />
