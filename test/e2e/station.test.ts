@@ -109,6 +109,15 @@ describe('station UI in Chromium', () => {
     assert.match(csp, /style-src 'self'(;|$)/);
     assert.doesNotMatch(await res.text(), /<script>(?!<\/script>)|style="/);
   });
+
+  test('the page has an icon the station serves', async () => {
+    const html = await (await fetch(station.origin)).text();
+    assert.match(html, /<link rel="icon" href="\.\/favicon\.svg" type="image\/svg\+xml"/);
+    const icon = await fetch(`${station.origin}/favicon.svg`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.match(await icon.text(), /^<svg /);
+  });
 });
 
 describe('live device list in Chromium', () => {
