@@ -251,3 +251,22 @@ export function jobLabel(
   const d = devices.find((x) => x.id === job.deviceId);
   return deviceLabel({ serial: d?.serial ?? job.serial, product: d?.product ?? job.product });
 }
+
+/** Finished jobs beyond this many (newest kept) lose their sparkline readings, so a page open for days stays small. */
+export const DETAILED_FINISHED = 100;
+
+/** Drop the throughput readings of older finished jobs; counters, results and tiles keep what they need. */
+export function compactJobs(jobs: JobMap, keep: number = DETAILED_FINISHED): JobMap {
+  let finished = 0;
+  let changed: Map<string, JobView> | null = null;
+  const newestFirst = [...jobs.values()].reverse();
+  for (const j of newestFirst) {
+    if (j.state !== 'done' && j.state !== 'failed') continue;
+    finished++;
+    if (finished > keep && j.samples.length > 0) {
+      changed ??= new Map(jobs);
+      changed.set(j.jobId, { ...j, samples: [] });
+    }
+  }
+  return changed ?? jobs;
+}

@@ -7,6 +7,8 @@ import { type JobMap, jobLabel } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
 
+const SHOWN_JOBS = 50;
+
 export function FlashScreen(props: {
   readonly api: Api;
   readonly pkg: PackageView | null;
@@ -43,7 +45,9 @@ export function FlashScreen(props: {
   const cancel = (jobId: string) => {
     api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
   };
-  const jobs = [...props.jobs.values()].reverse();
+  // The newest rows only: a station flashing all day has thousands of jobs, and History lists them all.
+  const all = [...props.jobs.values()].reverse();
+  const jobs = all.slice(0, SHOWN_JOBS);
 
   return (
     <section aria-labelledby="flash-heading">
@@ -138,6 +142,12 @@ export function FlashScreen(props: {
           <JobRow key={j.jobId} job={j} label={jobLabel(j, devices)} codes={props.codes} onCancel={cancel} />
         ))}
       </ul>
+      {all.length > jobs.length ? (
+        <p className="muted" data-testid="jobs-more">
+          {all.length - jobs.length} earlier job{all.length - jobs.length === 1 ? '' : 's'} of this session
+          are in History.
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -23,6 +23,7 @@ import { type InterruptedJob, interruptedLine } from '../../../renderer/src/api/
 import {
   addSample,
   applyJobEvent,
+  compactJobs,
   type JobMap,
   type JobView,
   jobLabel,
@@ -32,6 +33,7 @@ import {
   throughputSummary,
 } from '../../../renderer/src/api/jobs.js';
 import { fileName, refusalView, signerName, verifiedPackages } from '../../../renderer/src/api/package.js';
+import { sampleReport } from '../api/report-fixture.js';
 
 const codes: ReadonlyMap<number, StatusCodeInfo> = new Map(STATUS_CODES.map((c) => [c.code, c]));
 
@@ -141,6 +143,32 @@ describe('job rows', () => {
     assert.match(throughputSummary(j.samples) ?? '', /^average 1\.0 MB\/s, peak 1\.0 MB\/s$/);
     assert.equal(throughputSummary([]), null);
     assert.equal(addSample([], { t: 0, rate: 1 }).length, 1);
+  });
+
+  it('keeps readings only for the newest finished jobs', () => {
+    let jobs: JobMap = new Map();
+    for (let i = 0; i < 5; i++) {
+      const id = `j${i}`;
+      jobs = applyJobEvent(jobs, { ...progress(1e6, 1), jobId: id }, 1000);
+      jobs = applyJobEvent(
+        jobs,
+        {
+          type: 'end',
+          jobId: id,
+          deviceId: 'd',
+          status: 0,
+          report: sampleReport({ jobId: id, serial: 'S' }),
+        },
+        2000,
+      );
+    }
+    jobs = applyJobEvent(jobs, { ...progress(1e6, 1), jobId: 'running' }, 3000);
+    const compact = compactJobs(jobs, 2);
+    assert.deepEqual(
+      [...compact.values()].map((j) => j.samples.length),
+      [0, 0, 0, 1, 1, 1],
+    );
+    assert.equal(compactJobs(compact, 2), compact, 'nothing to drop: the same map');
   });
 
   it('titles a job by the device as connected, else by its report', () => {
