@@ -10,27 +10,28 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { statusInfo } from '../../main/common/status-codes.js';
-import { artifactsDir, type Browser, launchBrowser } from './browser.js';
-import { LONG, loadPackageByPath, openSession, startFlash, visibleText } from './ui-session.js';
+import { artifactsDir } from './browser.js';
+import {
+  LONG,
+  loadPackageByPath,
+  openSession,
+  sharedBrowser,
+  startFlash,
+  visibleText,
+} from './ui-session.js';
 
 /** Paced links so the bars are seen between 0 and 100. */
 const PACED = { rateBytesPerSecond: 192 * 1024 };
 const JARGON = /tar\b|gzip|gunzip|malformed_package|header|ENOENT|stack/i;
 
 describe('technician screens in Chromium', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   test('devices screen: a card per device, titled by product and serial, in port order', async (t) => {
-    const s = await openSession(browser, { devices: 3 });
+    const s = await openSession(browser(), { devices: 3 });
     t.after(() => s.close());
     const cards = s.page.getByTestId('device-card');
     assert.equal(await cards.count(), 3);
@@ -52,7 +53,7 @@ describe('technician screens in Chromium', () => {
   });
 
   test('an uploaded package shows its verification, its signer by name, and is listed once', async (t) => {
-    const s = await openSession(browser, { devices: 3 });
+    const s = await openSession(browser(), { devices: 3 });
     t.after(() => s.close());
     const { page, rig } = s;
     await page.getByTestId('nav-package').click();
@@ -87,7 +88,7 @@ describe('technician screens in Chromium', () => {
   });
 
   test('a corrupted or hostile file after a good package is refused in plain words and the good one stays loaded', async (t) => {
-    const s = await openSession(browser, { devices: 2 });
+    const s = await openSession(browser(), { devices: 2 });
     t.after(() => s.close());
     const { page, rig } = s;
     await page.getByTestId('nav-package').click();
@@ -163,7 +164,7 @@ describe('technician screens in Chromium', () => {
   }
 
   test('flash two devices: confirm, progress in plain words, both end OK without a Cancel button', async (t) => {
-    const s = await openSession(browser, { devices: 3, faults: () => PACED });
+    const s = await openSession(browser(), { devices: 3, faults: () => PACED });
     t.after(() => s.close());
     const { page, rig } = s;
     const a = s.idOf('DEMO001');
@@ -258,7 +259,7 @@ describe('technician screens in Chromium', () => {
   });
 
   test('a device that cannot boot the new slot ends with its status code and remedy', async (t) => {
-    const s = await openSession(browser, { devices: 1, faults: () => ({ badBoot: ['b'] }) });
+    const s = await openSession(browser(), { devices: 1, faults: () => ({ badBoot: ['b'] }) });
     t.after(() => s.close());
     const { page, rig } = s;
     const c = s.idOf('DEMO001');
@@ -279,7 +280,7 @@ describe('technician screens in Chromium', () => {
   });
 
   test('cancel stops a running job safely and says so', async (t) => {
-    const s = await openSession(browser, { devices: 1, faults: () => ({ rateBytesPerSecond: 64 * 1024 }) });
+    const s = await openSession(browser(), { devices: 1, faults: () => ({ rateBytesPerSecond: 64 * 1024 }) });
     t.after(() => s.close());
     const { page, rig } = s;
     const a = s.idOf('DEMO001');

@@ -6,22 +6,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { statusInfo } from '../../main/common/status-codes.js';
-import { artifactsDir, type Browser, launchBrowser } from './browser.js';
-import { LONG, openSession } from './ui-session.js';
+import { artifactsDir } from './browser.js';
+import { LONG, openSession, sharedBrowser } from './ui-session.js';
 
 describe('history in Chromium', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   test('empty at first, then lists, filters and exports the jobs run on the station', async (t) => {
-    const s = await openSession(browser, {
+    const s = await openSession(browser(), {
       devices: 2,
       faults: (i) => (i === 1 ? { badBoot: ['b'] } : undefined),
     });

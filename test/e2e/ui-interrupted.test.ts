@@ -7,22 +7,16 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Journal } from '../../main/flash/journal.js';
-import { artifactsDir, type Browser, launchBrowser } from './browser.js';
-import { LONG, openSession } from './ui-session.js';
+import { artifactsDir } from './browser.js';
+import { LONG, openSession, sharedBrowser } from './ui-session.js';
 
 describe('interrupted jobs in Chromium', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   test('a banner lists jobs cut short; Resume finishes one, Discard closes the other with 18', async (t) => {
-    const s = await openSession(browser, { devices: 2 });
+    const s = await openSession(browser(), { devices: 2 });
     t.after(() => s.close());
     const { page, rig } = s;
     const pkg = await rig.flash.openPackage(rig.demo.packagePath);

@@ -4,9 +4,10 @@
  * nothing a test does in it outlives the test's page.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import type { Faults } from '../../virtual-device/index.js';
-import type { Browser } from './browser.js';
+import { type Browser, launchBrowser } from './browser.js';
 import { startUiRig, type UiRig } from './rig.js';
 
 export const LONG = { timeout: 60_000 };
@@ -17,6 +18,24 @@ export interface UiSession {
   /** The registry id of the device with this serial. */
   idOf(serial: string): string;
   close(): Promise<void>;
+}
+
+/**
+ * One Chromium for the tests of the calling describe block (each test still has its own station and page);
+ * call the returned function inside a test to get it.
+ */
+export function sharedBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    assert.ok(browser, 'the browser started');
+    return browser;
+  };
 }
 
 export async function openSession(

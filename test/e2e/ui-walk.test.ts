@@ -6,24 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { artifactsDir, type Browser, launchBrowser } from './browser.js';
-import { LONG, loadPackageByPath, openSession, startFlash } from './ui-session.js';
+import { describe, test } from 'node:test';
+import { artifactsDir } from './browser.js';
+import { LONG, loadPackageByPath, openSession, sharedBrowser, startFlash } from './ui-session.js';
 
 /** How long the cards may take to show the re-identified devices. */
 const REFRESH_BOUND_MS = 15_000;
 
 describe('flash walk in Chromium', () => {
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = sharedBrowser();
 
   test('two devices flashed from the UI show the new version and slot on their cards', async (t) => {
-    const s = await openSession(browser, { devices: 3 });
+    const s = await openSession(browser(), { devices: 3 });
     t.after(() => s.close());
     const { page, rig } = s;
     const flashed = ['DEMO001', 'DEMO002'];
