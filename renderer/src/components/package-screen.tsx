@@ -41,12 +41,14 @@ export function PackageScreen(props: {
   const open = async (getPath: () => Promise<string | null>, what: string) => {
     setBusy(`Verifying ${what}…`);
     setRefusal(null);
+    let file = what;
     try {
       const p = await getPath();
       if (p === null) return;
+      file = fileName(p);
       onPackage(await api.client.packages.open.mutate({ path: p }));
     } catch (err) {
-      setRefusal({ file: what, view: refusalView(errorData(err), codes) });
+      setRefusal({ file, view: refusalView(errorData(err), codes) });
     } finally {
       setBusy(null);
     }
