@@ -39,16 +39,16 @@ export function deviceLabel(device: {
 }
 
 /**
- * Stable screen order: by port (the address, numbers compared as numbers so port 9 sorts before 10),
- * then by serial, then by id — the same order on every run with the same cabling.
+ * Stable screen order: by port (the address, numbers compared as numbers so port 9 sorts before 10), then by
+ * serial, then by id — the same order on every run with the same cabling. Virtual devices listen on ports the
+ * system picks at random each run, so their serial orders them instead.
  */
 export function compareDevices(a: DeviceInfo, b: DeviceInfo): number {
   const opts = { numeric: true, sensitivity: 'base' } as const;
-  return (
-    a.address.localeCompare(b.address, 'en', opts) ||
-    (a.serial ?? '').localeCompare(b.serial ?? '', 'en', opts) ||
-    a.id.localeCompare(b.id, 'en', opts)
-  );
+  const byAddress = a.address.localeCompare(b.address, 'en', opts);
+  const bySerial = (a.serial ?? '').localeCompare(b.serial ?? '', 'en', opts);
+  const virtual = a.connection === 'virtual' && b.connection === 'virtual';
+  return (virtual ? bySerial || byAddress : byAddress || bySerial) || a.id.localeCompare(b.id, 'en', opts);
 }
 
 export function sortDevices(devices: readonly DeviceInfo[]): DeviceInfo[] {

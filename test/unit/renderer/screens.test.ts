@@ -81,6 +81,13 @@ describe('device labels and order', () => {
       );
     }
     assert.ok(compareDevices(b, c) < 0);
+    // Virtual devices (random ports each run) go by serial.
+    const v1 = dev('v1', '127.0.0.1:50000', 'DEMO001', { connection: 'virtual' });
+    const v2 = dev('v2', '127.0.0.1:40000', 'DEMO002', { connection: 'virtual' });
+    assert.deepEqual(
+      sortDevices([v2, v1]).map((d) => d.serial),
+      ['DEMO001', 'DEMO002'],
+    );
     // Live events keep the order too.
     let list = applyDeviceEvent([], { type: 'added', device: c });
     list = applyDeviceEvent(list, { type: 'added', device: a });
