@@ -53,6 +53,11 @@ describe('technician screens in Chromium', () => {
     const { page, rig } = s;
     await page.getByTestId('nav-package').click();
     assert.match(await visibleText(page.getByTestId('no-package')), /Upload a package/);
+    await page.screenshot({ path: join(artifactsDir, 'ui-package-empty.png'), fullPage: true });
+    await page.getByTestId('nav-flash').click();
+    await page.getByTestId('flash-no-package').waitFor(LONG);
+    await page.screenshot({ path: join(artifactsDir, 'ui-flash-no-package.png'), fullPage: true });
+    await page.getByTestId('nav-package').click();
     // The demo opens its package by path on the station; the technician then uploads the same file (twice):
     // the service holds it under two paths, the list shows it once, by file name.
     await rig.flash.openPackage(rig.demo.packagePath);
