@@ -4,6 +4,9 @@ import { type Api, errorMessage } from '../api/client.js';
 import { formatDate, formatRate } from '../api/format.js';
 import type { Outcome } from '../api/history.js';
 
+/** How long after a job end its report is surely on disk (the save is a small atomic write). */
+const SAVE_GRACE_MS = 1500;
+
 /** A history row's status in words: the status table's message (the report's own message is in the tooltip). */
 function statusLine(r: JobReport, codes: ReadonlyMap<number, StatusCodeInfo>): string {
   if (r.status === 0) return 'OK';
@@ -29,19 +32,24 @@ export function HistoryScreen({
   const [exported, setExported] = useState<string | null>(null);
   // The service applies the filter (main/api/report-export.ts), the same one its exports use, so the file
   // holds exactly the rows shown. refreshKey reloads the list after each job end.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey is a reload trigger
   useEffect(() => {
     let live = true;
-    api.client.jobs.history
-      .query({ text, outcome })
-      .then((v) => {
-        if (!live) return;
-        setView(v);
-        setError(null);
-      })
-      .catch((err: unknown) => live && setError(errorMessage(err)));
+    const load = () =>
+      api.client.jobs.history
+        .query({ text, outcome })
+        .then((v) => {
+          if (!live) return;
+          setView(v);
+          setError(null);
+        })
+        .catch((err: unknown) => live && setError(errorMessage(err)));
+    void load();
+    // A job's end event arrives before its report is written (main/flash/manager.ts saves it after the job
+    // returns), so after a job end the list is read once more a moment later.
+    const again = refreshKey > 0 ? setTimeout(load, SAVE_GRACE_MS) : undefined;
     return () => {
       live = false;
+      clearTimeout(again);
     };
   }, [api, refreshKey, text, outcome]);
   const shown = view?.reports ?? [];
