@@ -16,5 +16,5 @@ export type {
   ReportExportRequest,
   SaveExportResult,
 } from './ipc-protocol.js';
-export type { PackageView } from './package-view.js';
+export type { PackageView, SignerView } from './package-view.js';
 export type { AppRouter } from './router.js';

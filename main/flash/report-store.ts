@@ -70,7 +70,7 @@ export const CSV_COLUMNS = [
   'statusName',
   'message',
   'bytesWritten',
-  'rate',
+  'rateMBps',
   'deviceVerification',
   'resumes',
 ] as const;
@@ -100,7 +100,8 @@ export function reportsToCsv(reports: readonly JobReport[]): string {
       statusName: r.statusName,
       message: r.message,
       bytesWritten: r.bytesWritten,
-      rate: r.rate,
+      // MB/s with one decimal, as the History screen shows it (the report keeps bytes per second).
+      rateMBps: (r.rate / 1e6).toFixed(1),
       deviceVerification: r.deviceVerification,
       resumes: r.resumes,
     };

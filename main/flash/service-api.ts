@@ -21,6 +21,8 @@ export interface PackageSummary {
 export interface OpenedPackage extends FlashPackage {
   /** Key ids of the trusted signatures that verified (the trust threshold was met with these). */
   readonly signerKeyIds: readonly string[];
+  /** The trust-store keys behind signerKeyIds (file and comment), for a readable signer name. */
+  readonly signers?: readonly { keyId: string; source: string; comment?: string }[];
   /** ISO date-times from the signed manifest. */
   readonly created: string;
   readonly expires: string;

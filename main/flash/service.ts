@@ -103,6 +103,7 @@ export class FlashService implements FlashServiceApi {
     const opened: OpenedPackage = {
       ...pkg,
       signerKeyIds: verified.signers.map((s) => s.keyId),
+      signers: verified.signers,
       created: m.created,
       expires: m.expires,
       encrypted: verified.encrypted,

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { JobEvent, StatusCodeInfo } from '../../main/api/types.js';
 import type { Api } from './api/client.js';
 import { errorMessage } from './api/client.js';
-import { applyJobEvent, fromSummary, type JobMap } from './api/jobs.js';
+import { applyJobEvent, compactJobs, fromSummary, type JobMap } from './api/jobs.js';
 
 export interface JobsView {
   readonly jobs: JobMap;
@@ -21,7 +21,7 @@ export function useJobs(api: Api): JobsView {
     const onEvent = (event: JobEvent) =>
       setView((v) => ({
         ...v,
-        jobs: applyJobEvent(v.jobs, event),
+        jobs: event.type === 'end' ? compactJobs(applyJobEvent(v.jobs, event)) : applyJobEvent(v.jobs, event),
         firstStartMs: v.firstStartMs ?? Date.now(),
         ended: event.type === 'end' ? v.ended + 1 : v.ended,
       }));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
 import { DeviceRegistry } from '../../main/devices/registry.js';
 import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
@@ -109,30 +109,49 @@ describe('station UI in Chromium', () => {
     assert.match(csp, /style-src 'self'(;|$)/);
     assert.doesNotMatch(await res.text(), /<script>(?!<\/script>)|style="/);
   });
+
+  test('the page has an icon the station serves', async () => {
+    const html = await (await fetch(station.origin)).text();
+    assert.match(html, /<link rel="icon" href="\.\/favicon\.svg" type="image\/svg\+xml"/);
+    const icon = await fetch(`${station.origin}/favicon.svg`);
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+    assert.match(await icon.text(), /^<svg /);
+  });
 });
 
 describe('live device list in Chromium', () => {
-  const devices = new DeviceRegistry();
   let browser: Browser;
-  let station: Awaited<ReturnType<typeof startStation>>;
 
   before(async () => {
-    station = await startStation({
-      host: '127.0.0.1',
-      port: 0,
-      staticDir: await ensureRendererBuilt(() => undefined),
-      service: createService({ devices }),
-    });
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    await station?.close();
   });
 
-  test('cards appear, change and disappear as the registry changes', async () => {
+  /** Each test has its own registry and station, so none sees another's devices. */
+  async function liveStation(t: TestContext) {
+    const devices = new DeviceRegistry();
+    const staticDir = await ensureRendererBuilt(() => undefined);
+    const live = {
+      devices,
+      station: await startStation({
+        host: '127.0.0.1',
+        port: 0,
+        staticDir,
+        service: createService({ devices }),
+      }),
+    };
+    t.after(() => live.station.close());
+    return live;
+  }
+
+  test('cards appear, change and disappear as the registry changes', async (t) => {
+    const { devices, station } = await liveStation(t);
     const page = await browser.context.newPage();
+    t.after(() => page.close());
     await page.goto(station.url);
     await page.getByTestId('empty-state').waitFor();
     devices.upsert({
@@ -153,7 +172,8 @@ describe('live device list in Chromium', () => {
     for (const expected of [
       'flashline-virtual',
       'VIRT0001',
-      'TCP · 127.0.0.1:5554',
+      'TCP',
+      '127.0.0.1:5554',
       'fastboot',
       '1.2.3',
       '4',
@@ -167,11 +187,14 @@ describe('live device list in Chromium', () => {
     await page.screenshot({ path: join(artifactsDir, 'station-device-dark.png'), fullPage: true });
     devices.remove('tcp:127.0.0.1:5554');
     await page.getByTestId('empty-state').waitFor();
-    await page.close();
   });
 
-  test('the indicator shows a lost station, and the list comes back when it returns', async () => {
+  test('the indicator shows a lost station, and the list comes back when it returns', async (t) => {
+    const live = await liveStation(t);
+    const { devices } = live;
+    let { station } = live;
     const page = await browser.context.newPage();
+    t.after(() => page.close());
     await page.goto(station.url);
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
     const port = Number(new URL(station.origin).port);
@@ -193,9 +216,9 @@ describe('live device list in Chromium', () => {
       staticDir: await ensureRendererBuilt(() => undefined),
       service: createService({ devices }),
     });
+    live.station = station;
     await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
     // The subscription restarts and a fresh snapshot brings the device added while away.
     await page.getByTestId('device-card').filter({ hasText: 'R1' }).waitFor();
-    await page.close();
   });
 });

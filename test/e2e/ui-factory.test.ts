@@ -46,6 +46,12 @@ describe('factory screen in Chromium', () => {
       .nth(7)
       .waitFor(LONG);
     assert.equal(await tiles.count(), 8);
+    // Before five units passed there is no rate to show, only what it waits for.
+    assert.equal(await page.getByTestId('count-uph').textContent(), '—');
+    assert.match(
+      (await page.getByTestId('count-uph-basis').textContent()) ?? '',
+      /shown after 5 passed units/,
+    );
     await page.screenshot({ path: join(artifactsDir, 'ui-factory-ready.png'), fullPage: true });
 
     const toggle = page.getByRole('switch', { name: 'Auto-flash on connect' });
@@ -57,7 +63,19 @@ describe('factory screen in Chromium', () => {
     await page.getByTestId('count-passed').filter({ hasText: /^8$/ }).waitFor(LONG);
     assert.equal(await page.getByTestId('count-failed').textContent(), '0');
     assert.equal(await page.getByTestId('count-progress').textContent(), '0');
+    // Units per hour rests on the real completions (eight, at least the five it needs), and says so.
     assert.match((await page.getByTestId('count-uph').textContent()) ?? '', /^\d+$/);
+    assert.match((await page.getByTestId('count-uph-basis').textContent()) ?? '', /^8 units in \d+ s$/);
+    const figure = page.getByTestId('units-figure');
+    await figure.waitFor(LONG);
+    assert.equal(await figure.locator('canvas').count(), 1);
+    assert.match(
+      (await figure.locator('figcaption').textContent()) ?? '',
+      /^Units per hour over this session: now \d+, highest \d+\.$/,
+    );
+    // Tiles are titled by serial and product name, in the stable order.
+    const names = await page.locator('[data-testid="tile"] .tile-name').allTextContents();
+    for (const n of names) assert.match(n, /^DEMO00\dFlashline Virtual$/);
     assert.equal(await tiles.count(), 8);
     for (let i = 0; i < 8; i++) {
       assert.equal(await tiles.nth(i).getByTestId('tile-state').textContent(), 'PASS');

@@ -8,9 +8,9 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
-/** MB/s with one decimal; '—' until a rate is measured. */
+/** MB/s with one decimal (the unit the CSV export uses too); '—' when no rate was measured. */
 export function formatRate(bytesPerSecond: number): string {
-  return bytesPerSecond > 0 ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s` : '— MB/s';
+  return bytesPerSecond > 0 ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s` : '—';
 }
 
 /** m:ss (or h:mm:ss); '—:—' while unknown. */

@@ -3,7 +3,9 @@
  * live. Overall progress is weighted by stage (download dominates) so one bar runs 0→100 once per job and
  * never moves back while a stage repeats bytes.
  */
-import type { JobEvent, JobSummary, Stage } from '../../../main/api/types.js';
+import type { DeviceInfo, JobEvent, JobSummary, Stage } from '../../../main/api/types.js';
+import { type DeviceLabel, deviceLabel } from './device-label.js';
+import { formatEta, formatRate } from './format.js';
 
 export interface JobError {
   readonly code: number | string;
@@ -11,10 +13,21 @@ export interface JobError {
   readonly remedy: string;
 }
 
+/** One throughput reading: seconds since the job was first seen, bytes per second. */
+export interface RateSample {
+  readonly t: number;
+  readonly rate: number;
+}
+
 export interface JobView {
   readonly jobId: string;
   readonly deviceId: string;
   readonly serial?: string;
+  readonly product?: string;
+  /** When this page first saw the job (ms since epoch); null for jobs known only from a snapshot. */
+  readonly startedAtMs: number | null;
+  /** Throughput over time, for the row's sparkline; bounded (see addSample). */
+  readonly samples: readonly RateSample[];
   readonly state: 'queued' | 'running' | 'done' | 'failed';
   readonly stage: Stage | 'queued';
   readonly bytesDone: number;
@@ -61,14 +74,18 @@ export function fromSummary(s: JobSummary): JobView {
     rate: 0,
     eta: null,
     percent: s.state === 'done' ? 100 : stage === 'queued' ? 0 : overallPercent(stage, 0, 0),
+    startedAtMs: null,
+    samples: [],
     ...(s.status !== undefined ? { status: s.status } : {}),
   };
 }
 
-function blank(jobId: string, deviceId: string): JobView {
+function blank(jobId: string, deviceId: string, now: number): JobView {
   return {
     jobId,
     deviceId,
+    startedAtMs: now,
+    samples: [],
     state: 'queued',
     stage: 'queued',
     bytesDone: 0,
@@ -79,9 +96,26 @@ function blank(jobId: string, deviceId: string): JobView {
   };
 }
 
-export function applyJobEvent(jobs: JobMap, event: JobEvent): Map<string, JobView> {
+/** At most this many samples per job: a long job keeps its whole shape at a coarser grain. */
+export const MAX_SAMPLES = 240;
+
+/** Append a reading; when full, neighbours are merged pairwise so memory stays bounded for any job length. */
+export function addSample(samples: readonly RateSample[], sample: RateSample): RateSample[] {
+  const next = [...samples, sample];
+  if (next.length <= MAX_SAMPLES) return next;
+  const merged: RateSample[] = [];
+  for (let i = 0; i + 1 < next.length; i += 2) {
+    const a = next[i] as RateSample;
+    const b = next[i + 1] as RateSample;
+    merged.push({ t: b.t, rate: (a.rate + b.rate) / 2 });
+  }
+  if (next.length % 2 === 1) merged.push(next[next.length - 1] as RateSample);
+  return merged;
+}
+
+export function applyJobEvent(jobs: JobMap, event: JobEvent, now: number = Date.now()): Map<string, JobView> {
   const next = new Map(jobs);
-  const prev = jobs.get(event.jobId) ?? blank(event.jobId, event.deviceId);
+  const prev = jobs.get(event.jobId) ?? blank(event.jobId, event.deviceId, now);
   if (prev.state === 'done' || prev.state === 'failed') return next;
   switch (event.type) {
     case 'stage':
@@ -106,6 +140,10 @@ export function applyJobEvent(jobs: JobMap, event: JobEvent): Map<string, JobVie
         rate: event.rate,
         eta: event.eta,
         percent: Math.max(prev.percent, overallPercent(event.stage, event.bytesDone, event.bytesTotal)),
+        samples:
+          event.rate > 0
+            ? addSample(prev.samples, { t: (now - (prev.startedAtMs ?? now)) / 1000, rate: event.rate })
+            : prev.samples,
       });
       break;
     case 'message':
@@ -121,6 +159,7 @@ export function applyJobEvent(jobs: JobMap, event: JobEvent): Map<string, JobVie
         statusName: r.statusName,
         message: r.message,
         ...(r.device.serial ? { serial: r.device.serial } : {}),
+        ...(r.device.product ? { product: r.device.product } : {}),
         percent: ok ? 100 : prev.percent,
         eta: null,
         rate: 0,
@@ -146,4 +185,88 @@ export function latestByDevice(jobs: JobMap): Map<string, JobView> {
   const out = new Map<string, JobView>();
   for (const j of jobs.values()) out.set(j.deviceId, j);
   return out;
+}
+
+/** Phases in a technician's words (the engine's stage names stay under the hood). */
+export const PHASE_LABELS: Readonly<Record<Stage | 'queued', string>> = {
+  queued: 'Waiting to start',
+  preflight: 'Checking device',
+  download: 'Downloading',
+  verify: 'Verifying',
+  install: 'Installing',
+  switch: 'Switching slot',
+  postcheck: 'Confirming boot',
+};
+
+/** The cancelled/interrupted status (docs/status-codes.md): the device stays on its working slot. */
+const STOPPED = 18;
+
+export function jobPhase(job: Pick<JobView, 'state' | 'stage' | 'status'>): string {
+  if (job.state === 'done') return 'Done';
+  if (job.state === 'failed') return job.status === STOPPED ? 'Stopped' : 'Failed';
+  return PHASE_LABELS[job.stage];
+}
+
+/**
+ * The rate and time left to show beside a running bar: each only when measured (no "— MB/s", no "ETA 0:00"
+ * in a phase that moves no bytes); null hides it.
+ */
+export function jobSpeed(job: Pick<JobView, 'state' | 'rate' | 'eta' | 'bytesDone' | 'bytesTotal'>): {
+  readonly rate: string | null;
+  readonly eta: string | null;
+} {
+  const running = job.state === 'running';
+  const measured = running && job.rate > 0;
+  const left = job.bytesTotal - job.bytesDone;
+  const etaKnown =
+    measured &&
+    job.eta !== null &&
+    Number.isFinite(job.eta) &&
+    job.eta >= 0.5 &&
+    left > 0 &&
+    job.bytesTotal > 0;
+  return {
+    rate: measured ? formatRate(job.rate) : null,
+    eta: etaKnown ? `${formatEta(job.eta)} left` : null,
+  };
+}
+
+/** The sparkline's text twin: average and peak throughput, or null before the first reading. */
+export function throughputSummary(samples: readonly RateSample[]): string | null {
+  if (samples.length === 0) return null;
+  let sum = 0;
+  let peak = 0;
+  for (const s of samples) {
+    sum += s.rate;
+    peak = Math.max(peak, s.rate);
+  }
+  return `average ${formatRate(sum / samples.length)}, peak ${formatRate(peak)}`;
+}
+
+/** A job's title: the device as it is connected now, else what the job's report said about it. */
+export function jobLabel(
+  job: Pick<JobView, 'deviceId' | 'serial' | 'product'>,
+  devices: readonly DeviceInfo[],
+): DeviceLabel {
+  const d = devices.find((x) => x.id === job.deviceId);
+  return deviceLabel({ serial: d?.serial ?? job.serial, product: d?.product ?? job.product });
+}
+
+/** Finished jobs beyond this many (newest kept) lose their sparkline readings, so a page open for days stays small. */
+export const DETAILED_FINISHED = 100;
+
+/** Drop the throughput readings of older finished jobs; counters, results and tiles keep what they need. */
+export function compactJobs(jobs: JobMap, keep: number = DETAILED_FINISHED): JobMap {
+  let finished = 0;
+  let changed: Map<string, JobView> | null = null;
+  const newestFirst = [...jobs.values()].reverse();
+  for (const j of newestFirst) {
+    if (j.state !== 'done' && j.state !== 'failed') continue;
+    finished++;
+    if (finished > keep && j.samples.length > 0) {
+      changed ??= new Map(jobs);
+      changed.set(j.jobId, { ...j, samples: [] });
+    }
+  }
+  return changed ?? jobs;
 }

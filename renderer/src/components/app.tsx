@@ -9,6 +9,7 @@ import { FactoryScreen } from './factory-screen.js';
 import { FlashScreen } from './flash-screen.js';
 import { Header } from './header.js';
 import { HistoryScreen } from './history-screen.js';
+import { InterruptedBanner } from './interrupted-banner.js';
 import { PackageScreen } from './package-screen.js';
 
 const SCREENS = ['devices', 'package', 'flash', 'factory', 'history'] as const;
@@ -69,6 +70,12 @@ export function App({ api }: { readonly api: Api }) {
         ))}
       </nav>
       <main className="content" aria-busy={!devices.loaded}>
+        <InterruptedBanner
+          api={api}
+          connected={connected}
+          refreshKey={jobs.ended}
+          devices={devices.devices}
+        />
         {screen === 'devices' ? (
           <>
             <div className="section-head">
@@ -121,7 +128,7 @@ export function App({ api }: { readonly api: Api }) {
             onAutoFlash={setAutoFlash}
           />
         ) : null}
-        {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} /> : null}
+        {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} codes={codes} /> : null}
       </main>
     </>
   );

@@ -1,4 +1,5 @@
 import type { DeviceInfo } from '../../../main/api/types.js';
+import { deviceLabel } from '../api/device-label.js';
 
 const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
   usb: 'USB',
@@ -7,31 +8,59 @@ const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
   virtual: 'Virtual',
 };
 
-function Field({ label, value }: { label: string; value: string | number | undefined }) {
+const STATE_LABELS: Readonly<Record<DeviceInfo['state'], string>> = {
+  identifying: 'Identifying',
+  idle: 'Ready',
+  busy: 'Busy',
+  flashing: 'Flashing',
+  done: 'Flashed',
+  failed: 'Failed',
+  offline: 'Offline',
+};
+
+function Field({
+  label,
+  value,
+  testId,
+}: {
+  label: string;
+  value: string | number | undefined;
+  testId?: string;
+}) {
   return (
     <div className="field">
       <dt>{label}</dt>
-      <dd>{value === undefined || value === '' ? '—' : value}</dd>
+      <dd data-testid={testId}>{value === undefined || value === '' ? '—' : value}</dd>
     </div>
   );
 }
 
 function DeviceCard({ device }: { device: DeviceInfo }) {
+  const label = deviceLabel(device);
   const headingId = `device-${device.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
     <li>
-      <article className="device-card" aria-labelledby={headingId} data-testid="device-card">
+      <article
+        className="device-card"
+        aria-labelledby={headingId}
+        data-testid="device-card"
+        data-device={device.id}
+        data-serial={device.serial}
+      >
         <header>
-          <h3 id={headingId}>{device.product ?? 'Unknown device'}</h3>
-          <span className={`state state-${device.state}`}>{device.state}</span>
+          <h3 id={headingId}>
+            {label.name} <span className="device-serial">{label.serial}</span>
+          </h3>
+          <span className={`state state-${device.state}`}>{STATE_LABELS[device.state]}</span>
         </header>
         <dl>
-          <Field label="Serial" value={device.serial} />
-          <Field label="Connection" value={`${CONNECTION_LABELS[device.connection]} · ${device.address}`} />
+          <Field label="Product" value={device.product} />
+          <Field label="Connection" value={CONNECTION_LABELS[device.connection]} />
+          <Field label="Port" value={device.address} />
           <Field label="Mode" value={device.mode} />
-          <Field label="Slot" value={device.currentSlot} />
-          <Field label="Version" value={device.version} />
-          <Field label="Rollback index" value={device.rollbackIndex} />
+          <Field label="Slot" value={device.currentSlot} testId="device-slot" />
+          <Field label="Version" value={device.version} testId="device-version" />
+          <Field label="Rollback index" value={device.rollbackIndex} testId="device-rollback" />
         </dl>
         {device.note ? <p className="note">{device.note}</p> : null}
       </article>

@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { DeviceInfo, PackageView } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
-import { factoryCounters } from '../api/factory.js';
-import { type JobMap, type JobView, latestByDevice } from '../api/jobs.js';
+import { compareDevices, deviceLabel } from '../api/device-label.js';
+import { factoryCounters, passTimes, unitsPerHourSeries } from '../api/factory.js';
+import { type JobMap, type JobView, jobLabel, jobPhase, latestByDevice } from '../api/jobs.js';
+import { fileName } from '../api/package.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { UnitsChart } from './units-chart.js';
 
 interface Port {
   readonly id: string;
@@ -12,12 +15,17 @@ interface Port {
   readonly lastError?: JobView;
 }
 
-/** Ports: connected devices plus any that had a job this session (a unit unplugged keeps its tile). */
+/**
+ * Ports: connected devices (in the stable screen order) plus any that had a job this session — a unit
+ * unplugged keeps its tile, after the connected ones.
+ */
 function ports(devices: readonly DeviceInfo[], jobs: JobMap): Port[] {
   const latest = latestByDevice(jobs);
   const lastError = new Map<string, JobView>();
   for (const j of jobs.values()) if (j.state === 'failed') lastError.set(j.deviceId, j);
-  const ids = [...new Set([...devices.map((d) => d.id), ...latest.keys()])].sort();
+  const connected = [...devices].sort(compareDevices).map((d) => d.id);
+  const gone = [...latest.keys()].filter((id) => !connected.includes(id)).sort();
+  const ids = [...connected, ...gone];
   return ids.map((id) => {
     const device = devices.find((d) => d.id === id);
     const job = latest.get(id);
@@ -53,7 +61,11 @@ export function FactoryScreen(props: {
     const t = setInterval(() => setNow(Date.now()), 5000);
     return () => clearInterval(t);
   }, []);
-  const counters = factoryCounters(props.jobs.values(), props.firstStartMs, Math.max(now, Date.now()));
+  const at = Math.max(now, Date.now());
+  const counters = factoryCounters(props.jobs.values(), props.firstStartMs, at);
+  const uph = counters.unitsPerHour;
+  const series = unitsPerHourSeries(passTimes(props.jobs.values()), props.firstStartMs, at);
+  const peak = Math.max(0, ...series.values.map((v) => v ?? 0));
   const enabled = props.autoFlash !== null;
 
   const setAuto = async (path: string | null) => {
@@ -92,7 +104,7 @@ export function FactoryScreen(props: {
       </div>
       <p className="muted">
         {enabled
-          ? `Auto-flashing every compatible device with ${props.autoFlash}`
+          ? `Auto-flashing every compatible device with ${fileName(props.autoFlash)}`
           : pkg
             ? `Package: ${pkg.id} · version ${pkg.version}`
             : 'Open a package to enable auto-flash.'}
@@ -129,22 +141,37 @@ export function FactoryScreen(props: {
         </div>
         <div className="counter">
           <dt>Units / hour</dt>
-          <dd data-testid="count-uph">
-            {counters.unitsPerHour === null ? '—' : counters.unitsPerHour.toFixed(0)}
+          <dd data-testid="count-uph">{uph.value === null ? '—' : uph.value.toFixed(0)}</dd>
+          <dd className="counter-basis" data-testid="count-uph-basis">
+            {uph.basis}
           </dd>
         </div>
       </dl>
+      {series.values.some((v) => v !== null) ? (
+        <figure className="panel units-figure" data-testid="units-figure">
+          <figcaption>
+            Units per hour over this session: now {uph.value === null ? '—' : uph.value.toFixed(0)}, highest{' '}
+            {peak.toFixed(0)}.
+          </figcaption>
+          <UnitsChart series={series} />
+        </figure>
+      ) : null}
       <ul className="tiles" aria-label="Ports">
         {ports(props.devices, props.jobs).map((p) => {
           const s = tileState(p);
           return (
             <li key={p.id} className={`tile ${s.cls}`} data-testid="tile" data-device={p.id}>
-              <span className="tile-name">{p.device?.serial ?? p.job?.serial ?? p.id}</span>
+              <span className="tile-name">
+                {p.device ? deviceLabel(p.device).serial : p.job ? jobLabel(p.job, []).serial : p.id}
+                <span className="tile-product">
+                  {p.device ? deviceLabel(p.device).name : p.job ? jobLabel(p.job, []).name : ''}
+                </span>
+              </span>
               <span className="tile-big num" data-testid="tile-state">
                 {s.big}
               </span>
               <span className="tile-sub">
-                {p.job && p.job.state === 'running' ? p.job.stage : (p.device?.address ?? 'disconnected')}
+                {p.job && p.job.state === 'running' ? jobPhase(p.job) : (p.device?.address ?? 'disconnected')}
               </span>
               <span className="tile-error" data-testid="tile-error">
                 {p.lastError

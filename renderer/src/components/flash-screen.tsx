@@ -2,9 +2,12 @@ import { useState } from 'react';
 import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { packageFit } from '../api/compat.js';
-import type { JobMap } from '../api/jobs.js';
+import { deviceLabel } from '../api/device-label.js';
+import { type JobMap, jobLabel } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
+
+const SHOWN_JOBS = 50;
 
 export function FlashScreen(props: {
   readonly api: Api;
@@ -19,21 +22,7 @@ export function FlashScreen(props: {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  if (!pkg) {
-    return (
-      <section aria-labelledby="flash-heading">
-        <h2 id="flash-heading" tabIndex={-1}>
-          Flash
-        </h2>
-        <p className="muted">Open and verify a package first.</p>
-        <button type="button" onClick={props.onOpenPackage}>
-          Open a package
-        </button>
-      </section>
-    );
-  }
-
-  const fits = new Map(devices.map((d) => [d.id, packageFit(pkg, d)]));
+  const fits = new Map(pkg ? devices.map((d) => [d.id, packageFit(pkg, d)]) : []);
   const chosen = devices.filter((d) => selected.has(d.id) && fits.get(d.id)?.fits);
   const toggle = (id: string, on: boolean) =>
     setSelected((s) => {
@@ -43,6 +32,7 @@ export function FlashScreen(props: {
       return next;
     });
   const start = async () => {
+    if (!pkg) return;
     setConfirming(false);
     setError(null);
     try {
@@ -55,11 +45,9 @@ export function FlashScreen(props: {
   const cancel = (jobId: string) => {
     api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
   };
-  const labelOf = (deviceId: string) => {
-    const d = devices.find((x) => x.id === deviceId);
-    return d?.serial ? `${d.serial} (${deviceId})` : deviceId;
-  };
-  const jobs = [...props.jobs.values()].reverse();
+  // The newest rows only: a station flashing all day has thousands of jobs, and History lists them all.
+  const all = [...props.jobs.values()].reverse();
+  const jobs = all.slice(0, SHOWN_JOBS);
 
   return (
     <section aria-labelledby="flash-heading">
@@ -67,49 +55,64 @@ export function FlashScreen(props: {
         <h2 id="flash-heading" tabIndex={-1}>
           Flash
         </h2>
-        <span className="muted">
-          {pkg.id} · version {pkg.version}
-        </span>
+        {pkg ? (
+          <span className="muted">
+            {pkg.id} · version {pkg.version}
+          </span>
+        ) : null}
       </div>
-      <fieldset className="panel device-pick">
-        <legend>Devices</legend>
-        {devices.length === 0 ? <p className="muted">No devices connected.</p> : null}
-        {devices.map((d) => {
-          const fit = fits.get(d.id);
-          return (
-            <label key={d.id} className={fit?.fits ? 'pick' : 'pick pick-no'}>
-              <input
-                type="checkbox"
-                checked={selected.has(d.id) && fit?.fits === true}
-                disabled={!fit?.fits}
-                onChange={(e) => toggle(d.id, e.currentTarget.checked)}
-                data-testid="pick-device"
-                data-device={d.id}
-              />
-              <span>
-                {d.serial ?? d.id} <span className="muted">{d.address}</span>
-              </span>
-              {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
-            </label>
-          );
-        })}
-        <div className="actions">
-          <button
-            type="button"
-            onClick={() => setSelected(new Set(devices.filter((d) => fits.get(d.id)?.fits).map((d) => d.id)))}
-          >
-            Select all compatible
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={chosen.length === 0}
-            onClick={() => setConfirming(true)}
-          >
-            Flash {chosen.length} {chosen.length === 1 ? 'device' : 'devices'}…
+      {pkg ? null : (
+        <div className="panel" data-testid="flash-no-package">
+          <p className="muted">Open and verify a package first.</p>
+          <button type="button" onClick={props.onOpenPackage}>
+            Go to Package
           </button>
         </div>
-      </fieldset>
+      )}
+      {pkg ? (
+        <fieldset className="panel device-pick">
+          <legend>Devices</legend>
+          {devices.length === 0 ? <p className="muted">No devices connected.</p> : null}
+          {devices.map((d) => {
+            const fit = fits.get(d.id);
+            return (
+              <label key={d.id} className={fit?.fits ? 'pick' : 'pick pick-no'}>
+                <input
+                  type="checkbox"
+                  checked={selected.has(d.id) && fit?.fits === true}
+                  disabled={!fit?.fits}
+                  onChange={(e) => toggle(d.id, e.currentTarget.checked)}
+                  data-testid="pick-device"
+                  data-device={d.id}
+                />
+                <span>
+                  <strong>{deviceLabel(d).serial}</strong> {deviceLabel(d).name}{' '}
+                  <span className="muted">· {d.address}</span>
+                </span>
+                {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
+              </label>
+            );
+          })}
+          <div className="actions">
+            <button
+              type="button"
+              onClick={() =>
+                setSelected(new Set(devices.filter((d) => fits.get(d.id)?.fits).map((d) => d.id)))
+              }
+            >
+              Select all compatible
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={chosen.length === 0}
+              onClick={() => setConfirming(true)}
+            >
+              Flash {chosen.length} {chosen.length === 1 ? 'device' : 'devices'}…
+            </button>
+          </div>
+        </fieldset>
+      ) : null}
       {error ? (
         <p className="error" role="alert">
           {error}
@@ -123,11 +126,11 @@ export function FlashScreen(props: {
         onCancel={() => setConfirming(false)}
       >
         <p>
-          {pkg.id} version {pkg.version} will be written to the inactive slot of:
+          {pkg?.id} version {pkg?.version} will be written to the inactive slot of:
         </p>
         <ul>
           {chosen.map((d) => (
-            <li key={d.id}>{d.serial ?? d.id}</li>
+            <li key={d.id}>{deviceLabel(d).full}</li>
           ))}
         </ul>
         <p>Keep the devices connected and powered until each shows a result.</p>
@@ -136,9 +139,15 @@ export function FlashScreen(props: {
       {jobs.length === 0 ? <p className="muted">No jobs yet.</p> : null}
       <ul className="jobs" aria-label="Jobs">
         {jobs.map((j) => (
-          <JobRow key={j.jobId} job={j} label={labelOf(j.deviceId)} codes={props.codes} onCancel={cancel} />
+          <JobRow key={j.jobId} job={j} label={jobLabel(j, devices)} codes={props.codes} onCancel={cancel} />
         ))}
       </ul>
+      {all.length > jobs.length ? (
+        <p className="muted" data-testid="jobs-more">
+          {all.length - jobs.length} earlier job{all.length - jobs.length === 1 ? '' : 's'} of this session
+          are in History.
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -1,10 +1,27 @@
 import { useEffect, useState } from 'react';
-import type { JobReport } from '../../../main/api/types.js';
+import type { JobReport, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { formatDate, formatRate } from '../api/format.js';
 import type { Outcome } from '../api/history.js';
 
-export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly refreshKey: number }) {
+/** How long after a job end its report is surely on disk (the save is a small atomic write). */
+const SAVE_GRACE_MS = 1500;
+
+/** A history row's status in words: the status table's message (the report's own message is in the tooltip). */
+function statusLine(r: JobReport, codes: ReadonlyMap<number, StatusCodeInfo>): string {
+  if (r.status === 0) return 'OK';
+  return codes.get(r.status)?.message ?? r.message;
+}
+
+export function HistoryScreen({
+  api,
+  refreshKey,
+  codes,
+}: {
+  readonly api: Api;
+  readonly refreshKey: number;
+  readonly codes: ReadonlyMap<number, StatusCodeInfo>;
+}) {
   const [view, setView] = useState<{ readonly reports: readonly JobReport[]; readonly total: number } | null>(
     null,
   );
@@ -15,19 +32,24 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
   const [exported, setExported] = useState<string | null>(null);
   // The service applies the filter (main/api/report-export.ts), the same one its exports use, so the file
   // holds exactly the rows shown. refreshKey reloads the list after each job end.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey is a reload trigger
   useEffect(() => {
     let live = true;
-    api.client.jobs.history
-      .query({ text, outcome })
-      .then((v) => {
-        if (!live) return;
-        setView(v);
-        setError(null);
-      })
-      .catch((err: unknown) => live && setError(errorMessage(err)));
+    const load = () =>
+      api.client.jobs.history
+        .query({ text, outcome })
+        .then((v) => {
+          if (!live) return;
+          setView(v);
+          setError(null);
+        })
+        .catch((err: unknown) => live && setError(errorMessage(err)));
+    void load();
+    // A job's end event arrives before its report is written (main/flash/manager.ts saves it after the job
+    // returns), so after a job end the list is read once more a moment later.
+    const again = refreshKey > 0 ? setTimeout(load, SAVE_GRACE_MS) : undefined;
     return () => {
       live = false;
+      clearTimeout(again);
     };
   }, [api, refreshKey, text, outcome]);
   const shown = view?.reports ?? [];
@@ -51,7 +73,7 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
           History
         </h2>
         <output className="muted" aria-live="polite">
-          {view ? `${shown.length} of ${view.total} jobs` : 'Loading…'}
+          {view ? (view.total === 0 ? 'No jobs yet' : `${shown.length} of ${view.total} jobs`) : 'Loading…'}
         </output>
       </div>
       <div className="panel filters">
@@ -61,7 +83,7 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
             type="search"
             value={text}
             onChange={(e) => setText(e.currentTarget.value)}
-            placeholder="serial, product, package, status"
+            placeholder="Serial, product, package or status"
             data-testid="history-filter"
           />
         </label>
@@ -88,34 +110,59 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
           {error}
         </p>
       ) : null}
-      <table className="history" data-testid="history">
-        <thead>
-          <tr>
-            <th scope="col">Ended</th>
-            <th scope="col">Serial</th>
-            <th scope="col">Product</th>
-            <th scope="col">Package</th>
-            <th scope="col">Status</th>
-            <th scope="col">Rate</th>
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((r) => (
-            <tr key={r.jobId} className={r.status === 0 ? 'row-ok' : 'row-bad'} data-testid="history-row">
-              <td className="num">{formatDate(r.endedAt)}</td>
-              <td>{r.device.serial ?? r.deviceId}</td>
-              <td>{r.device.product ?? '—'}</td>
-              <td>
-                {r.package.id} {r.package.version}
-              </td>
-              <td title={r.remedy}>
-                {r.status} {r.statusName}
-              </td>
-              <td className="num">{formatRate(r.rate)}</td>
+      {shown.length > 0 ? (
+        <table className="history" data-testid="history">
+          <thead>
+            <tr>
+              <th scope="col">Ended</th>
+              <th scope="col">Serial</th>
+              <th scope="col">Product</th>
+              <th scope="col">Package</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">
+                Rate
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {shown.map((r) => (
+              <tr key={r.jobId} className={r.status === 0 ? 'row-ok' : 'row-bad'} data-testid="history-row">
+                <td className="tabular">{formatDate(r.endedAt)}</td>
+                <td>{r.device.serial ?? r.deviceId}</td>
+                <td>{r.device.product ?? '—'}</td>
+                <td>
+                  {r.package.id} {r.package.version}
+                </td>
+                <td className="history-status" title={`${r.message} What to do: ${r.remedy}`}>
+                  <strong className="tabular">{r.status}</strong> {statusLine(r, codes)}
+                </td>
+                <td className="num">{formatRate(r.rate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {view && shown.length === 0 ? (
+        <div className="empty-state history-empty" data-testid="history-empty">
+          {view.total === 0 ? (
+            <>
+              <h3>No jobs yet</h3>
+              <p>
+                Every finished job — passed, failed or stopped — is listed here with its status code, and can
+                be exported as CSV or JSON.
+              </p>
+            </>
+          ) : (
+            <>
+              <h3>No jobs match this filter</h3>
+              <p>
+                {view.total} job{view.total === 1 ? '' : 's'} in all. Clear the filter or choose another
+                outcome.
+              </p>
+            </>
+          )}
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -1,18 +1,26 @@
 import type { StatusCodeInfo } from '../../../main/api/types.js';
-import { formatEta, formatRate } from '../api/format.js';
-import type { JobView } from '../api/jobs.js';
-import { remedyFor, StatusResult } from './status-result.js';
+import type { DeviceLabel } from '../api/device-label.js';
+import { type JobView, jobPhase, jobSpeed, throughputSummary } from '../api/jobs.js';
+import { remedyFor } from '../api/status.js';
+import { Sparkline } from './sparkline.js';
+import { StatusResult } from './status-result.js';
 
-/** One job: a bar with reserved space for stage, MB/s and ETA (fixed-width numerals), then its result. */
+/**
+ * One job: serial and device name, the phase in plain words, rate and time left only when measured, a bar,
+ * a throughput sparkline (with its numbers as text), then the result. Cancel exists only while it can act.
+ */
 export function JobRow(props: {
   readonly job: JobView;
-  readonly label: string;
+  readonly label: DeviceLabel;
   readonly codes: ReadonlyMap<number, StatusCodeInfo>;
   readonly onCancel: (jobId: string) => void;
 }) {
-  const { job } = props;
+  const { job, label } = props;
   const pct = Math.round(job.percent);
   const ended = job.state === 'done' || job.state === 'failed';
+  const phase = jobPhase(job);
+  const speed = jobSpeed(job);
+  const throughput = throughputSummary(job.samples);
   return (
     <li
       className={`job job-${job.state}`}
@@ -21,33 +29,51 @@ export function JobRow(props: {
       data-state={job.state}
     >
       <div className="job-head">
-        <strong className="job-label">{props.label}</strong>
-        <span className="job-stage" data-testid="job-stage">
-          {ended ? (job.state === 'done' ? 'done' : 'failed') : job.stage}
+        <span className="job-label">
+          <strong data-testid="job-serial">{label.serial}</strong>{' '}
+          <span className="muted" data-testid="job-device">
+            {label.name}
+          </span>
         </span>
-        <span className="num job-rate">{ended ? '' : formatRate(job.rate)}</span>
-        <span className="num job-eta">{ended ? '' : `ETA ${formatEta(job.eta)}`}</span>
-        <button
-          type="button"
-          className="small"
-          onClick={() => props.onCancel(job.jobId)}
-          disabled={ended}
-          aria-label={`Cancel ${props.label}`}
-        >
-          Cancel
-        </button>
+        <span className="job-stage" data-testid="job-stage">
+          {phase}
+        </span>
+        <span className="num job-rate" data-testid="job-rate">
+          {speed.rate ?? ''}
+        </span>
+        <span className="num job-eta" data-testid="job-eta">
+          {speed.eta ?? ''}
+        </span>
+        {ended ? null : (
+          <button
+            type="button"
+            className="small"
+            onClick={() => props.onCancel(job.jobId)}
+            aria-label={`Cancel ${label.full}`}
+          >
+            Cancel
+          </button>
+        )}
       </div>
-      <div
-        className="bar"
-        role="progressbar"
-        aria-label={`Progress of ${props.label}`}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={pct}
-        aria-valuetext={`${pct}% — ${job.stage}`}
-      >
-        <progress className="bar-fill" max={100} value={job.percent} aria-hidden="true" />
-        <span className="num bar-pct">{pct}%</span>
+      <div className="job-progress">
+        <div
+          className="bar"
+          role="progressbar"
+          aria-label={`Progress of ${label.full}`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={pct}
+          aria-valuetext={`${pct}% — ${phase}`}
+        >
+          <progress className="bar-fill" max={100} value={job.percent} aria-hidden="true" />
+          <span className="num bar-pct">{pct}%</span>
+        </div>
+        <div className="job-throughput">
+          {job.samples.length > 1 ? <Sparkline samples={job.samples} /> : null}
+          <span className="muted job-throughput-text" data-testid="job-throughput">
+            {throughput ? `Speed: ${throughput}` : ''}
+          </span>
+        </div>
       </div>
       {ended && job.status !== undefined ? (
         <StatusResult

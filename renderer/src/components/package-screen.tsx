@@ -1,50 +1,54 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorData } from '../api/client.js';
+import {
+  fileName,
+  type RefusalView,
+  refusalView,
+  type VerifiedEntry,
+  verifiedPackages,
+} from '../api/package.js';
 import { PackageSummary } from './package-summary.js';
-import { remedyFor, StatusResult } from './status-result.js';
-
-interface Refusal {
-  readonly code: number | string;
-  readonly message: string;
-}
+import { StatusResult } from './status-result.js';
 
 export function PackageScreen(props: {
   readonly api: Api;
   readonly pkg: PackageView | null;
-  readonly onPackage: (pkg: PackageView | null) => void;
+  readonly onPackage: (pkg: PackageView) => void;
   readonly devices: readonly DeviceInfo[];
   readonly codes: ReadonlyMap<number, StatusCodeInfo>;
   readonly onContinue: () => void;
 }) {
-  const { api, onPackage } = props;
+  const { api, onPackage, codes } = props;
   const [busy, setBusy] = useState<string | null>(null);
-  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  const [refusal, setRefusal] = useState<{ readonly file: string; readonly view: RefusalView } | null>(null);
   const [path, setPath] = useState('');
-  const [opened, setOpened] = useState<readonly { path: string; id: string; version: string }[]>([]);
+  const [opened, setOpened] = useState<readonly VerifiedEntry[]>([]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a newly opened package refreshes the list
   useEffect(() => {
     let live = true;
     api.client.packages.list
       .query()
-      .then((list) => live && setOpened(list))
+      .then((list) => live && setOpened(verifiedPackages(list)))
       .catch(() => undefined);
     return () => {
       live = false;
     };
   }, [api, props.pkg]);
 
+  // A refused file never replaces the package already loaded: the technician keeps what was verified.
   const open = async (getPath: () => Promise<string | null>, what: string) => {
     setBusy(`Verifying ${what}…`);
     setRefusal(null);
+    let file = what;
     try {
       const p = await getPath();
       if (p === null) return;
+      file = fileName(p);
       onPackage(await api.client.packages.open.mutate({ path: p }));
     } catch (err) {
-      onPackage(null);
-      setRefusal(errorData(err));
+      setRefusal({ file, view: refusalView(errorData(err), codes) });
     } finally {
       setBusy(null);
     }
@@ -56,8 +60,9 @@ export function PackageScreen(props: {
   const onPath = (e: FormEvent) => {
     e.preventDefault();
     const p = path.trim();
-    if (p) void open(async () => p, p);
+    if (p) void open(async () => p, fileName(p));
   };
+  const where = api.packageSource === 'dialog' ? 'computer' : 'station';
 
   return (
     <section aria-labelledby="package-heading">
@@ -91,9 +96,7 @@ export function PackageScreen(props: {
           </label>
         )}
         <form className="path-form" onSubmit={onPath}>
-          <label htmlFor="package-path">
-            Or a path on the {api.packageSource === 'dialog' ? 'computer' : 'station'}
-          </label>
+          <label htmlFor="package-path">Or a path on the {where}</label>
           <input
             id="package-path"
             type="text"
@@ -107,19 +110,27 @@ export function PackageScreen(props: {
           </button>
         </form>
         {opened.length > 0 ? (
-          <div className="opened">
-            <span className="muted">Already verified:</span>
-            {opened.map((o) => (
-              <button
-                type="button"
-                key={o.path}
-                className="link"
-                disabled={busy !== null}
-                onClick={() => void open(async () => o.path, o.id)}
-              >
-                {o.id} {o.version}
-              </button>
-            ))}
+          <div className="opened" data-testid="verified-list">
+            <span className="muted">Verified on this {where}:</span>
+            <ul>
+              {opened.map((o) => (
+                <li key={o.path}>
+                  <button
+                    type="button"
+                    className="link"
+                    disabled={busy !== null}
+                    aria-current={props.pkg?.path === o.path ? 'true' : undefined}
+                    onClick={() => void open(async () => o.path, o.fileName)}
+                  >
+                    {o.fileName}
+                  </button>{' '}
+                  <span className="muted">
+                    {o.id} {o.version}
+                    {props.pkg?.path === o.path ? ' · loaded' : ''}
+                  </span>
+                </li>
+              ))}
+            </ul>
           </div>
         ) : null}
         <output className="busy" aria-live="polite">
@@ -128,17 +139,21 @@ export function PackageScreen(props: {
       </div>
       {refusal ? (
         <div role="alert" className="refusal" data-testid="package-error">
-          <h3>Package refused</h3>
+          <h3>{refusal.file} was refused</h3>
           <StatusResult
-            code={refusal.code}
-            name={typeof refusal.code === 'number' ? props.codes.get(refusal.code)?.name : undefined}
-            message={refusal.message}
-            remedy={remedyFor(props.codes, refusal.code)}
+            code={refusal.view.code}
+            message={refusal.view.message}
+            remedy={refusal.view.remedy}
+            details={refusal.view.details}
           />
-          <p>Nothing can be flashed from this file.</p>
+          <p data-testid="refusal-kept">
+            {props.pkg
+              ? `Nothing was loaded from this file. ${fileName(props.pkg.path)} (${props.pkg.id} ${props.pkg.version}) is still the loaded package.`
+              : 'Nothing can be flashed from this file.'}
+          </p>
         </div>
       ) : null}
-      {props.pkg && !refusal ? (
+      {props.pkg ? (
         <>
           <PackageSummary pkg={props.pkg} devices={props.devices} />
           <div className="actions">
@@ -147,12 +162,13 @@ export function PackageScreen(props: {
             </button>
           </div>
         </>
-      ) : null}
-      {!props.pkg && !refusal ? (
+      ) : (
         <p className="muted" data-testid="no-package">
-          Open a package to see its verification result. Nothing can be flashed before that.
+          {opened.length > 0
+            ? `Choose a verified package above, or ${api.packageSource === 'dialog' ? 'open' : 'upload'} another one. Nothing can be flashed before a package is loaded.`
+            : `${api.packageSource === 'dialog' ? 'Open' : 'Upload'} a package (.flp) or give its path on the ${where}: it is verified before anything can be flashed.`}
         </p>
-      ) : null}
+      )}
     </section>
   );
 }

@@ -32,6 +32,11 @@ describe('packages.open', () => {
     assert.equal(view.version, '2.0.0');
     assert.equal(view.rollbackIndex, 2);
     assert.equal(view.signerKeyIds.length, 1);
+    // The demo package is signed with the shipped demo key, and the screen is told so (with its comment).
+    assert.deepEqual(
+      view.signers.map((s) => [s.keyId, s.demo, /DEMO key/.test(s.comment ?? '')]),
+      [[view.signerKeyIds[0], true, true]],
+    );
     assert.ok(Date.parse(view.expires) > Date.parse(view.created));
     assert.deepEqual(
       view.images.map((i) => [i.partition, i.size, i.slotted]),

@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import { selectReports } from '../../../main/api/report-export.js';
 import type { DeviceInfo, JobEvent, PackageView } from '../../../main/api/types.js';
 import { packageFit } from '../../../renderer/src/api/compat.js';
-import { factoryCounters } from '../../../renderer/src/api/factory.js';
 import { formatBytes, formatEta, formatRate } from '../../../renderer/src/api/format.js';
 import { savedMessage } from '../../../renderer/src/api/history.js';
 import { applyJobEvent, type JobMap, overallPercent } from '../../../renderer/src/api/jobs.js';
@@ -24,6 +23,7 @@ const pkg: PackageView = {
   created: '2026-01-01T00:00:00Z',
   expires: '2027-01-01T00:00:00Z',
   signerKeyIds: ['k1'],
+  signers: [{ keyId: 'k1', demo: false }],
   encrypted: false,
   images: [{ partition: 'boot', size: 4096, slotted: true }],
 };
@@ -132,34 +132,6 @@ describe('job progress', () => {
   });
 });
 
-describe('factory counters', () => {
-  it('counts outcomes and units per hour from the first start', () => {
-    const jobs = [
-      { state: 'done' },
-      { state: 'done' },
-      { state: 'failed' },
-      { state: 'running' },
-      { state: 'queued' },
-    ] as const;
-    const views = jobs.map((j, i) => ({
-      jobId: String(i),
-      deviceId: String(i),
-      stage: 'queued' as const,
-      bytesDone: 0,
-      bytesTotal: 0,
-      rate: 0,
-      eta: null,
-      percent: 0,
-      ...j,
-    }));
-    const c = factoryCounters(views, 0, 30 * 60_000);
-    assert.deepEqual(c, { passed: 2, failed: 1, inProgress: 2, unitsPerHour: 4 });
-    assert.equal(factoryCounters([], null, 1000).unitsPerHour, null);
-    // Under a minute counts as a minute.
-    assert.equal(factoryCounters(views.slice(0, 1), 0, 1000).unitsPerHour, 60);
-  });
-});
-
 describe('history', () => {
   const reports = [
     sampleReport({ jobId: 'a', serial: 'S1' }),
@@ -196,7 +168,7 @@ describe('formats and upload checks', () => {
     assert.equal(formatBytes(512), '512 B');
     assert.equal(formatBytes(128 * 1024), '128.0 KiB');
     assert.equal(formatBytes(3 * 1024 ** 3), '3.00 GiB');
-    assert.equal(formatRate(0), '— MB/s');
+    assert.equal(formatRate(0), '—');
     assert.equal(formatRate(12_345_678), '12.3 MB/s');
     assert.equal(formatEta(null), '—:—');
     assert.equal(formatEta(65), '1:05');
