@@ -24,7 +24,7 @@ export function interruptedLine(job: InterruptedJob, devices: readonly DeviceInf
   const phase = PHASE_LABELS[job.stoppedDuring].toLowerCase();
   let cannotResume: string | null = null;
   if (!device) cannotResume = `Connect ${label.serial} to resume it.`;
-  else if (device.state === 'busy' || device.state === 'flashing') cannotResume = 'The device is busy.';
+  else if (device.state === 'busy') cannotResume = 'The device is busy.';
   else if (!job.package.path) cannotResume = 'The package file is not known; flash the device again.';
   return {
     jobId: job.jobId,

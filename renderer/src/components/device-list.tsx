@@ -10,12 +10,10 @@ const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
 
 const STATE_LABELS: Readonly<Record<DeviceInfo['state'], string>> = {
   identifying: 'Identifying',
-  idle: 'Ready',
+  ready: 'Ready',
   busy: 'Busy',
-  flashing: 'Flashing',
-  done: 'Flashed',
-  failed: 'Failed',
-  offline: 'Offline',
+  gone: 'Disconnected',
+  error: 'Needs attention',
 };
 
 function Field({

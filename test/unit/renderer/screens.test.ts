@@ -43,7 +43,7 @@ function dev(id: string, address: string, serial?: string, more: Partial<DeviceI
     connection: 'tcp',
     address,
     mode: 'fastboot',
-    state: 'idle',
+    state: 'ready',
     product: 'flashline-virtual',
     ...(serial ? { serial } : {}),
     ...more,
@@ -306,7 +306,7 @@ describe('interrupted jobs', () => {
     assert.equal(here.cannotResume, null);
     assert.match(interruptedLine(job, []).cannotResume ?? '', /Connect DEMO001/);
     assert.match(
-      interruptedLine(job, [dev('tcp:h:1', 'h:1', 'DEMO001', { state: 'flashing' })]).cannotResume ?? '',
+      interruptedLine(job, [dev('tcp:h:1', 'h:1', 'DEMO001', { state: 'busy' })]).cannotResume ?? '',
       /busy/,
     );
     assert.match(
