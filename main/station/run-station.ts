@@ -49,13 +49,16 @@ export function assertBindAllowed(host: string, allowRemote: boolean): void {
   }
 }
 
-/** The certificate to serve: the one given, or (off loopback) the kept self-signed one; none on loopback. */
+/**
+ * The certificate to serve: the one given; with --allow-remote (even on a loopback address, e.g. behind a
+ * tunnel) the kept self-signed one; none for a plain loopback station.
+ */
 async function stationTls(options: RunStationOptions): Promise<StationTls | undefined> {
   if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
     throw new FlashlineError('bad_input', 'Give both --tls-cert FILE and --tls-key FILE, or neither.');
   }
   if (options.tlsCert && options.tlsKey) return loadTls(options.tlsCert, options.tlsKey);
-  if (isLoopbackHost(options.host)) return undefined;
+  if (!options.allowRemote && isLoopbackHost(options.host)) return undefined;
   return selfSignedTls(
     acceptedHostNames({
       boundAddress: options.host,
