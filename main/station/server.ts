@@ -83,10 +83,20 @@ export interface Station {
   close(): Promise<void>;
 }
 
-function refuse(res: ServerResponse, refusal: Refusal): void {
+/**
+ * Close the connection once a refusal is sent instead of reading the body: Node would otherwise drain a
+ * refused request's body (maybe gigabytes) to keep the connection reusable.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  if (!req.complete) res.once('finish', () => socket.destroy());
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+  closeAfterAnswer(req, res);
   res.statusCode = refusal.status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Connection', 'close');
   res.end(`${refusal.message}\n`);
 }
 
@@ -142,16 +152,16 @@ export async function startStation(options: StationOptions): Promise<Station> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('Content-Security-Policy', CSP);
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` on the page's own POSTs.
+    // same-origin rather than no-referrer: the Fetch standard serialises the Origin of a POST under
+    // no-referrer as `null`, which the Origin check refuses; same-origin still sends no referrer elsewhere.
     res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
-    if (options.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     const refusal =
       guard?.checkHost(req.headers.host) ??
       (isSafeMethod(req.method) ? undefined : guard?.checkOrigin(req.headers.origin));
     if (refusal) {
-      refuse(res, refusal);
-      req.resume();
+      // Answered with Connection: close, and the body (maybe gigabytes) is never read.
+      refuse(req, res, refusal);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://station');
@@ -176,8 +186,7 @@ export async function startStation(options: StationOptions): Promise<Station> {
       if (!tokenMatches(token, presentedToken(url, req.headers.authorization))) {
         res.statusCode = 401;
         res.setHeader('Content-Type', 'application/json');
-        // Do not read the body of a refused upload: answer and close.
-        res.setHeader('Connection', 'close');
+        closeAfterAnswer(req, res);
         res.end(JSON.stringify({ code: 'unauthorized', message: 'Missing or wrong station token.' }));
         return;
       }
