@@ -4,7 +4,13 @@
  * Host header and, when it changes anything or opens the API, come from no page or this station's own page
  * (request-guard.ts); every API connection and upload must present the per-run token.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { basename, join } from 'node:path';
@@ -100,10 +106,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): vo
   res.end(`${refusal.message}\n`);
 }
 
-function refuseUpgrade(socket: Socket, status: number, reason: string, message = ''): void {
+function refuseUpgrade(socket: Socket, status: number, message = ''): void {
   const body = message ? `${message}\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
@@ -148,6 +154,13 @@ export async function startStation(options: StationOptions): Promise<Station> {
   const scheme = options.tls ? 'https' : 'http';
   // Set once the port is known (listen callback), before any connection is handled.
   let guard: RequestGuard | undefined;
+  /** Host always; Origin on upgrades and state-changing requests (request-guard.ts says why). */
+  const check = (req: IncomingMessage, checkOrigin: boolean): Refusal | undefined => {
+    if (!guard) return { status: 503, message: 'The station is starting; retry in a moment.' };
+    return (
+      guard.checkHost(req.headers.host) ?? (checkOrigin ? guard.checkOrigin(req.headers.origin) : undefined)
+    );
+  };
   const assets = sirv(options.staticDir, { dev: false, etag: true, single: true });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('Content-Security-Policy', CSP);
@@ -156,9 +169,7 @@ export async function startStation(options: StationOptions): Promise<Station> {
     // no-referrer as `null`, which the Origin check refuses; same-origin still sends no referrer elsewhere.
     res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
-    const refusal =
-      guard?.checkHost(req.headers.host) ??
-      (isSafeMethod(req.method) ? undefined : guard?.checkOrigin(req.headers.origin));
+    const refusal = check(req, !isSafeMethod(req.method));
     if (refusal) {
       // Answered with Connection: close, and the body (maybe gigabytes) is never read.
       refuse(req, res, refusal);
@@ -213,15 +224,14 @@ export async function startStation(options: StationOptions): Promise<Station> {
   const handler = applyWSSHandler({ wss, router: appRouter, createContext: () => service });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const refusal = guard?.checkHost(req.headers.host) ?? guard?.checkOrigin(req.headers.origin);
-    if (!guard || refusal) {
-      const r = refusal ?? { status: 503, message: 'The station is starting; retry.' };
-      refuseUpgrade(socket, r.status, r.status === 421 ? 'Misdirected Request' : 'Forbidden', r.message);
+    const refusal = check(req, true);
+    if (refusal) {
+      refuseUpgrade(socket, refusal.status, refusal.message);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://station');
     if (url.pathname !== API_PATH || !tokenMatches(token, presentedToken(url, req.headers.authorization))) {
-      refuseUpgrade(socket, 401, 'Unauthorized');
+      refuseUpgrade(socket, 401);
       return;
     }
     // An open API connection may be quiet for long (no events): it is not subject to the idle limit.

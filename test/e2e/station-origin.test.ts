@@ -91,10 +91,10 @@ describe('station Host/Origin checks in Chromium', () => {
     });
     await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => {
-      const r = (window as unknown as { results: Record<string, string> }).results;
+      const r = (globalThis as unknown as { results: Record<string, string> }).results;
       return r.upload !== undefined && r.ws !== undefined;
     });
-    const results = await page.evaluate(() => (window as unknown as { results: unknown }).results);
+    const results = await page.evaluate(() => (globalThis as unknown as { results: unknown }).results);
     assert.deepEqual(results, { upload: 'sent', ws: 'refused' });
     assert.deepEqual(refused, [403], 'the station answered the upload with 403');
     let stored: string[] = [];
