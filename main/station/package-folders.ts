@@ -14,9 +14,10 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { PackagePathPolicy } from '../api/service.js';
 import { FlashlineError } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
+import { defaultUploadDir } from './upload.js';
 
-export const defaultPackageFolders = (uploadDir: string, home = flashlineHome()): string[] => [
-  join(home, 'packages'),
+export const defaultPackageFolders = (uploadDir = defaultUploadDir()): string[] => [
+  join(flashlineHome(), 'packages'),
   uploadDir,
 ];
 

@@ -6,6 +6,7 @@ import type { ServiceContext } from '../api/service.js';
 import { FlashlineError } from '../common/errors.js';
 import { FLASHLINE_VERSION } from '../common/version.js';
 import { DeviceRegistry } from '../devices/registry.js';
+import { defaultPackageFolders } from './package-folders.js';
 import { ensureRendererBuilt } from './renderer-assets.js';
 import { acceptedHostNames, isLoopbackHost } from './request-guard.js';
 import { type Station, startStation } from './server.js';
@@ -78,6 +79,13 @@ export async function runStation(options: RunStationOptions): Promise<Station> {
   }
   const tls = await stationTls(options);
   if (tls) options.log(`HTTPS certificate: ${tls.source} (SHA-256 fingerprint ${tls.fingerprint})`);
+  // --allow-remote limits package paths even on a loopback address (e.g. reached through a tunnel).
+  const packageFolders = options.packageFolders?.length
+    ? options.packageFolders
+    : options.allowRemote
+      ? defaultPackageFolders()
+      : undefined;
+  if (packageFolders) options.log(`Packages are opened only from: ${packageFolders.join(', ')}`);
   const staticDir = await ensureRendererBuilt(options.log);
   const service = options.service ?? createService();
   try {
@@ -89,7 +97,7 @@ export async function runStation(options: RunStationOptions): Promise<Station> {
       ...(options.token ? { token: options.token } : {}),
       ...(tls ? { tls } : {}),
       ...(options.allowHosts?.length ? { allowHosts: options.allowHosts } : {}),
-      ...(options.packageFolders?.length ? { packageFolders: options.packageFolders } : {}),
+      ...(packageFolders ? { packageFolders } : {}),
       ...(options.maxUploadBytes !== undefined ? { uploadLimitBytes: options.maxUploadBytes } : {}),
     });
   } catch (err) {

@@ -13,19 +13,18 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
 import { appRouter } from '../api/router.js';
 import type { ServiceContext } from '../api/service.js';
 import { FlashlineError } from '../common/errors.js';
-import { flashlineHome } from '../common/paths.js';
 import { defaultPackageFolders, PackageFolders } from './package-folders.js';
 import { isLoopbackHost, isSafeMethod, type Refusal, RequestGuard } from './request-guard.js';
 import type { StationTls } from './tls.js';
 import { newStationToken, presentedToken, tokenMatches } from './token.js';
-import { DEFAULT_UPLOAD_LIMIT, handleUpload, UPLOAD_PATH } from './upload.js';
+import { DEFAULT_UPLOAD_LIMIT, defaultUploadDir, handleUpload, UPLOAD_PATH } from './upload.js';
 import { type UploadPolicy, UploadRetention } from './upload-retention.js';
 
 export const API_PATH = '/api';
@@ -140,10 +139,7 @@ export async function startStation(options: StationOptions): Promise<Station> {
     );
   }
   const token = options.token ?? newStationToken();
-  const uploads = new UploadRetention(
-    options.uploadDir ?? join(flashlineHome(), 'uploads'),
-    uploadPolicy(options.service),
-  );
+  const uploads = new UploadRetention(options.uploadDir ?? defaultUploadDir(), uploadPolicy(options.service));
   // Cleanup must never keep a station from starting; what is left is tried again next start.
   await uploads.removeStale().catch(() => 0);
   const folders =

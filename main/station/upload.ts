@@ -18,6 +18,9 @@ export const UPLOAD_PATH = '/upload';
 export const DEFAULT_UPLOAD_LIMIT = 16 * 1024 ** 3;
 export const FILENAME_HEADER = 'x-flashline-filename';
 
+/** Where uploads land unless a station says otherwise. */
+export const defaultUploadDir = (): string => join(flashlineHome(), 'uploads');
+
 export interface UploadOptions {
   readonly limitBytes: number;
   /** Where uploads land; `<FLASHLINE_HOME>/uploads` by default. */
@@ -108,7 +111,7 @@ export async function handleUpload(
     );
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(options.limitBytes);
-    path = join(options.dir ?? join(flashlineHome(), 'uploads'), name);
+    path = join(options.dir ?? defaultUploadDir(), name);
     await writeFileAtomic(path, capped(req, options.limitBytes), {
       ...(Number.isFinite(declared) ? { expectedSize: declared } : {}),
     });

@@ -21,6 +21,8 @@ const root = new URL('../../../', import.meta.url).pathname;
 interface Running {
   readonly child: ChildProcess;
   readonly lines: string[];
+  /** What the station logged to stderr so far. */
+  stderr(): string;
 }
 
 /** Start the CLI and wait for the line that matches `ready`. */
@@ -42,7 +44,7 @@ async function startCli(home: string, args: readonly string[], ready: RegExp): P
     });
     child.once('exit', (code) => reject(new Error(`station exited (${code}) early: ${stderr}`)));
   });
-  return { child, lines };
+  return { child, lines, stderr: () => stderr };
 }
 
 async function stop(running: Running): Promise<void> {
@@ -85,6 +87,11 @@ describe('station over HTTPS (--allow-remote)', () => {
         'plain HTTP is not answered',
       );
       assert.equal(statSync(join(home, 'station-tls', 'key.pem')).mode & 0o077, 0, 'key is private');
+      assert.match(
+        first.stderr(),
+        new RegExp(`Packages are opened only from: ${join(home, 'packages')}, ${join(home, 'uploads')}`),
+        '--allow-remote limits package paths to the package folders',
+      );
     } finally {
       await stop(first);
     }
