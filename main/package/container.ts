@@ -152,6 +152,9 @@ export class ContainerReader {
     if (entry.headerOffset !== this.nextHeaderAt) {
       throw await explainHeaderAt(this.path, this.nextHeaderAt, `before '${entry.name}'`);
     }
+    // A GNU volume, sparse or multi-volume header reaches us as an entry of no known type: name it.
+    const kind = h.type ? undefined : await extensionHeaderAt(this.path, entry.headerOffset);
+    if (kind) throw neverWritten(kind, `at byte ${entry.headerOffset}`);
     this.nextHeaderAt = entry.offset + padded(entry.size);
     return entry;
   }

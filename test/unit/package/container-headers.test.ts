@@ -128,6 +128,18 @@ describe('package container: extension headers and non-packages are refused (sta
     });
   }
 
+  it('a GNU volume header in place of the manifest', async () => {
+    const p = join(fx.dir, 'gnu-V.flp');
+    writeFileSync(p, Buffer.concat([rawHeader('VOLUME 1', 'V', 0), goodTar]));
+    assert.match((await refusal(fx, p)).message, /GNU extension header at byte 0/);
+  });
+
+  it('an empty file', async () => {
+    const p = join(fx.dir, 'empty.flp');
+    writeFileSync(p, Buffer.alloc(0));
+    assert.match((await refusal(fx, p)).message, /not a Flashline package, or it is damaged \(it is empty/);
+  });
+
   it('a gzip-compressed package', async () => {
     const p = join(fx.dir, 'package.flp.gz');
     writeFileSync(p, gzipSync(goodTar));
