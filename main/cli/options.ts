@@ -49,7 +49,8 @@ const SIZE_UNITS: Record<string, number> = {
  */
 export function parseByteSize(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const suffix = m?.[2]?.toLowerCase() ?? '';
+  const unit = m && Object.hasOwn(SIZE_UNITS, suffix) ? SIZE_UNITS[suffix] : undefined;
   const n = m && unit ? Math.floor(Number(m[1]) * unit) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
     throw new InvalidArgumentError(`'${value}' is not a size (for example 4GiB, 512MiB or 2000000000).`);

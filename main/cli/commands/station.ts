@@ -1,8 +1,20 @@
-import type { Command } from 'commander';
+import { isIP } from 'node:net';
+import { type Command, InvalidArgumentError } from 'commander';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
 import { collect, parseByteSize, parsePort, untilInterrupted } from '../options.js';
+
+/** A host name or address for --allow-host: no scheme, port or path (the station's port always applies). */
+function parseHostName(value: string): string {
+  const isName = /^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$/.test(value) && !/^[\d.]+$/.test(value);
+  if (!isName && isIP(value.replace(/^\[|\]$/g, '')) === 0) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a host name (for example station-7.line.local or 10.0.0.7, without a port).`,
+    );
+  }
+  return value;
+}
 
 interface StationFlags {
   port: number;
@@ -34,7 +46,7 @@ export function registerStation(program: Command): void {
     .option(
       '--allow-host <name>',
       "also answer to this host name (e.g. the station's DNS name); repeatable",
-      collect(String),
+      collect(parseHostName),
       [],
     )
     .option('--tls-cert <file>', 'HTTPS certificate (PEM); default off loopback: a kept self-signed one')

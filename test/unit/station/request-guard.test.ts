@@ -95,7 +95,7 @@ describe('--max-upload sizes', () => {
   });
 
   it('refuses what is not a size, saying what is expected', () => {
-    for (const bad of ['', 'lots', '-1G', '0', '4XB', '1e9', '4 G iB']) {
+    for (const bad of ['', 'lots', '-1G', '0', '4XB', '1e9', '4 G iB', '1constructor', '2toString']) {
       assert.throws(() => parseByteSize(bad), /is not a size \(for example 4GiB/, bad);
     }
   });
