@@ -16,6 +16,12 @@ const deviceId = z.string().min(1).max(200);
 const jobId = z.string().min(1).max(100);
 const packagePath = z.string().min(1).max(4096);
 
+/** A package path a client named, once the station's package-folder policy (if any) allows it. */
+async function allowedPackage(ctx: ServiceContext, path: string): Promise<string> {
+  await ctx.packagePaths?.check(path);
+  return path;
+}
+
 function flashOf(ctx: ServiceContext): FlashServiceApi {
   if (!ctx.flash) {
     throw new FlashlineError(
@@ -71,7 +77,7 @@ export const appRouter = router({
      * technician must see before flashing (signers, products, version, rollback index, expiry, images).
      */
     open: procedure.input(z.object({ path: packagePath }).strict()).mutation(async ({ ctx, input }) => {
-      return packageView(input.path, await flashOf(ctx).openPackage(input.path));
+      return packageView(input.path, await flashOf(ctx).openPackage(await allowedPackage(ctx, input.path)));
     }),
     list: procedure.query(({ ctx }) => flashOf(ctx).packages()),
   }),
@@ -80,14 +86,18 @@ export const appRouter = router({
     start: procedure
       .input(z.object({ packagePath, deviceIds: z.array(deviceId).min(1).max(64) }).strict())
       .mutation(async ({ ctx, input }) => ({
-        jobIds: await flashOf(ctx).flash(input.packagePath, input.deviceIds),
+        jobIds: await flashOf(ctx).flash(await allowedPackage(ctx, input.packagePath), input.deviceIds),
       })),
     list: procedure.query(({ ctx }) => flashOf(ctx).manager.list()),
     /** Auto-flash on connect with this package (null turns it off); known serials skipped unless forced. */
     autoFlash: procedure
       .input(z.object({ packagePath: packagePath.nullable(), force: z.boolean().optional() }).strict())
-      .mutation(({ ctx, input }) =>
-        flashOf(ctx).setAutoFlash(ctx.devices, input.packagePath, input.force ?? false),
+      .mutation(async ({ ctx, input }) =>
+        flashOf(ctx).setAutoFlash(
+          ctx.devices,
+          input.packagePath === null ? null : await allowedPackage(ctx, input.packagePath),
+          input.force ?? false,
+        ),
       ),
     /** Whether auto-flash is on and with which package, so every open page shows the same switch. */
     autoFlashState: procedure.query(({ ctx }) => flashOf(ctx).getAutoFlash()),

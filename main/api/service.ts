@@ -14,4 +14,12 @@ export interface ServiceContext {
   readonly demo: boolean;
   /** The flash engine (jobs, packages, reports); absent where flashing is not offered. */
   readonly flash?: FlashServiceApi;
+  /** Where clients may name package files (a remote station's package folders); absent: anywhere. */
+  readonly packagePaths?: PackagePathPolicy;
+}
+
+/** Decides whether a client may have the service read a package file at `path`. */
+export interface PackagePathPolicy {
+  /** Resolves when allowed; throws a FlashlineError saying where packages may be otherwise. */
+  check(path: string): Promise<void>;
 }

@@ -3,12 +3,22 @@
  *   manifest.json, signatures.json, [encryption.json], then per image in manifest order
  *   images/<partition>.blocks (block hash list), images/<partition>.img (image bytes, maybe encrypted).
  * The reader accepts exactly that sequence of regular files; anything else (links, devices, directories,
- * absolute or `..` paths, duplicates, entries not in the manifest) is refused before it is read.
+ * absolute or `..` paths, duplicates, entries not in the manifest) is refused before it is read, and so are
+ * tar extension headers (pax, GNU long names): the packer never writes them and tar-stream would apply them
+ * silently. Refusals speak of "not a Flashline package, or damaged", never in the tar library's words.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import tar from 'tar-stream';
-import { FlashlineError } from '../common/errors.js';
+import type { FlashlineError } from '../common/errors.js';
 import { PKG, pkgError } from './codes.js';
+import {
+  BLOCK,
+  explainFailure,
+  explainHeaderAt,
+  extensionHeaderAt,
+  neverWritten,
+  padded,
+} from './container-errors.js';
 
 /** A tar entry as tar-stream yields it (its type is not exported by name). */
 export type TarEntry = tar.ExtractEvents['entry'][1];
@@ -86,19 +96,11 @@ export function checkEntry(
 }
 
 /** streamx readables are async-iterable at runtime, but their type declarations omit it. */
-export function bytesOf(stream: TarEntry): AsyncIterable<Buffer> {
+function bytesOf(stream: TarEntry): AsyncIterable<Buffer> {
   return stream as unknown as AsyncIterable<Buffer>;
 }
 
-function mapError(err: unknown, path: string): FlashlineError {
-  if (err instanceof FlashlineError) return err;
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'EISDIR') {
-    return pkgError(PKG.verifyFailed, `Cannot read package file ${path} (${e.code}).`);
-  }
-  if (e?.name === 'AbortError') return new FlashlineError('cancelled', 'Reading the package was cancelled.');
-  return pkgError(PKG.malformed, `Package container is damaged: ${e?.message ?? String(err)}.`);
-}
+const END_OF_ARCHIVE = 1024;
 
 /** Sequential reader over the tar entries of a package file. Always call close(). */
 export class ContainerReader {
@@ -106,6 +108,8 @@ export class ContainerReader {
   private readonly source: ReturnType<typeof createReadStream>;
   private readonly extract: tar.Extract;
   private failure: unknown;
+  /** Where the next entry's header must start: right after the previous entry's padded data. */
+  private nextHeaderAt = 0;
   readonly path: string;
 
   constructor(path: string, signal?: AbortSignal) {
@@ -126,23 +130,45 @@ export class ContainerReader {
   }
 
   async next(): Promise<ContainerEntry | undefined> {
+    let r: IteratorResult<TarEntry>;
     try {
-      const r = await this.iterator.next();
-      if (r.done) {
-        if (this.failure !== undefined) throw this.failure;
-        return undefined;
-      }
-      // byteOffset (where the entry's data starts) is set by tar-stream but missing from its types.
-      const h = r.value.header as tar.Header & { byteOffset?: unknown };
-      return {
-        name: h.name,
-        size: h.size ?? 0,
-        headerOffset: r.value.offset,
-        offset: typeof h.byteOffset === 'number' ? h.byteOffset : -1,
-        stream: r.value,
-      };
+      r = await this.iterator.next();
+      if (r.done && this.failure !== undefined) throw this.failure;
     } catch (err) {
-      throw mapError(this.failure ?? err, this.path);
+      throw await this.explain(err);
+    }
+    if (r.done) return undefined;
+    // byteOffset (where the entry's data starts) is set by tar-stream but missing from its types.
+    const h = r.value.header as tar.Header & { byteOffset?: unknown };
+    const entry: ContainerEntry = {
+      name: h.name,
+      size: h.size ?? 0,
+      headerOffset: r.value.offset,
+      offset: typeof h.byteOffset === 'number' ? h.byteOffset : -1,
+      stream: r.value,
+    };
+    // Anything between the previous entry and this header (an extension header, stray blocks) is refused
+    // here, before the entry is read, and named.
+    if (entry.headerOffset !== this.nextHeaderAt) {
+      throw await explainHeaderAt(this.path, this.nextHeaderAt, `before '${entry.name}'`);
+    }
+    // A GNU volume, sparse or multi-volume header reaches us as an entry of no known type: name it.
+    const kind = h.type ? undefined : await extensionHeaderAt(this.path, entry.headerOffset);
+    if (kind) throw neverWritten(kind, `at byte ${entry.headerOffset}`);
+    this.nextHeaderAt = entry.offset + padded(entry.size);
+    return entry;
+  }
+
+  private explain(err: unknown): Promise<FlashlineError> {
+    return explainFailure(this.failure ?? err, this.path, this.nextHeaderAt);
+  }
+
+  /** An entry's bytes as they flow; a read failure is explained like any other (see explainFailure). */
+  async *read(entry: ContainerEntry): AsyncGenerator<Buffer> {
+    try {
+      yield* bytesOf(entry.stream);
+    } catch (err) {
+      throw await this.explain(err);
     }
   }
 
@@ -152,21 +178,13 @@ export class ContainerReader {
       throw pkgError(PKG.malformed, `${what} is ${entry.size} bytes, more than the limit of ${maxBytes}.`);
     }
     const parts: Buffer[] = [];
-    try {
-      for await (const c of bytesOf(entry.stream)) parts.push(c);
-    } catch (err) {
-      throw mapError(this.failure ?? err, this.path);
-    }
+    for await (const c of this.read(entry)) parts.push(c);
     return Buffer.concat(parts);
   }
 
   /** Consume an entry's bytes without keeping them. */
   async drain(entry: ContainerEntry, onChunk?: (chunk: Buffer) => void): Promise<void> {
-    try {
-      for await (const c of bytesOf(entry.stream)) onChunk?.(c);
-    } catch (err) {
-      throw mapError(this.failure ?? err, this.path);
-    }
+    for await (const c of this.read(entry)) onChunk?.(c);
   }
 
   close(): void {
@@ -174,12 +192,6 @@ export class ContainerReader {
     this.extract.destroy();
   }
 }
-
-export { mapError as mapContainerError };
-
-const BLOCK = 512;
-const END_OF_ARCHIVE = 1024;
-const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 
 /**
  * The container must be laid out exactly as the packer writes it: each header right after the previous
@@ -190,8 +202,8 @@ export async function checkLayout(
   path: string,
   entries: readonly Pick<ContainerEntry, 'name' | 'headerOffset' | 'offset' | 'size'>[],
 ): Promise<void> {
-  const handle = await fs.open(path, 'r').catch((err: unknown) => {
-    throw mapError(err, path);
+  const handle = await fs.open(path, 'r').catch(async (err: unknown) => {
+    throw await explainFailure(err, path, 0);
   });
   try {
     const zeros = async (start: number, length: number, what: string) => {
@@ -214,6 +226,11 @@ export async function checkLayout(
       expected = e.offset + padded(e.size);
     }
     const { size } = await handle.stat();
+    if (size > expected + END_OF_ARCHIVE) {
+      // tar-stream consumes a trailing extension header silently: name it rather than "trailing data".
+      const kind = await extensionHeaderAt(path, expected);
+      if (kind) throw neverWritten(kind, 'after the last image');
+    }
     if (size !== expected + END_OF_ARCHIVE) {
       throw pkgError(
         PKG.malformed,

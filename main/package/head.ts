@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseBoundedJson } from './canonical-json.js';
 import { PKG, pkgError } from './codes.js';
 import { type ContainerEntry, type ContainerReader, checkEntry, ENTRY, HEAD_LIMITS } from './container.js';
+import { notAPackage } from './container-errors.js';
 import { type EncryptionHeader, parseEncryptionHeader } from './encryption.js';
 import { MANIFEST_LIMITS, type Manifest, parseManifest } from './manifest.js';
 import type { PackageSignature } from './trust-store.js';
@@ -39,7 +40,7 @@ const signaturesSchema = z.strictObject({
 export async function readHead(reader: ContainerReader): Promise<PackageHead> {
   const seen = new Set<string>();
   const first = await reader.next();
-  if (!first) throw pkgError(PKG.malformed, 'Package is empty: no manifest.');
+  if (!first) throw notAPackage('it is empty: there is no manifest');
   const entries: ContainerEntry[] = [first];
   checkEntry(first.stream.header, ENTRY.manifest, seen);
   const manifestBytes = await reader.readSmall(first, MANIFEST_LIMITS.maxBytes, 'Manifest');

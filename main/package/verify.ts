@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { FlashlineError, toErrorData } from '../common/errors.js';
 import { statusInfo } from '../common/status-codes.js';
 import { PKG } from './codes.js';
-import { bytesOf, ContainerReader, checkEntry, checkLayout, ENTRY } from './container.js';
+import { ContainerReader, checkEntry, checkLayout, ENTRY } from './container.js';
 import { imageKey } from './encryption.js';
 import { type PackageHead, readHead } from './head.js';
 import { checkHead, type OpenPackageOptions } from './head-checks.js';
@@ -118,12 +118,9 @@ export async function verifyPackage(path: string, options: OpenPackageOptions): 
       checkEntry(data.stream.header, ENTRY.image(img.partition), seen);
       all.push(data);
       checkImageEntry(img, data, 'image', encrypted);
-      const bytes = async function* () {
-        yield* bytesOf(data.stream);
-      };
       const plain = trusted.contentKey
-        ? decryptUnits(bytes(), img, imageKey(trusted.contentKey, img.partition))
-        : bytes();
+        ? decryptUnits(reader.read(data), img, imageKey(trusted.contentKey, img.partition))
+        : reader.read(data);
       await hashImage(plain, img);
       entry = await reader.next();
     }

@@ -18,6 +18,9 @@ export const UPLOAD_PATH = '/upload';
 export const DEFAULT_UPLOAD_LIMIT = 16 * 1024 ** 3;
 export const FILENAME_HEADER = 'x-flashline-filename';
 
+/** Where uploads land unless a station says otherwise. */
+export const defaultUploadDir = (): string => join(flashlineHome(), 'uploads');
+
 export interface UploadOptions {
   readonly limitBytes: number;
   /** Where uploads land; `<FLASHLINE_HOME>/uploads` by default. */
@@ -51,16 +54,31 @@ export function uploadFileName(raw: string | undefined): string {
   return join(randomBytes(8).toString('hex'), safe.startsWith('.') ? `_${safe}` : safe);
 }
 
+/** A limit in the units a technician reads (4 GiB, 512 MiB), exact bytes when it is not a round number. */
+export function describeLimit(bytes: number): string {
+  for (const [unit, size] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+function tooLarge(limit: number): FlashlineError {
+  return new FlashlineError(
+    'too_large',
+    `The upload is larger than this station accepts (${describeLimit(limit)}). Restart the station with a larger --max-upload, or copy the file into the station's package folder and open it from there.`,
+  );
+}
+
 async function* capped(source: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<Uint8Array> {
   let total = 0;
   for await (const chunk of source) {
     total += chunk.byteLength;
-    if (total > limit) {
-      throw new FlashlineError(
-        'too_large',
-        `The upload is larger than this station accepts (${limit} bytes). Open the file by its path instead.`,
-      );
-    }
+    if (total > limit) throw tooLarge(limit);
     yield chunk;
   }
 }
@@ -92,13 +110,8 @@ export async function handleUpload(
       typeof req.headers[FILENAME_HEADER] === 'string' ? req.headers[FILENAME_HEADER] : undefined,
     );
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > options.limitBytes) {
-      throw new FlashlineError(
-        'too_large',
-        `The upload is larger than this station accepts (${options.limitBytes} bytes). Open the file by its path instead.`,
-      );
-    }
-    path = join(options.dir ?? join(flashlineHome(), 'uploads'), name);
+    if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(options.limitBytes);
+    path = join(options.dir ?? defaultUploadDir(), name);
     await writeFileAtomic(path, capped(req, options.limitBytes), {
       ...(Number.isFinite(declared) ? { expectedSize: declared } : {}),
     });

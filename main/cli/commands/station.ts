@@ -1,7 +1,34 @@
-import type { Command } from 'commander';
+import { isIP } from 'node:net';
+import { type Command, InvalidArgumentError } from 'commander';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
-import { parsePort, untilInterrupted } from '../options.js';
+import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
+import { collect, parseByteSize, parsePort, untilInterrupted } from '../options.js';
+
+/** A host name or address for --allow-host: no scheme, port or path (the station's port always applies). */
+function parseHostName(value: string): string {
+  const isName = /^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$/.test(value) && !/^[\d.]+$/.test(value);
+  if (!isName && isIP(value.replace(/^\[|\]$/g, '')) === 0) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a host name (for example station-7.line.local or 10.0.0.7, without a port).`,
+    );
+  }
+  return value;
+}
+
+interface StationFlags {
+  port: number;
+  host: string;
+  allowRemote: boolean;
+  allowHost: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  packages: string[];
+  maxUpload: number;
+  usb: boolean;
+  serial: boolean;
+  json: boolean;
+}
 
 export function registerStation(program: Command): void {
   program
@@ -13,45 +40,66 @@ export function registerStation(program: Command): void {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option(
       '--allow-remote',
-      'allow binding a non-loopback address (prints a warning; the token is still required)',
+      'allow binding a non-loopback address (HTTPS, prints a warning; the token is still required)',
       false,
+    )
+    .option(
+      '--allow-host <name>',
+      "also answer to this host name (e.g. the station's DNS name); repeatable",
+      collect(parseHostName),
+      [],
+    )
+    .option('--tls-cert <file>', 'HTTPS certificate (PEM); default off loopback: a kept self-signed one')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option(
+      '--packages <dir>',
+      'open packages only from this folder (repeatable); default off loopback: <home>/packages and uploads',
+      collect(String),
+      [],
+    )
+    .option(
+      '--max-upload <size>',
+      'largest package upload accepted, e.g. 4GiB',
+      parseByteSize,
+      DEFAULT_UPLOAD_LIMIT,
     )
     .option('--no-usb', 'do not watch USB for devices')
     .option('--no-serial', 'do not list serial ports')
-    .option('--json', 'print the URL and token as JSON', false)
-    .action(
-      async (opts: {
-        port: number;
-        host: string;
-        allowRemote: boolean;
-        usb: boolean;
-        serial: boolean;
-        json: boolean;
-      }) => {
-        const log = (line: string) => process.stderr.write(`${line}\n`);
-        // Refuse a remote bind before discovery starts, not after.
-        assertBindAllowed(opts.host, opts.allowRemote);
-        const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
-        let station: Awaited<ReturnType<typeof runStation>>;
-        try {
-          station = await runStation({
-            host: opts.host,
-            port: opts.port,
-            allowRemote: opts.allowRemote,
-            log,
-            service: live.service,
-          });
-        } catch (err) {
-          live.stop();
-          throw err;
-        }
-        if (opts.json)
-          process.stdout.write(`${JSON.stringify({ url: station.url, token: station.token })}\n`);
-        else
-          process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
-        await untilInterrupted();
-        await station.close();
+    .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
+    .action(async (opts: StationFlags) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      // Refuse a remote bind before discovery starts, not after.
+      assertBindAllowed(opts.host, opts.allowRemote);
+      const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
+      let station: Awaited<ReturnType<typeof runStation>>;
+      try {
+        station = await runStation({
+          host: opts.host,
+          port: opts.port,
+          allowRemote: opts.allowRemote,
+          log,
+          service: live.service,
+          allowHosts: opts.allowHost,
+          ...(opts.tlsCert ? { tlsCert: opts.tlsCert } : {}),
+          ...(opts.tlsKey ? { tlsKey: opts.tlsKey } : {}),
+          packageFolders: opts.packages,
+          maxUploadBytes: opts.maxUpload,
+        });
+      } catch (err) {
         live.stop();
-      },
-    );
+        throw err;
+      }
+      const fingerprint = station.tlsFingerprint;
+      if (opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ url: station.url, token: station.token, ...(fingerprint ? { tlsFingerprint: fingerprint } : {}) })}\n`,
+        );
+      else
+        process.stdout.write(
+          `Flashline station is running. Open ${station.url}${fingerprint ? `\n  certificate SHA-256 fingerprint ${fingerprint} (check it matches what the browser shows)` : ''}\nPress Ctrl-C to stop.\n`,
+        );
+      await untilInterrupted();
+      await station.close();
+      live.stop();
+    });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isLoopback } from '../../../main/station/server.js';
+import { isLoopbackHost as isLoopback } from '../../../main/station/request-guard.js';
 import { newStationToken, presentedToken, tokenMatches } from '../../../main/station/token.js';
 
 test('tokens are random, URL-safe and 256-bit', () => {
