@@ -38,7 +38,7 @@
  * @module
  */
 
-export type { ByteSource } from './byte-reader.js';
+export { ByteReader, type ByteSource } from './byte-reader.js';
 export {
   type DecodeOptions,
   type DecodeSummary,
