@@ -2,11 +2,12 @@
  * postcheck: reboot, wait (bounded) for the same unit, confirm it runs the new slot and the promised
  * version, then commit (`oem mark-successful`). Any doubt leaves the device on its working slot.
  */
+
+import { normalizeSlot } from '../protocol/fastboot/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';
-import { normalizeSlot } from './preflight.js';
 
 async function reboot(ctx: JobContext): Promise<void> {
   const s = session(ctx);
