@@ -31,8 +31,15 @@ export interface SparseLayout {
 }
 
 function checkBlockSize(blockSize: number): void {
-  if (!Number.isInteger(blockSize) || blockSize <= 0 || blockSize % 4 !== 0 || blockSize > MAX_SPARSE_BLOCK_SIZE) {
-    throw new RangeError(`block size ${blockSize} must be a positive multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`);
+  if (
+    !Number.isInteger(blockSize) ||
+    blockSize <= 0 ||
+    blockSize % 4 !== 0 ||
+    blockSize > MAX_SPARSE_BLOCK_SIZE
+  ) {
+    throw new RangeError(
+      `block size ${blockSize} must be a positive multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`,
+    );
   }
 }
 
