@@ -65,8 +65,10 @@ describe('flash engine against virtual devices over TCP', () => {
   it('preflight refuses a package below the station rollback record → 26', async () => {
     const h = home();
     await new StationRollbackStore(join(h, 'rollback.json')).record('flashline-virtual', 9);
-    const { reports } = await flashRig(h, { devices: 1 });
+    const { reports, devices } = await flashRig(h, { devices: 1 });
     assert.equal(reports[0]!.status, 26, reports[0]!.message);
+    assert.equal(reports[0]!.bytesWritten, 0, 'refused before anything was sent');
+    assert.equal(devices[0]!.active, 'a');
   });
 
   it('cable pull after a piece was written → the resumed job sends only the pieces not yet written → 0', async () => {

@@ -89,7 +89,7 @@ describe('flash engine with sparse images over max-download-size', () => {
     const system = await sparseOf(systemRaw);
     const { report, device } = await run(system, { dropAtByte: 600 * 1024, offlineAttempts: 1 });
     assert.equal(report.status, 0, report.message);
-    assert.ok(report.resumes >= 1 || device.log.length > 0);
+    assert.ok(report.resumes >= 1, 'the job reconnected and resumed');
     assert.equal(device.sha('system_b'), sha(systemRaw));
     const wire = boot.length + system.length + 2 * 1024;
     assert.ok(
