@@ -39,24 +39,32 @@ async function upload(origin: string, token: string, name: string, body: Uint8Ar
 
 const folders = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
+/** A station on loopback serving `flash`, with its uploads in `uploadDir`, and a demo package's bytes. */
+async function stationFor(flash: FlashService, uploadDir: string, devices = new DeviceRegistry()) {
+  const station = await startStation({
+    host: '127.0.0.1',
+    port: 0,
+    staticDir: root,
+    service: createService({ devices, flash }),
+    uploadDir,
+  });
+  const demo = readFileSync(
+    await makeDemoPackage(join(root, `demo-${folders(root).length}.flp`), {
+      bootSize: 4096,
+      systemSize: 4096,
+    }),
+  );
+  return { station, demo, folderOf: (p: string) => dirname(p).slice(uploadDir.length + 1) };
+}
+
 describe('upload retention', () => {
   it('a newer upload replaces older ones, but never the verified one for a refused one', async () => {
     const home = join(root, 'home');
     const uploadDir = join(root, 'uploads-1');
     const devices = new DeviceRegistry();
     const flash = new FlashService({ home });
-    const station = await startStation({
-      host: '127.0.0.1',
-      port: 0,
-      staticDir: root,
-      service: createService({ devices, flash }),
-      uploadDir,
-    });
-    const folderOf = (p: string) => dirname(p).slice(uploadDir.length + 1);
+    const { station, demo, folderOf } = await stationFor(flash, uploadDir, devices);
     try {
-      const demo = readFileSync(
-        await makeDemoPackage(join(root, 'demo.flp'), { bootSize: 4096, systemSize: 4096 }),
-      );
       const send = (name: string, body: Uint8Array) => upload(station.origin, station.token, name, body);
       // a: verified (opened) by the service.
       const a = await send('a.flp', demo);
@@ -96,7 +104,6 @@ describe('upload retention', () => {
 
   it('keeps exactly the upload a running job reads, as the flash service says (not by file name)', async () => {
     const uploadDir = join(root, 'uploads-job');
-    const devices = new DeviceRegistry();
     // A device that never answers: the job stays in preflight until it is cancelled.
     const silent: DeviceConnector = {
       connect: (_id, { signal }) =>
@@ -112,18 +119,8 @@ describe('upload retention', () => {
         retry: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 },
       },
     });
-    const station = await startStation({
-      host: '127.0.0.1',
-      port: 0,
-      staticDir: root,
-      service: createService({ devices, flash }),
-      uploadDir,
-    });
-    const folderOf = (p: string) => dirname(p).slice(uploadDir.length + 1);
+    const { station, demo, folderOf } = await stationFor(flash, uploadDir);
     try {
-      const demo = readFileSync(
-        await makeDemoPackage(join(root, 'demo-job.flp'), { bootSize: 4096, systemSize: 4096 }),
-      );
       const send = async (name: string) => {
         const path = await upload(station.origin, station.token, name, demo);
         await flash.openPackage(path);
