@@ -9,25 +9,20 @@ import type { JobEvent } from '../../../main/flash/events.js';
 import { runJob } from '../../../main/flash/job.js';
 import { listInterrupted, readJournal } from '../../../main/flash/journal.js';
 import type { FlashPackage } from '../../../main/flash/ports.js';
-import { bootImage, FakeConnector, FakeDevice, type FakeFaults, memoryPackage } from './fake-device.js';
+import {
+  bootImage,
+  FakeConnector,
+  FakeDevice,
+  type FakeFaults,
+  fastEngineOptions,
+  memoryPackage,
+} from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-engine-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
 function options(extra: Partial<EngineOptions> = {}): EngineOptions {
-  return {
-    journalDir: join(home, 'journal'),
-    timeouts: {
-      commandMs: 1000,
-      minDownloadBytesPerSecond: 10 * 1024 * 1024,
-      rebootMs: 1000,
-      connectMs: 300,
-    },
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    pieceSize: 256 * 1024,
-    minBatteryPercent: 25,
-    ...extra,
-  };
+  return fastEngineOptions(join(home, 'journal'), extra);
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineOptions } from '../../../main/flash/context.js';
 import {
   type DeviceConnector,
   DeviceLinkError,
@@ -293,4 +294,21 @@ export function bootImage(version: string, size: number): Buffer {
   for (let i = 0; i < size; i++) b[i] = (i * 31 + version.length) & 0xff;
   b.write(`V=${version}\n`, 0, 'latin1');
   return b;
+}
+
+/** Engine options for in-memory jobs: short bounds, a few quick retries; `extra` overrides. */
+export function fastEngineOptions(journalDir: string, extra: Partial<EngineOptions> = {}): EngineOptions {
+  return {
+    journalDir,
+    timeouts: {
+      commandMs: 1000,
+      minDownloadBytesPerSecond: 10 * 1024 * 1024,
+      rebootMs: 1000,
+      connectMs: 300,
+    },
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    pieceSize: 256 * 1024,
+    minBatteryPercent: 25,
+    ...extra,
+  };
 }

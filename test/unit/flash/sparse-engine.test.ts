@@ -13,27 +13,22 @@ import type { EngineOptions } from '../../../main/flash/context.js';
 import { runJob } from '../../../main/flash/job.js';
 import { listInterrupted } from '../../../main/flash/journal.js';
 import { encodeSparse, scanRawLayout } from '../../../main/protocol/fastboot/sparse/index.js';
-import { bootImage, FakeConnector, FakeDevice, type FakeFaults, memoryPackage } from './fake-device.js';
+import {
+  bootImage,
+  FakeConnector,
+  FakeDevice,
+  type FakeFaults,
+  fastEngineOptions,
+  memoryPackage,
+} from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-sparse-engine-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 let jn = 0;
 
 function options(extra: Partial<EngineOptions> = {}): EngineOptions {
-  return {
-    journalDir: join(home, `journal-${jn++}`),
-    timeouts: {
-      commandMs: 1000,
-      minDownloadBytesPerSecond: 10 * 1024 * 1024,
-      rebootMs: 1000,
-      connectMs: 300,
-    },
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    // Larger than the device's buffer: the buffer is the limit.
-    pieceSize: 64 * 1024 * 1024,
-    minBatteryPercent: 25,
-    ...extra,
-  };
+  // Pieces larger than the device's buffer: the buffer is the limit.
+  return fastEngineOptions(join(home, `journal-${jn++}`), { pieceSize: 64 * 1024 * 1024, ...extra });
 }
 
 const MAX_DOWNLOAD = 256 * 1024;
