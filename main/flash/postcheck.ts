@@ -8,6 +8,7 @@ import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';
+import { getvar } from './preflight.js';
 
 async function reboot(ctx: JobContext): Promise<void> {
   const s = session(ctx);
@@ -18,13 +19,6 @@ async function reboot(ctx: JobContext): Promise<void> {
     if (!(err instanceof DeviceLinkError && err.retryable)) throw err;
   }
   await closeSession(ctx);
-}
-
-async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
-  const s = session(ctx);
-  return (
-    await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (signal) => s.getvar(name, { signal }))
-  )?.trim();
 }
 
 export async function postcheck(ctx: JobContext): Promise<void> {

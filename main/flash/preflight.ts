@@ -11,7 +11,8 @@ import { planFor } from './image-plans.js';
 import { pieceLimit } from './pieces.js';
 import { DeviceLinkError } from './ports.js';
 
-async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
+/** A device variable, bounded by the command timeout; undefined when the device does not report it. */
+export async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
   const s = session(ctx);
   const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (signal) =>
     s.getvar(name, { signal }),
