@@ -20,6 +20,13 @@ export const DEFAULT_SPARSE_BLOCK_SIZE = 4096;
  */
 export const MAX_SPARSE_BLOCK_SIZE = 64 * 1024 * 1024;
 
+/** A block size libsparse can write and we accept: a positive multiple of 4 up to MAX_SPARSE_BLOCK_SIZE. */
+export function isValidBlockSize(blockSize: number): boolean {
+  return (
+    Number.isInteger(blockSize) && blockSize > 0 && blockSize % 4 === 0 && blockSize <= MAX_SPARSE_BLOCK_SIZE
+  );
+}
+
 export const CHUNK_TYPE = {
   raw: 0xcac1,
   fill: 0xcac2,
@@ -125,7 +132,7 @@ export function parseSparseHeader(bytes: Uint8Array): SparseHeader {
       { inputOffset: 10 },
     );
   }
-  if (header.blockSize === 0 || header.blockSize % 4 !== 0 || header.blockSize > MAX_SPARSE_BLOCK_SIZE) {
+  if (!isValidBlockSize(header.blockSize)) {
     throw new SparseFormatError(
       `sparse block size ${header.blockSize} is invalid: it must be a non-zero multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`,
       { inputOffset: 12 },

@@ -5,7 +5,12 @@
  */
 import { ByteReader, type ByteSource } from './byte-reader.js';
 import { decodeSparse } from './decoder.js';
-import { DEFAULT_SPARSE_BLOCK_SIZE, MAX_SPARSE_BLOCK_SIZE, SparseFormatError } from './format.js';
+import {
+  DEFAULT_SPARSE_BLOCK_SIZE,
+  isValidBlockSize,
+  MAX_SPARSE_BLOCK_SIZE,
+  SparseFormatError,
+} from './format.js';
 
 /** A run of output blocks of one kind. Extents of a layout are contiguous and cover [0, totalBlocks). */
 export type LayoutExtent =
@@ -31,12 +36,7 @@ export interface SparseLayout {
 }
 
 function checkBlockSize(blockSize: number): void {
-  if (
-    !Number.isInteger(blockSize) ||
-    blockSize <= 0 ||
-    blockSize % 4 !== 0 ||
-    blockSize > MAX_SPARSE_BLOCK_SIZE
-  ) {
+  if (!isValidBlockSize(blockSize)) {
     throw new RangeError(
       `block size ${blockSize} must be a positive multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`,
     );
