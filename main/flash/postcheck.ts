@@ -3,7 +3,7 @@
  * version, then commit (`oem mark-successful`). Any doubt leaves the device on its working slot.
  */
 
-import { normalizeSlot } from '../protocol/fastboot/index.js';
+import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';

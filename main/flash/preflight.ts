@@ -4,7 +4,7 @@
  * On a resumed job it also checks that the device is the same unit and still on the slot the job started on.
  */
 import { checkPackageFits } from '../package/head-checks.js';
-import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/index.js';
+import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
 import { planFor } from './image-plans.js';
@@ -97,7 +97,8 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     );
   }
   const active = normalizeSlot(current);
-  if (!active)
+  // A slot letter beyond slot-count is as unusable as no answer.
+  if (!active || active.charCodeAt(0) - 97 >= slotCount)
     throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
   let targetSlot: string;
   if (resume) {

@@ -4,7 +4,7 @@
  * benchmarks and conformance tests call `flashPlannedImage` on a bare session, so what they measure and
  * judge is exactly what a job sends.
  */
-import { parseSizeVar } from '../protocol/fastboot/index.js';
+import { parseSizeVar } from '../protocol/fastboot/vars.js';
 import { type ImagePlan, imagePieces, pieceLimit, planImage } from './pieces.js';
 import { DeviceLinkError, type DeviceSession } from './ports.js';
 

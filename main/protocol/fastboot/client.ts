@@ -220,18 +220,3 @@ export class FastbootClient {
     return this.link.close();
   }
 }
-
-/**
- * Parse a numeric variable (sizes, free space, rollback index) as AOSP does (strtoll base 0: `0x…` hex,
- * otherwise decimal); undefined when it is not a whole number. Zero is a value (a rollback index of 0, no
- * free space); a caller for whom zero makes no sense (max-download-size) refuses it itself.
- */
-export function parseSizeVar(value: string): number | undefined {
-  const v = value.trim();
-  const n = /^0x[0-9a-f]+$/i.test(v)
-    ? Number.parseInt(v.slice(2), 16)
-    : /^\d+$/.test(v)
-      ? Number(v)
-      : Number.NaN;
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}

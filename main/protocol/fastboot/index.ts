@@ -10,16 +10,14 @@ export {
   type FastbootClientEvents,
   type FastbootClientOptions,
   type FastbootMessage,
-  parseSizeVar,
 } from './client.js';
 export { FASTBOOT_ERROR_CODES, FastbootFailError, FastbootProtocolError } from './errors.js';
 export { openFastboot } from './open.js';
 export {
   getSlotInfo,
   hasSlot,
-  normalizeSlot,
-  otherSlot,
   resolvePartition,
   type SlotInfo,
   type SlotSelector,
 } from './slots.js';
+export { normalizeSlot, otherSlot, parseSizeVar } from './vars.js';
