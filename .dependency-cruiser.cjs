@@ -95,6 +95,14 @@ module.exports = {
       from: { path: '^main/(flash|protocol|package)/' },
       to: { path: 'node_modules/(usb|serialport|@serialport)/' },
     },
+    {
+      name: 'product-no-test-fakes',
+      severity: 'error',
+      comment:
+        "Test doubles (main/transport/testing.ts and what it exports) are for tests and harnesses, never the product's code.",
+      from: { path: '^(main|electron|renderer|virtual-device)/', pathNot: '^main/transport/testing\\.ts$' },
+      to: { path: '^main/transport/(testing|fake-webusb)\\.ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

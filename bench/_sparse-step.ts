@@ -1,20 +1,15 @@
 /**
  * Child process of bench/sparse.ts: runs ONE step of Flashline's sparse codec so its peak RSS (VmHWM) is the
- * step's own, not the benchmark driver's. Prints {"seconds":…,"peakRssKiB":…}.
+ * step's own, not the benchmark driver's. `split` is the engine's own path (main/flash/pieces.ts: the plan
+ * and pieces a job sends). Prints {"seconds":…,"peakRssKiB":…}.
  * Usage: _sparse-step.ts encode RAW OUT | decode SIMG OUT | split SIMG OUTDIR MAX
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import {
-  decodeSparse,
-  emitPieces,
-  encodeSparse,
-  planSparsePieces,
-  scanRawLayout,
-  scanSparseLayout,
-} from '../main/protocol/fastboot/sparse/index.js';
+import { imagePieces, planImage } from '../main/flash/pieces.js';
+import { decodeSparse, encodeSparse, scanRawLayout } from '../main/protocol/fastboot/sparse/index.js';
 
 const MiB = 1024 * 1024;
 /** 1 MiB reads, as the package reader delivers image data. */
@@ -56,9 +51,13 @@ if (step === 'encode' && a && b) {
 } else if (step === 'decode' && a && b) {
   await decodeTo(a, b);
 } else if (step === 'split' && a && b && c) {
-  const plan = planSparsePieces(await scanSparseLayout(createReadStream(a, READ)), Number(c));
-  for await (const p of emitPieces(plan, createReadStream(a, READ)))
+  const signal = new AbortController().signal;
+  const image = { partition: 'system', size: (await stat(a)).size, sha256: '', slotted: false, sparse: true };
+  const plan = await planImage(image, Number(c), () => createReadStream(a, READ), signal);
+  for await (const p of imagePieces(plan, createReadStream(a, READ), signal)) {
     await pipeTo(join(b, `piece${p.index}`), p.stream);
+    await p.finish();
+  }
 } else {
   process.stderr.write('usage: _sparse-step.ts encode RAW OUT | decode SIMG OUT | split SIMG OUTDIR MAX\n');
   process.exit(2);

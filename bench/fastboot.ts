@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- fastboot [--json] [--rounds N] [--sizes 64,1024] [--max-download MiB]`
+ * `npm run bench -- fastboot [--json] [--rounds N] [--sizes 64,1024] [--max-download MiB] [--piece MiB]`
  *
- * Flashes a raw image to a virtual device over TCP loopback with Flashline's client and with Google's
+ * Flashes a raw image to a virtual device over TCP loopback with Flashline's engine path (the piece planner
+ * and sender a job uses, main/flash/send-pieces.ts, over the engine's fastboot session) and with Google's
  * `fastboot`, alternately in the same run (ours, google, ours, google, …), each in its own child process so
- * peak RSS is per client. Prints MB/s (image bytes / wall time of the whole flash, both clients sending
- * sparse pieces when the image exceeds max-download-size), the ratio ours/google (goal ≥ 1.0), and peak RSS:
- * ours must stay flat from the smallest to the largest image, Google's client grows with the image.
+ * peak RSS is per client. Ours sends pieces of the engine's default piece size (its resume granularity,
+ * capped by max-download-size) unless --piece says otherwise; Google's fills max-download-size. Prints MB/s
+ * (image bytes / wall time of the whole flash), the ratio ours/google (goal ≥ 1.0), and peak RSS: ours must
+ * stay flat from the smallest to the largest image, Google's client grows with the image.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -14,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { flashImage, openFastboot } from '../main/protocol/fastboot/index.js';
+import { FastbootConnector } from '../main/flash/adapters/fastboot.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../main/flash/context.js';
+import { flashPlannedImage } from '../main/flash/send-pieces.js';
 import { makeVirtualImage } from '../virtual-device/image-metadata.js';
 import { startVirtualDevice } from '../virtual-device/index.js';
 
@@ -28,15 +32,24 @@ interface Sample {
   readonly peakRssKiB: number;
 }
 
-/** Child mode: flash FILE to PARTITION on ADDRESS with our client; print {ms, peakRssKiB}. */
-async function child(address: string, partition: string, file: string): Promise<void> {
+/** Child mode: flash FILE to PARTITION on ADDRESS the way a job does; print {ms, peakRssKiB, pieces}. */
+async function child(address: string, partition: string, file: string, pieceSize: number): Promise<void> {
   const size = (await stat(file)).size;
   const started = performance.now();
-  const client = await openFastboot(address);
-  await flashImage(client, partition, createReadStream(file, { highWaterMark: MiB }), size);
-  await client.close();
+  const signal = new AbortController().signal;
+  const session = await new FastbootConnector().connect(address, { signal });
+  const plan = await flashPlannedImage(
+    session,
+    partition,
+    { size, sparse: false },
+    () => createReadStream(file, { highWaterMark: MiB }),
+    { signal, pieceSize },
+  );
+  await session.close();
   const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ ms, peakRssKiB: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms, peakRssKiB: process.resourceUsage().maxRSS, pieces: plan.pieces.length })}\n`,
+  );
 }
 
 /** Peak RSS of a child we did not write: poll VmHWM (a high-water mark, so the last reading is the peak). */
@@ -93,9 +106,17 @@ export async function run(args: string[]): Promise<number> {
   const rounds = Number(option(args, '--rounds') ?? 5);
   const sizes = (option(args, '--sizes') ?? '64,1024').split(',').map((s) => Number(s) * MiB);
   const maxDownload = Number(option(args, '--max-download') ?? 256) * MiB;
-  if (!Number.isInteger(rounds) || rounds < 1 || sizes.some((s) => !Number.isSafeInteger(s) || s < MiB)) {
+  const pieceArg = option(args, '--piece');
+  const pieceSize = pieceArg === undefined ? DEFAULT_ENGINE_OPTIONS.pieceSize : Number(pieceArg) * MiB;
+  if (
+    !Number.isInteger(rounds) ||
+    rounds < 1 ||
+    sizes.some((s) => !Number.isSafeInteger(s) || s < MiB) ||
+    !Number.isSafeInteger(pieceSize) ||
+    pieceSize < MiB
+  ) {
     process.stderr.write(
-      'usage: npm run bench -- fastboot [--json] [--rounds N] [--sizes MiB,MiB] [--max-download MiB]\n',
+      'usage: npm run bench -- fastboot [--json] [--rounds N] [--sizes MiB,MiB] [--max-download MiB] [--piece MiB]\n',
     );
     return 2;
   }
@@ -114,6 +135,7 @@ export async function run(args: string[]): Promise<number> {
       vd.address,
       'system_b',
       file,
+      String(pieceSize),
     ]);
     const mine = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as {
       ms: number;
@@ -162,6 +184,7 @@ export async function run(args: string[]): Promise<number> {
   const result = {
     image_mib: largest / MiB,
     max_download_mib: maxDownload / MiB,
+    flashline_piece_mib: Math.min(pieceSize, maxDownload) / MiB,
     rounds,
     flashline_mb_s: Number(rate('flashline', largest).toFixed(1)),
     google_mb_s: Number(rate('google', largest).toFixed(1)),
@@ -178,7 +201,7 @@ export async function run(args: string[]): Promise<number> {
   else {
     process.stdout.write(
       `${[
-        `fastboot flash of a ${result.image_mib} MiB raw image over TCP loopback (max-download-size ${result.max_download_mib} MiB), median of ${rounds}:`,
+        `fastboot flash of a ${result.image_mib} MiB raw image over TCP loopback (max-download-size ${result.max_download_mib} MiB, Flashline pieces ${result.flashline_piece_mib} MiB), median of ${rounds}:`,
         `  Flashline: ${result.flashline_mb_s} MB/s   Google fastboot: ${result.google_mb_s} MB/s   ratio ${result.ratio} (goal >= 1.0)`,
         `  peak RSS Flashline: ${JSON.stringify(result.flashline_peak_rss_mib)} MiB (growth x${result.flashline_rss_growth})`,
         `  peak RSS Google:    ${JSON.stringify(result.google_peak_rss_mib)} MiB`,
@@ -190,7 +213,8 @@ export async function run(args: string[]): Promise<number> {
 }
 
 if (process.argv[1] === self && process.argv[2] === '--child') {
-  const [address, partition, file] = process.argv.slice(3);
-  if (!address || !partition || !file) throw new Error('usage: fastboot.ts --child ADDRESS PARTITION FILE');
-  await child(address, partition, file);
+  const [address, partition, file, piece] = process.argv.slice(3);
+  if (!address || !partition || !file || !piece)
+    throw new Error('usage: fastboot.ts --child ADDRESS PARTITION FILE PIECE_BYTES');
+  await child(address, partition, file, Number(piece));
 }

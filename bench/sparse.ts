@@ -3,7 +3,7 @@
  * the same run, on a generated image (random data, zero runs and fills, odd tail):
  *   encode  scanRawLayout + encodeSparse → file   vs  img2simg
  *   decode  decodeSparse → file                   vs  simg2img
- *   split   scanSparseLayout + emitPieces → files vs  simg2simg (64 MiB pieces)
+ *   split   the engine's planImage + imagePieces → files vs  simg2simg (64 MiB pieces)
  * Prints MB/s of the expanded image, the ratio ours/libsparse (> 1: we are faster) and each side's peak RSS
  * (VmHWM of a process running only that step). Ours must stay flat whatever --size is.
  */

@@ -13,7 +13,7 @@ export async function historyView(
   flash: FlashServiceApi,
   filter: HistoryFilter,
 ): Promise<{ reports: JobReport[]; total: number }> {
-  const all = await flash.reports.list();
+  const all = await flash.listReports();
   const reports = selectReports(all, filter).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   return { reports, total: all.length };
 }
@@ -65,7 +65,7 @@ export async function exportReports(
   request: ReportExportRequest,
   now = new Date(),
 ): Promise<ReportExport> {
-  const reports = selectReports(await flash.reports.list(), request);
+  const reports = selectReports(await flash.listReports(), request);
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '');
   return request.format === 'csv'
     ? {

@@ -88,7 +88,7 @@ export const appRouter = router({
       .mutation(async ({ ctx, input }) => ({
         jobIds: await flashOf(ctx).flash(await allowedPackage(ctx, input.packagePath), input.deviceIds),
       })),
-    list: procedure.query(({ ctx }) => flashOf(ctx).manager.list()),
+    list: procedure.query(({ ctx }) => flashOf(ctx).listJobs()),
     /** Auto-flash on connect with this package (null turns it off); known serials skipped unless forced. */
     autoFlash: procedure
       .input(z.object({ packagePath: packagePath.nullable(), force: z.boolean().optional() }).strict())
@@ -103,15 +103,15 @@ export const appRouter = router({
     autoFlashState: procedure.query(({ ctx }) => flashOf(ctx).getAutoFlash()),
     cancel: procedure
       .input(z.object({ jobId }).strict())
-      .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).manager.cancel(input.jobId) })),
+      .mutation(({ ctx, input }) => ({ cancelled: flashOf(ctx).cancelJob(input.jobId) })),
     /** Progress (about 4 Hz per job, never backwards within a stage), stage changes, messages, ends. */
     events: procedure.subscription(async function* ({ ctx, signal }) {
-      yield* flashOf(ctx).manager.events(signal);
+      yield* flashOf(ctx).jobEvents(signal);
     }),
     reports: procedure
       .input(z.object({ since: z.iso.datetime().optional() }).strict())
       .query(({ ctx, input }) =>
-        flashOf(ctx).reports.list(input.since ? { since: new Date(input.since) } : {}),
+        flashOf(ctx).listReports(input.since ? { since: new Date(input.since) } : {}),
       ),
     /** The History screen: reports matching its filter, newest first, and the total count. */
     history: procedure.input(historyFilter).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
@@ -119,31 +119,14 @@ export const appRouter = router({
     exportReports: procedure
       .input(reportExportRequest)
       .query(({ ctx, input }) => exportReports(flashOf(ctx), input)),
-    interrupted: procedure.query(async ({ ctx }) =>
-      (await flashOf(ctx).manager.interrupted()).map((j) => ({
-        jobId: j.start.jobId,
-        deviceId: j.start.deviceId,
-        package: j.start.package,
-        serial: j.plan?.serial,
-        stoppedDuring: j.lastStage ?? 'preflight',
-      })),
-    ),
+    interrupted: procedure.query(({ ctx }) => flashOf(ctx).interruptedJobs()),
     /** Resume an interrupted job (needs its package file) or close it with code 18. */
     resolveInterrupted: procedure
       .input(z.object({ jobId, action: z.enum(['resume', 'fail']) }).strict())
       .mutation(async ({ ctx, input }) => {
         const flash = flashOf(ctx);
-        const job = (await flash.manager.interrupted()).find((j) => j.start.jobId === input.jobId);
-        if (!job) throw new FlashlineError('not_found', `No interrupted job ${input.jobId}.`);
-        if (input.action === 'fail') return { status: (await flash.manager.failInterrupted(job)).status };
-        const path = job.start.package.path;
-        if (!path)
-          throw new FlashlineError(
-            'not_found',
-            'The journal does not name the package file; start the job again.',
-          );
-        const pkg = await flash.openPackage(path);
-        flash.manager.start({ deviceId: job.start.deviceId, pkg, packagePath: path, resume: job });
+        if (input.action === 'fail') return { status: await flash.discardInterrupted(input.jobId) };
+        await flash.resumeInterrupted(input.jobId);
         return { status: null };
       }),
   }),

@@ -185,8 +185,8 @@ const table = [
   {
     code: 35,
     name: 'identity_mismatch',
-    message: 'The device is not the one this job was started on, or it does not match the package.',
-    remedy: 'Check the product, hardware revision and bootloader version in the report against the package.',
+    message: 'The device is not the one this job was started on, or it does not report a serial number.',
+    remedy: 'Connect the device the job was started on (its serial is in the report), or start a new job.',
   },
   // 4x postcheck_failed
   {

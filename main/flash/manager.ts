@@ -22,6 +22,8 @@ export interface JobSummary {
   readonly jobId: string;
   readonly deviceId: string;
   readonly packageId: string;
+  /** The package file the job reads (absent for a package given in memory). */
+  readonly packagePath?: string;
   readonly state: 'queued' | Stage | 'done' | 'failed';
   readonly status?: number;
 }
@@ -73,7 +75,13 @@ export class FlashManager {
     }
     const jobId = input.resume?.start.jobId ?? randomUUID();
     const controller = new AbortController();
-    const summary: JobSummary = { jobId, deviceId: input.deviceId, packageId: input.pkg.id, state: 'queued' };
+    const summary: JobSummary = {
+      jobId,
+      deviceId: input.deviceId,
+      packageId: input.pkg.id,
+      ...(input.packagePath ? { packagePath: input.packagePath } : {}),
+      state: 'queued',
+    };
     const done = (async () => {
       await this.#slot(controller.signal);
       try {

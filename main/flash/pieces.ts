@@ -12,6 +12,7 @@
  * its identity (piece sizes) is journaled and checked on resume.
  */
 import {
+  ByteReader,
   emitPieces,
   FILE_HEADER_SIZE,
   isSparseHeader,
@@ -109,20 +110,15 @@ export function sameIdentity(a: readonly number[], b: readonly number[]): boolea
 
 /** Expanded size of a sparse image from its file header (reads 28 bytes, then closes the stream). */
 async function expandedSize(source: AsyncIterable<Uint8Array>): Promise<number> {
-  const cursor = new ByteCursor(source);
+  const reader = new ByteReader(source);
   try {
-    const head = new Uint8Array(FILE_HEADER_SIZE);
-    let at = 0;
-    for await (const b of cursor.take(FILE_HEADER_SIZE)) {
-      head.set(b, at);
-      at += b.byteLength;
-    }
-    if (!isSparseHeader(head))
+    const head = await reader.readUpTo(FILE_HEADER_SIZE);
+    if (head.byteLength < FILE_HEADER_SIZE || !isSparseHeader(head))
       throw new SparseFormatError('it does not start with the sparse magic 0xED26FF3A');
     const h = parseSparseHeader(head);
     return h.totalBlocks * h.blockSize;
   } finally {
-    await cursor.close();
+    await reader.close();
   }
 }
 
@@ -148,13 +144,13 @@ export async function* imagePieces(
   signal: AbortSignal,
 ): AsyncGenerator<PieceStream, void, undefined> {
   if (!plan.sparse) {
-    const cursor = new ByteCursor(source);
+    const reader = new ByteReader(source, signal);
     try {
       const p = plan.pieces[0];
       if (!p) return;
-      yield { index: 0, size: p.size, ...tracked(cursor.take(p.size), () => cursor.finish()) };
+      yield { index: 0, size: p.size, ...tracked(exactly(reader, p.size), () => atEnd(reader)) };
     } finally {
-      await cursor.close();
+      await reader.close();
     }
     return;
   }
@@ -197,51 +193,14 @@ function tracked(
   };
 }
 
-/** Reads exact byte counts from a chunked stream without copying whole chunks. */
-export class ByteCursor {
-  readonly #it: AsyncIterator<Uint8Array>;
-  #pending: Uint8Array | undefined;
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.#it = source[Symbol.asyncIterator]();
-  }
+/** The next `n` bytes of `reader`, as they come; the stream ending sooner is an error. */
+async function* exactly(reader: ByteReader, n: number): AsyncGenerator<Uint8Array> {
+  const end = reader.offset + n;
+  yield* reader.slices(n);
+  if (reader.offset < end) throw new Error('image stream ended before its declared size');
+}
 
-  async #next(): Promise<Uint8Array> {
-    if (this.#pending && this.#pending.byteLength > 0) {
-      const p = this.#pending;
-      this.#pending = undefined;
-      return p;
-    }
-    const r = await this.#it.next();
-    if (r.done) throw new Error('image stream ended before its declared size');
-    return r.value;
-  }
-
-  async *take(n: number): AsyncGenerator<Uint8Array> {
-    let left = n;
-    while (left > 0) {
-      const chunk = await this.#next();
-      if (chunk.byteLength > left) {
-        this.#pending = chunk.subarray(left);
-        yield chunk.subarray(0, left);
-        return;
-      }
-      left -= chunk.byteLength;
-      yield chunk;
-    }
-  }
-
-  /** Drain the rest so the source can finish its own checks (hash, exact size). */
-  async finish(): Promise<void> {
-    if (this.#pending && this.#pending.byteLength > 0)
-      throw new Error('image stream is longer than its declared size');
-    const r = await this.#it.next();
-    if (!r.done) {
-      await this.#it.return?.();
-      throw new Error('image stream is longer than its declared size');
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.#it.return?.();
-  }
+/** Pull the source to its end so it runs its own checks (hash, exact size); a byte more is an error. */
+async function atEnd(reader: ByteReader): Promise<void> {
+  if (!(await reader.atEnd())) throw new Error('image stream is longer than its declared size');
 }

@@ -2,11 +2,13 @@
  * postcheck: reboot, wait (bounded) for the same unit, confirm it runs the new slot and the promised
  * version, then commit (`oem mark-successful`). Any doubt leaves the device on its working slot.
  */
+
+import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';
-import { normalizeSlot } from './preflight.js';
+import { getvar } from './preflight.js';
 
 async function reboot(ctx: JobContext): Promise<void> {
   const s = session(ctx);
@@ -17,11 +19,6 @@ async function reboot(ctx: JobContext): Promise<void> {
     if (!(err instanceof DeviceLinkError && err.retryable)) throw err;
   }
   await closeSession(ctx);
-}
-
-async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
-  const s = session(ctx);
-  return (await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o)))?.trim();
 }
 
 export async function postcheck(ctx: JobContext): Promise<void> {

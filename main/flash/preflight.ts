@@ -3,14 +3,16 @@
  * hardware revision, minimum bootloader, anti-rollback (device and station), slots, storage and battery.
  * On a resumed job it also checks that the device is the same unit and still on the slot the job started on.
  */
-import { compareVersions } from '../package/manifest.js';
+import { checkPackageFits } from '../package/head-checks.js';
+import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
 import { planFor } from './image-plans.js';
 import { pieceLimit } from './pieces.js';
 import { DeviceLinkError } from './ports.js';
 
-async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
+/** A device variable, bounded by the command timeout; undefined when the device does not report it. */
+export async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
   const s = session(ctx);
   const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o));
   return v === undefined || v === '' ? undefined : v.trim();
@@ -18,22 +20,14 @@ async function getvar(ctx: JobContext, name: string): Promise<string | undefined
 
 /** Sizes come as hex (`0x1000`) or decimal; anything else is a malformed reply. */
 export function parseSize(name: string, value: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(value)
-    ? Number.parseInt(value.slice(2), 16)
-    : /^\d+$/.test(value)
-      ? Number(value)
-      : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 0) {
+  const n = parseSizeVar(value);
+  if (n === undefined) {
     throw new DeviceLinkError(
       'protocol',
       `device reported ${name} as '${value.slice(0, 40)}', which is not a size`,
     );
   }
   return n;
-}
-
-export function normalizeSlot(value: string): string {
-  return value.replace(/^_/, '');
 }
 
 const MiB = 1024 * 1024;
@@ -62,14 +56,25 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     versionBefore: version,
   });
 
-  if (!product || !pkg.products.includes(product)) {
-    throw jobFailure(
-      JOB_CODES.wrongProduct,
-      `This package is for ${pkg.products.join(', ')}, but the device is ${product ?? 'an unknown product'}. Use a package made for this device.`,
-      { product, products: pkg.products },
-    );
-  }
-  if (!serial) {
+  const deviceIndexText = await getvar(ctx, 'rollback-index');
+  // The package's own checks, the same code `flashline verify` runs, with what this device reports.
+  await checkPackageFits(
+    {
+      products: pkg.products,
+      hardwareRevisions: pkg.hardwareRevisions,
+      minBootloaderVersion: pkg.minBootloader,
+      rollbackIndex: pkg.rollbackIndex,
+    },
+    {
+      product,
+      hardwareRevision: hw,
+      bootloaderVersion: bootloader,
+      rollbackIndex: deviceIndexText === undefined ? undefined : parseSize('rollback-index', deviceIndexText),
+    },
+    { reported: true, stationRollback: async (p) => ctx.options.rollbackRecord?.highest(p) },
+  );
+  // What only a job needs of the device: a serial to track it by, and the same unit as before a resume.
+  if (!product || !serial) {
     throw jobFailure(
       JOB_CODES.identityMismatch,
       'The device did not report a serial number, so it cannot be tracked safely.',
@@ -81,43 +86,6 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       `This is device ${serial}, but the interrupted job was started on ${resume.serial}. Connect the original device.`,
     );
   }
-  if (
-    pkg.hardwareRevisions &&
-    pkg.hardwareRevisions.length > 0 &&
-    (!hw || !pkg.hardwareRevisions.includes(hw))
-  ) {
-    throw jobFailure(
-      JOB_CODES.identityMismatch,
-      `The package supports hardware revisions ${pkg.hardwareRevisions.join(', ')}; the device is ${hw ?? 'of unknown revision'}.`,
-      { hardwareRevision: hw },
-    );
-  }
-  if (pkg.minBootloader && (!bootloader || compareVersions(bootloader, pkg.minBootloader) < 0)) {
-    throw jobFailure(
-      JOB_CODES.identityMismatch,
-      `The package needs bootloader ${pkg.minBootloader} or newer; the device has ${bootloader ?? 'an unknown version'}. Update the bootloader first.`,
-      { bootloader, minBootloader: pkg.minBootloader },
-    );
-  }
-
-  const deviceIndexText = await getvar(ctx, 'rollback-index');
-  const deviceIndex =
-    deviceIndexText === undefined ? undefined : parseSize('rollback-index', deviceIndexText);
-  if (deviceIndex !== undefined && pkg.rollbackIndex < deviceIndex) {
-    throw jobFailure(
-      JOB_CODES.rollbackRefused,
-      `The package's rollback index ${pkg.rollbackIndex} is below the device's ${deviceIndex}: installing it would be a downgrade. Use a newer package.`,
-      { packageIndex: pkg.rollbackIndex, deviceIndex },
-    );
-  }
-  const stationIndex = await ctx.options.rollbackRecord?.highest(product);
-  if (stationIndex !== undefined && pkg.rollbackIndex < stationIndex) {
-    throw jobFailure(
-      JOB_CODES.rollbackRefused,
-      `This station already flashed ${product} with rollback index ${stationIndex}; the package has ${pkg.rollbackIndex}. Use a newer package.`,
-      { packageIndex: pkg.rollbackIndex, stationIndex },
-    );
-  }
 
   const slotCount = Number((await getvar(ctx, 'slot-count')) ?? '0');
   if (!current || !(slotCount >= 2)) {
@@ -127,6 +95,9 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     );
   }
   const active = normalizeSlot(current);
+  // A slot letter beyond slot-count is as unusable as no answer.
+  if (!active || active.charCodeAt(0) - 97 >= slotCount)
+    throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
   let targetSlot: string;
   if (resume) {
     if (active !== resume.oldSlot && !(resumePoint?.afterSwitch && active === resume.targetSlot)) {
@@ -137,9 +108,7 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     }
     targetSlot = resume.targetSlot;
   } else {
-    targetSlot = active === 'a' ? 'b' : active === 'b' ? 'a' : '';
-    if (!targetSlot)
-      throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
+    targetSlot = otherSlot(active, slotCount);
   }
 
   const maxText = await getvar(ctx, 'max-download-size');

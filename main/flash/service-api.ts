@@ -3,9 +3,11 @@
  * renderer's type-only view of it) never pulls in transports or native backends.
  */
 import type { AutoFlashOptions } from './auto-flash.js';
-import type { FlashManager } from './manager.js';
+import type { JobEvent } from './events.js';
+import type { JobSummary } from './manager.js';
 import type { FlashPackage } from './ports.js';
-import type { ReportStore } from './report-store.js';
+import type { JobReport } from './report.js';
+import type { Stage } from './stages.js';
 
 export interface PackageSummary {
   readonly path: string;
@@ -45,9 +47,25 @@ export interface AutoFlashState {
   readonly skipped?: readonly AutoFlashSkip[];
 }
 
+/** A job a previous Flashline process left unfinished, as a technician decides about it. */
+export interface InterruptedJob {
+  readonly jobId: string;
+  readonly deviceId: string;
+  readonly package: {
+    readonly id: string;
+    readonly version: string;
+    readonly sha256: string;
+    readonly path?: string | undefined;
+  };
+  readonly serial: string | undefined;
+  readonly stoppedDuring: Stage;
+}
+
+/**
+ * Everything the API may ask of the flash service: the API depends on this interface only, never on the
+ * service's job manager, journal or report store.
+ */
 export interface FlashServiceApi {
-  readonly manager: FlashManager;
-  readonly reports: ReportStore;
   /** Open and verify a package (signature, trust, structure); cached by path. */
   openPackage(path: string): Promise<OpenedPackage>;
   packages(): PackageSummary[];
@@ -66,4 +84,20 @@ export interface FlashServiceApi {
   ): Promise<AutoFlashState>;
   /** The current auto-flash setting, so every open page shows the same switch. */
   getAutoFlash(): AutoFlashState;
+  /** Jobs of this process (queued, running and finished), in start order. */
+  listJobs(): JobSummary[];
+  /** Cancel a queued or running job; false when there is no such job. */
+  cancelJob(jobId: string): boolean;
+  /** Progress, stage changes, messages and ends of every job, live, until `signal` aborts. */
+  jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent>;
+  /** Saved job reports, oldest first; only those started at or after `since` when given. */
+  listReports(query?: { since?: Date }): Promise<JobReport[]>;
+  /** Jobs a previous Flashline process left unfinished. */
+  interruptedJobs(): Promise<InterruptedJob[]>;
+  /** Resume an interrupted job on its device with the package file its journal names; returns its job id. */
+  resumeInterrupted(jobId: string): Promise<string>;
+  /** Close an interrupted job without resuming it (status 18); returns that status. */
+  discardInterrupted(jobId: string): Promise<number>;
+  /** Paths of the package files an unfinished job or auto-flash still reads (they must not be removed). */
+  packagesInUse(): Set<string>;
 }

@@ -4,6 +4,7 @@
  * opened (verified) packages. The API, the CLI and the demo all use this one object.
  */
 import { join } from 'node:path';
+import { FlashlineError } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { StationRollbackStore } from '../package/index.js';
@@ -11,13 +12,17 @@ import { FastbootConnector } from './adapters/fastboot.js';
 import { loadStationKeys, openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
-import { FlashManager } from './manager.js';
+import type { JobEvent } from './events.js';
+import type { JournalState } from './journal.js';
+import { FlashManager, type JobSummary } from './manager.js';
 import type { DeviceConnector } from './ports.js';
+import type { JobReport } from './report.js';
 import { ReportStore } from './report-store.js';
 import type {
   AutoFlashSkip,
   AutoFlashState,
   FlashServiceApi,
+  InterruptedJob,
   OpenedPackage,
   PackageSummary,
 } from './service-api.js';
@@ -197,4 +202,72 @@ export class FlashService implements FlashServiceApi {
       ...(a.skipped.length > 0 ? { skipped: [...a.skipped] } : {}),
     };
   }
+
+  // --- What the API asks of jobs, reports and interrupted jobs (FlashServiceApi); the API never reaches
+  // into the manager or the report store itself. ---
+
+  listJobs(): JobSummary[] {
+    return this.manager.list();
+  }
+
+  cancelJob(jobId: string): boolean {
+    return this.manager.cancel(jobId);
+  }
+
+  jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent> {
+    return this.manager.events(signal);
+  }
+
+  listReports(query: { since?: Date } = {}): Promise<JobReport[]> {
+    return this.reports.list(query);
+  }
+
+  async interruptedJobs(): Promise<InterruptedJob[]> {
+    return (await this.manager.interrupted()).map((j) => ({
+      jobId: j.start.jobId,
+      deviceId: j.start.deviceId,
+      package: j.start.package,
+      serial: j.plan?.serial,
+      stoppedDuring: j.lastStage ?? 'preflight',
+    }));
+  }
+
+  async resumeInterrupted(jobId: string): Promise<string> {
+    const job = await this.#interrupted(jobId);
+    const path = job.start.package.path;
+    if (!path) {
+      throw new FlashlineError(
+        'not_found',
+        'The journal does not name the package file; start the job again.',
+      );
+    }
+    const pkg = await this.openPackage(path);
+    if (pkg.sha256 !== job.start.package.sha256) {
+      throw new FlashlineError(
+        'package_changed',
+        `The package file ${path} is no longer the one job ${jobId} was started with; close the job and start it again.`,
+      );
+    }
+    return this.manager.start({ deviceId: job.start.deviceId, pkg, packagePath: path, resume: job });
+  }
+
+  async discardInterrupted(jobId: string): Promise<number> {
+    return (await this.manager.failInterrupted(await this.#interrupted(jobId))).status;
+  }
+
+  packagesInUse(): Set<string> {
+    const paths = new Set<string>();
+    if (this.#autoFlash) paths.add(this.#autoFlash.packagePath);
+    for (const j of this.manager.list()) {
+      if (j.packagePath && j.state !== 'done' && j.state !== 'failed') paths.add(j.packagePath);
+    }
+    return paths;
+  }
+
+  async #interrupted(jobId: string): Promise<JournalState> {
+    const job = (await this.manager.interrupted()).find((j) => j.start.jobId === jobId);
+    if (!job) throw new FlashlineError('not_found', `No interrupted job ${jobId}.`);
+    return job;
+  }
+  // --- end of the API's job methods ---
 }

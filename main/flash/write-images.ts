@@ -8,8 +8,9 @@
 import { SparseFormatError } from '../protocol/fastboot/sparse/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { downloadTimeout, type JobContext, op, session, slotted } from './context.js';
-import { type ImagePlan, imagePieces } from './pieces.js';
+import type { ImagePlan } from './pieces.js';
 import type { FlashImage } from './ports.js';
+import { type SendStep, sendPieces } from './send-pieces.js';
 
 export function targetPartition(ctx: JobContext, img: FlashImage): string {
   const plan = ctx.plan;
@@ -48,51 +49,25 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
   for (const img of images) {
     const part = targetPartition(ctx, img);
     const plan = planOf(ctx, img);
-    const count = plan.pieces.length;
     const done = ctx.donePieces.get(part) ?? new Set<number>();
     ctx.donePieces.set(part, done);
-    if (plan.pieces.every((p) => done.has(p.index))) {
-      position += plan.pieces.reduce((a, p) => a + p.size, 0);
-      continue;
-    }
+    const base = position;
+    position += plan.pieces.reduce((a, p) => a + p.size, 0);
+    if (plan.pieces.every((p) => done.has(p.index))) continue;
     try {
-      for await (const piece of imagePieces(plan, ctx.pkg.openImage(img.partition, ctx.signal), ctx.signal)) {
-        const base = position;
-        position += piece.size;
-        if (done.has(piece.index)) {
-          for await (const _ of piece.stream) {
-            // discard: the bytes still flow through the package's hash check
-          }
-          await piece.finish();
-          continue;
-        }
-        let sent = 0;
-        const s = session(ctx);
-        await op(
-          ctx,
-          `download ${part} piece ${piece.index + 1}/${count}`,
-          downloadTimeout(ctx, piece.size),
-          (o) =>
-            s.download(piece.size, piece.stream, {
-              ...o,
-              onBytes: (n) => {
-                sent += n;
-                ctx.meter.set(base + sent);
-                ctx.report.stageBytes(n);
-              },
-            }),
-        );
-        // Runs the source's end checks (the package hash, on the last piece) before anything is flashed.
-        await piece.finish();
-        await op(
-          ctx,
-          `flash ${part}`,
-          ctx.options.timeouts.commandMs + downloadTimeout(ctx, piece.size),
-          (o) => s.flash(part, o),
-        );
-        done.add(piece.index);
-        await ctx.journal.append({ type: 'piece', partition: part, index: piece.index });
-      }
+      await sendPieces(session(ctx), part, plan, ctx.pkg.openImage(img.partition, ctx.signal), {
+        signal: ctx.signal,
+        skip: (index) => done.has(index),
+        guard: (step, call) => op(ctx, step.label, stepTimeout(ctx, step), call),
+        onBytes: (n, at) => {
+          ctx.meter.set(base + at);
+          ctx.report.stageBytes(n);
+        },
+        onWritten: async (index) => {
+          done.add(index);
+          await ctx.journal.append({ type: 'piece', partition: part, index });
+        },
+      });
     } catch (err) {
       if (err instanceof SparseFormatError) {
         throw jobFailure(
@@ -103,4 +78,10 @@ export async function writeImages(ctx: JobContext, images: readonly FlashImage[]
       throw err;
     }
   }
+}
+
+/** A download is bounded by the slowest link speed we accept; a flash also by the piece it writes. */
+function stepTimeout(ctx: JobContext, step: SendStep): number {
+  const download = downloadTimeout(ctx, step.bytes);
+  return step.kind === 'download' ? download : ctx.options.timeouts.commandMs + download;
 }

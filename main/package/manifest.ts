@@ -14,9 +14,13 @@ export const FORMAT_VERSION = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
 
 export const MANIFEST_LIMITS = { maxBytes: 256 * 1024, maxDepth: 6 } as const;
 export const MAX_IMAGES = 64;
-export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
-export const MIN_BLOCK_SIZE = 4096;
-export const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
+/**
+ * An image's `blockSize`: the unit each block hash (and, encrypted, each AEAD chunk) covers. Not the
+ * device's block size (the sparse codec's DEFAULT_SPARSE_BLOCK_SIZE, 4 KiB).
+ */
+export const DEFAULT_HASH_BLOCK_SIZE = 1024 * 1024;
+export const MIN_HASH_BLOCK_SIZE = 4096;
+export const MAX_HASH_BLOCK_SIZE = 16 * 1024 * 1024;
 /** 2^53-1 bytes is far beyond any storage; the bound keeps arithmetic exact. */
 const MAX_IMAGE_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -38,7 +42,7 @@ export const manifestImageSchema = z.strictObject({
   size: z.int().min(0).max(MAX_IMAGE_SIZE),
   sha256: sha256Hex,
   /** Size of the verification blocks; the reader releases bytes one verified block at a time. */
-  blockSize: z.int().min(MIN_BLOCK_SIZE).max(MAX_BLOCK_SIZE),
+  blockSize: z.int().min(MIN_HASH_BLOCK_SIZE).max(MAX_HASH_BLOCK_SIZE),
   /** SHA-256 of the block hash list entry (32 bytes per block, in order). */
   blocksSha256: sha256Hex,
   slotted: z.boolean(),

@@ -17,7 +17,7 @@ import { encryptChunk, encryptedSize, imageKey, wrapContentKey } from './encrypt
 import { units } from './image-stream.js';
 import { type SigningPrivateKey, type StationPublicKey, signManifest } from './keys.js';
 import {
-  DEFAULT_BLOCK_SIZE,
+  DEFAULT_HASH_BLOCK_SIZE,
   FORMAT_NAME,
   FORMAT_VERSION,
   type InstallStep,
@@ -164,7 +164,7 @@ async function writeSmall(pack: tar.Pack, name: string, data: Buffer, mtime: Dat
 export async function packPackage(options: PackOptions): Promise<PackResult> {
   if (options.keys.length === 0)
     throw new FlashlineError('bad_input', 'At least one signing key is needed (--key).');
-  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const blockSize = options.blockSize ?? DEFAULT_HASH_BLOCK_SIZE;
   const spooled: string[] = [];
   try {
     const hashed: HashedImage[] = [];

@@ -13,7 +13,6 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { basename } from 'node:path';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
@@ -25,7 +24,7 @@ import { isLoopbackHost, isSafeMethod, type Refusal, RequestGuard } from './requ
 import type { StationTls } from './tls.js';
 import { newStationToken, presentedToken, tokenMatches } from './token.js';
 import { DEFAULT_UPLOAD_LIMIT, defaultUploadDir, handleUpload, UPLOAD_PATH } from './upload.js';
-import { type UploadPolicy, UploadRetention } from './upload-retention.js';
+import { servicePolicy, UploadRetention } from './upload-retention.js';
 
 export const API_PATH = '/api';
 
@@ -112,25 +111,6 @@ function refuseUpgrade(socket: Socket, status: number, message = ''): void {
   );
 }
 
-/** What upload retention needs from the service: which uploads are verified or still read. */
-function uploadPolicy(service: ServiceContext): UploadPolicy {
-  return {
-    inUse(path) {
-      const flash = service.flash;
-      if (!flash) return false;
-      if (flash.getAutoFlash().packagePath === path) return true;
-      // Jobs name their package by id (the file name without .flp), so this errs on the side of keeping.
-      const id = basename(path).replace(/\.flp$/i, '');
-      return flash.manager
-        .list()
-        .some((j) => j.packageId === id && j.state !== 'done' && j.state !== 'failed');
-    },
-    verified: (path) => service.flash?.packages().some((p) => p.path === path) ?? false,
-    // A removed upload must not be answered from the cache (its images can no longer be read).
-    forget: (path) => service.flash?.forgetPackage(path),
-  };
-}
-
 export async function startStation(options: StationOptions): Promise<Station> {
   if (!isLoopbackHost(options.host) && !options.tls) {
     throw new FlashlineError(
@@ -139,7 +119,10 @@ export async function startStation(options: StationOptions): Promise<Station> {
     );
   }
   const token = options.token ?? newStationToken();
-  const uploads = new UploadRetention(options.uploadDir ?? defaultUploadDir(), uploadPolicy(options.service));
+  const uploads = new UploadRetention(
+    options.uploadDir ?? defaultUploadDir(),
+    servicePolicy(options.service.flash),
+  );
   // Cleanup must never keep a station from starting; what is left is tried again next start.
   await uploads.removeStale().catch(() => 0);
   const folders =

@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import type { FlashServiceApi } from '../flash/service-api.js';
 
 /** Uploads older than this are removed when a station starts. */
 export const STALE_UPLOAD_MS = 24 * 60 * 60 * 1000;
@@ -25,6 +26,17 @@ export interface UploadPolicy {
 }
 
 const NO_SERVICE: UploadPolicy = { inUse: () => false, verified: () => false, forget: () => {} };
+
+/** The policy as the flash service answers it (none without a flash service: nothing is in use). */
+export function servicePolicy(flash: FlashServiceApi | undefined): UploadPolicy {
+  if (!flash) return NO_SERVICE;
+  return {
+    inUse: (path) => flash.packagesInUse().has(path),
+    verified: (path) => flash.packages().some((p) => p.path === path),
+    // A removed upload must not be answered from the cache (its images can no longer be read).
+    forget: (path) => flash.forgetPackage(path),
+  };
+}
 
 export class UploadRetention {
   readonly dir: string;

@@ -1,4 +1,7 @@
-/** main/transport public surface: the Transport contract, its backends and typed errors. */
+/**
+ * main/transport public surface: the Transport contract, its backends and typed errors. Test doubles live
+ * in ./testing.ts, not here.
+ */
 export type { IoOptions } from './deadline.js';
 export { DEFAULT_IO_TIMEOUT_MS, withDeadline } from './deadline.js';
 export {
@@ -9,7 +12,6 @@ export {
   TRANSPORT_ERROR_CODES,
   TransportUnavailableError,
 } from './errors.js';
-export { FakeUsbDevice, type FakeUsbDeviceOptions, FakeWebUsb } from './fake-webusb.js';
 export { FRAMED_HANDSHAKE, framedPacketLink, handshake } from './framed.js';
 export { createDuplexPair, memoryLink } from './memory.js';
 export { type DeviceAddress, type OpenLinkOptions, openLink, parseDeviceId } from './open.js';

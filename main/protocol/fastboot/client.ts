@@ -2,7 +2,7 @@
  * The fastboot host client (AOSP system/core/fastboot/README.md): one command at a time over a PacketLink.
  * INFO/TEXT are surfaced as events and each one restarts the response timeout (a long `flash` or `erase`
  * keeps a slow device alive by talking); FAIL becomes FastbootFailError. Slots and large images are handled
- * by siblings (slots.ts, flash-image.ts) built on these primitives.
+ * by siblings (slots.ts here; the engine's main/flash/send-pieces.ts) built on these primitives.
  */
 import { EventEmitter } from 'node:events';
 import type { ByteProgress, PacketLink } from '../../transport/index.js';
@@ -219,15 +219,4 @@ export class FastbootClient {
   close(): Promise<void> {
     return this.link.close();
   }
-}
-
-/** Parse a size variable as AOSP does (strtoll base 0: `0x…` hex, otherwise decimal). */
-export function parseSizeVar(value: string): number | undefined {
-  const v = value.trim();
-  const n = /^0x[0-9a-f]+$/i.test(v)
-    ? Number.parseInt(v.slice(2), 16)
-    : /^\d+$/.test(v)
-      ? Number(v)
-      : Number.NaN;
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

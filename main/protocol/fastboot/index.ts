@@ -1,4 +1,7 @@
-/** fastboot host side: client, slots, large-image flashing, errors, and the shared wire codecs. */
+/**
+ * fastboot host side: client, slots, errors, and the shared wire codecs. Large images are split by the
+ * engine's planner (main/flash/pieces.ts, send-pieces.ts) with the sparse codec in ./sparse.
+ */
 export {
   type CallOptions,
   type CommandResult,
@@ -7,22 +10,14 @@ export {
   type FastbootClientEvents,
   type FastbootClientOptions,
   type FastbootMessage,
-  parseSizeVar,
 } from './client.js';
 export { FASTBOOT_ERROR_CODES, FastbootFailError, FastbootProtocolError } from './errors.js';
-export {
-  type FlashImageOptions,
-  type FlashImageResult,
-  flashImage,
-  type ImageSource,
-} from './flash-image.js';
 export { openFastboot } from './open.js';
 export {
   getSlotInfo,
   hasSlot,
-  normalizeSlot,
-  otherSlot,
   resolvePartition,
   type SlotInfo,
   type SlotSelector,
 } from './slots.js';
+export { normalizeSlot, otherSlot, parseSizeVar } from './vars.js';

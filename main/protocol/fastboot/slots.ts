@@ -5,19 +5,7 @@
  */
 import type { CallOptions, FastbootClient } from './client.js';
 import { FastbootFailError } from './errors.js';
-
-/** `a` from `a` or `_a`; undefined when the device has no usable answer. */
-export function normalizeSlot(value: string): string | undefined {
-  const s = value.trim().replace(/^_/, '');
-  return /^[a-z]$/.test(s) ? s : undefined;
-}
-
-/** The slot after `current` among `count` slots (a→b, b→a for 2). */
-export function otherSlot(current: string, count: number): string {
-  const index = current.charCodeAt(0) - 97;
-  if (count < 2 || index < 0 || index >= count) throw new RangeError(`no other slot for ${current}/${count}`);
-  return String.fromCharCode(97 + ((index + 1) % count));
-}
+import { normalizeSlot, otherSlot } from './vars.js';
 
 /** getvar that answers undefined on FAIL (the variable is not supported). */
 async function optionalVar(

@@ -1,6 +1,7 @@
 /**
- * Google's `fastboot` is the judge: for an image larger than max-download-size, the sparse pieces our
- * client sends must be byte-for-byte the pieces Google's client sends to the same (scripted) device.
+ * Google's `fastboot` is the judge: for an image larger than max-download-size, the sparse pieces the
+ * engine sends (its planner and sender, main/flash/send-pieces.ts, with pieces as large as the device's
+ * buffer) must be byte-for-byte the pieces Google's client sends to the same (scripted) device.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { type FastbootClient, flashImage, openFastboot } from '../../../main/protocol/fastboot/index.js';
+import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
+import { flashPlannedImage } from '../../../main/flash/send-pieces.js';
+import { openFastboot } from '../../../main/protocol/fastboot/index.js';
 import { FakeFastboot, serveFake } from '../../unit/fastboot/fake-peer.js';
 
 async function capture(run: (address: string) => Promise<void>): Promise<FakeFastboot> {
@@ -47,16 +50,11 @@ describe("sparse pieces agree with Google's fastboot", () => {
         await promisify(execFile)('fastboot', ['-s', address, 'flash', 'system', file]);
       });
       const ours = await capture(async (address) => {
-        const client: FastbootClient = await openFastboot(address);
-        await flashImage(
-          client,
-          'system',
-          (async function* () {
-            for (let o = 0; o < size; o += 100_000) yield img.subarray(o, o + 100_000);
-          })(),
-          size,
-        );
-        await client.close();
+        const session = new FastbootSession(await openFastboot(address));
+        await flashPlannedImage(session, 'system', { size, sparse: false }, async function* () {
+          for (let o = 0; o < size; o += 100_000) yield img.subarray(o, o + 100_000);
+        });
+        await session.close();
       });
       assert.ok(google.downloads.length > 1);
       assert.deepEqual(

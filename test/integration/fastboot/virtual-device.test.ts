@@ -1,13 +1,15 @@
 /**
- * The fastboot client against the real virtual device over TCP, in-process and a socat pty pair.
+ * The fastboot client against the real virtual device over TCP, in-process and a socat pty pair; images go
+ * through the engine's planner and sender (main/flash/send-pieces.ts), as a job sends them.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
+import { flashPlannedImage } from '../../../main/flash/send-pieces.js';
 import {
   FastbootClient,
   FastbootFailError,
-  flashImage,
   getSlotInfo,
   openFastboot,
   resolvePartition,
@@ -45,6 +47,13 @@ function sha(img: Buffer): string {
   return createHash('sha256').update(img).digest('hex');
 }
 
+/** Flash a raw image with the engine's planner and sender over the client's link. */
+function flashRaw(client: FastbootClient, partition: string, img: Buffer) {
+  return flashPlannedImage(new FastbootSession(client), partition, { size: img.length, sparse: false }, () =>
+    chunks(img),
+  );
+}
+
 async function partitionSha(client: FastbootClient, partition: string): Promise<string> {
   return (await client.oem(`sha256 ${partition}`)).info[0] ?? '';
 }
@@ -68,8 +77,8 @@ describe('fastboot client against the virtual device', () => {
     const target = await resolvePartition(client, 'boot', 'other');
     assert.equal(target, `boot_${slots.current === 'a' ? 'b' : 'a'}`);
     const img = image(3 * 1024 * 1024 + 5, 13);
-    const r = await flashImage(client, target, chunks(img), img.length);
-    assert.ok(r.pieces > 1);
+    const r = await flashRaw(client, target, img);
+    assert.ok(r.pieces.length > 1);
     assert.equal(await partitionSha(client, target), blockSha(img));
     await client.close();
   });
@@ -77,8 +86,8 @@ describe('fastboot client against the virtual device', () => {
   it('over TCP: an image that fits goes in one download; FAIL keeps the device text', async () => {
     const client = await openFastboot(vd.address);
     const img = image(300_000, 7);
-    const r = await flashImage(client, 'misc', chunks(img), img.length);
-    assert.equal(r.pieces, 1);
+    const r = await flashRaw(client, 'misc', img);
+    assert.equal(r.pieces.length, 1);
     assert.equal(await partitionSha(client, 'misc'), sha(img));
     const err = await client.flash('no-such-partition').catch((e: unknown) => e);
     assert.ok(err instanceof FastbootFailError);
@@ -93,7 +102,7 @@ describe('fastboot client against the virtual device', () => {
     const client = new FastbootClient(framedPacketLink(stream));
     assert.equal(await client.getvar('product'), 'flashline-virtual');
     const img = image(200_000, 3);
-    await flashImage(client, 'misc', chunks(img), img.length);
+    await flashRaw(client, 'misc', img);
     assert.equal(await partitionSha(client, 'misc'), sha(img));
     await client.close();
   });
@@ -103,7 +112,7 @@ describe('fastboot client against the virtual device', () => {
     const client = new FastbootClient(await openSerial({ path: vd.ptyPath }));
     assert.equal(await client.getvar('product'), 'flashline-virtual');
     const img = image(100_000, 5);
-    await flashImage(client, 'misc', chunks(img), img.length);
+    await flashRaw(client, 'misc', img);
     assert.equal(await partitionSha(client, 'misc'), sha(img));
     await client.close();
   });

@@ -11,13 +11,12 @@ import {
 } from '../../../main/devices/index.js';
 import {
   createDuplexPair,
-  FakeUsbDevice,
-  FakeWebUsb,
   framedPacketLink,
   handshake,
   memoryLink,
   type SerialBackend,
 } from '../../../main/transport/index.js';
+import { FakeUsbDevice, FakeWebUsb } from '../../../main/transport/testing.js';
 import { FakeFastboot, serveFake, usbResponder } from '../fastboot/fake-peer.js';
 
 function memoryEndpoint(id: string, fake: FakeFastboot): FastbootEndpoint {

@@ -296,13 +296,27 @@ export function bootImage(version: string, size: number): Buffer {
   return b;
 }
 
-/** Engine options for fake devices: short limits and one quick retry, so failures end fast. */
-export function fakeEngine(journalDir: string): EngineOptions {
+/** Engine options for in-memory jobs: short bounds, a few quick retries; `extra` overrides. */
+export function fastEngineOptions(journalDir: string, extra: Partial<EngineOptions> = {}): EngineOptions {
   return {
     journalDir,
-    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
-    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+    timeouts: {
+      commandMs: 1000,
+      minDownloadBytesPerSecond: 10 * 1024 * 1024,
+      rebootMs: 1000,
+      connectMs: 300,
+    },
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     pieceSize: 256 * 1024,
     minBatteryPercent: 25,
+    ...extra,
   };
+}
+
+/** Engine options for fake devices whose failures must end fast: short limits and one quick retry. */
+export function fakeEngine(journalDir: string): EngineOptions {
+  return fastEngineOptions(journalDir, {
+    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
+    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+  });
 }

@@ -6,9 +6,10 @@ import { after, describe, it } from 'node:test';
 import { parseSince } from '../../../main/cli/commands/report.js';
 import { DeviceRegistry } from '../../../main/devices/registry.js';
 import { startAutoFlash } from '../../../main/flash/auto-flash.js';
+import type { EngineOptions } from '../../../main/flash/context.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import { ReportStore, reportsToCsv } from '../../../main/flash/report-store.js';
-import { bootImage, FakeConnector, FakeDevice, fakeEngine, memoryPackage } from './fake-device.js';
+import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-manager-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -18,7 +19,13 @@ function setup(concurrency: number, devices: [string, FakeDevice][]) {
   const dir = join(home, String(n++));
   const connector = new FakeConnector();
   for (const [id, d] of devices) connector.devices.set(id, d);
-  const engine = fakeEngine(join(dir, 'journal'));
+  const engine: EngineOptions = {
+    journalDir: join(dir, 'journal'),
+    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
+    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+    pieceSize: 256 * 1024,
+    minBatteryPercent: 25,
+  };
   const reports = new ReportStore(join(dir, 'reports'));
   return { manager: new FlashManager({ engine, connector, reports, concurrency }), reports };
 }
@@ -87,30 +94,67 @@ describe('job manager', () => {
     const skipped: string[] = [];
     const info = (id: string, serial: string, product = 'flashline-virtual') =>
       ({ id, connection: 'tcp', address: id, mode: 'fastboot', state: 'ready', serial, product }) as const;
-    const stop = await startAutoFlash({ registry, manager, pkg, reports, onSkip: (d) => skipped.push(d.id) });
+    const reconnect = async (id: string, serial: string) => {
+      registry.remove(id);
+      registry.upsert(info(id, serial));
+      await manager.waitAll();
+    };
+    const stop = await startAutoFlash({
+      registry,
+      manager,
+      pkg,
+      reports,
+      onSkip: (d, reason) => skipped.push(`${d.id}: ${reason}`),
+    });
     registry.upsert(info('fake:1', 'A1'));
     registry.upsert(info('fake:3', 'B1', 'other-product'));
     await manager.waitAll();
-    registry.remove('fake:1');
-    registry.upsert(info('fake:1', 'A1'));
-    registry.upsert(info('fake:2', 'A2'));
-    await manager.waitAll();
+    await reconnect('fake:1', 'A1');
+    await reconnect('fake:2', 'A2');
     stop();
-    const done = (await reports.list()).map((r) => r.device.serial).sort();
-    assert.deepEqual(done, ['A1', 'A2']);
-    assert.deepEqual(skipped.sort(), ['fake:1', 'fake:3']);
+    const serials = async () => (await reports.list()).map((r) => r.device.serial).sort();
+    assert.deepEqual(await serials(), ['A1', 'A2'], 'A1 was not flashed a second time');
+    assert.deepEqual(skipped.sort(), [
+      'fake:1: serial A1 was already flashed with this package',
+      'fake:3: product other-product is not supported by the package',
+    ]);
+
+    // Forced: a serial flashed before (also by an earlier run, from the report history) is flashed again.
+    skipped.length = 0;
+    const forced = await startAutoFlash({
+      registry,
+      manager,
+      pkg,
+      reports,
+      force: true,
+      onSkip: (d, reason) => skipped.push(`${d.id}: ${reason}`),
+    });
+    await manager.waitAll();
+    await reconnect('fake:1', 'A1');
+    forced();
+    assert.deepEqual(await serials(), ['A1', 'A1', 'A1', 'A2', 'A2']);
+    assert.deepEqual(skipped, ['fake:3: product other-product is not supported by the package']);
   });
 });
 
 describe('report export', () => {
   it('exports CSV with quoting and formula neutralising', async () => {
-    const { manager, reports } = setup(1, [['fake:1', new FakeDevice('S,1', { failFlash: true })]]);
-    await manager.wait(manager.start({ deviceId: 'fake:1', pkg }));
+    const { manager, reports } = setup(1, [
+      ['fake:1', new FakeDevice('S,1', { failFlash: true })],
+      ['fake:2', new FakeDevice('=HYPERLINK("http://x")')],
+      ['fake:3', new FakeDevice('@SUM(A1)')],
+    ]);
+    for (const id of ['fake:1', 'fake:2', 'fake:3']) await manager.wait(manager.start({ deviceId: id, pkg }));
     const csv = reportsToCsv(await reports.list());
-    const [head, row] = csv.trim().split('\n');
-    assert.ok(head?.startsWith('jobId,deviceId,serial'));
-    assert.match(row!, /"S,1"/);
-    assert.match(row!, /,31,write_refused,/);
+    const lines = csv.trim().split('\n');
+    assert.ok(lines[0]?.startsWith('jobId,deviceId,serial'));
+    const row = (deviceId: string) => lines.find((l) => l.includes(`,${deviceId},`)) ?? '';
+    assert.match(row('fake:1'), /,"S,1",/, 'a comma is quoted');
+    assert.match(row('fake:1'), /,31,write_refused,/);
+    // Device-controlled text that a spreadsheet would run as a formula starts with a quote mark instead.
+    assert.match(row('fake:2'), /,"'=HYPERLINK\(""http:\/\/x""\)",/);
+    assert.match(row('fake:3'), /,'@SUM\(A1\),/);
+    assert.match(row('fake:3'), /,0,ok,/, 'numbers are left as they are');
   });
 
   it('parses --since as ISO time or relative age', () => {

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  ByteCursor,
   type ImagePlan,
   imagePieces,
   PieceLimitTooSmall,
@@ -218,9 +217,18 @@ describe('image pieces on the shared sparse codec', () => {
     );
   });
 
-  it('detects an image stream longer than declared', async () => {
-    const cursor = new ByteCursor(chunked(new Uint8Array(100), 30));
-    await collect(cursor.take(90));
-    await assert.rejects(cursor.finish(), /longer than its declared size/);
+  it('detects an image stream longer or shorter than declared (an image that goes as one piece)', async () => {
+    const plan = await planImage(image(90), 1 << 20, () => chunked(new Uint8Array(90), 30), signal);
+    let pieces = 0;
+    for await (const longer of imagePieces(plan, chunked(new Uint8Array(100), 30), signal)) {
+      pieces++;
+      assert.equal((await collect(longer.stream)).length, 90);
+      await assert.rejects(longer.finish(), /longer than its declared size/);
+    }
+    for await (const shorter of imagePieces(plan, chunked(new Uint8Array(80), 30), signal)) {
+      pieces++;
+      await assert.rejects(collect(shorter.stream), /ended before its declared size/);
+    }
+    assert.equal(pieces, 2);
   });
 });

@@ -13,27 +13,22 @@ import type { EngineOptions } from '../../../main/flash/context.js';
 import { runJob } from '../../../main/flash/job.js';
 import { listInterrupted } from '../../../main/flash/journal.js';
 import { encodeSparse, scanRawLayout } from '../../../main/protocol/fastboot/sparse/index.js';
-import { bootImage, FakeConnector, FakeDevice, type FakeFaults, memoryPackage } from './fake-device.js';
+import {
+  bootImage,
+  FakeConnector,
+  FakeDevice,
+  type FakeFaults,
+  fastEngineOptions,
+  memoryPackage,
+} from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-sparse-engine-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 let jn = 0;
 
 function options(extra: Partial<EngineOptions> = {}): EngineOptions {
-  return {
-    journalDir: join(home, `journal-${jn++}`),
-    timeouts: {
-      commandMs: 1000,
-      minDownloadBytesPerSecond: 10 * 1024 * 1024,
-      rebootMs: 1000,
-      connectMs: 300,
-    },
-    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    // Larger than the device's buffer: the buffer is the limit.
-    pieceSize: 64 * 1024 * 1024,
-    minBatteryPercent: 25,
-    ...extra,
-  };
+  // Pieces larger than the device's buffer: the buffer is the limit.
+  return fastEngineOptions(join(home, `journal-${jn++}`), { pieceSize: 64 * 1024 * 1024, ...extra });
 }
 
 const MAX_DOWNLOAD = 256 * 1024;
@@ -89,7 +84,7 @@ describe('flash engine with sparse images over max-download-size', () => {
     const system = await sparseOf(systemRaw);
     const { report, device } = await run(system, { dropAtByte: 600 * 1024, offlineAttempts: 1 });
     assert.equal(report.status, 0, report.message);
-    assert.ok(report.resumes >= 1 || device.log.length > 0);
+    assert.ok(report.resumes >= 1, 'the job reconnected and resumed');
     assert.equal(device.sha('system_b'), sha(systemRaw));
     const wire = boot.length + system.length + 2 * 1024;
     assert.ok(

@@ -46,6 +46,7 @@ const cases: readonly (readonly [fixture: string, rules: readonly string[], from
   ['flash-imports-virtual-device', ['main-not-virtual-device'], 'main/flash/engine.ts'],
   ['flash-imports-usb', ['engine-no-native-backends'], 'main/flash/engine.ts'],
   ['cycle', ['no-cycles'], 'main/devices/a.ts'],
+  ['product-imports-fake', ['product-no-test-fakes'], 'main/devices/usb.ts'],
 ];
 
 // Concurrent: each case is a separate depcruise process, mostly start-up time.

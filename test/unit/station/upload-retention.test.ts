@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { makeDemoPackage } from '../../../main/cli/commands/demo.js';
 import { DeviceRegistry } from '../../../main/devices/registry.js';
+import { type DeviceConnector, DeviceLinkError } from '../../../main/flash/ports.js';
 import { FlashService } from '../../../main/flash/service.js';
 import { createService } from '../../../main/station/run-station.js';
 import { startStation } from '../../../main/station/server.js';
@@ -38,24 +39,32 @@ async function upload(origin: string, token: string, name: string, body: Uint8Ar
 
 const folders = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
 
+/** A station on loopback serving `flash`, with its uploads in `uploadDir`, and a demo package's bytes. */
+async function stationFor(flash: FlashService, uploadDir: string, devices = new DeviceRegistry()) {
+  const station = await startStation({
+    host: '127.0.0.1',
+    port: 0,
+    staticDir: root,
+    service: createService({ devices, flash }),
+    uploadDir,
+  });
+  const demo = readFileSync(
+    await makeDemoPackage(join(root, `demo-${folders(root).length}.flp`), {
+      bootSize: 4096,
+      systemSize: 4096,
+    }),
+  );
+  return { station, demo, folderOf: (p: string) => dirname(p).slice(uploadDir.length + 1) };
+}
+
 describe('upload retention', () => {
   it('a newer upload replaces older ones, but never the verified one for a refused one', async () => {
     const home = join(root, 'home');
     const uploadDir = join(root, 'uploads-1');
     const devices = new DeviceRegistry();
     const flash = new FlashService({ home });
-    const station = await startStation({
-      host: '127.0.0.1',
-      port: 0,
-      staticDir: root,
-      service: createService({ devices, flash }),
-      uploadDir,
-    });
-    const folderOf = (p: string) => dirname(p).slice(uploadDir.length + 1);
+    const { station, demo, folderOf } = await stationFor(flash, uploadDir, devices);
     try {
-      const demo = readFileSync(
-        await makeDemoPackage(join(root, 'demo.flp'), { bootSize: 4096, systemSize: 4096 }),
-      );
       const send = (name: string, body: Uint8Array) => upload(station.origin, station.token, name, body);
       // a: verified (opened) by the service.
       const a = await send('a.flp', demo);
@@ -91,6 +100,49 @@ describe('upload retention', () => {
       await station.close();
     }
     assert.deepEqual(folders(uploadDir), [], 'stopping the station removes its uploads');
+  });
+
+  it('keeps exactly the upload a running job reads, as the flash service says (not by file name)', async () => {
+    const uploadDir = join(root, 'uploads-job');
+    // A device that never answers: the job stays in preflight until it is cancelled.
+    const silent: DeviceConnector = {
+      connect: (_id, { signal }) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new DeviceLinkError('timeout', 'no answer'))),
+        ),
+    };
+    const flash = new FlashService({
+      home: join(root, 'home-job'),
+      connector: silent,
+      engine: {
+        timeouts: { commandMs: 60_000, minDownloadBytesPerSecond: 1e6, rebootMs: 60_000, connectMs: 60_000 },
+        retry: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 },
+      },
+    });
+    const { station, demo, folderOf } = await stationFor(flash, uploadDir);
+    try {
+      const send = async (name: string) => {
+        const path = await upload(station.origin, station.token, name, demo);
+        await flash.openPackage(path);
+        return path;
+      };
+      // Two uploads with the same file name; a job reads the newer one.
+      const older = await send('same.flp');
+      const newer = await send('same.flp');
+      const [jobId] = await flash.flash(newer, ['silent:1']);
+      assert.deepEqual([...flash.packagesInUse()], [newer]);
+      const other = await send('other.flp');
+      assert.equal(existsSync(older), false, 'the same name as the job package does not keep an upload');
+      assert.ok(existsSync(newer), 'the package the job reads stays');
+      assert.deepEqual(folders(uploadDir), [newer, other].map(folderOf).sort());
+      // The job ends: the next upload replaces its package (other, the newest verified one, stays).
+      assert.ok(flash.cancelJob(jobId!));
+      assert.equal((await flash.manager.wait(jobId!)).status, 18);
+      const last = await send('last.flp');
+      assert.deepEqual(folders(uploadDir), [other, last].map(folderOf).sort());
+    } finally {
+      await station.close();
+    }
   });
 
   it('removes uploads older than a day when a station starts, and nothing else', async () => {

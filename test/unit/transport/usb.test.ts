@@ -4,8 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   classifyUsbDevice,
   DisconnectedError,
-  FakeUsbDevice,
-  FakeWebUsb,
   findFastbootInterface,
   loadUsbIds,
   OpenError,
@@ -15,6 +13,7 @@ import {
   TimeoutError,
   watchUsbDevices,
 } from '../../../main/transport/index.js';
+import { FakeUsbDevice, FakeWebUsb } from '../../../main/transport/testing.js';
 import { classifyUsbLibError, USB_FAILURE, USB_LIB } from '../../../main/transport/usb-types.js';
 
 async function* chunks(

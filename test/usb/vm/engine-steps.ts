@@ -5,13 +5,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDemoPackage } from '../../../main/cli/commands/demo.js';
 import { FastbootConnector } from '../../../main/flash/adapters/fastboot.js';
 import type { JobEvent } from '../../../main/flash/events.js';
 import type { JobReport } from '../../../main/flash/report.js';
 import { FlashService } from '../../../main/flash/service.js';
-import { createDemoPackage } from '../../../main/package/index.js';
 import type { UsbBackend } from '../../../main/transport/usb-types.js';
-import { makeVirtualImage } from '../../../virtual-device/image-metadata.js';
 import { shimBackend } from './usb-shims.js';
 
 const MiB = 1024 * 1024;
@@ -24,29 +23,14 @@ const VM_ENGINE = {
   minBatteryPercent: 25,
 };
 
-export async function makePackage(dir: string, version: string, rollbackIndex: number): Promise<string> {
-  const outPath = join(dir, `usb-${version}.flp`);
-  const bootSize = 2 * MiB + 512;
-  const systemSize = 4 * MiB;
-  await createDemoPackage({
-    outPath,
+/** The demo package (the demo's own helper) at a version, with a boot image just over 2 MiB. */
+export function makePackage(dir: string, version: string, rollbackIndex: number): Promise<string> {
+  return makeDemoPackage(join(dir, `usb-${version}.flp`), {
     version,
     rollbackIndex,
-    expectedVersion: version,
-    images: [
-      {
-        partition: 'boot',
-        source: makeVirtualImage({ version, rollbackIndex, size: bootSize }),
-        size: bootSize,
-      },
-      {
-        partition: 'system',
-        source: makeVirtualImage({ version, rollbackIndex, size: systemSize, seed: `system-${version}` }),
-        size: systemSize,
-      },
-    ],
+    bootSize: 2 * MiB + 512,
+    systemSize: 4 * MiB,
   });
-  return outPath;
 }
 
 export interface EngineRun {

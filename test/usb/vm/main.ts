@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
+import { flashPlannedImage } from '../../../main/flash/send-pieces.js';
 import { FastbootClient } from '../../../main/protocol/fastboot/client.js';
-import { flashImage } from '../../../main/protocol/fastboot/flash-image.js';
 import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from '../../../main/transport/usb.js';
 import type { UsbBackend, UsbDeviceLike } from '../../../main/transport/usb-types.js';
 import { DEFAULT_GADGET } from '../../../virtual-device/usb-gadget/serve.js';
@@ -215,14 +216,20 @@ async function main(): Promise<void> {
       const product = await client.getvar('product');
       const vars = await client.getvarAll();
       const t0 = performance.now();
-      const res = await flashImage(client, 'userdata', () => createReadStream(image), imageBytes);
+      // The engine's planner and sender, with pieces as large as the device's buffer (as `fastboot` sends).
+      const plan = await flashPlannedImage(
+        new FastbootSession(client),
+        'userdata',
+        { size: imageBytes, sparse: false },
+        () => createReadStream(image),
+      );
       const ms = performance.now() - t0;
       const got = await sha256File(partitionFile, imageBytes);
       if (got !== imageSha) throw new Error('partition content differs from the image after our flash');
       return {
         product,
         variables: vars.size,
-        pieces: res.pieces,
+        pieces: plan.pieces.length,
         bytes: imageBytes,
         mbPerS: mbps(imageBytes, ms),
       };

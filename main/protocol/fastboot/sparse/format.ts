@@ -12,13 +12,20 @@ export const CHUNK_HEADER_SIZE = 12;
 /** Bytes of chunk data after the header of a FILL chunk (the 4-byte pattern) and of a CRC32 chunk. */
 export const FILL_DATA_SIZE = 4;
 export const CRC_DATA_SIZE = 4;
-/** libsparse's and fastboot's default block size. */
-export const DEFAULT_BLOCK_SIZE = 4096;
+/** libsparse's and fastboot's default block size (a device block; not a package's hash block size). */
+export const DEFAULT_SPARSE_BLOCK_SIZE = 4096;
 /**
  * Largest block size we accept. libsparse has no limit, but a block is the unit the encoder buffers and
  * multi-MiB blocks only appear in hostile input; 64 MiB keeps offsets far below 2^53 as well.
  */
-export const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
+export const MAX_SPARSE_BLOCK_SIZE = 64 * 1024 * 1024;
+
+/** A block size libsparse can write and we accept: a positive multiple of 4 up to MAX_SPARSE_BLOCK_SIZE. */
+export function isValidBlockSize(blockSize: number): boolean {
+  return (
+    Number.isInteger(blockSize) && blockSize > 0 && blockSize % 4 === 0 && blockSize <= MAX_SPARSE_BLOCK_SIZE
+  );
+}
 
 export const CHUNK_TYPE = {
   raw: 0xcac1,
@@ -125,9 +132,9 @@ export function parseSparseHeader(bytes: Uint8Array): SparseHeader {
       { inputOffset: 10 },
     );
   }
-  if (header.blockSize === 0 || header.blockSize % 4 !== 0 || header.blockSize > MAX_BLOCK_SIZE) {
+  if (!isValidBlockSize(header.blockSize)) {
     throw new SparseFormatError(
-      `sparse block size ${header.blockSize} is invalid: it must be a non-zero multiple of 4 up to ${MAX_BLOCK_SIZE}`,
+      `sparse block size ${header.blockSize} is invalid: it must be a non-zero multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`,
       { inputOffset: 12 },
     );
   }

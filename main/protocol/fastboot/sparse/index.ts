@@ -38,7 +38,7 @@
  * @module
  */
 
-export type { ByteSource } from './byte-reader.js';
+export { ByteReader, type ByteSource } from './byte-reader.js';
 export {
   type DecodeOptions,
   type DecodeSummary,
@@ -50,7 +50,7 @@ export { type EmitOptions, emitPieces, encodeSparse, type SparsePiece } from './
 export {
   CHUNK_HEADER_SIZE,
   CHUNK_TYPE,
-  DEFAULT_BLOCK_SIZE,
+  DEFAULT_SPARSE_BLOCK_SIZE,
   FILE_HEADER_SIZE,
   isSparseHeader,
   parseSparseHeader,

@@ -5,7 +5,12 @@
  */
 import { ByteReader, type ByteSource } from './byte-reader.js';
 import { decodeSparse } from './decoder.js';
-import { DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, SparseFormatError } from './format.js';
+import {
+  DEFAULT_SPARSE_BLOCK_SIZE,
+  isValidBlockSize,
+  MAX_SPARSE_BLOCK_SIZE,
+  SparseFormatError,
+} from './format.js';
 
 /** A run of output blocks of one kind. Extents of a layout are contiguous and cover [0, totalBlocks). */
 export type LayoutExtent =
@@ -31,8 +36,10 @@ export interface SparseLayout {
 }
 
 function checkBlockSize(blockSize: number): void {
-  if (!Number.isInteger(blockSize) || blockSize <= 0 || blockSize % 4 !== 0 || blockSize > MAX_BLOCK_SIZE) {
-    throw new RangeError(`block size ${blockSize} must be a positive multiple of 4 up to ${MAX_BLOCK_SIZE}`);
+  if (!isValidBlockSize(blockSize)) {
+    throw new RangeError(
+      `block size ${blockSize} must be a positive multiple of 4 up to ${MAX_SPARSE_BLOCK_SIZE}`,
+    );
   }
 }
 
@@ -50,7 +57,7 @@ function checkRawSize(size: number, blockSize: number): number {
  * Layout of a raw image known only by its size: every block is RAW data (a partial last block is padded
  * with zeros, as libsparse does). No scan needed; pieces then carry all bytes.
  */
-export function rawLayout(size: number, blockSize = DEFAULT_BLOCK_SIZE): SparseLayout {
+export function rawLayout(size: number, blockSize = DEFAULT_SPARSE_BLOCK_SIZE): SparseLayout {
   checkBlockSize(blockSize);
   const totalBlocks = checkRawSize(size, blockSize);
   return {
@@ -123,7 +130,7 @@ export async function scanRawLayout(
   source: ByteSource,
   options: RawScanOptions & { expectedSize?: number } = {},
 ): Promise<SparseLayout> {
-  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const blockSize = options.blockSize ?? DEFAULT_SPARSE_BLOCK_SIZE;
   checkBlockSize(blockSize);
   const zeroAsSkip = options.zeroBlocks === 'skip';
   const reader = new ByteReader(source, options.signal);

@@ -4,10 +4,12 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { FastbootClient, flashImage } from '../../../main/protocol/fastboot/index.js';
+import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
+import { flashPlannedImage } from '../../../main/flash/send-pieces.js';
+import { FastbootClient } from '../../../main/protocol/fastboot/index.js';
 import { decodeSparse, isSparseHeader } from '../../../main/protocol/fastboot/sparse/index.js';
 import { createDuplexPair, framedPacketLink, handshake, memoryLink } from '../../../main/transport/index.js';
-import { FakeFastboot, serveFake } from './fake-peer.js';
+import { FakeFastboot, serveFake } from '../fastboot/fake-peer.js';
 
 async function connect(maxDownload: number) {
   const fake = new FakeFastboot();
@@ -17,7 +19,8 @@ async function connect(maxDownload: number) {
   void serveFake(dev, fake);
   const stream = memoryLink(host);
   await handshake(stream);
-  return { client: new FastbootClient(framedPacketLink(stream)), fake };
+  const client = new FastbootClient(framedPacketLink(stream));
+  return { client, session: new FastbootSession(client), fake };
 }
 
 /** A raw image with data, zero and repeated-word regions, and a partial last block. */
@@ -47,37 +50,48 @@ async function applyPieces(pieces: Uint8Array[], size: number): Promise<Uint8Arr
   return out.subarray(0, size);
 }
 
-describe('flashImage', () => {
+/**
+ * The engine's sender on a bare session (what benchmarks and conformance tests drive): the same planner and
+ * piece loop a job uses, against a scripted fastboot peer.
+ */
+describe('flashPlannedImage', () => {
   it('sends an image that fits as it is, in one download', async () => {
-    const { client, fake } = await connect(1 << 20);
+    const { client, session, fake } = await connect(1 << 20);
     const img = makeImage(300_000);
-    const r = await flashImage(client, 'boot_a', chunked(img), img.length);
-    assert.equal(r.pieces, 1);
-    assert.equal(r.sparse, false);
+    const plan = await flashPlannedImage(session, 'boot_a', { size: img.length, sparse: false }, () =>
+      chunked(img),
+    );
+    assert.equal(plan.pieces.length, 1);
+    assert.equal(plan.sparse, undefined, 'sent as it is, not re-encoded');
     assert.ok(Buffer.from(img).equals(fake.downloads[0]?.bytes ?? new Uint8Array()));
     assert.deepEqual(fake.commands, ['getvar:max-download-size', 'download:000493e0', 'flash:boot_a']);
     await client.close();
   });
 
   it('sends a raw image larger than max-download-size as sparse pieces that rebuild it exactly', async () => {
-    const { client, fake } = await connect(256 * 1024);
+    const { client, session, fake } = await connect(256 * 1024);
     const img = makeImage(1_000_003);
     const progress: number[] = [];
-    const pieces: number[] = [];
-    const totals = new Set<number>();
-    const r = await flashImage(client, 'system', chunked(img), img.length, {
-      onProgress: (d, t) => {
-        progress.push(d);
-        totals.add(t);
+    let counted = 0;
+    const plan = await flashPlannedImage(
+      session,
+      'system',
+      { size: img.length, sparse: false },
+      () => chunked(img),
+      {
+        onBytes: (n, position) => {
+          counted += n;
+          progress.push(position);
+        },
       },
-      onPiece: (i) => pieces.push(i),
-    });
-    assert.ok(r.pieces > 1);
-    assert.deepEqual(
-      pieces,
-      Array.from({ length: r.pieces }, (_, i) => i + 1),
     );
-    assert.equal(fake.flashed.length, r.pieces);
+    assert.ok(plan.pieces.length > 1);
+    assert.deepEqual(
+      fake.downloads.map((d) => d.size),
+      plan.pieces.map((p) => p.size),
+      'the pieces sent are the planned ones, in order',
+    );
+    assert.equal(fake.flashed.length, plan.pieces.length);
     assert.ok(fake.downloads.every((d) => d.size <= 256 * 1024));
     const rebuilt = await applyPieces(
       fake.downloads.map((d) => d.bytes!),
@@ -85,7 +99,7 @@ describe('flashImage', () => {
     );
     assert.deepEqual(rebuilt, img);
     const sent = fake.downloads.reduce((n, d) => n + d.size, 0);
-    assert.deepEqual([...totals], [sent], 'the total is known up front and is what was sent');
+    assert.equal(counted, sent);
     assert.equal(progress.at(-1), sent);
     assert.ok(
       progress.every((v, i) => i === 0 || v >= progress[i - 1]!),
@@ -95,7 +109,7 @@ describe('flashImage', () => {
   });
 
   it('re-splits a sparse image (from img2simg) larger than max-download-size; a fitting one goes unchanged', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flashline-fi-'));
+    const dir = mkdtempSync(join(tmpdir(), 'flashline-send-'));
     try {
       const img = makeImage(2_000_000);
       writeFileSync(join(dir, 'raw.img'), img);
@@ -103,9 +117,10 @@ describe('flashImage', () => {
       const sparseBytes = readFileSync(join(dir, 'sparse.img'));
       const open = () => createReadStream(join(dir, 'sparse.img'));
 
+      const sparse = { size: sparseBytes.length, sparse: true };
       const small = await connect(300 * 1024);
-      const r = await flashImage(small.client, 'system', open, sparseBytes.length);
-      assert.ok(r.pieces > 1 && r.sparse);
+      const r = await flashPlannedImage(small.session, 'system', sparse, open);
+      assert.ok(r.pieces.length > 1 && r.sparse);
       assert.deepEqual(
         await applyPieces(
           small.fake.downloads.map((d) => d.bytes!),
@@ -116,14 +131,10 @@ describe('flashImage', () => {
       await small.client.close();
 
       const big = await connect(64 << 20);
-      const one = await flashImage(big.client, 'system', open, sparseBytes.length);
-      assert.equal(one.pieces, 1);
+      const one = await flashPlannedImage(big.session, 'system', sparse, open);
+      assert.equal(one.pieces.length, 1);
       assert.ok(sparseBytes.equals(big.fake.downloads[0]?.bytes ?? new Uint8Array()), 'sent as it is');
       await big.client.close();
-
-      const once = await connect(300 * 1024);
-      await assert.rejects(flashImage(once.client, 'system', open(), sparseBytes.length), /opened twice/);
-      await once.client.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
