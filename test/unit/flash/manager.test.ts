@@ -115,7 +115,7 @@ describe('job manager', () => {
     const serials = async () => (await reports.list()).map((r) => r.device.serial).sort();
     assert.deepEqual(await serials(), ['A1', 'A2'], 'A1 was not flashed a second time');
     assert.deepEqual(skipped.sort(), [
-      'fake:1: serial A1 was already flashed with this package',
+      'fake:1: serial A1 already passed with this package (force to flash it again)',
       'fake:3: product other-product is not supported by the package',
     ]);
 
