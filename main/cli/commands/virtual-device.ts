@@ -132,6 +132,7 @@ export function registerVirtualDevice(program: Command): void {
       }
       for (const d of devices) {
         d.on('down', (why) => process.stderr.write(`${d.serial}: ${why}\n`));
+        d.on('problem', (what) => process.stderr.write(`${d.serial}: ${what}\n`));
         d.on('up', () =>
           process.stderr.write(
             `${d.serial}: up (running ${d.device.runningVersion}, slot ${d.device.bootControl.active})\n`,
