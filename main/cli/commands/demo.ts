@@ -21,6 +21,7 @@ import { FlashService } from '../../flash/service.js';
 import { createDemoPackage } from '../../package/index.js';
 import { createService, runStation } from '../../station/run-station.js';
 import { parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
+import { stopJobs } from '../stop-jobs.js';
 import { runFlash } from './flash.js';
 
 const MiB = 1024 * 1024;
@@ -154,6 +155,9 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         json: opts.json,
       });
     }
+    // Listen before the station starts: a stop that arrives while starting is a stop, not a crash.
+    // (With --no-ui, runFlash handles the signals itself.)
+    const interrupted = untilInterrupted(() => 'stopping the demo; running jobs stop safely');
     const registry = new DeviceRegistry();
     const discovery = await startDiscovery(registry, [
       endpointSource(
@@ -185,9 +189,8 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         '',
       ].join('\n'),
     );
-    await untilInterrupted();
-    flash.manager.cancelAll();
-    await flash.manager.waitAll().catch(() => undefined);
+    await interrupted;
+    await stopJobs(flash);
     discovery.stop();
     await station.close();
     return 0;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { parsePort, untilInterrupted } from '../options.js';
+import { stopJobs } from '../stop-jobs.js';
 
 export function registerStation(program: Command): void {
   program
@@ -29,6 +30,8 @@ export function registerStation(program: Command): void {
         json: boolean;
       }) => {
         const log = (line: string) => process.stderr.write(`${line}\n`);
+        // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
+        const interrupted = untilInterrupted(() => 'stopping the station; running jobs stop safely');
         // Refuse a remote bind before discovery starts, not after.
         assertBindAllowed(opts.host, opts.allowRemote);
         const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
@@ -49,7 +52,8 @@ export function registerStation(program: Command): void {
           process.stdout.write(`${JSON.stringify({ url: station.url, token: station.token })}\n`);
         else
           process.stdout.write(`Flashline station is running. Open ${station.url}\nPress Ctrl-C to stop.\n`);
-        await untilInterrupted();
+        await interrupted;
+        await stopJobs(live.service.flash);
         await station.close();
         live.stop();
       },

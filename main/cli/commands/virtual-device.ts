@@ -95,6 +95,8 @@ export function registerVirtualDevice(program: Command): void {
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
     .action(async (opts: VirtualDeviceCliOptions) => {
+      // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
+      const interrupted = untilInterrupted(() => 'stopping the virtual device(s)');
       const faults: Faults = {
         dropAtByte: opts.dropAtByte,
         powerLoss: opts.powerLossAt,
@@ -139,7 +141,7 @@ export function registerVirtualDevice(program: Command): void {
           ),
         );
       }
-      await untilInterrupted();
+      await interrupted;
       await Promise.all(devices.map((d) => d.stop()));
     });
 }
