@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { FlashlineError } from '../main/common/errors.js';
-import { useDirectSerialIo } from '../main/common/serial-direct-io.js';
+import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
 import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
 import { PowerCutError } from './faults.js';
@@ -290,7 +290,7 @@ async function openSerial(path: string): Promise<SerialPort> {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
     port.open((err) => {
       if (err) return reject(err);
-      useDirectSerialIo(port.port);
+      enableDirectSerialIo(port.port);
       resolve(port);
     });
   });

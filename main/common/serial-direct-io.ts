@@ -81,7 +81,7 @@ function disconnectOrThrow(err: unknown): void {
 }
 
 /** Switch an open POSIX binding to direct I/O; returns false (and changes nothing) for other bindings. */
-export function useDirectSerialIo(binding: unknown): boolean {
+export function enableDirectSerialIo(binding: unknown): boolean {
   if (!isPosixBinding(binding)) return false;
   const ready = waiter(binding);
   let burst = 0;

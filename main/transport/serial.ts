@@ -4,7 +4,7 @@
  * `--pty` mode speaks exactly that.
  */
 import type { Duplex } from 'node:stream';
-import { useDirectSerialIo } from '../common/serial-direct-io.js';
+import { enableDirectSerialIo } from '../common/serial-direct-io.js';
 import { type IoOptions, withDeadline } from './deadline.js';
 import { OpenError, TransportUnavailableError } from './errors.js';
 import { openFramed } from './framed.js';
@@ -61,7 +61,7 @@ export const nodeSerialBackend: SerialBackend = {
     const { SerialPort } = await loadSerialport();
     const port = new SerialPort({ path, autoOpen: false, ...settings });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-    useDirectSerialIo(port.port);
+    enableDirectSerialIo(port.port);
     // serialport's stream has no _destroy: destroy() alone leaves the file descriptor open, its lock held
     // (the next open, even ours after a reboot, fails "Cannot lock port") and its poller keeping the
     // process alive. Destroying the stream closes the port.
