@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { flashImage, openFastboot } from '../main/protocol/fastboot/index.js';
 import { makeVirtualImage } from '../virtual-device/image-metadata.js';
 import { startVirtualDevice } from '../virtual-device/index.js';
+import { median, option } from './_stats.js';
 
 const MiB = 1024 * 1024;
 const self = fileURLToPath(import.meta.url);
@@ -77,16 +78,6 @@ function runMeasured(
     });
   });
 }
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');

@@ -21,6 +21,7 @@ import { openSerialStream } from '../main/transport/index.js';
 import { makeVirtualImage } from '../virtual-device/image-metadata.js';
 import { openPtyPair } from '../virtual-device/pty.js';
 import { startDeviceHost } from './_device-host.js';
+import { median, option } from './_stats.js';
 
 const MiB = 1024 * 1024;
 const self = fileURLToPath(import.meta.url);
@@ -132,16 +133,6 @@ async function rawCopy(dir: string, file: string, bytes: number): Promise<number
     await pair.close();
   }
 }
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');
