@@ -17,6 +17,8 @@ export interface DeviceHostOptions {
   readonly rateBytesPerSecond: number;
   readonly maxDownloadSize: number;
   readonly bootDelayMs: number;
+  /** Serve on a socat pty pair instead of TCP (addresses are then `serial:PATH`). */
+  readonly pty?: boolean;
 }
 
 export interface DeviceHost {
@@ -78,7 +80,8 @@ async function child(opts: DeviceHostOptions): Promise<void> {
         partitions: DEMO_PARTITIONS,
         maxDownloadSize: opts.maxDownloadSize,
         bootDelayMs: opts.bootDelayMs,
-        faults: { rateBytesPerSecond: opts.rateBytesPerSecond },
+        faults: opts.rateBytesPerSecond > 0 ? { rateBytesPerSecond: opts.rateBytesPerSecond } : {},
+        ...(opts.pty ? { tcp: false as const, pty: true } : {}),
       }),
     );
   }

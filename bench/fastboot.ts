@@ -21,6 +21,7 @@ import { DEFAULT_ENGINE_OPTIONS } from '../main/flash/context.js';
 import { flashPlannedImage } from '../main/flash/send-pieces.js';
 import { makeVirtualImage } from '../virtual-device/image-metadata.js';
 import { startVirtualDevice } from '../virtual-device/index.js';
+import { median, option } from './_stats.js';
 
 const MiB = 1024 * 1024;
 const self = fileURLToPath(import.meta.url);
@@ -90,16 +91,6 @@ function runMeasured(
     });
   });
 }
-
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function run(args: string[]): Promise<number> {
   const json = args.includes('--json');

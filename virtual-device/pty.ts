@@ -1,6 +1,12 @@
 /**
  * A real pty pair for the serial path, made by `socat` (a dependable tool that is on every Linux CI image;
  * node has no pty API without a native addon). The device opens one end with serialport, the host the other.
+ *
+ * One pair carries one host connection, as a USB-serial port carries one "plugged in" period: socat waits
+ * for the host to open its end (`wait-slave`) and exits soon after the host closes it, so the device sees
+ * the host hang up (end of stream) exactly as a real UART gadget sees DTR drop; and when the device closes
+ * the pair (reboot, power cut), the host's open port is hung up like an unplugged adapter. The runner then
+ * makes a fresh pair at the same paths, which is how a re-enumerated /dev/ttyACM0 comes back.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,7 +19,13 @@ export interface PtyPair {
   readonly devicePath: string;
   /** The end a host (Flashline's serial transport, a terminal) opens. */
   readonly hostPath: string;
-  close(): Promise<void>;
+  /** Resolves when socat exits (the host hung up, or close()). */
+  readonly exited: Promise<void>;
+  /**
+   * Stop socat and remove the links. With `flushMs`, first give socat that long to pass on what the device
+   * wrote last (it exits by itself once the device has closed its end and the bytes are through).
+   */
+  close(flushMs?: number): Promise<void>;
 }
 
 export async function openPtyPair(dir: string, timeoutMs = 5000): Promise<PtyPair> {
@@ -23,9 +35,12 @@ export async function openPtyPair(dir: string, timeoutMs = 5000): Promise<PtyPai
   await Promise.all([fs.rm(devicePath, { force: true }), fs.rm(hostPath, { force: true })]);
   let child: ChildProcess;
   try {
-    child = spawn('socat', [`pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,link=${hostPath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // -t: once one side hung up, pass what is in flight for at most 50 ms, then exit.
+    child = spawn(
+      'socat',
+      ['-t', '0.05', `pty,raw,echo=0,link=${devicePath}`, `pty,raw,echo=0,wait-slave,link=${hostPath}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (err) {
     throw new FlashlineError('pty_unavailable', `could not start socat for a pty pair: ${String(err)}`);
   }
@@ -37,14 +52,20 @@ export async function openPtyPair(dir: string, timeoutMs = 5000): Promise<PtyPai
   child.on('error', (err) => {
     exited = err.message;
   });
-  child.on('exit', (code, sig) => {
-    exited ??= `exit ${code ?? sig}`;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.on('exit', (code, sig) => {
+      exited ??= `exit ${code ?? sig}`;
+      resolve();
+    });
+    child.on('error', () => resolve());
   });
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const close = async (flushMs = 0) => {
+    if (flushMs > 0 && running()) await Promise.race([exitedPromise, sleep(flushMs)]);
+    // socat removes its links when it exits; wait for that so it cannot remove the next pair's links.
+    if (running()) {
       child.kill('SIGTERM');
-      await Promise.race([gone, sleep(2000)]);
+      await Promise.race([exitedPromise, sleep(2000)]);
     }
     await Promise.all([fs.rm(devicePath, { force: true }), fs.rm(hostPath, { force: true })]);
   };
@@ -54,7 +75,7 @@ export async function openPtyPair(dir: string, timeoutMs = 5000): Promise<PtyPai
       () => true,
       () => false,
     );
-    if (ok) return { devicePath, hostPath, close };
+    if (ok) return { devicePath, hostPath, exited: exitedPromise, close };
     if (exited !== null || Date.now() > deadline) {
       await close();
       throw new FlashlineError(

@@ -2,6 +2,9 @@
  * One running virtual device: the model plus its links (TCP listener, pty, in-process), and its life cycle:
  * reboot (links drop, the device boots after a short delay, then listens again at the same address) and
  * power loss (links drop, unsynced state is discarded, the device reloads its state directory and boots).
+ * The pty behaves like a USB-serial port: it is gone while the device is down and comes back at the same
+ * path after boot; each host connection gets a fresh pair (see pty.ts), so a host that hangs up mid-session
+ * never leaves the next host talking to a half-finished session.
  */
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
@@ -10,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { FlashlineError } from '../main/common/errors.js';
+import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
 import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
 import { PowerCutError } from './faults.js';
@@ -27,22 +31,29 @@ export interface RunnerOptions {
 
 type Boot = () => Promise<void>;
 
+/** How long a rebooting device's last reply may take to cross the pty before the pair is torn down. */
+const PTY_FLUSH_MS = 500;
+
 export class VirtualDeviceHandle extends EventEmitter<{
   up: [];
   down: [reason: string];
   session: [SessionEnd];
+  /** Something went wrong that a person running the device should see (it keeps running). */
+  problem: [message: string];
 }> {
   #server: Server | null = null;
   #port = 0;
   #pty: PtyPair | null = null;
+  #ptyHostPath: string | null = null;
   #serial: SerialPort | null = null;
+  /** pty open/close steps run one after another (a hang-up and a reboot may ask at the same moment). */
+  #ptyTasks: Promise<void> = Promise.resolve();
   #links = new Set<Duplex>();
   #power = new AbortController();
   #up = false;
   #cycle: Promise<void> = Promise.resolve();
   #restarting = false;
   #stopped = false;
-  #ptyLoop: Promise<void> = Promise.resolve();
 
   constructor(
     readonly device: VirtualDevice,
@@ -71,11 +82,11 @@ export class VirtualDeviceHandle extends EventEmitter<{
   get address(): string {
     if (this.options.tcp)
       return `tcp:${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.#port}`;
-    return `serial:${this.#pty?.hostPath ?? ''}`;
+    return `serial:${this.#ptyHostPath ?? ''}`;
   }
-  /** The pty path a host opens (only with the pty link). */
+  /** The pty path a host opens (only with the pty link); the same path across reboots. */
   get ptyPath(): string | null {
-    return this.#pty?.hostPath ?? null;
+    return this.#ptyHostPath;
   }
   get isUp(): boolean {
     return this.#up;
@@ -84,14 +95,8 @@ export class VirtualDeviceHandle extends EventEmitter<{
   async start(): Promise<void> {
     await this.device.exclusive(() => this.device.powerOn('os'));
     if (this.options.tcp) await this.#listen();
-    if (this.options.pty) {
-      this.#pty = await openPtyPair(this.stateDir);
-      this.#serial = await openSerial(this.#pty.devicePath);
-      // Between sessions nobody else listens: a pty error must not crash the process (the loop ends instead).
-      this.#serial.on('error', () => {});
-      this.#ptyLoop = this.#servePty(this.#serial);
-    }
     this.#up = true;
+    if (this.options.pty) await this.#ptyTask(() => this.#openPty());
     this.emit('up');
   }
 
@@ -122,9 +127,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.#dropLinks();
     await this.#closeServer();
     this.#power.abort();
-    if (this.#serial?.isOpen) await new Promise<void>((r) => this.#serial?.close(() => r()));
-    await this.#ptyLoop;
-    await this.#pty?.close();
+    await this.#ptyTask(() => this.#closePty());
     this.device.powerOff();
     if (this.options.removeStateOnStop) await fs.rm(this.stateDir, { recursive: true, force: true });
   }
@@ -174,20 +177,69 @@ export class VirtualDeviceHandle extends EventEmitter<{
     }
   }
 
-  async #servePty(port: SerialPort): Promise<void> {
-    while (!this.#stopped && port.isOpen) {
-      await this.#cycle.catch(() => {});
-      if (this.#stopped) return;
-      // Bytes that arrived while the device was down went nowhere, as on a real UART.
-      while (port.read() !== null) {}
-      const end = await serveFastboot(port, this.device, {
-        ...this.options.session,
-        signal: this.#power.signal,
-      });
-      this.emit('session', end);
-      if (end.reason === 'reboot') await this.#restart('reboot', () => this.device.reboot(end.into));
-      else if (end.reason === 'closed' && !this.#restarting) await sleep(50);
+  /** Run pty steps in order; a failed step is reported, never left as an unhandled rejection. */
+  #ptyTask(step: () => Promise<void>): Promise<void> {
+    const next = this.#ptyTasks.then(step);
+    this.#ptyTasks = next.catch((err: unknown) => {
+      this.emit(
+        'problem',
+        `the pty could not be served (${err instanceof Error ? err.message : String(err)})`,
+      );
+    });
+    return next;
+  }
+
+  /** A fresh pty pair at the same paths, and one fastboot session on it. */
+  async #openPty(): Promise<void> {
+    if (this.#stopped || !this.#up || this.#serial) return;
+    const pair = await openPtyPair(this.stateDir);
+    let port: SerialPort;
+    try {
+      port = await openSerial(pair.devicePath);
+    } catch (err) {
+      await pair.close();
+      throw err;
     }
+    // The host hanging up shows as end of stream; errors after that must not crash the process.
+    port.on('error', () => {});
+    this.#pty = pair;
+    this.#ptyHostPath = pair.hostPath;
+    this.#serial = port;
+    void this.#servePty(port);
+  }
+
+  /** `flushMs`: let the last reply reach the host first (a reboot's OKAY); see PtyPair.close. */
+  async #closePty(flushMs = 0): Promise<void> {
+    const port = this.#serial;
+    const pair = this.#pty;
+    this.#serial = null;
+    this.#pty = null;
+    if (port?.isOpen) {
+      // The last reply (OKAY to a reboot) is still on its way; a host that is not reading gets 500 ms.
+      await Promise.race([new Promise<void>((r) => port.drain(() => r())), sleep(500)]);
+      await new Promise<void>((r) => port.close(() => r()));
+    } else port?.destroy();
+    await pair?.close(flushMs);
+  }
+
+  async #servePty(port: SerialPort): Promise<void> {
+    const end = await serveFastboot(port, this.device, {
+      ...this.options.session,
+      signal: this.#power.signal,
+    });
+    this.emit('session', end);
+    if (this.#stopped || this.#restarting || port !== this.#serial) return;
+    if (end.reason === 'reboot') {
+      void this.#restart('reboot', () => this.device.reboot(end.into));
+      return;
+    }
+    // The host hung up (or the session ended on a timeout or a protocol error, where TCP would drop the
+    // socket): hang up our side too and offer a fresh port for the next host.
+    void this.#ptyTask(async () => {
+      if (port !== this.#serial) return;
+      await this.#closePty();
+      await this.#openPty();
+    });
   }
 
   #dropLinks(): void {
@@ -207,6 +259,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.#cycle = (async () => {
       try {
         await this.#closeServer();
+        await this.#ptyTask(() => this.#closePty(why === 'reboot' ? PTY_FLUSH_MS : 0));
         let next = boot;
         for (let attempt = 0; attempt < 10 && !this.#stopped; attempt++) {
           await sleep(this.options.bootDelayMs);
@@ -222,6 +275,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
         if (this.#stopped) return;
         await this.#listen();
         this.#up = true;
+        if (this.options.pty) await this.#ptyTask(() => this.#openPty());
         this.emit('up');
       } finally {
         this.#restarting = false;
@@ -234,6 +288,10 @@ export class VirtualDeviceHandle extends EventEmitter<{
 async function openSerial(path: string): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
-    port.open((err) => (err ? reject(err) : resolve(port)));
+    port.open((err) => {
+      if (err) return reject(err);
+      enableDirectSerialIo(port.port);
+      resolve(port);
+    });
   });
 }

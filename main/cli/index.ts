@@ -1,4 +1,4 @@
+import { exitWith } from './exit.js';
 import { runCli } from './program.js';
 
-const code = await runCli(process.argv.slice(2));
-process.exitCode = code;
+await exitWith(await runCli(process.argv.slice(2)));

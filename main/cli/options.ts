@@ -3,6 +3,7 @@
  * turns into a one-line error plus usage and exit code 2.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { untilStopSignal } from './stop-signals.js';
 
 export function parsePort(value: string): number {
   const n = Number(value);
@@ -70,17 +71,12 @@ export function collect<T>(parse: (v: string) => T): (value: string, previous: T
   return (value, previous) => [...previous, parse(value)];
 }
 
-/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
-export function untilInterrupted(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (sig: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(sig);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * Resolves when the process is asked to stop (Ctrl-C or SIGTERM), under the one stop policy of
+ * stop-signals.ts: a second signal, or a stop that outlasts the grace period, exits at once.
+ */
+export function untilInterrupted(describe?: () => string): Promise<NodeJS.Signals> {
+  return untilStopSignal(describe ? { describe } : {}).stopped;
 }
 
 /**

@@ -14,6 +14,11 @@ export interface StopSignalOptions {
   readonly graceMs?: number;
   /** What the command is stopping, for the notice ("cancelling 3 job(s)"). */
   readonly describe?: () => string;
+  /**
+   * What a forced exit (second signal, grace expired) leaves behind, printed just before it ("job … stays
+   * resumable: run the same command again"). Undefined or empty: nothing to say.
+   */
+  readonly leftBehind?: () => string | undefined;
 }
 
 export const STOP_GRACE_MS = 10_000;
@@ -23,19 +28,21 @@ export function handleStopSignals(options: StopSignalOptions): () => void {
   const out = options.out ?? process.stderr;
   const graceMs = options.graceMs ?? STOP_GRACE_MS;
   let stopping = false;
+  const exitNow = (code: number, why: string) => {
+    const left = safely(options.leftBehind);
+    out.write(`${why}${left ? `\n${left}` : ''}\n`);
+    process.exit(code);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     const code = SIGNAL_EXIT_CODES[signal] ?? 1;
-    if (stopping) {
-      out.write(`\n${signal} again: exiting now.\n`);
-      process.exit(code);
-    }
+    if (stopping) exitNow(code, `\n${signal} again: exiting now.`);
     stopping = true;
-    const what = options.describe?.() ?? 'stopping';
+    const what = safely(options.describe) ?? 'stopping';
     out.write(`\n${signal}: ${what}; press Ctrl-C again to exit at once.\n`);
-    setTimeout(() => {
-      out.write(`still not stopped after ${Math.round(graceMs / 1000)} s: exiting.\n`);
-      process.exit(code);
-    }, graceMs).unref();
+    setTimeout(
+      () => exitNow(code, `still not stopped after ${Math.round(graceMs / 1000)} s: exiting.`),
+      graceMs,
+    ).unref();
     options.onStop(signal);
   };
   process.on('SIGINT', onSignal);
@@ -44,4 +51,28 @@ export function handleStopSignals(options: StopSignalOptions): () => void {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+}
+
+/** A notice must never turn a stop into a crash. */
+function safely(text: (() => string | undefined) | undefined): string | undefined {
+  try {
+    return text?.() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * For commands that run until asked to stop (station, virtual devices): resolves with the first signal,
+ * under the same policy (a second signal or an expired grace exits at once). `dispose` removes the handlers.
+ */
+export function untilStopSignal(options: Omit<StopSignalOptions, 'onStop'> = {}): {
+  readonly stopped: Promise<NodeJS.Signals>;
+  readonly dispose: () => void;
+} {
+  let dispose = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    dispose = handleStopSignals({ ...options, onStop: resolve });
+  });
+  return { stopped, dispose };
 }

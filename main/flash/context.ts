@@ -89,6 +89,14 @@ export interface JobContext {
   readonly resumedFrom: string | undefined;
 }
 
+/**
+ * The abort reason when Flashline itself is stopping (Ctrl-C, SIGTERM): the job ends with 18 like a cancel,
+ * but its journal stays open, so running the same job again resumes it (as after a crash).
+ */
+export const FLASHLINE_STOPPING = 'flashline-stopping';
+export const STOPPED_RESUMABLE =
+  'Flashline was stopped; the device stays on its working slot and the job resumes when you run it again.';
+
 export function cancelled(): Error {
   return jobFailure(JOB_CODES.cancelled, 'The job was cancelled; the device stays on its working slot.');
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { classify, describeCode, JOB_CODES, jobFailure } from './codes.js';
 import { backoff, closeSession, connectOnce } from './connect.js';
-import { type EngineOptions, type JobContext, op } from './context.js';
+import { type EngineOptions, FLASHLINE_STOPPING, type JobContext, op, STOPPED_RESUMABLE } from './context.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { Journal, type JournalState } from './journal.js';
@@ -165,8 +165,10 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     await closeSession(ctx);
   }
   const info = describeCode(status);
-  const message = failure ? failure.message : info.message;
-  await journal.append({ type: 'end', status, message });
+  // Flashline itself stopping leaves the journal open: the next run of this job resumes it.
+  const resumable = status === JOB_CODES.cancelled && signal.reason === FLASHLINE_STOPPING;
+  const message = resumable ? STOPPED_RESUMABLE : failure ? failure.message : info.message;
+  if (!resumable) await journal.append({ type: 'end', status, message });
   const final = report.finish(status, message);
   input.emit({
     type: 'end',

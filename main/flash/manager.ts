@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { FlashlineError } from '../common/errors.js';
 import { describeCode, JOB_CODES } from './codes.js';
-import type { EngineOptions } from './context.js';
+import { type EngineOptions, FLASHLINE_STOPPING } from './context.js';
 import type { JobEvent } from './events.js';
 import { runJob } from './job.js';
 import { type JournalState, listInterrupted } from './journal.js';
@@ -121,6 +121,11 @@ export class FlashManager {
 
   cancelAll(): void {
     for (const e of this.#jobs.values()) e.controller.abort();
+  }
+
+  /** Flashline is stopping: end every job safely but leave it resumable (its journal stays open). */
+  stopAll(): void {
+    for (const e of this.#jobs.values()) e.controller.abort(FLASHLINE_STOPPING);
   }
 
   list(): JobSummary[] {

@@ -88,6 +88,8 @@ export interface FlashServiceApi {
   listJobs(): JobSummary[];
   /** Cancel a queued or running job; false when there is no such job. */
   cancelJob(jobId: string): boolean;
+  /** Flashline is stopping: end every job safely, leave each resumable, and resolve once all have ended. */
+  stopAllJobs(): Promise<void>;
   /** Progress, stage changes, messages and ends of every job, live, until `signal` aborts. */
   jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent>;
   /** Saved job reports, oldest first; only those started at or after `since` when given. */

@@ -214,6 +214,11 @@ export class FlashService implements FlashServiceApi {
     return this.manager.cancel(jobId);
   }
 
+  async stopAllJobs(): Promise<void> {
+    this.manager.stopAll();
+    await this.manager.waitAll().catch(() => undefined);
+  }
+
   jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent> {
     return this.manager.events(signal);
   }

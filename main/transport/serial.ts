@@ -4,9 +4,11 @@
  * `--pty` mode speaks exactly that.
  */
 import type { Duplex } from 'node:stream';
+import { enableDirectSerialIo } from '../common/serial-direct-io.js';
 import { type IoOptions, withDeadline } from './deadline.js';
 import { OpenError, TransportUnavailableError } from './errors.js';
 import { openFramed } from './framed.js';
+import { describePortHolder } from './port-holder.js';
 import { streamLink } from './stream-link.js';
 import type { PacketLink, StreamLink } from './types.js';
 
@@ -59,6 +61,18 @@ export const nodeSerialBackend: SerialBackend = {
     const { SerialPort } = await loadSerialport();
     const port = new SerialPort({ path, autoOpen: false, ...settings });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    enableDirectSerialIo(port.port);
+    // serialport's stream has no _destroy: destroy() alone leaves the file descriptor open, its lock held
+    // (the next open, even ours after a reboot, fails "Cannot lock port") and its poller keeping the
+    // process alive. Destroying the stream closes the port.
+    port._destroy = (error, callback) => {
+      const binding = port.port;
+      if (!binding?.isOpen) return callback(error);
+      binding.close().then(
+        () => callback(error),
+        (closeError: unknown) => callback(error ?? (closeError as Error)),
+      );
+    };
     return port;
   },
 };
@@ -127,12 +141,28 @@ export async function openSerialStream(opts: SerialOptions): Promise<StreamLink>
     );
   } catch (err) {
     if (err instanceof TransportUnavailableError) throw err;
-    const why = err instanceof Error ? err.message : String(err);
-    throw new OpenError(`cannot open serial port ${path} (${why}); check the path and permissions`, {
+    throw await openFailure(path, err);
+  }
+  return streamLink(stream, `serial ${path}`);
+}
+
+/** "Cannot lock port" (Linux/macOS flock), EBUSY, or Windows' "Access denied" on a COM port in use. */
+const PORT_IN_USE = /cannot lock port|resource busy|ebusy|access denied|resource temporarily unavailable/i;
+
+/** Turn the backend's open failure into words a technician can act on, naming the holder when known. */
+async function openFailure(path: string, err: unknown): Promise<OpenError> {
+  const why = err instanceof Error ? err.message : String(err);
+  if (!PORT_IN_USE.test(why)) {
+    return new OpenError(`cannot open serial port ${path} (${why}); check the path and permissions`, {
       cause: err,
     });
   }
-  return streamLink(stream, `serial ${path}`);
+  const holder = await describePortHolder(path);
+  const who = holder ? `another program holds it (${holder})` : 'another program holds it';
+  return new OpenError(
+    `serial port ${path} is in use: ${who}; close that program (a terminal, a modem manager, another Flashline) and try again`,
+    { cause: err },
+  );
 }
 
 /** Open fastboot over a serial line: FB01 handshake, framed packets. */

@@ -154,6 +154,9 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         json: opts.json,
       });
     }
+    // Listen before the station starts: a stop that arrives while starting is a stop, not a crash.
+    // (With --no-ui, runFlash handles the signals itself.)
+    const interrupted = untilInterrupted(() => 'stopping the demo; running jobs stop safely');
     const registry = new DeviceRegistry();
     const discovery = await startDiscovery(registry, [
       endpointSource(
@@ -185,9 +188,8 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         '',
       ].join('\n'),
     );
-    await untilInterrupted();
-    flash.manager.cancelAll();
-    await flash.manager.waitAll().catch(() => undefined);
+    await interrupted;
+    await flash.stopAllJobs();
     discovery.stop();
     await station.close();
     return 0;

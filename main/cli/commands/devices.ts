@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Command } from 'commander';
 import {
   type DeviceInfo,
@@ -9,6 +10,7 @@ import {
   usbSource,
 } from '../../devices/index.js';
 import { collect, parseHostPort, parsePositiveInt } from '../options.js';
+import { handleStopSignals } from '../stop-signals.js';
 
 interface DevicesOptions {
   json: boolean;
@@ -61,21 +63,41 @@ export function registerDevices(program: Command): void {
         serialSource({ paths: opts.serial, list: opts.listSerial, identifyTimeoutMs: opts.timeout }),
       );
       if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
-      const discovery = await startDiscovery(registry, sources);
-      await discovery.settled();
-      const devices = registry.list();
-      discovery.stop();
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ devices, problems: discovery.problems }, null, 2)}\n`);
-        return;
+      // Ctrl-C: list what is known so far, then stop identifying (every port and socket is closed).
+      const interrupt = new AbortController();
+      const disposeSignals = handleStopSignals({
+        onStop: (signal) => {
+          process.exitCode = signal === 'SIGINT' ? 130 : 143;
+          interrupt.abort();
+        },
+        describe: () => 'stopping identification',
+      });
+      try {
+        // Identify, then release: every probe closes its link, so a job can open the same port next.
+        const discovery = await startDiscovery(registry, sources);
+        const probing = opts.serial.length + opts.tcp.length;
+        if (probing > 0) process.stderr.write(`Identifying ${probing} device(s) you named…\n`);
+        await Promise.race([discovery.settled(), once(interrupt.signal, 'abort')]);
+        const devices = registry.list();
+        discovery.stop();
+        printDevices(devices, discovery.problems, opts.json);
+      } finally {
+        disposeSignals();
       }
-      for (const p of discovery.problems) process.stderr.write(`note: ${p}\n`);
-      if (devices.length === 0) {
-        process.stdout.write(
-          'No devices found. Connect a device, or name one with --tcp HOST:PORT / --serial PATH.\n',
-        );
-        return;
-      }
-      for (const d of devices) process.stdout.write(`${row(d)}\n`);
     });
+}
+
+function printDevices(devices: readonly DeviceInfo[], problems: readonly string[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ devices, problems }, null, 2)}\n`);
+    return;
+  }
+  for (const p of problems) process.stderr.write(`note: ${p}\n`);
+  if (devices.length === 0) {
+    process.stdout.write(
+      'No devices found. Connect a device, or name one with --tcp HOST:PORT / --serial PATH.\n',
+    );
+    return;
+  }
+  for (const d of devices) process.stdout.write(`${row(d)}\n`);
 }

@@ -6,10 +6,13 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
+import { JOB_CODES } from '../../flash/codes.js';
+import { STOPPED_RESUMABLE } from '../../flash/context.js';
 import type { JobEvent } from '../../flash/events.js';
 import type { JobReport } from '../../flash/report.js';
 import { FlashService } from '../../flash/service.js';
 import { collect, parsePositiveInt, withPackageKeyOptions } from '../options.js';
+import { handleStopSignals } from '../stop-signals.js';
 
 export function parseDeviceId(value: string): string {
   if (!/^(tcp:[^\s]+:\d{1,5}|usb:[^\s]+|serial:[^\s]+)$/.test(value)) {
@@ -67,29 +70,53 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
       ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
       ...(opts.decryptionKey ? { decryptionKeyFiles: opts.decryptionKey } : {}),
     });
-  const pkg = await service.openPackage(pkgPath);
-  const render = opts.json
-    ? jsonRenderer(out)
-    : (out as NodeJS.WriteStream).isTTY
-      ? barRenderer(opts.device)
-      : lineRenderer(out);
-  const unsubscribe = service.manager.subscribe(render.event);
-  const onSignal = () => service.manager.cancelAll();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let reports: JobReport[];
+  // Ctrl-C / SIGTERM: every job stops safely and stays resumable; a second signal exits at once.
+  let stopRequested = false;
+  const disposeSignals = handleStopSignals({
+    onStop: () => {
+      stopRequested = true;
+      service.manager.stopAll();
+    },
+    describe: () =>
+      `stopping ${opts.device.length} job(s) safely (each device stays on its working slot; the jobs stay resumable)`,
+    leftBehind: () => resumeHint(opts.device.length),
+  });
   try {
-    if (!opts.json) out.write(`Flashing ${pkg.id} ${pkg.version} onto ${opts.device.length} device(s)…\n`);
-    const ids = await service.flash(pkgPath, opts.device);
-    reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
+    const pkg = await service.openPackage(pkgPath);
+    if (stopRequested) return JOB_CODES.cancelled;
+    const render = opts.json
+      ? jsonRenderer(out)
+      : (out as NodeJS.WriteStream).isTTY
+        ? barRenderer(opts.device)
+        : lineRenderer(out);
+    const unsubscribe = service.manager.subscribe(render.event);
+    let reports: JobReport[];
+    try {
+      if (!opts.json) out.write(`Flashing ${pkg.id} ${pkg.version} onto ${opts.device.length} device(s)…\n`);
+      const ids = await service.flash(pkgPath, opts.device);
+      if (stopRequested) service.manager.stopAll();
+      reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
+    } finally {
+      render.stop();
+      unsubscribe();
+    }
+    if (!opts.json) out.write(resultText(reports));
+    return reports.find((r) => r.status !== 0)?.status ?? 0;
   } finally {
-    render.stop();
-    unsubscribe();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    disposeSignals();
   }
-  if (!opts.json) out.write(summaryTable(reports));
-  return reports.find((r) => r.status !== 0)?.status ?? 0;
+}
+
+/** The summary table, then the jobs a stop left resumable and how to resume them. */
+function resultText(reports: readonly JobReport[]): string {
+  const resumable = reports.filter((r) => r.message === STOPPED_RESUMABLE);
+  const lines = resumable.map((r) => `Left resumable: job ${r.jobId} on ${r.deviceId}.\n`);
+  if (resumable.length > 0) lines.push(`${resumeHint(resumable.length)}\n`);
+  return summaryTable(reports) + lines.join('');
+}
+
+function resumeHint(jobs: number): string {
+  return `Run the same command again to resume ${jobs === 1 ? 'the job' : 'the jobs'} where ${jobs === 1 ? 'it' : 'they'} stopped.`;
 }
 
 interface Renderer {

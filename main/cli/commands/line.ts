@@ -179,7 +179,8 @@ export async function runLine(
     });
     reason = await finished;
     stopAutoFlash();
-    if (reason === 'signal') service.manager.cancelAll();
+    // Stopped by a signal: jobs end safely and stay resumable (the next line run resumes them).
+    if (reason === 'signal') service.manager.stopAll();
     await service.manager.waitAll();
   } finally {
     // Whatever ended the line, nothing of it may keep the process alive.

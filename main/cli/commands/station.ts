@@ -68,6 +68,8 @@ export function registerStation(program: Command): void {
     .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
     .action(async (opts: StationFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
+      const interrupted = untilInterrupted(() => 'stopping the station; running jobs stop safely');
       // Refuse a remote bind before discovery starts, not after.
       assertBindAllowed(opts.host, opts.allowRemote);
       const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
@@ -98,7 +100,8 @@ export function registerStation(program: Command): void {
         process.stdout.write(
           `Flashline station is running. Open ${station.url}${fingerprint ? `\n  certificate SHA-256 fingerprint ${fingerprint} (check it matches what the browser shows)` : ''}\nPress Ctrl-C to stop.\n`,
         );
-      await untilInterrupted();
+      await interrupted;
+      await live.service.flash?.stopAllJobs();
       await station.close();
       live.stop();
     });

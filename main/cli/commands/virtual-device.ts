@@ -95,6 +95,8 @@ export function registerVirtualDevice(program: Command): void {
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
     .action(async (opts: VirtualDeviceCliOptions) => {
+      // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
+      const interrupted = untilInterrupted(() => 'stopping the virtual device(s)');
       const faults: Faults = {
         dropAtByte: opts.dropAtByte,
         powerLoss: opts.powerLossAt,
@@ -132,13 +134,14 @@ export function registerVirtualDevice(program: Command): void {
       }
       for (const d of devices) {
         d.on('down', (why) => process.stderr.write(`${d.serial}: ${why}\n`));
+        d.on('problem', (what) => process.stderr.write(`${d.serial}: ${what}\n`));
         d.on('up', () =>
           process.stderr.write(
             `${d.serial}: up (running ${d.device.runningVersion}, slot ${d.device.bootControl.active})\n`,
           ),
         );
       }
-      await untilInterrupted();
+      await interrupted;
       await Promise.all(devices.map((d) => d.stop()));
     });
 }
