@@ -138,6 +138,50 @@ const rows: Row[] = [
     },
     expect: exitsWith(15, new RegExp(`in use: another program holds it \\(pid ${process.pid}`)),
   },
+  // line: the factory loop, one unit (`--force`: the shared home already holds passes of this package)
+  ...(['tcp', 'pty'] as const).flatMap((link): Row[] => {
+    const lineArgs = (rig: Rig, role: Role) => [
+      'line',
+      rig.pkg,
+      '--device',
+      rig.id(role, link),
+      '--trust',
+      trustDir,
+      '--no-usb',
+      '--no-list-serial',
+      '--force',
+      '--count',
+      '1',
+    ];
+    return [
+      {
+        command: 'line',
+        link,
+        outcome: 'success',
+        args: (rig) => lineArgs(rig, 'good'),
+        expect: exitsWith(0),
+      },
+      {
+        command: 'line',
+        link,
+        outcome: 'failure',
+        args: (rig) => lineArgs(rig, 'badBoot'),
+        expect: exitsWith(42),
+      },
+      {
+        command: 'line',
+        link,
+        outcome: 'sigterm',
+        args: (rig) => lineArgs(rig, 'slow'),
+        options: () => ({ sigtermWhen: /: (flashing|resuming) \S+\n/ }),
+        // Stopped mid-job: the job ends 18 (left resumable) and that is the line's result.
+        expect: (run: ChildRun) => {
+          assert.ok(run.signalled, `the job never started: ${describeRun(run)}`);
+          assert.equal(run.code, 18, describeRun(run));
+        },
+      },
+    ];
+  }),
   // devices: identify, then release (each probe closes its link)
   ...(['tcp', 'pty'] as const).flatMap((link): Row[] => {
     const flag = link === 'tcp' ? '--tcp' : '--serial';
@@ -148,14 +192,14 @@ const rows: Row[] = [
         link,
         outcome: 'success',
         args: (rig) => [...base, flag, rig.endpoint('good', link)],
-        expect: exitsWith(0, /fastboot\s+idle\s+product=flashline-virtual serial=DEMO001/),
+        expect: exitsWith(0, /fastboot\s+ready\s+product=flashline-virtual serial=DEMO001/),
       },
       {
         command: 'devices',
         link,
         outcome: 'failure',
         args: () => [...base, flag, link === 'tcp' ? '127.0.0.1:1' : '/dev/flashline-no-such-tty'],
-        expect: exitsWith(0, /offline/),
+        expect: exitsWith(0, /gone/),
       },
       {
         command: 'devices',
