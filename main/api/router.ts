@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
+import type { JobReport } from '../flash/report.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
-import { exportReports, historyFilter, historyView, reportExportRequest } from './report-export.js';
+import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -87,17 +88,33 @@ export const appRouter = router({
     events: procedure.subscription(async function* ({ ctx, signal }) {
       yield* flashOf(ctx).manager.events(signal);
     }),
+    // --- history and reports (store helper, issue 11): served from the report store's index ---
+    /** Reports that ended since a time, oldest first, at most `limit` (default 1,000); use history to page. */
     reports: procedure
-      .input(z.object({ since: z.iso.datetime().optional() }).strict())
-      .query(({ ctx, input }) =>
-        flashOf(ctx).reports.list(input.since ? { since: new Date(input.since) } : {}),
-      ),
-    /** The History screen: reports matching its filter, newest first, and the total count. */
-    history: procedure.input(historyFilter).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
+      .input(
+        z
+          .object({ since: z.iso.datetime().optional(), limit: z.number().int().min(1).max(10_000).optional() })
+          .strict(),
+      )
+      .query(async ({ ctx, input }) => {
+        const out: JobReport[] = [];
+        const filter = input.since ? { since: new Date(input.since) } : {};
+        for await (const r of flashOf(ctx).reports.select(filter)) {
+          if (out.length >= (input.limit ?? 1_000)) break;
+          out.push(r);
+        }
+        return out;
+      }),
+    /**
+     * The History screen, one page at a time: reports matching its filter, newest first, how many match and
+     * how many there are; pass `nextCursor` back as `cursor` for the next page.
+     */
+    history: procedure.input(historyQuery).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
     /** The history as a JSON or CSV file's text (filtered like the History screen), made by the service. */
     exportReports: procedure
       .input(reportExportRequest)
       .query(({ ctx, input }) => exportReports(flashOf(ctx), input)),
+    // --- end of history and reports ---
     interrupted: procedure.query(async ({ ctx }) =>
       (await flashOf(ctx).manager.interrupted()).map((j) => ({
         jobId: j.start.jobId,

@@ -84,6 +84,14 @@ const table = [
       'The job was stopped before the update was committed (cancelled, or Flashline itself stopped); the device stays on its working slot.',
     remedy: 'Run the job again when ready; an interrupted job resumes where it stopped.',
   },
+  {
+    code: 19,
+    name: 'station_storage',
+    message:
+      "Flashline could not write its own records (job journal, report, package cache or upload): the station's disk is full, read-only or not writable.",
+    remedy:
+      'Free space on the disk that holds the Flashline home (or make it writable again), then run the job again; other jobs are not affected and the device keeps its working slot.',
+  },
   // 2x verify_failed — package verification (main/package) and device-side verification.
   {
     code: 20,

@@ -5,7 +5,9 @@
  * download continues at the next piece not yet written. Anything else fails the job with exactly one code.
  */
 import { randomUUID } from 'node:crypto';
-import { classify, describeCode, JOB_CODES, jobFailure } from './codes.js';
+import type { FlashlineError } from '../common/errors.js';
+import type { DiskIo } from '../common/station-storage.js';
+import { classify, describeCode, isJobFailure, JOB_CODES, jobFailure, stationStorageFailure } from './codes.js';
 import { backoff, closeSession, connectOnce } from './connect.js';
 import { type EngineOptions, type JobContext, op } from './context.js';
 import type { JobEvent } from './events.js';
@@ -33,7 +35,16 @@ export interface RunJobInput {
   readonly jobId?: string;
   /** Continue an interrupted job from its journal. */
   readonly resume?: JournalState;
+  /**
+   * Store the finished report durably. When given, the journal is removed once the report is stored; when
+   * storing fails (the station's disk) the job ends 19 instead. Without it, the journal gets an end record.
+   */
+  readonly saveReport?: (report: JobReport) => Promise<void>;
+  /** The file operations of the journal (tests inject failing ones). */
+  readonly disk?: DiskIo;
 }
+
+type Failure = FlashlineError & { code: number };
 
 const AFTER_SWITCH: readonly Stage[] = ['switch', 'postcheck'];
 
@@ -42,18 +53,8 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   const { deviceId, pkg } = input;
   const signal = input.signal ?? new AbortController().signal;
   const journal = input.resume
-    ? new Journal(input.resume.path)
-    : await Journal.create(input.options.journalDir, jobId, {
-        type: 'start',
-        jobId,
-        deviceId,
-        package: {
-          id: pkg.id,
-          version: pkg.version,
-          sha256: pkg.sha256,
-          ...(input.packagePath ? { path: input.packagePath } : {}),
-        },
-      });
+    ? new Journal(input.resume.path, input.disk)
+    : Journal.at(input.options.journalDir, jobId, input.disk);
   const report = new ReportBuilder(jobId, deviceId, {
     id: pkg.id,
     version: pkg.version,
@@ -80,8 +81,23 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   let stage: Stage = 'preflight';
   let switched = false;
   let status = 0;
-  let failure: ReturnType<typeof classify> | undefined;
+  let failure: Failure | undefined;
   try {
+    if (!input.resume) {
+      // Inside the job's error handling: a station disk that cannot take the journal fails this job (19)
+      // before the device is touched, and nothing else.
+      await journal.begin({
+        type: 'start',
+        jobId,
+        deviceId,
+        package: {
+          id: pkg.id,
+          version: pkg.version,
+          sha256: pkg.sha256,
+          ...(input.packagePath ? { path: input.packagePath } : {}),
+        },
+      });
+    }
     if (input.resume) {
       await journal.append({ type: 'resumed' });
       report.resumed();
@@ -158,25 +174,79 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     await enter('postcheck');
     await postcheck(ctx);
   } catch (err) {
-    failure = classify(err, stage);
+    // A fault the process policy pinned on this job (main/common/fault-policy.ts) aborts it with its cause.
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    failure = isJobFailure(reason)
+      ? reason
+      : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
     if (switched) await rollback(ctx, failure.code);
   } finally {
     await closeSession(ctx);
   }
-  const info = describeCode(status);
-  const message = failure ? failure.message : info.message;
-  await journal.append({ type: 'end', status, message });
-  const final = report.finish(status, message);
+  let final: JobReport;
+  ({ status, failure, final } = await record(input, journal, report, status, failure));
   input.emit({
     type: 'end',
     jobId,
     deviceId,
     status,
-    ...(failure ? { error: { ...failure.toData(), remedy: info.remedy } } : {}),
+    ...(failure ? { error: { ...failure.toData(), remedy: describeCode(status).remedy } } : {}),
     report: final,
   });
   return final;
+}
+
+/**
+ * Make the job's outcome durable: the report into the store (then the journal goes), or, without a store,
+ * an end record in the journal. A station disk fault here ends the job 19, saying what became of the device.
+ */
+async function record(
+  input: RunJobInput,
+  journal: Journal,
+  report: ReportBuilder,
+  status: number,
+  failure: Failure | undefined,
+): Promise<{ status: number; failure: Failure | undefined; final: JobReport }> {
+  const message = failure?.message ?? describeCode(status).message;
+  const what = input.saveReport ? 'the job report' : 'the job journal';
+  try {
+    if (input.saveReport) {
+      const final = report.finish(status, message);
+      await input.saveReport(final);
+      // Stored: the journal has served. If it cannot be removed, the next listing removes it.
+      await journal.remove().catch(() => undefined);
+      return { status, failure, final };
+    }
+    await journal.append({ type: 'end', status, message });
+    return { status, failure, final: report.finish(status, message) };
+  } catch (err) {
+    const fault = stationStorageFailure(what, err) ?? classify(err, 'postcheck');
+    const outcome =
+      status === 0
+        ? 'The device was updated and committed, but'
+        : `The job failed (${status} ${describeCode(status).name}: ${message}), and`;
+    const full = jobFailure(JOB_CODES.stationStorage, `${outcome} ${lowerFirst(fault.message)}`, fault.detail);
+    report.message(full.message);
+    // Best effort: a journal end record lets a restart tell this job from an interrupted one.
+    if (input.saveReport)
+      await journal.append({ type: 'end', status: full.code as number, message: full.message }).catch(() => undefined);
+    return {
+      status: JOB_CODES.stationStorage,
+      failure: full as Failure,
+      final: report.finish(JOB_CODES.stationStorage, full.message),
+    };
+  }
+}
+
+/** What a station disk fault during the stages failed to write: the journal, or some other file of the job. */
+function storedWhat(err: unknown, journalDir: string): string {
+  const path = (err as { path?: unknown }).path;
+  return typeof path === 'string' && path.startsWith(journalDir) ? 'the job journal' : 'a file of the job';
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 async function connectInitial(ctx: JobContext): Promise<void> {

@@ -10,9 +10,10 @@ import { FastbootConnector } from './adapters/fastboot.js';
 import { openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
-import { FlashManager } from './manager.js';
+import type { DiskIo } from '../common/station-storage.js';
+import { FlashManager, type FlashManagerOptions } from './manager.js';
 import type { DeviceConnector } from './ports.js';
-import { ReportStore } from './report-store.js';
+import { ReportStore, type RetentionPolicy, retentionFromEnv } from './report-store.js';
 import type { AutoFlashState, FlashServiceApi, OpenedPackage, PackageSummary } from './service-api.js';
 
 export interface FlashServiceOptions {
@@ -21,6 +22,12 @@ export interface FlashServiceOptions {
   readonly trustDirs?: readonly string[];
   readonly connector?: DeviceConnector;
   readonly engine?: Partial<Omit<EngineOptions, 'journalDir'>>;
+  /** Report retention (default 90 days / 100,000 reports; FLASHLINE_RETENTION_DAYS / _REPORTS override). */
+  readonly retention?: Partial<RetentionPolicy>;
+  /** How many finished jobs the job list keeps, and for how long. */
+  readonly keepFinished?: FlashManagerOptions['keepFinished'];
+  /** File operations of the journal and report store (tests inject failing ones). */
+  readonly disk?: DiskIo;
 }
 
 export class FlashService implements FlashServiceApi {
@@ -34,12 +41,17 @@ export class FlashService implements FlashServiceApi {
   constructor(options: FlashServiceOptions = {}) {
     const home = options.home ?? flashlineHome();
     this.journalDir = join(home, 'journal');
-    this.reports = new ReportStore(join(home, 'reports'));
+    this.reports = ReportStore.forHome(home, {
+      retention: { ...retentionFromEnv(), ...options.retention },
+      ...(options.disk ? { disk: options.disk } : {}),
+    });
     this.#trustDirs = options.trustDirs;
     this.manager = new FlashManager({
       concurrency: options.concurrency ?? 4,
       connector: options.connector ?? new FastbootConnector(),
       reports: this.reports,
+      ...(options.keepFinished ? { keepFinished: options.keepFinished } : {}),
+      ...(options.disk ? { disk: options.disk } : {}),
       engine: {
         ...DEFAULT_ENGINE_OPTIONS,
         rollbackRecord: new StationRollbackStore(join(home, 'rollback.json')),
