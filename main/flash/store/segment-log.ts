@@ -51,7 +51,6 @@ const indexName = (segment: string) => segment.replace(/\.jsonl$/, '.idx.json');
 export class SegmentLog<K> {
   readonly #opts: SegmentLogOptions<K>;
   readonly #segments: Segment<K>[] = [];
-  #active: FileHandle | undefined;
   #tailDirty = false;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -103,25 +102,13 @@ export class SegmentLog<K> {
     return this.#serial(async () => {
       let seg = this.#segments.at(-1);
       if (!seg || seg.lines >= this.#opts.segmentRecords) seg = await this.#roll();
-      const handle = await this.#handle(seg);
-      if (this.#tailDirty) {
-        await handle.truncate(seg.size);
-        this.#tailDirty = false;
-      }
       const texts = records.map((r) => `${JSON.stringify(r)}\n`);
-      const bytes = Buffer.from(texts.join(''));
+      // Opened per append (as the journal does): no descriptor is held between reports.
+      const handle = await this.#opts.disk.open(join(this.#opts.dir, seg.name), 'r+');
       try {
-        for (let done = 0; done < bytes.length; ) {
-          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, seg.size + done);
-          done += bytesWritten;
-        }
-        await handle.sync();
-      } catch (err) {
-        // Leave no half record behind for the next append to land after.
-        await handle.truncate(seg.size).catch(() => {
-          this.#tailDirty = true;
-        });
-        throw err;
+        await this.#write(handle, seg.size, Buffer.from(texts.join('')));
+      } finally {
+        await handle.close();
       }
       const added: LogEntry<K>[] = [];
       let offset = seg.size;
@@ -171,11 +158,34 @@ export class SegmentLog<K> {
     });
   }
 
+  /** Wait for appends under way (nothing else is held open). */
   async close(): Promise<void> {
-    await this.#serial(async () => {
-      await this.#active?.close();
-      this.#active = undefined;
-    });
+    await this.#serial(async () => undefined);
+  }
+
+  /** Write whole lines at `size` and fsync; on failure cut back to `size` so no half record stays. */
+  async #write(handle: FileHandle, size: number, bytes: Buffer): Promise<void> {
+    try {
+      if (this.#tailDirty) {
+        await handle.truncate(size);
+        this.#tailDirty = false;
+      }
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, size + done);
+        done += bytesWritten;
+      }
+      await handle.sync();
+    } catch (err) {
+      await handle.truncate(size).then(
+        () => {
+          this.#tailDirty = false;
+        },
+        () => {
+          this.#tailDirty = true;
+        },
+      );
+      throw err;
+    }
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -184,19 +194,12 @@ export class SegmentLog<K> {
     return next;
   }
 
-  async #handle(seg: Segment<K>): Promise<FileHandle> {
-    if (!this.#active) this.#active = await this.#opts.disk.open(join(this.#opts.dir, seg.name), 'r+');
-    return this.#active;
-  }
-
   /** Seal the active segment (write its index) and start the next one. */
   async #roll(): Promise<Segment<K>> {
     const prev = this.#segments.at(-1);
     const firstSeq = prev ? prev.firstSeq + prev.lines : 1;
     const name = segmentName(firstSeq);
-    const handle = await this.#opts.disk.open(join(this.#opts.dir, name), 'wx+');
-    await this.#active?.close();
-    this.#active = handle;
+    await (await this.#opts.disk.open(join(this.#opts.dir, name), 'a')).close();
     await fsyncDir(this.#opts.dir);
     const seg: Segment<K> = { firstSeq, name, entries: [], lines: 0, size: 0 };
     this.#segments.push(seg);
