@@ -222,11 +222,13 @@ async function record(
     return { status, failure, final: report.finish(status, message) };
   } catch (err) {
     const fault = stationStorageFailure(what, err) ?? classify(err, 'postcheck');
-    const outcome =
+    const text =
       status === 0
-        ? 'The device was updated and committed, but'
-        : `The job failed (${status} ${describeCode(status).name}: ${message}), and`;
-    const full = jobFailure(JOB_CODES.stationStorage, `${outcome} ${lowerFirst(fault.message)}`, fault.detail);
+        ? `The device was updated and committed, but ${fault.message}`
+        : status === JOB_CODES.stationStorage
+          ? `${message} Its report could not be stored either.`
+          : `The job failed (${status} ${describeCode(status).name}: ${message}), and ${fault.message}`;
+    const full = jobFailure(JOB_CODES.stationStorage, text, fault.detail);
     report.message(full.message);
     // Best effort: a journal end record lets a restart tell this job from an interrupted one.
     if (input.saveReport)
@@ -245,9 +247,6 @@ function storedWhat(err: unknown, journalDir: string): string {
   return typeof path === 'string' && path.startsWith(journalDir) ? 'the job journal' : 'a file of the job';
 }
 
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
 
 async function connectInitial(ctx: JobContext): Promise<void> {
   const r = ctx.options.retry;
