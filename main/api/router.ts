@@ -93,7 +93,10 @@ export const appRouter = router({
     reports: procedure
       .input(
         z
-          .object({ since: z.iso.datetime().optional(), limit: z.number().int().min(1).max(10_000).optional() })
+          .object({
+            since: z.iso.datetime().optional(),
+            limit: z.number().int().min(1).max(10_000).optional(),
+          })
           .strict(),
       )
       .query(async ({ ctx, input }) => {

@@ -3,8 +3,9 @@
  * apart from device faults so a full, read-only or unwritable disk ends only the job that hit it, with status
  * 19 (station_storage) and a message that names the path and what to do — never a raw errno string.
  */
-import type { FileHandle } from 'node:fs/promises';
+
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { FlashlineError } from './errors.js';
 
 /** errno codes that mean "this station cannot store what it must", by what the technician should do. */

@@ -91,11 +91,14 @@ export function stationStorageFailure(
   what: string,
   err: unknown,
 ): (FlashlineError & { code: number }) | undefined {
-  if (err instanceof FlashlineError && err.code === JOB_CODES.stationStorage) return err as FlashlineError & { code: number };
+  if (err instanceof FlashlineError && err.code === JOB_CODES.stationStorage)
+    return err as FlashlineError & { code: number };
   const fault = storageFault(err);
   if (!fault) return undefined;
   const message =
-    err instanceof FlashlineError && err.code === 'station_storage' ? err.message : describeStorageFault(what, fault);
+    err instanceof FlashlineError && err.code === 'station_storage'
+      ? err.message
+      : describeStorageFault(what, fault);
   return withCode(JOB_CODES.stationStorage, message, fault);
 }
 

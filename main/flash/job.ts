@@ -7,7 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashlineError } from '../common/errors.js';
 import type { DiskIo } from '../common/station-storage.js';
-import { classify, describeCode, isJobFailure, JOB_CODES, jobFailure, stationStorageFailure } from './codes.js';
+import {
+  classify,
+  describeCode,
+  isJobFailure,
+  JOB_CODES,
+  jobFailure,
+  stationStorageFailure,
+} from './codes.js';
 import { backoff, closeSession, connectOnce } from './connect.js';
 import { type EngineOptions, type JobContext, op } from './context.js';
 import type { JobEvent } from './events.js';
@@ -184,17 +191,18 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   } finally {
     await closeSession(ctx);
   }
-  let final: JobReport;
-  ({ status, failure, final } = await record(input, journal, report, status, failure));
+  const outcome = await record(input, journal, report, status, failure);
   input.emit({
     type: 'end',
     jobId,
     deviceId,
-    status,
-    ...(failure ? { error: { ...failure.toData(), remedy: describeCode(status).remedy } } : {}),
-    report: final,
+    status: outcome.status,
+    ...(outcome.failure
+      ? { error: { ...outcome.failure.toData(), remedy: describeCode(outcome.status).remedy } }
+      : {}),
+    report: outcome.final,
   });
-  return final;
+  return outcome.final;
 }
 
 /**
@@ -232,7 +240,9 @@ async function record(
     report.message(full.message);
     // Best effort: a journal end record lets a restart tell this job from an interrupted one.
     if (input.saveReport)
-      await journal.append({ type: 'end', status: full.code as number, message: full.message }).catch(() => undefined);
+      await journal
+        .append({ type: 'end', status: full.code as number, message: full.message })
+        .catch(() => undefined);
     return {
       status: JOB_CODES.stationStorage,
       failure: full as Failure,
@@ -246,7 +256,6 @@ function storedWhat(err: unknown, journalDir: string): string {
   const path = (err as { path?: unknown }).path;
   return typeof path === 'string' && path.startsWith(journalDir) ? 'the job journal' : 'a file of the job';
 }
-
 
 async function connectInitial(ctx: JobContext): Promise<void> {
   const r = ctx.options.retry;

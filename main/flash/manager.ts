@@ -160,7 +160,9 @@ export class FlashManager {
     return (
       await listInterrupted(
         this.#opts.engine.journalDir,
-        reports ? (jobId) => (this.#jobs.has(jobId) ? Promise.resolve(false) : reports.has(jobId)) : undefined,
+        reports
+          ? (jobId) => (this.#jobs.has(jobId) ? Promise.resolve(false) : reports.has(jobId))
+          : undefined,
       )
     ).filter((j) => !this.#jobs.has(j.start.jobId));
   }
@@ -218,11 +220,7 @@ export class FlashManager {
   }
 
   /** A job whose runner itself threw (never expected): fail it with a code and a report, like any job. */
-  #failedOutright(
-    jobId: string,
-    input: { deviceId: string; pkg: FlashPackage },
-    err: unknown,
-  ): JobReport {
+  #failedOutright(jobId: string, input: { deviceId: string; pkg: FlashPackage }, err: unknown): JobReport {
     const failure = stationStorageFailure('its records', err) ?? classify(err, 'preflight');
     const info = describeCode(failure.code);
     const report = new ReportBuilder(jobId, input.deviceId, {

@@ -5,12 +5,12 @@
  */
 import { join } from 'node:path';
 import { flashlineHome } from '../common/paths.js';
+import type { DiskIo } from '../common/station-storage.js';
 import { StationRollbackStore } from '../package/index.js';
 import { FastbootConnector } from './adapters/fastboot.js';
 import { openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
-import type { DiskIo } from '../common/station-storage.js';
 import { FlashManager, type FlashManagerOptions } from './manager.js';
 import type { DeviceConnector } from './ports.js';
 import { ReportStore, type RetentionPolicy, retentionFromEnv } from './report-store.js';

@@ -116,8 +116,7 @@ export async function handleUpload(
           message: `${describeStorageFault('the upload', fault)} Free space on the station's disk (or make it writable), then upload again.`,
         }
       : toErrorData(err);
-    const status =
-      data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : fault ? 507 : 500;
+    const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : fault ? 507 : 500;
     // Stop reading a refused body: answer, then close the connection (a half-read body cannot be reused).
     if (!req.complete) {
       res.setHeader('Connection', 'close');

@@ -130,7 +130,8 @@ export class SegmentLog<K> {
   async read(entries: readonly LogEntry<K>[]): Promise<unknown[]> {
     const out = new Array<unknown>(entries.length);
     const bySegment = new Map<string, number[]>();
-    for (const [i, e] of entries.entries()) bySegment.set(e.segment, [...(bySegment.get(e.segment) ?? []), i]);
+    for (const [i, e] of entries.entries())
+      bySegment.set(e.segment, [...(bySegment.get(e.segment) ?? []), i]);
     for (const [segment, indexes] of bySegment) {
       const handle = await fs.open(join(this.#opts.dir, segment), 'r');
       try {
@@ -262,7 +263,13 @@ export class SegmentLog<K> {
       key = undefined; // a damaged line: skipped, its seq stays taken
     }
     if (key !== undefined)
-      seg.entries.push({ seq: seg.firstSeq + seg.lines, segment: seg.name, offset: seg.size, length: line.length, key });
+      seg.entries.push({
+        seq: seg.firstSeq + seg.lines,
+        segment: seg.name,
+        offset: seg.size,
+        length: line.length,
+        key,
+      });
     seg.lines++;
     seg.size += line.length + 1;
   }

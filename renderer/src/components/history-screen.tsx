@@ -5,9 +5,13 @@ import { formatDate, formatRate } from '../api/format.js';
 import type { Outcome } from '../api/history.js';
 
 export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly refreshKey: number }) {
-  const [view, setView] = useState<{ readonly reports: readonly JobReport[]; readonly total: number } | null>(
-    null,
-  );
+  // One page at a time from the service's index (jobs.history); "Show older" appends the next page.
+  const [view, setView] = useState<{
+    readonly reports: readonly JobReport[];
+    readonly total: number;
+    readonly matched: number;
+    readonly nextCursor: number | null;
+  } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<Outcome>('all');
@@ -31,6 +35,13 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
     };
   }, [api, refreshKey, text, outcome]);
   const shown = view?.reports ?? [];
+  const showOlder = () => {
+    if (!view?.nextCursor) return;
+    api.client.jobs.history
+      .query({ text, outcome, cursor: view.nextCursor })
+      .then((page) => setView({ ...page, reports: [...view.reports, ...page.reports] }))
+      .catch((err: unknown) => setError(errorMessage(err)));
+  };
   // The service makes the file (same filter as on screen); the desktop asks where to save it.
   const exportAs = (format: 'json' | 'csv') => {
     setExporting(true);
@@ -51,7 +62,7 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
           History
         </h2>
         <output className="muted" aria-live="polite">
-          {view ? `${shown.length} of ${view.total} jobs` : 'Loading…'}
+          {view ? `${view.matched} of ${view.total} jobs` : 'Loading…'}
         </output>
       </div>
       <div className="panel filters">
@@ -116,6 +127,11 @@ export function HistoryScreen({ api, refreshKey }: { readonly api: Api; readonly
           ))}
         </tbody>
       </table>
+      {view?.nextCursor ? (
+        <button type="button" onClick={showOlder} data-testid="history-more">
+          Show older ({shown.length} of {view.matched} shown)
+        </button>
+      ) : null}
     </section>
   );
 }

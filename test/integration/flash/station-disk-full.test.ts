@@ -85,7 +85,10 @@ describe('a full station disk (real 4 MiB tmpfs)', { skip }, () => {
         assert.match(failed?.message ?? '', /^Flashline could not write .* \(\/.+\): the disk is full/);
         assert.equal(rig.devices[0]?.device.bootControl.active, 'a', 'the unit keeps its working slot');
         // The three that finished have their reports stored on the same (freed) disk.
-        assert.equal(await service.reports.count(), 3 + ((await service.reports.has(ids[0] as string)) ? 1 : 0));
+        assert.equal(
+          await service.reports.count(),
+          3 + ((await service.reports.has(ids[0] as string)) ? 1 : 0),
+        );
         assert.ok(await service.reports.has(ids[1] as string));
       } finally {
         await rig.stop();

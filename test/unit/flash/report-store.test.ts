@@ -1,6 +1,14 @@
 /** The report history in the embedded store: paging, index, crash-safe tail, retention, migration, disk faults. */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +26,10 @@ const fresh = () => join(root, String(n++));
 const DAY = 86_400_000;
 /** Recent enough that the default 90-day retention keeps every report unless a test says otherwise. */
 const BASE = Date.now() - DAY;
-function report(i: number, extra: { status?: number; serial?: string; sha?: string; endedAt?: number } = {}): JobReport {
+function report(
+  i: number,
+  extra: { status?: number; serial?: string; sha?: string; endedAt?: number } = {},
+): JobReport {
   const r = sampleReport(
     {
       jobId: `job-${i}`,
@@ -58,7 +69,10 @@ describe('report store', () => {
       ['job-9', 'job-6', 'job-3'],
     );
     assert.equal(failed.matched, 3);
-    assert.deepEqual((await store.page({ text: 'sn10', limit: 10 })).reports.map((r) => r.jobId), ['job-10']);
+    assert.deepEqual(
+      (await store.page({ text: 'sn10', limit: 10 })).reports.map((r) => r.jobId),
+      ['job-10'],
+    );
     assert.equal((await store.get('job-5'))?.device.serial, 'SN5');
     // Saving the same job again is a no-op: one report per job id.
     await store.save(report(5));
@@ -107,7 +121,11 @@ describe('report store', () => {
     assert.equal((await store.page({ limit: 1 })).reports[0]?.jobId, 'job-30');
 
     const now = Date.UTC(2026, 5, 1);
-    const aged = new ReportStore(fresh(), { segmentRecords: 2, retention: { maxAgeDays: 90 }, now: () => now });
+    const aged = new ReportStore(fresh(), {
+      segmentRecords: 2,
+      retention: { maxAgeDays: 90 },
+      now: () => now,
+    });
     // Two segments older than 90 days, then two recent ones.
     for (let i = 1; i <= 4; i++) await aged.save(report(i, { endedAt: now - (100 - i) * DAY }));
     for (let i = 5; i <= 8; i++) await aged.save(report(i, { endedAt: now - i * DAY }));
@@ -150,7 +168,8 @@ describe('report store', () => {
     const home = fresh();
     const legacy = join(home, 'reports');
     mkdirSync(legacy, { recursive: true });
-    for (const i of [3, 1, 2]) writeFileSync(join(legacy, `2026-06-01_job-${i}.json`), JSON.stringify(report(i)));
+    for (const i of [3, 1, 2])
+      writeFileSync(join(legacy, `2026-06-01_job-${i}.json`), JSON.stringify(report(i)));
     writeFileSync(join(legacy, 'broken.json'), '{ not json');
     const store = ReportStore.forHome(home);
     assert.deepEqual(

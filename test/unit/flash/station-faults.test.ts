@@ -55,7 +55,7 @@ function setup(disk: { journal?: DiskIo; reports?: DiskIo }) {
   const dir = join(home, String(n++));
   const connector = new FakeConnector();
   const devices = Array.from({ length: 4 }, (_, i) => new FakeDevice(`S${i}`));
-  devices.forEach((d, i) => connector.devices.set(`fake:${i}`, d));
+  for (const [i, d] of devices.entries()) connector.devices.set(`fake:${i}`, d);
   const engine: EngineOptions = {
     journalDir: join(dir, 'journal'),
     timeouts: { commandMs: 2000, minDownloadBytesPerSecond: 10 << 20, rebootMs: 2000, connectMs: 500 },
@@ -91,7 +91,10 @@ describe('station disk faults end one job, not the station', () => {
       results.map((r) => r.status),
       [0, 0, 19, 0],
     );
-    assert.match(results[2]?.message ?? '', /could not write the job journal .*: the disk is full \(ENOSPC\)/);
+    assert.match(
+      results[2]?.message ?? '',
+      /could not write the job journal .*: the disk is full \(ENOSPC\)/,
+    );
     assert.equal(devices[2]?.downloaded, 0, 'the device was not touched');
     assert.equal(await reports.count(), 4, 'the failed job has its report too');
     assert.deepEqual(await manager.interrupted(), []);
@@ -126,7 +129,10 @@ describe('station disk faults end one job, not the station', () => {
       results.map((r) => r.status),
       [0, 19, 0, 0],
     );
-    assert.match(results[1]?.message ?? '', /^The device was updated and committed, but Flashline could not write the job report/);
+    assert.match(
+      results[1]?.message ?? '',
+      /^The device was updated and committed, but Flashline could not write the job report/,
+    );
     assert.deepEqual(events.sort(), [0, 0, 0, 19], 'subscribers see the final code');
     assert.equal(await reports.count(), 3);
     // The unstored job's journal stays, closed with an end record: not interrupted, nothing lost.
@@ -144,6 +150,9 @@ describe('station disk faults end one job, not the station', () => {
     };
     assert.deepEqual(out.statuses, [0, 10, 0], 'only the job whose code rejected failed');
     assert.equal(out.log.length, 1);
-    assert.match(out.log[0] ?? '', /^unexpected error in job .+: stray failure .*that job is failed, the others go on/);
+    assert.match(
+      out.log[0] ?? '',
+      /^unexpected error in job .+: stray failure .*that job is failed, the others go on/,
+    );
   });
 });
