@@ -36,6 +36,8 @@ export interface SoakOptions {
   readonly jobs: number;
   readonly devices: number;
   readonly seed?: number;
+  /** The manager's bound on finished jobs kept in memory (default: the manager's own). */
+  readonly keepFinished?: { readonly count: number; readonly ageMs: number };
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -116,7 +118,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const packagePath = await makeDemoPackage(join(dir, 'soak.flp'), PKG);
     const home = join(dir, 'home');
     const registry = new DeviceRegistry();
-    const service = new FlashService({ home, concurrency: options.devices, engine: ENGINE });
+    const service = new FlashService({
+      home,
+      concurrency: options.devices,
+      engine: ENGINE,
+      ...(options.keepFinished ? { keepFinished: options.keepFinished } : {}),
+    });
     const ends = new Map<string, (e: Extract<JobEvent, { type: 'end' }>) => void>();
     const starts = new Map<string, () => void>();
     const ended: string[] = [];

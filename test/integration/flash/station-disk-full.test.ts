@@ -14,6 +14,8 @@ import { startDemoRig } from '../../../main/cli/commands/demo.js';
 import { FastbootConnector } from '../../../main/flash/adapters/fastboot.js';
 import type { DeviceConnector } from '../../../main/flash/ports.js';
 import { FlashService } from '../../../main/flash/service.js';
+import { createService } from '../../../main/station/run-station.js';
+import { startStation } from '../../../main/station/server.js';
 import { FAST_ENGINE, SMALL_PACKAGE, tempDir } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -32,7 +34,7 @@ function fill(path: string): void {
   }
 }
 
-describe('a full station disk (real 4 MiB tmpfs)', { skip }, () => {
+describe('a full station disk (real tmpfs)', { skip }, () => {
   it('the job whose home fills up ends 19 while 3 other jobs on the same service finish 0', async () => {
     const tmp = tempDir('flashline-disk-full-');
     const home = join(tmp.dir, 'home');
@@ -95,6 +97,57 @@ describe('a full station disk (real 4 MiB tmpfs)', { skip }, () => {
       }
     } finally {
       execFileSync('umount', [home]);
+      tmp.cleanup();
+    }
+  });
+
+  it('an upload to a full disk is refused 507 in words, and the station keeps serving', async () => {
+    const tmp = tempDir('flashline-upload-full-');
+    const uploads = join(tmp.dir, 'uploads');
+    mkdirSync(uploads);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', uploads]);
+    const station = await startStation({
+      host: '127.0.0.1',
+      port: 0,
+      staticDir: tmp.dir,
+      service: createService(),
+      uploadDir: uploads,
+      uploadLimitBytes: 8 * 1024 * 1024,
+    });
+    try {
+      const post = (body: Uint8Array | ReadableStream<Uint8Array>) =>
+        fetch(`${station.origin}/upload`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${station.token}`, 'X-Flashline-Filename': 'pkg.flp' },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      const filler = join(uploads, 'filler');
+      fill(filler);
+      // Declared size: refused by the free-space check before a byte is written.
+      const declared = await post(new Uint8Array(200 * 1024));
+      assert.equal(declared.status, 507);
+      const said = (await declared.json()) as { code: string; message: string };
+      assert.equal(said.code, 'station_storage');
+      assert.match(said.message, /could not write the upload .*the disk is full.*then upload again/);
+      // Streamed without a length: the write itself hits ENOSPC.
+      rmSync(filler);
+      const chunk = new Uint8Array(64 * 1024);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 100) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const streamed = await post(stream);
+      assert.equal(streamed.status, 507);
+      assert.match(((await streamed.json()) as { message: string }).message, /the disk is full \(ENOSPC\)/);
+      const ok = await post(new Uint8Array(100 * 1024));
+      assert.equal(ok.status, 200, 'the station still serves once space is free');
+    } finally {
+      await station.close();
+      execFileSync('umount', [uploads]);
       tmp.cleanup();
     }
   });
