@@ -261,7 +261,7 @@ async function main(args: readonly string[]): Promise<number> {
     const s = (x: Sample) =>
       `RSS ${MB(x.rssBytes)}, heap ${MB(x.heapUsedBytes)}, open fds ${x.openFds ?? 'n/a'}`;
     process.stdout.write(
-      [
+      `${[
         `soak: ${r.jobs} jobs on ${r.devices} ports in ${(r.elapsedMs / 1000).toFixed(0)} s = ${r.jobsPerHour} jobs/hour`,
         `  at 10 %  (${r.samples.at10.jobs} jobs): ${s(r.samples.at10)}`,
         `  at 50 %  (${r.samples.at50.jobs} jobs): ${s(r.samples.at50)}`,
@@ -273,7 +273,7 @@ async function main(args: readonly string[]): Promise<number> {
           .map(([c, n]) => `${c}×${n}`)
           .join(' ')}`,
         `  ${ok ? 'OK' : 'FAILED'}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   }
   return ok ? 0 : 1;
