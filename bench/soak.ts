@@ -129,6 +129,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const ended: string[] = [];
     const codes: Record<string, number> = {};
     const samples: Partial<Record<'at10' | 'at50' | 'at100', Sample>> = {};
+    const started = Date.now();
     const marks = {
       at10: Math.ceil(options.jobs * 0.1),
       at50: Math.ceil(options.jobs * 0.5),
@@ -139,8 +140,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (e.type !== 'end') return;
       ended.push(e.jobId);
       codes[e.status] = (codes[e.status] ?? 0) + 1;
-      for (const [k, at] of Object.entries(marks))
-        if (ended.length === at) samples[k as keyof typeof marks] = sample(at);
+      for (const [k, at] of Object.entries(marks)) {
+        if (ended.length !== at) continue;
+        const taken = sample(at);
+        samples[k as keyof typeof marks] = taken;
+        log(`sample ${k}: ${JSON.stringify(taken)} after ${Math.round((Date.now() - started) / 1000)} s`);
+      }
       if (ended.length % Math.max(1, Math.floor(options.jobs / 20)) === 0)
         log(`${ended.length}/${options.jobs} jobs`);
       ends.get(e.deviceId)?.(e);
@@ -149,7 +154,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let plugged = 0;
     let unbootable = 0;
     let pulledMidJob = 0;
-    const started = Date.now();
 
     const pickFaults = (): { faults: Faults; pullAfterMs?: number } => {
       const faults: { -readonly [K in keyof Faults]: Faults[K] } = {};
