@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineOptions } from '../../../main/flash/context.js';
 import {
   type DeviceConnector,
   DeviceLinkError,
@@ -293,4 +294,15 @@ export function bootImage(version: string, size: number): Buffer {
   for (let i = 0; i < size; i++) b[i] = (i * 31 + version.length) & 0xff;
   b.write(`V=${version}\n`, 0, 'latin1');
   return b;
+}
+
+/** Engine options for jobs against fake devices: short limits, one retry, small pieces. */
+export function fakeEngine(journalDir: string): EngineOptions {
+  return {
+    journalDir,
+    timeouts: { commandMs: 2000, minDownloadBytesPerSecond: 10 << 20, rebootMs: 2000, connectMs: 500 },
+    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+    pieceSize: 64 * 1024,
+    minBatteryPercent: 25,
+  };
 }

@@ -10,7 +10,7 @@ import { installFaultPolicy } from '../../../main/common/fault-policy.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import type { DeviceSession, OpOptions } from '../../../main/flash/ports.js';
 import { ReportStore } from '../../../main/flash/report-store.js';
-import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
+import { bootImage, FakeConnector, FakeDevice, fakeEngine, memoryPackage } from './fake-device.js';
 
 const log: string[] = [];
 installFaultPolicy({ log: (line) => log.push(line) });
@@ -31,13 +31,7 @@ try {
     connector,
     concurrency: 3,
     reports: new ReportStore(join(dir, 'history')),
-    engine: {
-      journalDir: join(dir, 'journal'),
-      timeouts: { commandMs: 2000, minDownloadBytesPerSecond: 10 << 20, rebootMs: 2000, connectMs: 500 },
-      retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
-      pieceSize: 64 * 1024,
-      minBatteryPercent: 25,
-    },
+    engine: fakeEngine(join(dir, 'journal')),
   });
   const pkg = memoryPackage([{ partition: 'boot', data: bootImage('2.0', 256 * 1024) }]);
   const ids = [0, 1, 2].map((i) => manager.start({ deviceId: `fake:${i}`, pkg }));

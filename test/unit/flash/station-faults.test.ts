@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type DiskIo, nodeDisk } from '../../../main/common/station-storage.js';
-import type { EngineOptions } from '../../../main/flash/context.js';
 import { FlashManager } from '../../../main/flash/manager.js';
 import { ReportStore } from '../../../main/flash/report-store.js';
-import { bootImage, FakeConnector, FakeDevice, memoryPackage } from './fake-device.js';
+import { bootImage, FakeConnector, FakeDevice, fakeEngine, memoryPackage } from './fake-device.js';
 
 const home = mkdtempSync(join(tmpdir(), 'flashline-station-faults-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -56,13 +55,7 @@ function setup(disk: { journal?: DiskIo; reports?: DiskIo }) {
   const connector = new FakeConnector();
   const devices = Array.from({ length: 4 }, (_, i) => new FakeDevice(`S${i}`));
   for (const [i, d] of devices.entries()) connector.devices.set(`fake:${i}`, d);
-  const engine: EngineOptions = {
-    journalDir: join(dir, 'journal'),
-    timeouts: { commandMs: 2000, minDownloadBytesPerSecond: 10 << 20, rebootMs: 2000, connectMs: 500 },
-    retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
-    pieceSize: 64 * 1024,
-    minBatteryPercent: 25,
-  };
+  const engine = fakeEngine(join(dir, 'journal'));
   const reports = new ReportStore(join(dir, 'history'), disk.reports ? { disk: disk.reports } : {});
   const manager = new FlashManager({
     engine,
