@@ -244,28 +244,42 @@ export class ReportStore {
     return log;
   }
 
-  /** Move reports of the one-file-per-report layout in; each file is removed once its report is durable. */
+  /**
+   * Move reports of the one-file-per-report layout in, oldest first (by end time, as the history is
+   * ordered): one pass reads only each file's end time, the second appends in batches and removes each
+   * file once its batch is durable. Unreadable files stay where they are for a person to look at.
+   */
   async #migrate(log: SegmentLog<ReportKey>, dir: string): Promise<void> {
     let names: string[];
     try {
-      names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+      names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json'));
     } catch {
       return; // nothing to migrate
     }
-    for (let i = 0; i < names.length; i += READ_BATCH) {
-      const batch: { path: string; report?: JobReport }[] = [];
-      for (const name of names.slice(i, i + READ_BATCH)) {
-        const path = join(dir, name);
-        try {
-          const r = jobReportSchema.safeParse(JSON.parse(await fs.readFile(path, 'utf8')));
-          // Unreadable files stay where they are for a person to look at; they are never deleted.
-          if (r.success) batch.push({ path, report: r.data });
-        } catch {}
+    const read = async (path: string) => {
+      try {
+        const r = jobReportSchema.safeParse(JSON.parse(await fs.readFile(path, 'utf8')));
+        return r.success ? r.data : undefined;
+      } catch {
+        return undefined;
       }
-      const fresh = batch.filter((b) => b.report && !this.#byJob.has(b.report.jobId));
-      for (const e of await storing('the report history', log.append(fresh.map((b) => b.report))))
-        this.#remember(e);
-      for (const b of batch) await fs.rm(b.path, { force: true });
+    };
+    const order: { path: string; endedAt: string }[] = [];
+    for (const name of names) {
+      const report = await read(join(dir, name));
+      if (report) order.push({ path: join(dir, name), endedAt: report.endedAt });
+    }
+    order.sort((x, y) => x.endedAt.localeCompare(y.endedAt));
+    for (let i = 0; i < order.length; i += READ_BATCH) {
+      const batch = order.slice(i, i + READ_BATCH);
+      const fresh: JobReport[] = [];
+      for (const { path } of batch) {
+        const report = await read(path);
+        if (report && !this.#byJob.has(report.jobId) && !fresh.some((f) => f.jobId === report.jobId))
+          fresh.push(report);
+      }
+      for (const e of await storing('the report history', log.append(fresh))) this.#remember(e);
+      for (const { path } of batch) await fs.rm(path, { force: true });
     }
     await fs.rmdir(dir).catch(() => undefined);
   }
