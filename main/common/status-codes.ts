@@ -88,9 +88,9 @@ const table = [
     code: 19,
     name: 'station_storage',
     message:
-      "Flashline could not write its own records (job journal, report, package cache or upload): the station's disk is full, read-only or not writable.",
+      'Flashline could not write its own records (journal, report, cache or upload): the station disk is full, read-only or unwritable.',
     remedy:
-      'Free space on the disk that holds the Flashline home (or make it writable again), then run the job again; other jobs are not affected and the device keeps its working slot.',
+      'Free space on the disk of the Flashline home (or make it writable), then retry; the device keeps its working slot.',
   },
   // 2x verify_failed — package verification (main/package) and device-side verification.
   {
