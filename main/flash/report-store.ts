@@ -125,7 +125,8 @@ export class ReportStore {
     if (this.#byJob.has(report.jobId)) return;
     const sealedBefore = log.sealed().length;
     for (const e of await storing('the job report', log.append([report]))) this.#remember(e);
-    if (log.sealed().length !== sealedBefore) await this.prune();
+    // Retention is housekeeping: the report is stored whatever becomes of it (tried again next segment).
+    if (log.sealed().length !== sealedBefore) await this.prune().catch(() => undefined);
   }
 
   async has(jobId: string): Promise<boolean> {
