@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { fsyncDir } from '../common/atomic-write.js';
 import { type DiskIo, nodeDisk } from '../common/station-storage.js';
 import { STAGES } from './stages.js';
 
@@ -81,12 +82,7 @@ export class Journal {
     } finally {
       await handle.close();
     }
-    const dir = await fs.open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await fsyncDir(dirname(this.path));
   }
 
   /** The job's report is stored: the journal has served its purpose. */

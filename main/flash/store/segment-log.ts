@@ -13,7 +13,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../common/atomic-write.js';
+import { fsyncDir, writeJsonAtomic } from '../../common/atomic-write.js';
 import type { DiskIo } from '../../common/station-storage.js';
 
 export interface LogEntry<K> {
@@ -272,14 +272,5 @@ export class SegmentLog<K> {
       });
     seg.lines++;
     seg.size += line.length + 1;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
