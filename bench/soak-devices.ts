@@ -87,25 +87,51 @@ export async function startSoakDeviceHost(): Promise<SoakDeviceHost> {
   };
 }
 
+/**
+ * Ports for units: random, from below the kernel's ephemeral range, and never handed to a new unit while
+ * another holds it. With port 0 the kernel could give a new unit the port of one that is rebooting (its
+ * listener closed for the boot delay); the rebooting unit then could not listen again.
+ */
+const PORTS = { first: 20_000, count: 10_000 } as const;
+
 async function serve(): Promise<void> {
-  const units = new Map<string, VirtualDeviceHandle>();
+  const units = new Map<string, { vd: VirtualDeviceHandle; port: number }>();
+  const taken = new Set<number>();
   const answer = (a: Answer) => process.stdout.write(`${JSON.stringify(a)}\n`);
+  const start = async (req: Extract<Request, { op: 'plug' }>) => {
+    for (let attempt = 0; ; attempt++) {
+      const port = PORTS.first + Math.floor(Math.random() * PORTS.count);
+      if (taken.has(port)) continue;
+      taken.add(port);
+      try {
+        const vd = await startVirtualDevice({
+          serial: req.serial,
+          tcp: { host: '127.0.0.1', port },
+          partitions: SOAK_PARTITIONS,
+          maxDownloadSize: 64 * KiB,
+          bootDelayMs: 30,
+          faults: req.faults,
+        });
+        return { vd, port };
+      } catch (err) {
+        taken.delete(port);
+        // Someone else on this machine uses that port: pick another.
+        if (attempt > 20 || !/EADDRINUSE/.test(String(err))) throw err;
+      }
+    }
+  };
   const handle = async (req: Request): Promise<Answer> => {
     if (req.op === 'plug') {
-      const vd = await startVirtualDevice({
-        serial: req.serial,
-        partitions: SOAK_PARTITIONS,
-        maxDownloadSize: 64 * KiB,
-        bootDelayMs: 30,
-        faults: req.faults,
-      });
-      units.set(vd.address, vd);
-      return { id: req.id, address: vd.address };
+      const unit = await start(req);
+      units.set(unit.vd.address, unit);
+      return { id: req.id, address: unit.vd.address };
     }
-    const vd = units.get(req.address);
-    if (!vd) return { id: req.id, error: `no unit at ${req.address}` };
+    const unit = units.get(req.address);
+    if (!unit) return { id: req.id, error: `no unit at ${req.address}` };
     units.delete(req.address);
+    const { vd } = unit;
     await vd.stop();
+    taken.delete(unit.port);
     const bc = vd.device.bootControl;
     return {
       id: req.id,
@@ -125,7 +151,7 @@ async function serve(): Promise<void> {
     );
   });
   rl.on('close', () => {
-    void Promise.all([...units.values()].map((u) => u.stop().catch(() => undefined))).then(() =>
+    void Promise.all([...units.values()].map((u) => u.vd.stop().catch(() => undefined))).then(() =>
       process.exit(0),
     );
   });

@@ -61,8 +61,10 @@ export interface SoakResult {
   readonly reportsStored: number;
   /** Jobs that ended without their report in the store. */
   readonly lostReports: number;
-  /** Unexpected rejections / exceptions in the service process, and simulator crashes. */
+  /** Unexpected rejections / exceptions in the service process (Flashline's crashes). */
   readonly crashes: number;
+  /** The simulated units' host failing (not Flashline; it ends the run early and makes it invalid). */
+  readonly simulatorFailures: number;
   readonly unbootable: number;
   readonly pulledMidJob: number;
   readonly journalsLeft: number;
@@ -110,9 +112,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
   process.on('uncaughtException', onException);
   const host = await startSoakDeviceHost();
+  let simulatorFailures = 0;
   void host.exited.then((code) => {
-    crashes++;
-    log(`CRASH the device host exited (code ${code})`);
+    simulatorFailures++;
+    log(`SIMULATOR the device host exited (code ${code})`);
   });
   try {
     const packagePath = await makeDemoPackage(join(dir, 'soak.flp'), PKG);
@@ -128,13 +131,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const starts = new Map<string, () => void>();
     const ended: string[] = [];
     const codes: Record<string, number> = {};
-    const samples: Partial<Record<'at10' | 'at50' | 'at100', Sample>> = {};
+    const samples: Partial<Record<string, Sample>> = {};
     const started = Date.now();
-    const marks = {
-      at10: Math.ceil(options.jobs * 0.1),
-      at50: Math.ceil(options.jobs * 0.5),
-      at100: options.jobs,
-    };
+    // Every tenth of the run is sampled and logged (a long run stopped early still says how it grew).
+    const marks: Record<string, number> = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`at${(i + 1) * 10}`, Math.ceil((options.jobs * (i + 1)) / 10)]),
+    );
     service.manager.subscribe((e) => {
       if (e.type === 'stage' && e.stage === 'preflight') starts.get(e.deviceId)?.();
       if (e.type !== 'end') return;
@@ -143,7 +145,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (const [k, at] of Object.entries(marks)) {
         if (ended.length !== at) continue;
         const taken = sample(at);
-        samples[k as keyof typeof marks] = taken;
+        samples[k] = taken;
         log(`sample ${k}: ${JSON.stringify(taken)} after ${Math.round((Date.now() - started) / 1000)} s`);
       }
       if (ended.length % Math.max(1, Math.floor(options.jobs / 20)) === 0)
@@ -202,7 +204,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ends.delete(address);
       }
     };
-    await Promise.all(Array.from({ length: options.devices }, (_, i) => port(i)));
+    // A failing simulator ends the run (reported, and the run is invalid) rather than throwing.
+    const guarded = (i: number) =>
+      port(i).catch((err: unknown) => {
+        simulatorFailures++;
+        plugged = options.jobs;
+        log(`SIMULATOR port ${i}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    await Promise.all(Array.from({ length: options.devices }, (_, i) => guarded(i)));
     const elapsedMs = Date.now() - started;
     await service.setAutoFlash(registry, null);
     let lost = 0;
@@ -223,6 +232,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       reportsStored: await service.reports.count(),
       lostReports: lost,
       crashes,
+      simulatorFailures,
       unbootable,
       pulledMidJob,
       journalsLeft,
@@ -259,7 +269,12 @@ async function main(args: readonly string[]): Promise<number> {
     seed,
     log: (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
   });
-  const ok = r.rssGrowth <= 0.1 && r.lostReports === 0 && r.crashes === 0 && r.unbootable === 0;
+  const ok =
+    r.rssGrowth <= 0.1 &&
+    r.lostReports === 0 &&
+    r.crashes === 0 &&
+    r.unbootable === 0 &&
+    r.simulatorFailures === 0;
   if (json) process.stdout.write(`${JSON.stringify({ ...r, ok })}\n`);
   else {
     const s = (x: Sample) =>
@@ -272,7 +287,7 @@ async function main(args: readonly string[]): Promise<number> {
         `  at 100 % (${r.samples.at100.jobs} jobs): ${s(r.samples.at100)}`,
         `  RSS growth 10 % -> 100 %: ${(r.rssGrowth * 100).toFixed(1)} % (goal ≤ 10 %)`,
         `  reports stored ${r.reportsStored} / jobs finished ${r.jobs}; lost ${r.lostReports}; journals left ${r.journalsLeft}; jobs listed ${r.jobsListed}`,
-        `  crashes ${r.crashes}; units without a bootable slot ${r.unbootable}; pulled mid-job ${r.pulledMidJob}`,
+        `  crashes ${r.crashes}; units without a bootable slot ${r.unbootable}; pulled mid-job ${r.pulledMidJob}; simulator failures ${r.simulatorFailures}`,
         `  status codes: ${Object.entries(r.codes)
           .map(([c, n]) => `${c}×${n}`)
           .join(' ')}`,

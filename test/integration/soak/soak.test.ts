@@ -19,6 +19,7 @@ describe('soak (short)', () => {
     assert.equal(r.lostReports, 0, detail);
     assert.equal(r.reportsStored, r.jobs, detail);
     assert.equal(r.crashes, 0, detail);
+    assert.equal(r.simulatorFailures, 0, detail);
     assert.equal(r.unbootable, 0, detail);
     assert.equal(r.journalsLeft, 0, detail);
     assert.ok(r.jobsListed <= keep.count, detail);
