@@ -130,7 +130,9 @@ async function serve(): Promise<void> {
     if (!unit) return { id: req.id, error: `no unit at ${req.address}` };
     units.delete(req.address);
     const { vd } = unit;
-    await vd.stop();
+    // Removing the unit's temp state can race a write the pulled unit still had in flight (ENOTEMPTY);
+    // the unit is off either way, and its slots are read from memory below.
+    await vd.stop().catch((err: unknown) => process.stderr.write(`soak unit ${vd.serial}: ${String(err)}\n`));
     taken.delete(unit.port);
     const bc = vd.device.bootControl;
     return {
