@@ -1,22 +1,14 @@
 /**
- * History export (JSON / CSV), produced by the service so the desktop save dialog, the station download
- * and `flashline report export` write the same bytes. The request carries the History screen's filter
- * rather than a list of job ids, so it stays small however long the history is.
+ * History screen pages and exports (JSON / CSV), produced by the service so the desktop save dialog, the
+ * station download and `flashline report export` write the same bytes. Both are served from the report
+ * store's index (main/flash/report-store.ts): a page reads only its own reports, an export reads the matching
+ * ones in batches. The request carries the History screen's filter rather than a list of job ids, so it stays
+ * small however long the history is.
  */
 import { z } from 'zod';
 import type { JobReport } from '../flash/report.js';
-import { reportsToCsv } from '../flash/report-store.js';
+import { exportText, type HistoryPage, reportMatches } from '../flash/report-store.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
-
-/** The History screen's rows (newest first) and how many jobs there are in all. */
-export async function historyView(
-  flash: FlashServiceApi,
-  filter: HistoryFilter,
-): Promise<{ reports: JobReport[]; total: number }> {
-  const all = await flash.listReports();
-  const reports = selectReports(all, filter).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-  return { reports, total: all.length };
-}
 
 /** The History screen's filter, applied by the service for the screen and for exports alike. */
 export const historyFilter = z
@@ -27,6 +19,23 @@ export const historyFilter = z
   })
   .strict();
 export type HistoryFilter = z.infer<typeof historyFilter>;
+
+export const HISTORY_PAGE_DEFAULT = 100;
+export const HISTORY_PAGE_MAX = 500;
+
+/** One page request: the filter, where the previous page ended (`nextCursor`), and its size. */
+export const historyQuery = historyFilter
+  .extend({
+    cursor: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(HISTORY_PAGE_MAX).optional(),
+  })
+  .strict();
+export type HistoryQuery = z.infer<typeof historyQuery>;
+
+/** One page of the History screen: newest first, with the count of all and of matching jobs. */
+export function historyView(flash: FlashServiceApi, query: HistoryQuery): Promise<HistoryPage> {
+  return flash.historyPage({ ...query, limit: query.limit ?? HISTORY_PAGE_DEFAULT });
+}
 
 export const reportExportRequest = historyFilter.extend({ format: z.enum(['json', 'csv']) }).strict();
 export type ReportExportRequest = z.infer<typeof reportExportRequest>;
@@ -39,25 +48,9 @@ export interface ReportExport {
   readonly count: number;
 }
 
-/** The one place the History filter is applied: the screen's list and the export both come from here. */
+/** The History filter on reports in hand; the store applies the very same predicate to its index. */
 export function selectReports(reports: readonly JobReport[], filter: HistoryFilter): JobReport[] {
-  const needle = (filter.text ?? '').trim().toLowerCase();
-  return reports.filter((r) => {
-    if (filter.outcome === 'ok' && r.status !== 0) return false;
-    if (filter.outcome === 'failed' && r.status === 0) return false;
-    if (!needle) return true;
-    return [
-      r.jobId,
-      r.deviceId,
-      r.device.serial,
-      r.device.product,
-      r.package.id,
-      r.package.version,
-      r.statusName,
-    ]
-      .filter((v): v is string => typeof v === 'string')
-      .some((v) => v.toLowerCase().includes(needle));
-  });
+  return reports.filter((r) => reportMatches(r, filter));
 }
 
 export async function exportReports(
@@ -65,19 +58,20 @@ export async function exportReports(
   request: ReportExportRequest,
   now = new Date(),
 ): Promise<ReportExport> {
-  const reports = selectReports(await flash.listReports(), request);
+  let count = 0;
+  const counted = async function* () {
+    for await (const r of flash.reportsMatching(request)) {
+      count++;
+      yield r;
+    }
+  };
+  const parts: string[] = [];
+  for await (const part of exportText(counted(), request.format)) parts.push(part);
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '');
-  return request.format === 'csv'
-    ? {
-        fileName: `flashline-history-${stamp}.csv`,
-        mediaType: 'text/csv',
-        text: reportsToCsv(reports),
-        count: reports.length,
-      }
-    : {
-        fileName: `flashline-history-${stamp}.json`,
-        mediaType: 'application/json',
-        text: `${JSON.stringify(reports, null, 2)}\n`,
-        count: reports.length,
-      };
+  return {
+    fileName: `flashline-history-${stamp}.${request.format}`,
+    mediaType: request.format === 'csv' ? 'text/csv' : 'application/json',
+    text: parts.join(''),
+    count,
+  };
 }

@@ -8,7 +8,7 @@ import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
-import { exportReports, historyFilter, historyView, reportExportRequest } from './report-export.js';
+import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -108,17 +108,33 @@ export const appRouter = router({
     events: procedure.subscription(async function* ({ ctx, signal }) {
       yield* flashOf(ctx).jobEvents(signal);
     }),
+    // --- history and reports (store helper, issue 11): served from the report store's index ---
+    /** Reports that ended since a time, oldest first, at most `limit` (default 1,000); use history to page. */
     reports: procedure
-      .input(z.object({ since: z.iso.datetime().optional() }).strict())
+      .input(
+        z
+          .object({
+            since: z.iso.datetime().optional(),
+            limit: z.number().int().min(1).max(10_000).optional(),
+          })
+          .strict(),
+      )
       .query(({ ctx, input }) =>
-        flashOf(ctx).listReports(input.since ? { since: new Date(input.since) } : {}),
+        flashOf(ctx).listReports({
+          ...(input.since ? { since: new Date(input.since) } : {}),
+          limit: input.limit ?? 1_000,
+        }),
       ),
-    /** The History screen: reports matching its filter, newest first, and the total count. */
-    history: procedure.input(historyFilter).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
+    /**
+     * The History screen, one page at a time: reports matching its filter, newest first, how many match and
+     * how many there are; pass `nextCursor` back as `cursor` for the next page.
+     */
+    history: procedure.input(historyQuery).query(({ ctx, input }) => historyView(flashOf(ctx), input)),
     /** The history as a JSON or CSV file's text (filtered like the History screen), made by the service. */
     exportReports: procedure
       .input(reportExportRequest)
       .query(({ ctx, input }) => exportReports(flashOf(ctx), input)),
+    // --- end of history and reports ---
     interrupted: procedure.query(({ ctx }) => flashOf(ctx).interruptedJobs()),
     /** Resume an interrupted job (needs its package file) or close it with code 18. */
     resolveInterrupted: procedure

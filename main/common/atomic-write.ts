@@ -38,7 +38,8 @@ export async function ensureFreeSpace(dir: string, bytes: number): Promise<void>
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync a directory, so a file created or renamed in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY);
   try {
     await handle.sync();

@@ -84,6 +84,14 @@ const table = [
       'The job was stopped before the update was committed (cancelled, or Flashline itself stopped); the device stays on its working slot.',
     remedy: 'Run the job again when ready; an interrupted job resumes where it stopped.',
   },
+  {
+    code: 19,
+    name: 'station_storage',
+    message:
+      'Flashline could not write its own records (journal, report, cache or upload): the station disk is full, read-only or unwritable.',
+    remedy:
+      'Free space on the disk of the Flashline home (or make it writable), then retry; the device keeps its working slot.',
+  },
   // 2x verify_failed — package verification (main/package) and device-side verification.
   {
     code: 20,

@@ -4,6 +4,7 @@
  * error into a code with `classify`.
  */
 import { FlashlineError } from '../common/errors.js';
+import { describeStorageFault, storageFault } from '../common/station-storage.js';
 import { statusInfo } from '../common/status-codes.js';
 import { PKG } from '../package/codes.js';
 import { DeviceLinkError } from './ports.js';
@@ -20,6 +21,8 @@ export const JOB_CODES = {
   batteryLow: 16,
   protocolError: 17,
   cancelled: 18,
+  /** The station's own disk (journal, reports, cache, uploads) is full, read-only or not writable. */
+  stationStorage: 19,
   /** Flashline stopped mid-job and the job was closed instead of resumed (same code as a cancel). */
   interrupted: 18,
   verifyFailed: PKG.verifyFailed,
@@ -70,12 +73,33 @@ export function classify(err: unknown, stage: Stage): FlashlineError & { code: n
         return withCode(deviceFailCode(stage), err.message, detail);
     }
   }
+  const disk = stationStorageFailure('its records', err);
+  if (disk) return disk;
   if (err instanceof FlashlineError && typeof err.code === 'string') {
     // Non-numeric codes (e.g. 'internal' from a library) are classified by the stage they broke.
     return withCode(stageDecade(stage), err.message, err.detail);
   }
   const message = err instanceof Error ? err.message : String(err);
   return withCode(stageDecade(stage), message);
+}
+
+/**
+ * A fault of the station's own disk as the job's failure (19), naming what could not be written; undefined
+ * when `err` is not one. Device faults never get here: they are DeviceLinkErrors, classified above.
+ */
+export function stationStorageFailure(
+  what: string,
+  err: unknown,
+): (FlashlineError & { code: number }) | undefined {
+  if (err instanceof FlashlineError && err.code === JOB_CODES.stationStorage)
+    return err as FlashlineError & { code: number };
+  const fault = storageFault(err);
+  if (!fault) return undefined;
+  const message =
+    err instanceof FlashlineError && err.code === 'station_storage'
+      ? err.message
+      : describeStorageFault(what, fault);
+  return withCode(JOB_CODES.stationStorage, message, fault);
 }
 
 function withCode(code: number, message: string, detail?: unknown): FlashlineError & { code: number } {

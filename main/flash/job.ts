@@ -5,11 +5,21 @@
  * download continues at the next piece not yet written. Anything else fails the job with exactly one code.
  */
 import { randomUUID } from 'node:crypto';
-import { classify, describeCode, JOB_CODES, jobFailure } from './codes.js';
+import type { FlashlineError } from '../common/errors.js';
+import type { DiskIo } from '../common/station-storage.js';
+import {
+  classify,
+  describeCode,
+  isJobFailure,
+  JOB_CODES,
+  jobFailure,
+  stationStorageFailure,
+} from './codes.js';
 import { backoff, closeSession, connectOnce } from './connect.js';
 import { type EngineOptions, FLASHLINE_STOPPING, type JobContext, op, STOPPED_RESUMABLE } from './context.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
+import { recordOutcome, storedWhat } from './job-outcome.js';
 import { Journal, type JournalState } from './journal.js';
 import { type DeviceConnector, DeviceLinkError, type FlashPackage } from './ports.js';
 import { postcheck } from './postcheck.js';
@@ -33,7 +43,16 @@ export interface RunJobInput {
   readonly jobId?: string;
   /** Continue an interrupted job from its journal. */
   readonly resume?: JournalState;
+  /**
+   * Store the finished report durably. When given, the journal is removed once the report is stored; when
+   * storing fails (the station's disk) the job ends 19 instead. Without it, the journal gets an end record.
+   */
+  readonly saveReport?: (report: JobReport) => Promise<void>;
+  /** The file operations of the journal (tests inject failing ones). */
+  readonly disk?: DiskIo;
 }
+
+type Failure = FlashlineError & { code: number };
 
 const AFTER_SWITCH: readonly Stage[] = ['switch', 'postcheck'];
 
@@ -42,18 +61,8 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   const { deviceId, pkg } = input;
   const signal = input.signal ?? new AbortController().signal;
   const journal = input.resume
-    ? new Journal(input.resume.path)
-    : await Journal.create(input.options.journalDir, jobId, {
-        type: 'start',
-        jobId,
-        deviceId,
-        package: {
-          id: pkg.id,
-          version: pkg.version,
-          sha256: pkg.sha256,
-          ...(input.packagePath ? { path: input.packagePath } : {}),
-        },
-      });
+    ? new Journal(input.resume.path, input.disk)
+    : Journal.at(input.options.journalDir, jobId, input.disk);
   const report = new ReportBuilder(jobId, deviceId, {
     id: pkg.id,
     version: pkg.version,
@@ -80,8 +89,23 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   let stage: Stage = 'preflight';
   let switched = false;
   let status = 0;
-  let failure: ReturnType<typeof classify> | undefined;
+  let failure: Failure | undefined;
   try {
+    if (!input.resume) {
+      // Inside the job's error handling: a station disk that cannot take the journal fails this job (19)
+      // before the device is touched, and nothing else.
+      await journal.begin({
+        type: 'start',
+        jobId,
+        deviceId,
+        package: {
+          id: pkg.id,
+          version: pkg.version,
+          sha256: pkg.sha256,
+          ...(input.packagePath ? { path: input.packagePath } : {}),
+        },
+      });
+    }
     if (input.resume) {
       await journal.append({ type: 'resumed' });
       report.resumed();
@@ -158,27 +182,32 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     await enter('postcheck');
     await postcheck(ctx);
   } catch (err) {
-    failure = classify(err, stage);
+    // A fault the process policy pinned on this job (main/common/fault-policy.ts) aborts it with its cause.
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    failure = isJobFailure(reason)
+      ? reason
+      : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
     if (switched) await rollback(ctx, failure.code);
   } finally {
     await closeSession(ctx);
   }
-  const info = describeCode(status);
-  // Flashline itself stopping leaves the journal open: the next run of this job resumes it.
+  // Flashline itself stopping leaves the job interrupted (journal open, no report): the next run resumes it.
   const resumable = status === JOB_CODES.cancelled && signal.reason === FLASHLINE_STOPPING;
-  const message = resumable ? STOPPED_RESUMABLE : failure ? failure.message : info.message;
-  if (!resumable) await journal.append({ type: 'end', status, message });
-  const final = report.finish(status, message);
+  const outcome = resumable
+    ? { status, failure, final: report.finish(status, STOPPED_RESUMABLE) }
+    : await recordOutcome(input, journal, report, status, failure);
   input.emit({
     type: 'end',
     jobId,
     deviceId,
-    status,
-    ...(failure ? { error: { ...failure.toData(), remedy: info.remedy } } : {}),
-    report: final,
+    status: outcome.status,
+    ...(outcome.failure
+      ? { error: { ...outcome.failure.toData(), remedy: describeCode(outcome.status).remedy } }
+      : {}),
+    report: outcome.final,
   });
-  return final;
+  return outcome.final;
 }
 
 async function connectInitial(ctx: JobContext): Promise<void> {

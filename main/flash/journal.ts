@@ -1,14 +1,16 @@
 /**
  * The job journal: one append-only JSON-lines file per job. Every transition and every completed piece is
  * appended and fsynced before the next step takes effect, so a crash of Flashline leaves a record from which
- * the job can be resumed or cleanly failed. The file is created through writeFileAtomic (so it never exists
- * half-made); appends then go straight to the file with fsync, because an append log must not be rewritten
- * on every record. A torn last line (crash mid-append) is ignored when reading.
+ * the job can be resumed or cleanly failed. Appends go straight to the file with fsync, because an append
+ * log must not be rewritten on every record; a torn line (crash or full disk mid-append) is ignored when
+ * reading, and a file whose first record is torn is no job at all. Once the job's report is durably stored
+ * the journal is removed, so the directory holds only jobs that are running or were interrupted.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { fsyncDir } from '../common/atomic-write.js';
+import { type DiskIo, nodeDisk } from '../common/station-storage.js';
 import { STAGES } from './stages.js';
 
 const packageRef = z.object({
@@ -59,21 +61,40 @@ type NewRecord = JournalRecord extends infer R ? (R extends { at: string } ? Omi
 
 export class Journal {
   readonly path: string;
+  readonly #disk: DiskIo;
   #queue: Promise<void> = Promise.resolve();
-  constructor(path: string) {
+  constructor(path: string, disk: DiskIo = nodeDisk) {
     this.path = path;
+    this.#disk = disk;
   }
 
-  static async create(dir: string, jobId: string, first: NewRecord): Promise<Journal> {
-    const path = join(dir, `${jobId}.jsonl`);
-    await writeFileAtomic(path, line(first));
-    return new Journal(path);
+  static at(dir: string, jobId: string, disk: DiskIo = nodeDisk): Journal {
+    return new Journal(join(dir, `${jobId}.jsonl`), disk);
+  }
+
+  /** Create the file with its first record (file and directory fsynced); never overwrites a journal. */
+  async begin(first: NewRecord): Promise<void> {
+    await fs.mkdir(dirname(this.path), { recursive: true });
+    const handle = await this.#disk.open(this.path, 'wx');
+    try {
+      await handle.write(line(first));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsyncDir(dirname(this.path));
+  }
+
+  /** The job's report is stored: the journal has served its purpose. */
+  async remove(): Promise<void> {
+    await this.#queue;
+    await fs.rm(this.path, { force: true });
   }
 
   /** Append one record and fsync it; records are written in call order. */
   append(record: NewRecord): Promise<void> {
     const next = this.#queue.then(async () => {
-      const handle = await fs.open(this.path, 'a');
+      const handle = await this.#disk.open(this.path, 'a');
       try {
         await handle.write(line(record));
         await handle.sync();
@@ -138,8 +159,15 @@ export async function readJournal(path: string): Promise<JournalState | undefine
   return { path, start: first, plan, lastStage, pieces, piecePlans, end };
 }
 
-/** Jobs whose journal has no end record: Flashline stopped while they ran. */
-export async function listInterrupted(dir: string): Promise<JournalState[]> {
+/**
+ * Jobs whose journal has no end record: Flashline stopped while they ran. A journal whose job `isSettled`
+ * (its report is stored: a crash came between storing the report and removing the journal) is removed on
+ * the way, so the directory never accumulates finished jobs.
+ */
+export async function listInterrupted(
+  dir: string,
+  isSettled: (jobId: string) => Promise<boolean> = async () => false,
+): Promise<JournalState[]> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -149,8 +177,11 @@ export async function listInterrupted(dir: string): Promise<JournalState[]> {
   }
   const out: JournalState[] = [];
   for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) {
-    const state = await readJournal(join(dir, name));
-    if (state && !state.end) out.push(state);
+    const path = join(dir, name);
+    const state = await readJournal(path).catch(() => undefined);
+    if (!state) continue;
+    if (await isSettled(state.start.jobId)) await fs.rm(path, { force: true }).catch(() => undefined);
+    else if (!state.end) out.push(state);
   }
   return out;
 }

@@ -1,18 +1,20 @@
 /**
  * Runs many jobs at once with a concurrency limit. Jobs share nothing but the queue: each has its own
  * session, signal and timeouts, so one failing or hanging device never stalls another. Events from all
- * jobs go to every subscriber.
+ * jobs go to every subscriber. Each job runs in its own fault scope (main/common/fault-policy.ts): a fault
+ * of the station itself — a full disk, an unexpected rejection — ends that job with a code, never the
+ * others. Finished jobs stay listed for a while (count and age bound), then live on as stored reports.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../common/atomic-write.js';
 import { FlashlineError } from '../common/errors.js';
-import { describeCode, JOB_CODES } from './codes.js';
+import { runInJobScope } from '../common/fault-policy.js';
+import type { DiskIo } from '../common/station-storage.js';
+import { classify, describeCode, JOB_CODES, stationStorageFailure } from './codes.js';
 import { type EngineOptions, FLASHLINE_STOPPING } from './context.js';
 import type { JobEvent } from './events.js';
 import { runJob } from './job.js';
-import { type JournalState, listInterrupted } from './journal.js';
+import { Journal, type JournalState, listInterrupted } from './journal.js';
 import type { DeviceConnector, FlashPackage } from './ports.js';
 import { type JobReport, ReportBuilder } from './report.js';
 import type { ReportStore } from './report-store.js';
@@ -33,12 +35,20 @@ export interface FlashManagerOptions {
   readonly connector: DeviceConnector;
   readonly reports?: ReportStore;
   readonly concurrency: number;
+  /** How many finished jobs `list()` keeps, and for how long (default 256 jobs, 1 hour). */
+  readonly keepFinished?: { readonly count: number; readonly ageMs: number };
+  /** File operations of the journals (tests inject failing ones). */
+  readonly disk?: DiskIo;
 }
+
+export const DEFAULT_KEEP_FINISHED = { count: 256, ageMs: 60 * 60 * 1000 } as const;
 
 interface Entry {
   summary: JobSummary;
   readonly controller: AbortController;
   readonly done: Promise<JobReport>;
+  /** When the job ended (ms), for the bound on finished jobs kept in memory. */
+  endedAt?: number;
 }
 
 export class FlashManager {
@@ -75,6 +85,39 @@ export class FlashManager {
     }
     const jobId = input.resume?.start.jobId ?? randomUUID();
     const controller = new AbortController();
+    const fail = (reason: unknown) => {
+      const state = this.#jobs.get(jobId)?.summary.state ?? 'queued';
+      const stage = state === 'queued' ? 'preflight' : state;
+      controller.abort(
+        stationStorageFailure('its records', reason) ??
+          classify(reason, stage === 'done' || stage === 'failed' ? 'postcheck' : stage),
+      );
+    };
+    const done = runInJobScope({ jobId, fail }, async () => {
+      await this.#slot(controller.signal);
+      try {
+        const reports = this.#opts.reports;
+        return await runJob({
+          ...input,
+          jobId,
+          connector: this.#opts.connector,
+          options: this.#opts.engine,
+          signal: controller.signal,
+          emit: (e) => this.#onEvent(e),
+          ...(reports ? { saveReport: (r: JobReport) => reports.save(r) } : {}),
+          ...(this.#opts.disk ? { disk: this.#opts.disk } : {}),
+        });
+      } catch (err) {
+        // runJob turns every fault into a code; this is the last line so `done` never rejects.
+        return this.#failedOutright(jobId, input, err);
+      } finally {
+        this.#running--;
+        this.#pump();
+        const entry = this.#jobs.get(jobId);
+        if (entry) entry.endedAt = Date.now();
+        this.#trim();
+      }
+    });
     const summary: JobSummary = {
       jobId,
       deviceId: input.deviceId,
@@ -82,31 +125,6 @@ export class FlashManager {
       ...(input.packagePath ? { packagePath: input.packagePath } : {}),
       state: 'queued',
     };
-    const done = (async () => {
-      await this.#slot(controller.signal);
-      try {
-        const report = await runJob({
-          ...input,
-          jobId,
-          connector: this.#opts.connector,
-          options: this.#opts.engine,
-          signal: controller.signal,
-          emit: (e) => this.#onEvent(e),
-        });
-        await this.#opts.reports?.save(report).catch((err: unknown) =>
-          this.#emit({
-            type: 'message',
-            jobId,
-            deviceId: input.deviceId,
-            text: `report not saved: ${String(err)}`,
-          }),
-        );
-        return report;
-      } finally {
-        this.#running--;
-        this.#pump();
-      }
-    })();
     this.#jobs.set(jobId, { summary, controller, done });
     return jobId;
   }
@@ -128,14 +146,19 @@ export class FlashManager {
     for (const e of this.#jobs.values()) e.controller.abort(FLASHLINE_STOPPING);
   }
 
+  /** Running and queued jobs, and the finished ones still within the keep bound. */
   list(): JobSummary[] {
+    this.#trim();
     return [...this.#jobs.values()].map((e) => e.summary);
   }
 
-  wait(jobId: string): Promise<JobReport> {
+  /** The job's report once it ends; a job already dropped from the list is answered from the report store. */
+  async wait(jobId: string): Promise<JobReport> {
     const e = this.#jobs.get(jobId);
-    if (!e) return Promise.reject(new Error(`no job ${jobId}`));
-    return e.done;
+    if (e) return e.done;
+    const stored = await this.#opts.reports?.get(jobId);
+    if (stored) return stored;
+    throw new FlashlineError('not_found', `No job ${jobId} is running or stored.`);
   }
 
   async waitAll(): Promise<JobReport[]> {
@@ -145,9 +168,16 @@ export class FlashManager {
   /** Jobs a previous Flashline process left unfinished. */
   async interrupted(): Promise<JournalState[]> {
     // Jobs of this process are running, not interrupted, even though their journals have no end yet.
-    return (await listInterrupted(this.#opts.engine.journalDir)).filter(
-      (j) => !this.#jobs.has(j.start.jobId),
-    );
+    // A journal whose report is already stored belongs to a finished job (removed on the way).
+    const reports = this.#opts.reports;
+    return (
+      await listInterrupted(
+        this.#opts.engine.journalDir,
+        reports
+          ? (jobId) => (this.#jobs.has(jobId) ? Promise.resolve(false) : reports.has(jobId))
+          : undefined,
+      )
+    ).filter((j) => !this.#jobs.has(j.start.jobId));
   }
 
   /** Close an interrupted job without resuming it: journal end + report with code 18. */
@@ -163,9 +193,18 @@ export class FlashManager {
       JOB_CODES.interrupted,
       `${message} It stopped during ${state.lastStage ?? 'preflight'}.`,
     );
-    const line = `${JSON.stringify({ type: 'end', at: new Date().toISOString(), status: JOB_CODES.interrupted, message: report.message })}\n`;
-    await writeFileAtomic(state.path, (await readFile(state.path, 'utf8')) + line);
-    await this.#opts.reports?.save(report);
+    const journal = new Journal(state.path, this.#opts.disk);
+    const reports = this.#opts.reports;
+    try {
+      if (reports) {
+        await reports.save(report);
+        await journal.remove();
+      } else await journal.append({ type: 'end', status: JOB_CODES.interrupted, message: report.message });
+    } catch (err) {
+      const failure = stationStorageFailure('the job report', err);
+      if (!failure) throw err;
+      throw new FlashlineError('station_storage', `Job ${state.start.jobId} not closed: ${failure.message}`);
+    }
     return report;
   }
 
@@ -191,6 +230,38 @@ export class FlashManager {
         entry.summary = { ...entry.summary, state: e.status === 0 ? 'done' : 'failed', status: e.status };
     }
     this.#emit(e);
+  }
+
+  /** A job whose runner itself threw (never expected): fail it with a code and a report, like any job. */
+  #failedOutright(jobId: string, input: { deviceId: string; pkg: FlashPackage }, err: unknown): JobReport {
+    const failure = stationStorageFailure('its records', err) ?? classify(err, 'preflight');
+    const info = describeCode(failure.code);
+    const report = new ReportBuilder(jobId, input.deviceId, {
+      id: input.pkg.id,
+      version: input.pkg.version,
+      sha256: input.pkg.sha256,
+      rollbackIndex: input.pkg.rollbackIndex,
+    }).finish(failure.code, failure.message);
+    this.#onEvent({
+      type: 'end',
+      jobId,
+      deviceId: input.deviceId,
+      status: failure.code,
+      error: { ...failure.toData(), remedy: info.remedy },
+      report,
+    });
+    return report;
+  }
+
+  /** Drop finished jobs beyond the keep bound (oldest first) or older than its age. */
+  #trim(): void {
+    const keep = this.#opts.keepFinished ?? DEFAULT_KEEP_FINISHED;
+    const now = Date.now();
+    const finished = [...this.#jobs.values()].filter((e) => e.endedAt !== undefined);
+    let excess = finished.length - keep.count;
+    for (const e of finished) {
+      if (excess-- > 0 || now - (e.endedAt as number) > keep.ageMs) this.#jobs.delete(e.summary.jobId);
+    }
   }
 
   #emit(e: JobEvent): void {

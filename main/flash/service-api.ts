@@ -7,6 +7,7 @@ import type { JobEvent } from './events.js';
 import type { JobSummary } from './manager.js';
 import type { FlashPackage } from './ports.js';
 import type { JobReport } from './report.js';
+import type { HistoryPage, ReportFilter } from './report-store.js';
 import type { Stage } from './stages.js';
 
 export interface PackageSummary {
@@ -92,8 +93,12 @@ export interface FlashServiceApi {
   stopAllJobs(): Promise<void>;
   /** Progress, stage changes, messages and ends of every job, live, until `signal` aborts. */
   jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent>;
-  /** Saved job reports, oldest first; only those started at or after `since` when given. */
-  listReports(query?: { since?: Date }): Promise<JobReport[]>;
+  /** Saved job reports, oldest first; only those ended at or after `since`, at most `limit`, when given. */
+  listReports(query?: { since?: Date; limit?: number }): Promise<JobReport[]>;
+  /** One page of the History screen from the report index: newest first, with the counts. */
+  historyPage(query: ReportFilter & { cursor?: number | undefined; limit: number }): Promise<HistoryPage>;
+  /** Every saved report matching the History filter, read in batches (for exports). */
+  reportsMatching(filter: ReportFilter): AsyncIterable<JobReport>;
   /** Jobs a previous Flashline process left unfinished. */
   interruptedJobs(): Promise<InterruptedJob[]>;
   /** Resume an interrupted job on its device with the package file its journal names; returns its job id. */

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { FlashlineError } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
+import type { DiskIo } from '../common/station-storage.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { StationRollbackStore } from '../package/index.js';
 import { FastbootConnector } from './adapters/fastboot.js';
@@ -14,10 +15,16 @@ import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from './context.js';
 import type { JobEvent } from './events.js';
 import type { JournalState } from './journal.js';
-import { FlashManager, type JobSummary } from './manager.js';
+import { FlashManager, type FlashManagerOptions, type JobSummary } from './manager.js';
 import type { DeviceConnector } from './ports.js';
 import type { JobReport } from './report.js';
-import { ReportStore } from './report-store.js';
+import {
+  type HistoryPage,
+  type ReportFilter,
+  ReportStore,
+  type RetentionPolicy,
+  retentionFromEnv,
+} from './report-store.js';
 import type {
   AutoFlashSkip,
   AutoFlashState,
@@ -41,6 +48,12 @@ export interface FlashServiceOptions {
   /** The device registry whose life cycle follows this service's jobs (busy, then re-identified). */
   readonly devices?: DeviceRegistry;
   // --- end devices + encryption ---
+  /** Report retention (default 90 days / 100,000 reports; FLASHLINE_RETENTION_DAYS / _REPORTS override). */
+  readonly retention?: Partial<RetentionPolicy>;
+  /** How many finished jobs the job list keeps, and for how long. */
+  readonly keepFinished?: FlashManagerOptions['keepFinished'];
+  /** File operations of the journal and report store (tests inject failing ones). */
+  readonly disk?: DiskIo;
 }
 
 /** What auto-flash may be told besides the package (the station's switch passes `force` only). */
@@ -65,12 +78,17 @@ export class FlashService implements FlashServiceApi {
     this.#home = home;
     this.#decryptionKeyFiles = options.decryptionKeyFiles ?? [];
     this.journalDir = join(home, 'journal');
-    this.reports = new ReportStore(join(home, 'reports'));
+    this.reports = ReportStore.forHome(home, {
+      retention: { ...retentionFromEnv(), ...options.retention },
+      ...(options.disk ? { disk: options.disk } : {}),
+    });
     this.#trustDirs = options.trustDirs;
     this.manager = new FlashManager({
       concurrency: options.concurrency ?? 4,
       connector: options.connector ?? new FastbootConnector(),
       reports: this.reports,
+      ...(options.keepFinished ? { keepFinished: options.keepFinished } : {}),
+      ...(options.disk ? { disk: options.disk } : {}),
       engine: {
         ...DEFAULT_ENGINE_OPTIONS,
         rollbackRecord: new StationRollbackStore(join(home, 'rollback.json')),
@@ -223,8 +241,21 @@ export class FlashService implements FlashServiceApi {
     return this.manager.events(signal);
   }
 
-  listReports(query: { since?: Date } = {}): Promise<JobReport[]> {
-    return this.reports.list(query);
+  async listReports(query: { since?: Date; limit?: number } = {}): Promise<JobReport[]> {
+    const out: JobReport[] = [];
+    for await (const r of this.reports.select(query.since ? { since: query.since } : {})) {
+      if (query.limit !== undefined && out.length >= query.limit) break;
+      out.push(r);
+    }
+    return out;
+  }
+
+  historyPage(query: ReportFilter & { cursor?: number | undefined; limit: number }): Promise<HistoryPage> {
+    return this.reports.page(query);
+  }
+
+  reportsMatching(filter: ReportFilter): AsyncIterable<JobReport> {
+    return this.reports.select(filter);
   }
 
   async interruptedJobs(): Promise<InterruptedJob[]> {

@@ -4,6 +4,7 @@
  * createService (virtual devices, fakes).
  */
 import type { ServiceContext } from '../api/service.js';
+import { installFaultPolicy } from '../common/fault-policy.js';
 import {
   DeviceRegistry,
   type DeviceSource,
@@ -31,6 +32,8 @@ export interface LiveService {
 }
 
 export async function startLiveService(options: LiveServiceOptions): Promise<LiveService> {
+  // A rejection nobody awaited fails the job it belongs to and is logged; the station keeps serving.
+  installFaultPolicy({ log: options.log });
   const devices = new DeviceRegistry();
   const sources: DeviceSource[] = [];
   if (options.usb) sources.push(usbSource());

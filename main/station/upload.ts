@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { type ErrorData, FlashlineError, toErrorData } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
+import { describeStorageFault, storageFault } from '../common/station-storage.js';
 import type { UploadRetention } from './upload-retention.js';
 
 export const UPLOAD_PATH = '/upload';
@@ -120,8 +121,15 @@ export async function handleUpload(
   } catch (err) {
     // The upload's folder is fresh and random: a failed upload leaves nothing behind.
     if (path) await fs.rm(dirname(path), { recursive: true, force: true }).catch(() => undefined);
-    const data = toErrorData(err);
-    const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : 500;
+    // The station's own disk refusing the file is its fault, said in words (507), not a raw errno as a 500.
+    const fault = storageFault(err);
+    const data: ErrorData = fault
+      ? {
+          code: 'station_storage',
+          message: `${describeStorageFault('the upload', fault)} Free space on the station's disk (or make it writable), then upload again.`,
+        }
+      : toErrorData(err);
+    const status = data.code === 'too_large' ? 413 : data.code === 'bad_input' ? 400 : fault ? 507 : 500;
     // Stop reading a refused body: answer, then close the connection (a half-read body cannot be reused).
     if (!req.complete) {
       res.setHeader('Connection', 'close');

@@ -22,7 +22,8 @@ describe('interrupted jobs in Chromium', () => {
     const pkg = await rig.flash.openPackage(rig.demo.packagePath);
     await mkdir(rig.flash.journalDir, { recursive: true });
     const crashed = async (jobId: string, serial: string) => {
-      const journal = await Journal.create(rig.flash.journalDir, jobId, {
+      const journal = Journal.at(rig.flash.journalDir, jobId);
+      await journal.begin({
         type: 'start',
         jobId,
         deviceId: s.idOf(serial),

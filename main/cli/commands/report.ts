@@ -2,11 +2,10 @@
  * `flashline report export --format csv|json [--since WHEN] [--out FILE]` and
  * `flashline report interrupted [--fail] [--json]` (jobs a stopped Flashline left unfinished).
  */
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { flashlineHome } from '../../common/paths.js';
-import { ReportStore, reportsToCsv } from '../../flash/report-store.js';
+import { exportText, ReportStore } from '../../flash/report-store.js';
 import { FlashService } from '../../flash/service.js';
 
 /** ISO date/time, or a relative age like 30m, 24h, 7d. */
@@ -40,13 +39,30 @@ export function registerReport(program: Command): void {
     )
     .option('--out <file>', 'write to this file (atomically) instead of standard output')
     .action(async (opts: { format: 'csv' | 'json'; since?: Date; out?: string }) => {
-      const store = new ReportStore(join(flashlineHome(), 'reports'));
-      const reports = await store.list(opts.since ? { since: opts.since } : {});
-      const text = opts.format === 'csv' ? reportsToCsv(reports) : `${JSON.stringify(reports, null, 2)}\n`;
-      if (opts.out) {
-        await writeFileAtomic(opts.out, text);
-        process.stderr.write(`${reports.length} report(s) written to ${opts.out}\n`);
-      } else process.stdout.write(text);
+      const store = ReportStore.forHome(flashlineHome());
+      // Streamed from the store in batches: the export of a long history is never held whole.
+      let count = 0;
+      const reports = async function* () {
+        for await (const r of store.select(opts.since ? { since: opts.since } : {})) {
+          count++;
+          yield r;
+        }
+      };
+      const chunks = async function* () {
+        for await (const text of exportText(reports(), opts.format)) yield Buffer.from(text);
+      };
+      try {
+        if (opts.out) {
+          await writeFileAtomic(opts.out, chunks());
+          process.stderr.write(`${count} report(s) written to ${opts.out}\n`);
+        } else {
+          for await (const chunk of chunks()) {
+            if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+          }
+        }
+      } finally {
+        await store.close();
+      }
     });
   report
     .command('interrupted')

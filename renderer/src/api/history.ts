@@ -1,6 +1,7 @@
 /**
- * History screen view-model. The service filters the reports (jobs.history) and makes the exports with the
- * same filter (main/api/report-export.ts#selectReports), so the file holds exactly the rows shown.
+ * History screen view-model. The service filters the reports on its index and serves them a page at a time
+ * (jobs.history: newest first, `matched`/`total` counts, `nextCursor` for the next page), and makes the
+ * exports with the same filter (main/flash/report-store.ts), so the file holds exactly the matching rows.
  */
 
 export type Outcome = 'all' | 'ok' | 'failed';

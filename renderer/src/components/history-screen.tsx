@@ -4,9 +4,6 @@ import { type Api, errorMessage } from '../api/client.js';
 import { formatDate, formatRate } from '../api/format.js';
 import type { Outcome } from '../api/history.js';
 
-/** How long after a job end its report is surely on disk (the save is a small atomic write). */
-const SAVE_GRACE_MS = 1500;
-
 /** A history row's status in words: the status table's message (the report's own message is in the tooltip). */
 function statusLine(r: JobReport, codes: ReadonlyMap<number, StatusCodeInfo>): string {
   if (r.status === 0) return 'OK';
@@ -22,9 +19,13 @@ export function HistoryScreen({
   readonly refreshKey: number;
   readonly codes: ReadonlyMap<number, StatusCodeInfo>;
 }) {
-  const [view, setView] = useState<{ readonly reports: readonly JobReport[]; readonly total: number } | null>(
-    null,
-  );
+  // One page at a time from the service's index (jobs.history); "Show older" appends the next page.
+  const [view, setView] = useState<{
+    readonly reports: readonly JobReport[];
+    readonly total: number;
+    readonly matched: number;
+    readonly nextCursor: number | null;
+  } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState<Outcome>('all');
@@ -32,6 +33,7 @@ export function HistoryScreen({
   const [exported, setExported] = useState<string | null>(null);
   // The service applies the filter (main/api/report-export.ts), the same one its exports use, so the file
   // holds exactly the rows shown. refreshKey reloads the list after each job end.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refreshKey is the trigger (a job ended), not an input
   useEffect(() => {
     let live = true;
     const load = () =>
@@ -43,16 +45,20 @@ export function HistoryScreen({
           setError(null);
         })
         .catch((err: unknown) => live && setError(errorMessage(err)));
+    // A job's report is stored before its end event is sent, so one read after each end finds it.
     void load();
-    // A job's end event arrives before its report is written (main/flash/manager.ts saves it after the job
-    // returns), so after a job end the list is read once more a moment later.
-    const again = refreshKey > 0 ? setTimeout(load, SAVE_GRACE_MS) : undefined;
     return () => {
       live = false;
-      clearTimeout(again);
     };
   }, [api, refreshKey, text, outcome]);
   const shown = view?.reports ?? [];
+  const showOlder = () => {
+    if (!view?.nextCursor) return;
+    api.client.jobs.history
+      .query({ text, outcome, cursor: view.nextCursor })
+      .then((page) => setView({ ...page, reports: [...view.reports, ...page.reports] }))
+      .catch((err: unknown) => setError(errorMessage(err)));
+  };
   // The service makes the file (same filter as on screen); the desktop asks where to save it.
   const exportAs = (format: 'json' | 'csv') => {
     setExporting(true);
@@ -73,7 +79,7 @@ export function HistoryScreen({
           History
         </h2>
         <output className="muted" aria-live="polite">
-          {view ? (view.total === 0 ? 'No jobs yet' : `${shown.length} of ${view.total} jobs`) : 'Loading…'}
+          {view ? (view.total === 0 ? 'No jobs yet' : `${view.matched} of ${view.total} jobs`) : 'Loading…'}
         </output>
       </div>
       <div className="panel filters">
@@ -141,6 +147,11 @@ export function HistoryScreen({
             ))}
           </tbody>
         </table>
+      ) : null}
+      {view?.nextCursor ? (
+        <button type="button" onClick={showOlder} data-testid="history-more">
+          Show older ({shown.length} of {view.matched} shown)
+        </button>
       ) : null}
       {view && shown.length === 0 ? (
         <div className="empty-state history-empty" data-testid="history-empty">

@@ -72,7 +72,7 @@ describe('kill -9 mid-job, restart, resume', () => {
       });
       const code = await new Promise<number | null>((resolve) => again.on('exit', (c) => resolve(c)));
       assert.equal(code, 0, stderr);
-      const reports = await new ReportStore(join(home, 'reports')).list();
+      const reports = await ReportStore.forHome(home).list();
       const final = reports.at(-1)!;
       assert.equal(final.jobId, interrupted[0]!.start.jobId, 'the same job was resumed');
       assert.ok(final.resumes >= 1);

@@ -106,7 +106,8 @@ describe('jobs.* API on the real flash service', () => {
       const sha256 = (await new FlashService({ home }).openPackage(path)).sha256;
       const journalDir = join(home, 'journal');
       const interrupted = async (jobId: string, pkgSha = sha256) => {
-        const j = await Journal.create(journalDir, jobId, {
+        const j = Journal.at(journalDir, jobId);
+        await j.begin({
           type: 'start',
           jobId,
           deviceId: vd.address,

@@ -130,7 +130,8 @@ describe('auto-flash', () => {
   it('resumes the interrupted job of a unit that comes back', async () => {
     const t = setup({ 'usb:R1': new FakeDevice('R1') });
     // A job a previous process left behind after preflight (journal without end).
-    const journal = await Journal.create(t.engine.journalDir, 'job-left-behind', {
+    const journal = Journal.at(t.engine.journalDir, 'job-left-behind');
+    await journal.begin({
       type: 'start',
       jobId: 'job-left-behind',
       deviceId: 'usb:old-id',

@@ -313,10 +313,11 @@ export function fastEngineOptions(journalDir: string, extra: Partial<EngineOptio
   };
 }
 
-/** Engine options for fake devices whose failures must end fast: short limits and one quick retry. */
+/** Engine options for jobs against fake devices: short limits, one retry, small pieces. */
 export function fakeEngine(journalDir: string): EngineOptions {
   return fastEngineOptions(journalDir, {
-    timeouts: { commandMs: 400, minDownloadBytesPerSecond: 10 << 20, rebootMs: 500, connectMs: 200 },
+    timeouts: { commandMs: 2000, minDownloadBytesPerSecond: 10 << 20, rebootMs: 2000, connectMs: 500 },
     retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 10 },
+    pieceSize: 64 * 1024,
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,7 +15,11 @@ const home = mkdtempSync(join(tmpdir(), 'flashline-manager-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 let n = 0;
 
-function setup(concurrency: number, devices: [string, FakeDevice][]) {
+function setup(
+  concurrency: number,
+  devices: [string, FakeDevice][],
+  keepFinished?: { count: number; ageMs: number },
+) {
   const dir = join(home, String(n++));
   const connector = new FakeConnector();
   for (const [id, d] of devices) connector.devices.set(id, d);
@@ -27,7 +31,14 @@ function setup(concurrency: number, devices: [string, FakeDevice][]) {
     minBatteryPercent: 25,
   };
   const reports = new ReportStore(join(dir, 'reports'));
-  return { manager: new FlashManager({ engine, connector, reports, concurrency }), reports };
+  const manager = new FlashManager({
+    engine,
+    connector,
+    reports,
+    concurrency,
+    ...(keepFinished ? { keepFinished } : {}),
+  });
+  return { manager, reports, journalDir: engine.journalDir };
 }
 
 const pkg = memoryPackage([{ partition: 'boot', data: bootImage('2.0', 64 * 1024) }]);
@@ -134,6 +145,34 @@ describe('job manager', () => {
     forced();
     assert.deepEqual(await serials(), ['A1', 'A1', 'A1', 'A2', 'A2']);
     assert.deepEqual(skipped, ['fake:3: product other-product is not supported by the package']);
+  });
+});
+
+describe('bounded growth', () => {
+  it('keeps a bounded list of finished jobs, answers older ones from the store, leaves no journal', async () => {
+    const devices: [string, FakeDevice][] = Array.from({ length: 6 }, (_, i) => [
+      `fake:${i}`,
+      new FakeDevice(`B${i}`),
+    ]);
+    const { manager, reports, journalDir } = setup(2, devices, { count: 2, ageMs: 60_000 });
+    const ids = devices.map(([id]) => manager.start({ deviceId: id, pkg }));
+    await manager.waitAll();
+    assert.ok(manager.list().length <= 2, `listed ${manager.list().length}`);
+    // The first job left the list; its report is still the answer to wait().
+    const first = await manager.wait(ids[0] as string);
+    assert.equal(first.status, 0);
+    assert.equal(first.device.serial, 'B0');
+    assert.equal(await reports.count(), 6);
+    // Each journal went once its report was stored: interrupted() reads an empty directory.
+    assert.deepEqual(readdirSync(journalDir), []);
+    assert.deepEqual(await manager.interrupted(), []);
+  });
+
+  it('drops finished jobs older than the age bound', async () => {
+    const { manager } = setup(1, [['fake:1', new FakeDevice('C1')]], { count: 100, ageMs: 0 });
+    await manager.wait(manager.start({ deviceId: 'fake:1', pkg }));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(manager.list(), []);
   });
 });
 
