@@ -153,6 +153,9 @@ describe('auto-flash', () => {
     assert.deepEqual(t.started, [{ id: 'usb:R1', resumed: true }]);
     assert.equal(report?.jobId, 'job-left-behind');
     assert.equal(report?.status, 0, report?.message);
-    assert.ok((await readJournal(journal.path))?.end, 'the journal is closed');
+    // The resumed job's report is stored, so its journal has served and is gone: nothing is left interrupted.
+    assert.equal((await t.reports.get('job-left-behind'))?.status, 0, 'the resumed job is in the history');
+    assert.equal(await readJournal(journal.path).catch(() => undefined), undefined, 'the journal is removed');
+    assert.deepEqual(await t.manager.interrupted(), []);
   });
 });
