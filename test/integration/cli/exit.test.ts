@@ -75,7 +75,7 @@ function stoppedThenResumed(role: Role, link: Link) {
     );
     const again = await runFlashline(flashArgs(rig, role, link), { env: { FLASHLINE_HOME: rig.home } });
     assert.equal(again.code, 0, describeRun(again));
-    const reports = await new ReportStore(join(rig.home, 'reports')).list();
+    const reports = await ReportStore.forHome(rig.home).list();
     const last = reports.filter((r) => r.jobId === jobId).at(-1);
     assert.ok(last && last.status === 0 && last.resumes >= 1, 'the rerun resumed the stopped job');
   };

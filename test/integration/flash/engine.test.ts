@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after as afterAll, describe, it } from 'node:test';
 import { startDemoRig } from '../../../main/cli/commands/demo.js';
@@ -96,13 +95,20 @@ describe('flash engine against virtual devices over TCP', () => {
         }
       };
       const flash = new FlashService({ home: h, engine: FAST_ENGINE });
+      // The journal is removed once the job's report is stored: keep a copy when postcheck starts (every
+      // piece is written and journaled by then).
+      const kept = join(h, 'journal-at-postcheck.jsonl');
+      flash.manager.subscribe((e) => {
+        if (e.type === 'stage' && e.stage === 'postcheck')
+          copyFileSync(join(h, 'journal', `${e.jobId}.jsonl`), kept);
+      });
       const [jobId] = await flash.flash(rig.packagePath, [vd.address]);
       const r = await flash.manager.wait(jobId!);
       assert.equal(r.status, 0, r.message);
       assert.ok(r.resumes >= 1, 'the cable pull was recovered by a resume');
       assert.ok(armed && device.faults.dropAtByte === undefined, 'the pull happened');
 
-      const journal = await readJournal(join(h, 'journal', `${jobId}.jsonl`));
+      const journal = await readJournal(kept);
       assert.ok(journal);
       const planned = [...journal.piecePlans.values()].flat();
       assert.ok((journal.piecePlans.get('system_b')?.length ?? 0) >= 2, 'system goes in several pieces');

@@ -114,7 +114,7 @@ describe('flashline line', () => {
         },
         { units: 8, passed: 8, codes: { 0: 8 }, exitCode: 0 },
       );
-      const reports = await new ReportStore(join(home, 'reports')).list();
+      const reports = await ReportStore.forHome(home).list();
       assert.equal(reports.length, 8, 'one job per unit');
       assert.ok(reports.every((r) => r.status === 0));
       assert.equal(new Set(reports.map((r) => r.device.serial)).size, 8);

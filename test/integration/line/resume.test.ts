@@ -56,7 +56,7 @@ describe('flashline line after a crash', () => {
         started.filter((e) => e.type === 'job-started').map((e) => e.resumed),
         [true],
       );
-      const reports = await new ReportStore(join(home, 'reports')).list();
+      const reports = await ReportStore.forHome(home).list();
       assert.equal(reports.length, 1);
       assert.equal(reports[0]?.jobId, left.start.jobId, 'the same job was finished');
       assert.ok((reports[0]?.bytesWritten ?? 0) < SMALL_PACKAGE.bootSize + SMALL_PACKAGE.systemSize);
