@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after as afterAll, describe, it } from 'node:test';
