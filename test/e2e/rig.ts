@@ -86,7 +86,8 @@ export async function startUiRig(options: {
       { name: 'virtual', pollIntervalMs: 300 },
     ),
   ]);
-  const flash = new FlashService({ home, concurrency: 8 });
+  // As the station composes it (main/station/live-service.ts): jobs keep the registry's life cycle in step.
+  const flash = new FlashService({ home, concurrency: 8, devices: registry });
   const station = await startStation({
     host: '127.0.0.1',
     port: 0,

@@ -64,10 +64,18 @@ export async function openSession(
       .getByTestId('device-count')
       .filter({ hasText: `${options.devices} connected` })
       .waitFor(LONG);
-    // Every device identified (serial known), so ids and labels are final.
-    for (let i = 0; i < 200 && rig.registry.list().some((d) => !d.serial); i++) {
+    // Every device identified (serial known), so ids and labels are final. Bounded like every wait here: a
+    // loaded machine may need a few identification rounds (each bounded by the registry's own timeout).
+    const identifiedBy = Date.now() + LONG.timeout;
+    while (rig.registry.list().some((d) => !d.serial) && Date.now() < identifiedBy) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    const unknown = rig.registry.list().filter((d) => !d.serial);
+    assert.deepEqual(
+      unknown.map((d) => `${d.id} ${d.state} ${d.note ?? ''}`),
+      [],
+      'every device was identified',
+    );
   } catch (err) {
     await session.close();
     throw err;
