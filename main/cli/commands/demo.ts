@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   type Faults,
-  makeVirtualImage,
-  type PartitionSpec,
   startVirtualDevice,
   type VirtualDeviceHandle,
   type VirtualDeviceOptions,
@@ -18,60 +16,15 @@ import {
 import { flashlineHome } from '../../common/paths.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
-import { createDemoPackage } from '../../package/index.js';
 import { createService, runStation } from '../../station/run-station.js';
+import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
 import { parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
 import { runFlash } from './flash.js';
 
+// The demo package helpers live in their own module (no station, no Vite) so the USB VM bundle can use them.
+export { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage };
+
 const MiB = 1024 * 1024;
-
-export const DEMO_PARTITIONS: readonly PartitionSpec[] = [
-  { name: 'boot', size: 16 * MiB, slotted: true },
-  { name: 'system', size: 64 * MiB, slotted: true },
-  { name: 'misc', size: MiB, slotted: false },
-];
-
-export interface DemoPackageSpec {
-  readonly version?: string;
-  readonly rollbackIndex?: number;
-  /** Version the image really boots (defaults to `version`); a different value makes postcheck fail. */
-  readonly bootsVersion?: string;
-  readonly bootSize?: number;
-  readonly systemSize?: number;
-}
-
-/** Build a signed demo package with a virtual boot image (version metadata) and a system image. */
-export async function makeDemoPackage(outPath: string, spec: DemoPackageSpec = {}): Promise<string> {
-  const version = spec.version ?? '2.0.0';
-  const rollbackIndex = spec.rollbackIndex ?? 2;
-  const bootSize = spec.bootSize ?? 4 * MiB;
-  const systemSize = spec.systemSize ?? 8 * MiB;
-  const boots = spec.bootsVersion ?? version;
-  await createDemoPackage({
-    outPath,
-    version,
-    rollbackIndex,
-    expectedVersion: version,
-    images: [
-      {
-        partition: 'boot',
-        source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }),
-        size: bootSize,
-      },
-      {
-        partition: 'system',
-        source: makeVirtualImage({
-          version: boots,
-          rollbackIndex,
-          size: systemSize,
-          seed: `system-${version}`,
-        }),
-        size: systemSize,
-      },
-    ],
-  });
-  return outPath;
-}
 
 export interface DemoRigOptions {
   readonly devices: number;

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeDemoPackage } from '../../../main/cli/commands/demo.js';
+import { makeDemoPackage } from '../../../main/cli/demo-package.js';
 import { FastbootConnector } from '../../../main/flash/adapters/fastboot.js';
 import type { JobEvent } from '../../../main/flash/events.js';
 import type { JobReport } from '../../../main/flash/report.js';
