@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { FlashlineError } from '../main/common/errors.js';
 import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
 import type { VirtualDevice } from './device.js';
@@ -286,8 +286,11 @@ export class VirtualDeviceHandle extends EventEmitter<{
 }
 
 async function openSerial(path: string): Promise<SerialPort> {
+  // Loaded on first use, like the host's serial transport: a device served over TCP or USB never needs the
+  // native serial binding (and the USB VM's bundle cannot load it).
+  const { SerialPort: Port } = await import('serialport');
   return new Promise((resolve, reject) => {
-    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    const port = new Port({ path, baudRate: 115200, autoOpen: false });
     port.open((err) => {
       if (err) return reject(err);
       enableDirectSerialIo(port.port);
