@@ -2,7 +2,19 @@
 export const CONNECTIONS = ['usb', 'serial', 'tcp', 'virtual'] as const;
 export type Connection = (typeof CONNECTIONS)[number];
 
-export const DEVICE_MODES = ['fastboot', 'edl', 'modem', 'unknown'] as const;
+/**
+ * What the device is running when seen: Android (ADB), recovery (ADB), the bootloader's fastboot, userspace
+ * fastboot (fastbootd, Android 10+ dynamic partitions), Qualcomm EDL, a modem's AT port, or not known yet.
+ */
+export const DEVICE_MODES = [
+  'android',
+  'recovery',
+  'fastboot',
+  'fastbootd',
+  'edl',
+  'modem',
+  'unknown',
+] as const;
 export type DeviceMode = (typeof DEVICE_MODES)[number];
 
 /**
@@ -28,6 +40,11 @@ export interface DeviceInfo {
   readonly currentSlot?: string;
   readonly version?: string;
   readonly rollbackIndex?: number;
+  /**
+   * ADB endpoints only: whether this host's ADB key is accepted. `unauthorized` means the phone shows (or
+   * must be unlocked to show) "Allow USB debugging?"; `note` then says what to do.
+   */
+  readonly authorization?: 'authorized' | 'unauthorized';
   /** Why identification failed or what the device last said, when relevant. */
   readonly note?: string;
   /**
