@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { FlashlineError } from '../../common/errors.js';
+import { flashlineHome } from '../../common/paths.js';
 import { adbKeyFingerprint, formatAdbPublicKey } from './keys.js';
 
 export interface AdbKeyPair {
@@ -19,6 +20,11 @@ export interface AdbKeyPair {
   readonly publicKey: string;
   /** MD5 fingerprint as the phone shows it. */
   readonly fingerprint: string;
+}
+
+/** Where Flashline keeps its ADB key pair: `<flashline home>/adb`. */
+export function defaultAdbKeyDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(flashlineHome(env), 'adb');
 }
 
 const cache = new Map<string, Promise<AdbKeyPair>>();

@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { AdbClientConnection } from '../../../main/protocol/adb/connection.js';
 import {
   AdbProtocolError,
   AdbServiceError,
@@ -196,6 +197,37 @@ describe('ADB client against misbehaving peers', () => {
       assert.equal(adb.banner.properties['ro.product.name'], 'x');
       await adb.close();
       assert.deepEqual(offered, [`${(await loadAdbKey(keyDir)).publicKey}\0`]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('keeps one WRTE in flight per stream until the device acknowledges it', async () => {
+    const sizes: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const peer = await scriptedPeer((cmd, s, msg) => {
+      const send = (command: 'OKAY', arg0: number, arg1: number) =>
+        s.write(encodeMessage({ command, arg0, arg1, payload: new Uint8Array(0) }));
+      if (cmd === 'CNXN') s.write(cnxn);
+      else if (cmd === 'OPEN') send('OKAY', 9, msg.arg0);
+      else if (cmd === 'WRTE') {
+        sizes.push(msg.payload.byteLength);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        setTimeout(() => {
+          inFlight--;
+          send('OKAY', 9, msg.arg0);
+        }, 5);
+      }
+    });
+    try {
+      const adb = (await openAdb(peer.id, { keyDir })) as AdbClientConnection;
+      const stream = adb.openStream('sink:');
+      await stream.write(new Uint8Array(10_000));
+      assert.deepEqual(sizes, [4096, 4096, 1808], 'cut to the payload size the device announced');
+      assert.equal(maxInFlight, 1);
+      await stream.close();
+      await adb.close();
     } finally {
       await peer.close();
     }
