@@ -279,13 +279,20 @@ describe('ADB client against misbehaving peers', () => {
 
   it('a silent peer times out, in the handshake and in a call', async () => {
     const mute = await scriptedPeer(() => {});
-    const halfMute = await scriptedPeer((cmd, s) => {
+    // Accepts streams, then never answers on them.
+    const closes: number[] = [];
+    const halfMute = await scriptedPeer((cmd, s, msg) => {
       if (cmd === 'CNXN') s.write(cnxn);
+      else if (cmd === 'OPEN')
+        s.write(encodeMessage({ command: 'OKAY', arg0: 5, arg1: msg.arg0, payload: new Uint8Array(0) }));
+      else if (cmd === 'CLSE') closes.push(msg.arg1);
     });
     try {
       await assert.rejects(openAdb(mute.id, { keyDir, timeoutMs: 300 }), TimeoutError);
       const adb = await openAdb(halfMute.id, { keyDir });
       await assert.rejects(adb.shell('echo hi', { timeoutMs: 300 }), TimeoutError);
+      for (let i = 0; i < 100 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(closes, [5], 'the timed-out stream is closed on the device');
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 100);
       await assert.rejects(adb.getprops({ signal: ac.signal, timeoutMs: 10_000 }), AbortedError);
