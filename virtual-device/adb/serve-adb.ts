@@ -19,7 +19,7 @@ import {
   ADB_VERSION_SKIP_CHECKSUM,
   type AdbMessage,
   AdbMessageParser,
-  encodeMessage,
+  encodeHeader,
   formatBanner,
   payloadText,
 } from '../../main/protocol/adb/wire.js';
@@ -106,8 +106,14 @@ class AdbdSession {
     this.resolve(end);
   }
 
+  /**
+   * Header and payload as two writes, as adbd sends them on USB: over a Duplex on a USB endpoint (one write =
+   * one transfer) hosts get the layout they expect; over TCP it makes no difference.
+   */
   #send(msg: AdbMessage): void {
-    if (!this.#ended && !this.link.destroyed && this.link.writable) this.link.write(encodeMessage(msg));
+    if (this.#ended || this.link.destroyed || !this.link.writable) return;
+    this.link.write(encodeHeader(msg));
+    if (msg.payload.byteLength > 0) this.link.write(msg.payload);
   }
 
   #handle(msg: AdbMessage): void {

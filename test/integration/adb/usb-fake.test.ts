@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openAdb } from '../../../main/protocol/adb/index.js';
-import { ADB_HEADER_LENGTH, AdbMessageParser, encodeHeader } from '../../../main/protocol/adb/wire.js';
+import {
+  ADB_HEADER_LENGTH,
+  AdbMessageParser,
+  encodeHeader,
+  encodeMessage,
+} from '../../../main/protocol/adb/wire.js';
 import {
   ADB_USB_CLASS,
   createDuplexPair,
@@ -29,7 +34,10 @@ const keyDir = join(home, 'adb');
 after(() => rmSync(home, { recursive: true, force: true }));
 
 /** A fake USB phone in Android: ADB interface, adbd behind it. */
-function usbPhone(phone: FakePhone): {
+function usbPhone(
+  phone: FakePhone,
+  { combined = false } = {},
+): {
   usb: FakeWebUsb;
   device: FakeUsbDevice;
   session: Promise<AdbSessionEnd>;
@@ -47,8 +55,12 @@ function usbPhone(phone: FakePhone): {
   const parser = new AdbMessageParser();
   hostEnd.on('data', (chunk: Buffer) => {
     for (const msg of parser.push(new Uint8Array(chunk))) {
-      device.injectIn(encodeHeader(msg));
-      if (msg.payload.byteLength > 0) device.injectIn(msg.payload);
+      // `combined`: a device that sends small messages as one transfer (header + payload).
+      if (combined && ADB_HEADER_LENGTH + msg.payload.byteLength <= 512) device.injectIn(encodeMessage(msg));
+      else {
+        device.injectIn(encodeHeader(msg));
+        if (msg.payload.byteLength > 0) device.injectIn(msg.payload);
+      }
     }
   });
   hostEnd.on('error', () => {});
@@ -77,6 +89,17 @@ describe('ADB over USB (fake WebUSB)', () => {
       await adb.reboot('bootloader');
       assert.deepEqual(phone.reboots, ['bootloader']);
       assert.deepEqual(await session, { reason: 'reboot', target: 'bootloader' });
+    } finally {
+      await adb.close();
+    }
+  });
+
+  it('also reads a device that sends header and payload in one transfer', async () => {
+    const { usb } = usbPhone(new FakePhone(), { combined: true });
+    const adb = await openAdb('usb:USBPHONE1', { keyDir, usb });
+    try {
+      assert.equal(await adb.getprop('ro.boot.slot_suffix'), '_a');
+      assert.equal((await adb.getprops()).get('sys.boot_completed'), '1');
     } finally {
       await adb.close();
     }
