@@ -30,6 +30,8 @@ import type { AdbDeviceHandler, AdbServerOptions, AdbSessionEnd, ShellAnswer } f
 export const ADB_DEVICE_FEATURES = ['shell_v2', 'cmd'] as const;
 
 const empty = new Uint8Array(0);
+/** How long a rebooting device waits for its last bytes to leave. */
+const FLUSH_BEFORE_REBOOT_MS = 2000;
 /** Output bytes per shell v2 packet. */
 const SHELL_PACKET_DATA = 32 * 1024;
 const utf8 = new TextEncoder();
@@ -78,8 +80,10 @@ class AdbdSession {
       this.link.destroy();
     }
   };
-  readonly #onClosed = () => this.#end({ reason: 'closed' });
-  readonly #onError = () => this.#end({ reason: 'closed' });
+  /** Set once a reboot was accepted: however the link ends now, the session ended with the reboot. */
+  #goingDown: AdbSessionEnd | null = null;
+  readonly #onClosed = () => this.#end(this.#goingDown ?? { reason: 'closed' });
+  readonly #onError = () => this.#end(this.#goingDown ?? { reason: 'closed' });
 
   start(): void {
     if (this.options.signal?.aborted || this.link.destroyed) {
@@ -234,10 +238,18 @@ class AdbdSession {
       this.#closeWhenDrained(localId, stream);
       return;
     }
-    // The device goes down: close the stream, end the session, drop the link once the bytes are out.
+    // The device goes down: close the stream, and end the session once those bytes are out (the owner
+    // destroys the link at once, which would drop unsent bytes); bounded, for a host that stopped reading.
     this.#closeWhenDrained(localId, stream, () => {
-      this.#end({ reason: 'reboot', target });
-      this.link.end(() => this.link.destroy());
+      const end: AdbSessionEnd = { reason: 'reboot', target };
+      this.#goingDown = end;
+      const done = () => {
+        clearTimeout(timer);
+        this.#end(end);
+        this.link.destroy();
+      };
+      const timer = setTimeout(done, FLUSH_BEFORE_REBOOT_MS);
+      this.link.end(done);
     });
   }
 
