@@ -21,6 +21,7 @@ import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
 import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
+import type { DeviceProfile } from './profiles.js';
 import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
@@ -34,6 +35,8 @@ import {
 export { CommandFailure };
 
 export interface DeviceConfig {
+  /** What the device plays (profiles.ts); the model is the same, the outside view differs. */
+  readonly profile: DeviceProfile;
   readonly stateDir: string;
   readonly product: string;
   readonly serial: string;

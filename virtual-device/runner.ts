@@ -18,10 +18,16 @@ import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
 import { PowerCutError } from './faults.js';
 import { createDuplexPair } from './in-process.js';
+import type { AndroidTimings, DeviceProfile } from './profiles.js';
 import { openPtyPair, type PtyPair } from './pty.js';
 
 export interface RunnerOptions {
   readonly tcp: { readonly host: string; readonly port: number } | false;
+  /** stock-android: the ADB listener (port 0 = any free port, kept across reboots); false for none. */
+  readonly adb: { readonly host: string; readonly port: number } | false;
+  /** stock-android: accepted host keys (undefined = any). */
+  readonly adbAuthorizedKeys?: readonly string[];
+  readonly android: AndroidTimings;
   readonly pty: boolean;
   readonly bootDelayMs: number;
   readonly session?: Omit<SessionOptions, 'signal'>;
@@ -43,6 +49,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
 }> {
   #server: Server | null = null;
   #port = 0;
+  #adbPort = 0;
   #pty: PtyPair | null = null;
   #ptyHostPath: string | null = null;
   #serial: SerialPort | null = null;
@@ -67,6 +74,19 @@ export class VirtualDeviceHandle extends EventEmitter<{
 
   get serial(): string {
     return this.device.serial;
+  }
+  get profile(): DeviceProfile {
+    return this.device.config.profile;
+  }
+  /** The ADB TCP port (fixed across reboots), 0 without ADB. */
+  get adbPort(): number {
+    return this.#adbPort;
+  }
+  /** `adb:HOST:PORT` (stock-android; it answers while the phone runs Android), else null. */
+  get adbAddress(): string | null {
+    const adb = this.options.adb;
+    if (!adb) return null;
+    return `adb:${adb.host.includes(':') ? `[${adb.host}]` : adb.host}:${this.#adbPort}`;
   }
   get stateDir(): string {
     return this.device.store.dir;
@@ -112,6 +132,14 @@ export class VirtualDeviceHandle extends EventEmitter<{
     const [host, dev] = createDuplexPair();
     this.#serveLink(dev);
     return host;
+  }
+
+  /**
+   * An in-process ADB link to a stock phone running Android (what `adbAddress` serves over TCP).
+   * Throws while the device is down or in the bootloader.
+   */
+  connectAdb(): Duplex {
+    throw new FlashlineError('disconnected', 'ADB is not served yet');
   }
 
   /** Cut the power now; resolves when the device is back (reloaded from its state directory and booted). */
