@@ -19,6 +19,7 @@ import {
 import { CommandFailure } from './device-errors.js';
 import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
+import type { ImageMetadata } from './image-metadata.js';
 import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
 import type { DeviceProfile } from './profiles.js';
@@ -111,6 +112,10 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
   get bootedSlot(): Slot | null {
     return this.#booted?.slot ?? null;
+  }
+  /** The running system's boot image metadata; null in the bootloader. */
+  get bootedImage(): ImageMetadata | null {
+    return this.#booted?.meta ?? null;
   }
   get runningVersion(): string {
     return this.#booted?.meta.version ?? 'none';

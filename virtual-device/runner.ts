@@ -8,18 +8,22 @@
  */
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialPort } from 'serialport';
 import { FlashlineError } from '../main/common/errors.js';
 import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
+import type { AdbSessionEnd } from './adb/device-handler.js';
+import { loadServeAdb } from './adb-server.js';
+import { AndroidSide, rebootInto } from './android-side.js';
 import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
 import { PowerCutError } from './faults.js';
 import { createDuplexPair } from './in-process.js';
-import type { AndroidTimings, DeviceProfile } from './profiles.js';
+import { type AndroidTimings, type DeviceProfile, linksIn } from './profiles.js';
 import { openPtyPair, type PtyPair } from './pty.js';
+import { TcpListener } from './tcp-listener.js';
 
 export interface RunnerOptions {
   readonly tcp: { readonly host: string; readonly port: number } | false;
@@ -44,12 +48,14 @@ export class VirtualDeviceHandle extends EventEmitter<{
   up: [];
   down: [reason: string];
   session: [SessionEnd];
+  'adb-session': [AdbSessionEnd];
   /** Something went wrong that a person running the device should see (it keeps running). */
   problem: [message: string];
 }> {
-  #server: Server | null = null;
-  #port = 0;
-  #adbPort = 0;
+  readonly #fastboot: TcpListener | null;
+  readonly #adb: TcpListener | null;
+  /** The simulated Android (stock-android only). */
+  readonly android: AndroidSide | null;
   #pty: PtyPair | null = null;
   #ptyHostPath: string | null = null;
   #serial: SerialPort | null = null;
@@ -67,6 +73,13 @@ export class VirtualDeviceHandle extends EventEmitter<{
     readonly options: RunnerOptions,
   ) {
     super();
+    const { tcp, adb } = options;
+    this.#fastboot = tcp ? new TcpListener(tcp.host, tcp.port, (s) => this.#serveLink(s)) : null;
+    this.#adb = adb ? new TcpListener(adb.host, adb.port, (s) => this.#serveAdbLink(s)) : null;
+    this.android =
+      device.config.profile === 'stock-android'
+        ? new AndroidSide(device, options.android, (m) => this.emit('problem', m))
+        : null;
     device.on('power-cut', () => {
       if (!this.#restarting) void this.#restart('power-cut', () => device.powerOn('os'));
     });
@@ -80,13 +93,11 @@ export class VirtualDeviceHandle extends EventEmitter<{
   }
   /** The ADB TCP port (fixed across reboots), 0 without ADB. */
   get adbPort(): number {
-    return this.#adbPort;
+    return this.#adb?.port ?? 0;
   }
   /** `adb:HOST:PORT` (stock-android; it answers while the phone runs Android), else null. */
   get adbAddress(): string | null {
-    const adb = this.options.adb;
-    if (!adb) return null;
-    return `adb:${adb.host.includes(':') ? `[${adb.host}]` : adb.host}:${this.#adbPort}`;
+    return this.#adb ? `adb:${this.#adb.hostPort}` : null;
   }
   get stateDir(): string {
     return this.device.store.dir;
@@ -94,14 +105,16 @@ export class VirtualDeviceHandle extends EventEmitter<{
   get host(): string {
     return this.options.tcp ? this.options.tcp.host : '';
   }
-  /** The TCP port (fixed across reboots), 0 without TCP. */
+  /** The fastboot TCP port (fixed across reboots), 0 without TCP. */
   get port(): number {
-    return this.#port;
+    return this.#fastboot?.port ?? 0;
   }
-  /** `tcp:HOST:PORT` (what `fastboot -s` takes), else `serial:PTY`. */
+  /**
+   * `tcp:HOST:PORT` (what `fastboot -s` takes), else `serial:PTY`. A stock phone listens there only in the
+   * bootloader.
+   */
   get address(): string {
-    if (this.options.tcp)
-      return `tcp:${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.#port}`;
+    if (this.#fastboot) return `tcp:${this.#fastboot.hostPort}`;
     return `serial:${this.#ptyHostPath ?? ''}`;
   }
   /** The pty path a host opens (only with the pty link); the same path across reboots. */
@@ -114,10 +127,25 @@ export class VirtualDeviceHandle extends EventEmitter<{
 
   async start(): Promise<void> {
     await this.device.exclusive(() => this.device.powerOn('os'));
-    if (this.options.tcp) await this.#listen();
-    this.#up = true;
-    if (this.options.pty) await this.#ptyTask(() => this.#openPty());
+    // Pick both ports now, so each address is known (and kept) even while its link is not offered.
+    for (const l of [this.#fastboot, this.#adb]) await l?.open();
+    await this.#openLinks();
     this.emit('up');
+  }
+
+  /** What the device offers now (profiles.ts): a stock phone has fastboot in the bootloader, ADB in Android. */
+  #offered(): { fastboot: boolean; adb: boolean } {
+    return linksIn(this.profile, this.device.mode);
+  }
+
+  /** After power-on or a boot: open the links the mode offers, close the others; Android starts its life. */
+  async #openLinks(): Promise<void> {
+    const offered = this.#offered();
+    await (offered.fastboot ? this.#fastboot?.open() : this.#fastboot?.close());
+    await (offered.adb ? this.#adb?.open() : this.#adb?.close());
+    this.#up = true;
+    if (this.options.pty && offered.fastboot) await this.#ptyTask(() => this.#openPty());
+    if (this.device.mode === 'os') this.android?.started();
   }
 
   /** Resolves once the device is booted and reachable (immediately when it is). */
@@ -125,10 +153,12 @@ export class VirtualDeviceHandle extends EventEmitter<{
     return this.#cycle;
   }
 
-  /** An in-process link to the device (fastboot with the TCP framing). Throws while the device is down. */
+  /**
+   * An in-process link to the device (fastboot with the TCP framing). Throws while the device is down, and
+   * while a stock phone runs Android (fastboot answers only in its bootloader).
+   */
   connect(): Duplex {
-    if (!this.#up)
-      throw new FlashlineError('disconnected', 'the virtual device is rebooting; wait for whenUp()');
+    this.#assertOffered('fastboot');
     const [host, dev] = createDuplexPair();
     this.#serveLink(dev);
     return host;
@@ -139,7 +169,23 @@ export class VirtualDeviceHandle extends EventEmitter<{
    * Throws while the device is down or in the bootloader.
    */
   connectAdb(): Duplex {
-    throw new FlashlineError('disconnected', 'ADB is not served yet');
+    this.#assertOffered('adb');
+    const [host, dev] = createDuplexPair();
+    this.#serveAdbLink(dev);
+    return host;
+  }
+
+  #assertOffered(link: 'fastboot' | 'adb'): void {
+    if (!this.#up)
+      throw new FlashlineError('disconnected', 'the virtual device is rebooting; wait for whenUp()');
+    if (this.#offered()[link]) return;
+    const where =
+      link === 'fastboot'
+        ? 'the phone is running Android: fastboot answers only in the bootloader (adb reboot bootloader)'
+        : this.android
+          ? 'the phone is in the bootloader: ADB answers only in Android (fastboot reboot)'
+          : 'this device has no ADB (use --profile stock-android)';
+    throw new FlashlineError('disconnected', where);
   }
 
   /** Cut the power now; resolves when the device is back (reloaded from its state directory and booted). */
@@ -153,43 +199,57 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.#up = false;
     await this.#cycle.catch(() => {});
     this.#dropLinks();
-    await this.#closeServer();
+    this.android?.stopped();
+    await this.#closeListeners();
     this.#power.abort();
     await this.#ptyTask(() => this.#closePty());
     this.device.powerOff();
     if (this.options.removeStateOnStop) await fs.rm(this.stateDir, { recursive: true, force: true });
   }
 
-  async #listen(): Promise<void> {
-    const tcp = this.options.tcp;
-    if (!tcp) return;
-    const server = createServer((socket) => this.#serveLink(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: tcp.host, port: this.#port || tcp.port, exclusive: true }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = server.address();
-    if (addr && typeof addr === 'object') this.#port = addr.port;
-    this.#server = server;
+  async #closeListeners(): Promise<void> {
+    for (const l of [this.#fastboot, this.#adb]) await l?.close();
   }
 
-  async #closeServer(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    if (server) await new Promise<void>((r) => server.close(() => r()));
-  }
-
-  #serveLink(link: Duplex): void {
-    if (!this.#up || this.#stopped) {
+  /** A new link is served only while the device is up and offers it; it drops with the next reboot. */
+  #admit(link: Duplex, kind: 'fastboot' | 'adb'): boolean {
+    if (!this.#up || this.#stopped || !this.#offered()[kind]) {
       link.destroy();
-      return;
+      return false;
     }
     (link as Socket).setNoDelay?.(true);
     this.#links.add(link);
     link.on('close', () => this.#links.delete(link));
+    return true;
+  }
+
+  #serveAdbLink(link: Duplex): void {
+    const android = this.android;
+    if (!android || !this.#admit(link, 'adb')) return;
+    const options = {
+      serial: this.serial,
+      authorizedKeys: this.options.adbAuthorizedKeys,
+      signal: this.#power.signal,
+    };
+    void loadServeAdb()
+      .then((serve) => serve(link, android, options))
+      .catch((err: unknown): AdbSessionEnd => {
+        this.emit('problem', `ADB could not be served (${err instanceof Error ? err.message : String(err)})`);
+        return { reason: 'error', message: String(err) };
+      })
+      .then((end) => {
+        link.destroy();
+        this.emit('adb-session', end);
+        // The handler accepted the target before the server ended the session with it.
+        if (end.reason === 'reboot' && !this.#stopped) {
+          const into = rebootInto(end.target);
+          void this.#restart('reboot', () => this.device.reboot(into));
+        }
+      });
+  }
+
+  #serveLink(link: Duplex): void {
+    if (!this.#admit(link, 'fastboot')) return;
     const signal = this.#power.signal;
     void serveFastboot(link, this.device, { ...this.options.session, signal }).then((end) => {
       link.destroy();
@@ -219,7 +279,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
 
   /** A fresh pty pair at the same paths, and one fastboot session on it. */
   async #openPty(): Promise<void> {
-    if (this.#stopped || !this.#up || this.#serial) return;
+    if (this.#stopped || !this.#up || this.#serial || !this.#offered().fastboot) return;
     const pair = await openPtyPair(this.stateDir);
     let port: SerialPort;
     try {
@@ -281,12 +341,13 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.#restarting = true;
     this.#up = false;
     this.emit('down', why);
+    this.android?.stopped();
     this.#power.abort();
     this.#power = new AbortController();
     this.#dropLinks();
     this.#cycle = (async () => {
       try {
-        await this.#closeServer();
+        await this.#closeListeners();
         await this.#ptyTask(() => this.#closePty(why === 'reboot' ? PTY_FLUSH_MS : 0));
         let next = boot;
         for (let attempt = 0; attempt < 10 && !this.#stopped; attempt++) {
@@ -301,9 +362,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
           }
         }
         if (this.#stopped) return;
-        await this.#listen();
-        this.#up = true;
-        if (this.options.pty) await this.#ptyTask(() => this.#openPty());
+        await this.#openLinks();
         this.emit('up');
       } finally {
         this.#restarting = false;
