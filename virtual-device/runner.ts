@@ -1,19 +1,16 @@
 /**
- * One running virtual device: the model plus its links (TCP listener, pty, in-process), and its life cycle:
- * reboot (links drop, the device boots after a short delay, then listens again at the same address) and
- * power loss (links drop, unsynced state is discarded, the device reloads its state directory and boots).
- * The pty behaves like a USB-serial port: it is gone while the device is down and comes back at the same
- * path after boot; each host connection gets a fresh pair (see pty.ts), so a host that hangs up mid-session
- * never leaves the next host talking to a half-finished session.
+ * One running virtual device: the model plus its links (fastboot: TCP, pty, in-process; ADB on a stock
+ * phone: TCP, in-process), and its life cycle: reboot (links drop, the device boots after a short delay,
+ * then offers again, at the same addresses, the links its mode offers — profiles.ts) and power loss (links
+ * drop, unsynced state is discarded, the device reloads its state directory and boots). The pty behaves like
+ * a USB-serial port (pty-link.ts).
  */
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SerialPort } from 'serialport';
 import { FlashlineError } from '../main/common/errors.js';
-import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
 import type { AdbSessionEnd } from './adb/device-handler.js';
 import { loadServeAdb } from './adb-server.js';
 import { AndroidSide, rebootInto } from './android-side.js';
@@ -22,7 +19,7 @@ import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-
 import { PowerCutError } from './faults.js';
 import { createDuplexPair } from './in-process.js';
 import { type AndroidTimings, type DeviceProfile, linksIn } from './profiles.js';
-import { openPtyPair, type PtyPair } from './pty.js';
+import { PtyLink, type PtyLinkOwner } from './pty-link.js';
 import { TcpListener } from './tcp-listener.js';
 
 export interface RunnerOptions {
@@ -56,11 +53,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
   readonly #adb: TcpListener | null;
   /** The simulated Android (stock-android only). */
   readonly android: AndroidSide | null;
-  #pty: PtyPair | null = null;
-  #ptyHostPath: string | null = null;
-  #serial: SerialPort | null = null;
-  /** pty open/close steps run one after another (a hang-up and a reboot may ask at the same moment). */
-  #ptyTasks: Promise<void> = Promise.resolve();
+  readonly #pty: PtyLink | null;
   #links = new Set<Duplex>();
   #power = new AbortController();
   #up = false;
@@ -80,6 +73,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
       device.config.profile === 'stock-android'
         ? new AndroidSide(device, options.android, (m) => this.emit('problem', m))
         : null;
+    this.#pty = options.pty ? new PtyLink(device.store.dir, this.#ptyOwner()) : null;
     device.on('power-cut', () => {
       if (!this.#restarting) void this.#restart('power-cut', () => device.powerOn('os'));
     });
@@ -115,11 +109,11 @@ export class VirtualDeviceHandle extends EventEmitter<{
    */
   get address(): string {
     if (this.#fastboot) return `tcp:${this.#fastboot.hostPort}`;
-    return `serial:${this.#ptyHostPath ?? ''}`;
+    return `serial:${this.ptyPath ?? ''}`;
   }
   /** The pty path a host opens (only with the pty link); the same path across reboots. */
   get ptyPath(): string | null {
-    return this.#ptyHostPath;
+    return this.#pty?.hostPath ?? null;
   }
   get isUp(): boolean {
     return this.#up;
@@ -144,7 +138,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
     await (offered.fastboot ? this.#fastboot?.open() : this.#fastboot?.close());
     await (offered.adb ? this.#adb?.open() : this.#adb?.close());
     this.#up = true;
-    if (this.options.pty && offered.fastboot) await this.#ptyTask(() => this.#openPty());
+    if (offered.fastboot) await this.#pty?.open();
     if (this.device.mode === 'os') this.android?.started();
   }
 
@@ -202,7 +196,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.android?.stopped();
     await this.#closeListeners();
     this.#power.abort();
-    await this.#ptyTask(() => this.#closePty());
+    await this.#pty?.close();
     this.device.powerOff();
     if (this.options.removeStateOnStop) await fs.rm(this.stateDir, { recursive: true, force: true });
   }
@@ -265,69 +259,20 @@ export class VirtualDeviceHandle extends EventEmitter<{
     }
   }
 
-  /** Run pty steps in order; a failed step is reported, never left as an unhandled rejection. */
-  #ptyTask(step: () => Promise<void>): Promise<void> {
-    const next = this.#ptyTasks.then(step);
-    this.#ptyTasks = next.catch((err: unknown) => {
-      this.emit(
-        'problem',
-        `the pty could not be served (${err instanceof Error ? err.message : String(err)})`,
-      );
-    });
-    return next;
-  }
-
-  /** A fresh pty pair at the same paths, and one fastboot session on it. */
-  async #openPty(): Promise<void> {
-    if (this.#stopped || !this.#up || this.#serial || !this.#offered().fastboot) return;
-    const pair = await openPtyPair(this.stateDir);
-    let port: SerialPort;
-    try {
-      port = await openSerial(pair.devicePath);
-    } catch (err) {
-      await pair.close();
-      throw err;
-    }
-    // The host hanging up shows as end of stream; errors after that must not crash the process.
-    port.on('error', () => {});
-    this.#pty = pair;
-    this.#ptyHostPath = pair.hostPath;
-    this.#serial = port;
-    void this.#servePty(port);
-  }
-
-  /** `flushMs`: let the last reply reach the host first (a reboot's OKAY); see PtyPair.close. */
-  async #closePty(flushMs = 0): Promise<void> {
-    const port = this.#serial;
-    const pair = this.#pty;
-    this.#serial = null;
-    this.#pty = null;
-    if (port?.isOpen) {
-      // The last reply (OKAY to a reboot) is still on its way; a host that is not reading gets 500 ms.
-      await Promise.race([new Promise<void>((r) => port.drain(() => r())), sleep(500)]);
-      await new Promise<void>((r) => port.close(() => r()));
-    } else port?.destroy();
-    await pair?.close(flushMs);
-  }
-
-  async #servePty(port: SerialPort): Promise<void> {
-    const end = await serveFastboot(port, this.device, {
-      ...this.options.session,
-      signal: this.#power.signal,
-    });
-    this.emit('session', end);
-    if (this.#stopped || this.#restarting || port !== this.#serial) return;
-    if (end.reason === 'reboot') {
-      void this.#restart('reboot', () => this.device.reboot(end.into));
-      return;
-    }
-    // The host hung up (or the session ended on a timeout or a protocol error, where TCP would drop the
-    // socket): hang up our side too and offer a fresh port for the next host.
-    void this.#ptyTask(async () => {
-      if (port !== this.#serial) return;
-      await this.#closePty();
-      await this.#openPty();
-    });
+  #ptyOwner(): PtyLinkOwner {
+    return {
+      canOffer: () => !this.#stopped && this.#up && this.#offered().fastboot,
+      serve: (port) =>
+        serveFastboot(port, this.device, { ...this.options.session, signal: this.#power.signal }),
+      ended: (end, current) => {
+        this.emit('session', end);
+        if (this.#stopped || this.#restarting || !current) return true;
+        if (end.reason !== 'reboot') return false;
+        void this.#restart('reboot', () => this.device.reboot(end.into));
+        return true;
+      },
+      problem: (message) => this.emit('problem', message),
+    };
   }
 
   #dropLinks(): void {
@@ -348,7 +293,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
     this.#cycle = (async () => {
       try {
         await this.#closeListeners();
-        await this.#ptyTask(() => this.#closePty(why === 'reboot' ? PTY_FLUSH_MS : 0));
+        await this.#pty?.close(why === 'reboot' ? PTY_FLUSH_MS : 0);
         let next = boot;
         for (let attempt = 0; attempt < 10 && !this.#stopped; attempt++) {
           await sleep(this.options.bootDelayMs);
@@ -370,18 +315,4 @@ export class VirtualDeviceHandle extends EventEmitter<{
     })();
     return this.#cycle;
   }
-}
-
-async function openSerial(path: string): Promise<SerialPort> {
-  // Loaded on first use, like the host's serial transport: a device served over TCP or USB never needs the
-  // native serial binding (and the USB VM's bundle cannot load it).
-  const { SerialPort: Port } = await import('serialport');
-  return new Promise((resolve, reject) => {
-    const port = new Port({ path, baudRate: 115200, autoOpen: false });
-    port.open((err) => {
-      if (err) return reject(err);
-      enableDirectSerialIo(port.port);
-      resolve(port);
-    });
-  });
 }
