@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashlineError } from '../main/common/errors.js';
 import type { AdbSessionEnd } from './adb/device-handler.js';
-import { loadServeAdb } from './adb-server.js';
+import { serveAdb } from './adb/serve-adb.js';
 import { AndroidSide, rebootInto } from './android-side.js';
 import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
@@ -225,8 +225,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
       authorizedKeys: this.options.adbAuthorizedKeys,
       signal: this.#power.signal,
     };
-    void loadServeAdb()
-      .then((serve) => serve(link, android, options))
+    void serveAdb(link, android, options)
       .catch((err: unknown): AdbSessionEnd => {
         this.emit('problem', `ADB could not be served (${err instanceof Error ? err.message : String(err)})`);
         return { reason: 'error', message: String(err) };
