@@ -10,7 +10,12 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { type TestContext, test } from 'node:test';
-import { type AdbConnection, openAdb } from '../../../main/protocol/adb/index.js';
+import {
+  type AdbConnection,
+  AdbUnauthorizedError,
+  loadAdbKey,
+  openAdb,
+} from '../../../main/protocol/adb/index.js';
 import {
   makeVirtualImage,
   startVirtualDevice,
@@ -107,4 +112,23 @@ test('--bad-boot: the new slot does not boot, the phone falls back to the old sl
   assert.equal((await shell(vd, keyDir, 'getprop ro.build.version.incremental')).stdout, '1.0.0\n');
   assert.equal((await shell(vd, keyDir, 'bootctl is-slot-marked-successful 1')).exitCode, 1);
   assert.equal(vd.device.bootControl.slots.b.unbootable, true);
+});
+
+test("with authorized keys that are not this computer's, the phone refuses it: unauthorized, with the remedy", async (t) => {
+  const dir = await tempDir(t);
+  await loadAdbKey(join(dir, 'other'));
+  const vd = await startVirtualDevice({
+    profile: 'stock-android',
+    partitions: SMALL_PARTITIONS,
+    adbAuthorizedKeys: [await fs.readFile(join(dir, 'other', 'adbkey.pub'), 'utf8')],
+  });
+  t.after(() => vd.stop());
+  await assert.rejects(
+    openAdb(vd.adbAddress!, { keyDir: join(dir, 'mine'), timeoutMs: 10_000, authWaitMs: 500 }),
+    (err: unknown) => err instanceof AdbUnauthorizedError && /Allow USB debugging/.test(err.remedy),
+  );
+  // The owner's own computer is accepted.
+  const c = await openAdb(vd.adbAddress!, { keyDir: join(dir, 'other'), timeoutMs: 10_000 });
+  assert.equal(await c.getprop('ro.serialno'), vd.serial);
+  await c.close();
 });
