@@ -290,7 +290,8 @@ class AdbdSession {
 
   /** Classic flow control: one WRTE in flight per stream until the host's OKAY. */
   #pump(localId: number, stream: OutStream): void {
-    if (stream.inFlight) return;
+    // The host closed the stream (its CLSE already ran what had to happen after it): send nothing more.
+    if (stream.inFlight || !this.#streams.has(localId)) return;
     const next = stream.queue.shift();
     if (next) {
       stream.inFlight = true;

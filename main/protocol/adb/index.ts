@@ -5,7 +5,7 @@
 export { DEFAULT_ADB_CALL_TIMEOUT_MS, MAX_SHELL_OUTPUT } from './connection.js';
 export * from './contract.js';
 export { ADB_HOST_FEATURES, type AdbHandshakeOptions } from './handshake.js';
-export { type AdbKeyPair, loadAdbKey } from './key-store.js';
+export { type AdbKeyPair, defaultAdbKeyDir, loadAdbKey } from './key-store.js';
 export {
   AdbKeyFormatError,
   adbKeyFingerprint,

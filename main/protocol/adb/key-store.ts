@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { FlashlineError } from '../../common/errors.js';
+import { flashlineHome } from '../../common/paths.js';
 import { adbKeyFingerprint, formatAdbPublicKey } from './keys.js';
 
 export interface AdbKeyPair {
@@ -19,6 +20,11 @@ export interface AdbKeyPair {
   readonly publicKey: string;
   /** MD5 fingerprint as the phone shows it. */
   readonly fingerprint: string;
+}
+
+/** Where Flashline keeps its ADB key pair: `<flashline home>/adb`. */
+export function defaultAdbKeyDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(flashlineHome(env), 'adb');
 }
 
 const cache = new Map<string, Promise<AdbKeyPair>>();
@@ -51,6 +57,8 @@ async function loadOrCreate(dir: string): Promise<AdbKeyPair> {
     const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await writeFileAtomic(privatePath, pem, { mode: 0o600 });
+    // Another Flashline process may have created one at the same moment: use whichever landed on disk.
+    pem = await fs.readFile(privatePath, 'utf8');
   }
   let privateKey: KeyObject;
   try {

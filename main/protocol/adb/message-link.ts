@@ -16,6 +16,9 @@ import {
   encodeMessage,
 } from './wire.js';
 
+/** How long a payload may lag behind its header on USB. */
+const PAYLOAD_TIMEOUT_MS = 10_000;
+
 export interface AdbMessageLink {
   readonly description: string;
   readonly disconnected: StreamLink['disconnected'];
@@ -85,7 +88,12 @@ export function packetMessageLink(link: PacketLink): AdbMessageLink {
         got = 0;
       }
       while (got < header.dataLength) {
-        const part = await link.receive({ ...opts, maxLength: header.dataLength - got });
+        // The payload follows its header at once; its own bound (not the caller's idle wait) and no signal,
+        // so a USB read is one transfer that cannot be cut in the middle of a payload.
+        const part = await link.receive({
+          timeoutMs: PAYLOAD_TIMEOUT_MS,
+          maxLength: header.dataLength - got,
+        });
         parts.push(part);
         got += part.byteLength;
       }

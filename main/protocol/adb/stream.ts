@@ -26,6 +26,7 @@ export class AdbStream {
   #failure: Error | null = null;
   #ack: (() => void) | null = null;
   #closedLocally = false;
+  #closedByPeer = false;
 
   constructor(
     readonly localId: number,
@@ -61,6 +62,7 @@ export class AdbStream {
   /** CLSE from the device: refusal of the OPEN, or the end of the stream. */
   onClose(): void {
     this.sender.forget(this.localId);
+    this.#closedByPeer = true;
     if (!this.#isOpen) {
       this.#rejectOpened(
         new AdbServiceError(this.service, `${this.sender.description} refused the service '${this.service}'`),
@@ -103,6 +105,9 @@ export class AdbStream {
     await this.opened;
     for (let offset = 0; offset < bytes.byteLength || offset === 0; ) {
       if (this.#failure) throw this.#failure;
+      if (this.#closedByPeer) {
+        throw new AdbServiceError(this.service, `${this.sender.description} closed '${this.service}'`);
+      }
       const part = bytes.subarray(offset, offset + this.sender.maxPayload);
       const acked = new Promise<void>((resolve) => {
         this.#ack = resolve;

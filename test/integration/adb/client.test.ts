@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { AdbClientConnection } from '../../../main/protocol/adb/connection.js';
 import {
   AdbProtocolError,
   AdbServiceError,
@@ -125,6 +126,24 @@ describe('ADB client against the virtual adbd', () => {
     await adb.close();
   });
 
+  it('serves shell v1 and refuses services it does not offer', async () => {
+    const adb = (await openAdb(id, { keyDir })) as AdbClientConnection;
+    try {
+      const v1 = adb.openStream('shell:echo v1');
+      await v1.opened;
+      assert.equal(Buffer.from((await v1.read()) ?? []).toString(), 'v1\n');
+      assert.equal(await v1.read(), null, 'closed after the output');
+      const sync = adb.openStream('sync:');
+      await assert.rejects(
+        sync.opened,
+        (e: unknown) => e instanceof AdbServiceError && e.service === 'sync:',
+      );
+      assert.equal(await adb.getprop('ro.boot.slot_suffix'), '_a');
+    } finally {
+      await adb.close();
+    }
+  });
+
   it('authenticates with a key the device already lists (signature, no prompt)', async () => {
     const key = await loadAdbKey(keyDir);
     const strict = await listenAdb(phone, { authorizedKeys: [key.publicKey] });
@@ -196,6 +215,63 @@ describe('ADB client against misbehaving peers', () => {
       assert.equal(adb.banner.properties['ro.product.name'], 'x');
       await adb.close();
       assert.deepEqual(offered, [`${(await loadAdbKey(keyDir)).publicKey}\0`]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('keeps one WRTE in flight per stream until the device acknowledges it', async () => {
+    const sizes: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const peer = await scriptedPeer((cmd, s, msg) => {
+      const send = (command: 'OKAY', arg0: number, arg1: number) =>
+        s.write(encodeMessage({ command, arg0, arg1, payload: new Uint8Array(0) }));
+      if (cmd === 'CNXN') s.write(cnxn);
+      else if (cmd === 'OPEN') send('OKAY', 9, msg.arg0);
+      else if (cmd === 'WRTE') {
+        sizes.push(msg.payload.byteLength);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        setTimeout(() => {
+          inFlight--;
+          send('OKAY', 9, msg.arg0);
+        }, 5);
+      }
+    });
+    try {
+      const adb = (await openAdb(peer.id, { keyDir })) as AdbClientConnection;
+      const stream = adb.openStream('sink:');
+      await stream.write(new Uint8Array(10_000));
+      assert.deepEqual(sizes, [4096, 4096, 1808], 'cut to the payload size the device announced');
+      assert.equal(maxInFlight, 1);
+      await stream.close();
+      await adb.close();
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('speaks shell v1 to a device without shell_v2 (no exit status)', async () => {
+    const peer = await scriptedPeer((cmd, s, msg) => {
+      const send = (command: 'CNXN' | 'OKAY' | 'WRTE' | 'CLSE', arg0: number, arg1: number, text = '') =>
+        s.write(encodeMessage({ command, arg0, arg1, payload: new TextEncoder().encode(text) }));
+      if (cmd === 'CNXN') send('CNXN', 0x01000000, 4096, 'device::ro.product.name=old;');
+      else if (cmd === 'OPEN') {
+        assert.equal(new TextDecoder().decode(msg.payload), 'shell:getprop ro.boot.slot_suffix\0');
+        send('OKAY', 7, msg.arg0);
+        send('WRTE', 7, msg.arg0, '_b\n');
+        send('CLSE', 7, msg.arg0);
+      }
+    });
+    try {
+      const adb = await openAdb(peer.id, { keyDir });
+      assert.deepEqual(adb.banner.features, []);
+      assert.deepEqual(await adb.shell('getprop ro.boot.slot_suffix'), {
+        exitCode: undefined,
+        stdout: '_b\n',
+        stderr: '',
+      });
+      await adb.close();
     } finally {
       await peer.close();
     }
