@@ -1,6 +1,7 @@
 /**
- * Devices reached by opening a fastboot link on demand: configured TCP endpoints, serial paths entered by
- * hand, virtual devices. Each is probed (open + identify + close) on its own, bounded in time. One that
+ * Devices reached by opening a link on demand: configured fastboot TCP endpoints, ADB endpoints
+ * (`adb:HOST:PORT`), serial paths entered by hand, virtual devices. Each is probed (open + identify + close)
+ * on its own, bounded in time. One that
  * cannot be opened is `gone`, one that opens but cannot be identified is `error` (with the reason). With
  * `pollIntervalMs`, every endpoint no job owns is probed again that often: a gone one is noticed when it
  * answers, a ready one when it vanishes (or changes, e.g. after a flash from elsewhere).
@@ -8,9 +9,11 @@
 import { type PacketLink, parseDeviceId } from '../transport/index.js';
 import type { Connection, DeviceInfo } from './device-info.js';
 import { describeFailure, IDENTIFY_TIMEOUT_MS, identifyFastboot } from './identify.js';
-import type { DeviceSink, DeviceSource } from './source.js';
+import { type AdbEndpoint, probeAdbEndpoint } from './identify-adb.js';
+import type { DeviceControl, DeviceSink, DeviceSource } from './source.js';
 
 export interface FastbootEndpoint {
+  readonly kind?: 'fastboot';
   /** Device id (`tcp:HOST:PORT`, `serial:PATH`, or any stable id for in-process devices). */
   readonly id: string;
   readonly connection: Connection;
@@ -25,6 +28,36 @@ export interface EndpointSourceOptions {
   readonly identifyTimeoutMs?: number;
   /** Probe every endpoint that no job owns this often (default: probe once). */
   readonly pollIntervalMs?: number;
+}
+
+/** Any endpoint a source probes: fastboot (the default) or ADB. */
+export type Endpoint = FastbootEndpoint | AdbEndpoint;
+
+/** Open + identify + close one endpoint in its protocol; never rejects (a mute endpoint is `gone`). */
+export function probeAnyEndpoint(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DeviceInfo> {
+  return endpoint.kind === 'adb'
+    ? probeAdbEndpoint(endpoint, timeoutMs, signal)
+    : probeEndpoint(endpoint, timeoutMs, signal);
+}
+
+/** What a job-free device can be asked to do through this endpoint (ADB endpoints: reboot). */
+function controlOf(endpoint: Endpoint, timeoutMs: number, stopped: AbortSignal): DeviceControl | undefined {
+  if (endpoint.kind !== 'adb') return undefined;
+  return {
+    async reboot(target, signal) {
+      const both = AbortSignal.any([stopped, signal, AbortSignal.timeout(timeoutMs)]);
+      const adb = await endpoint.open({ signal: both, timeoutMs, authWaitMs: 0 });
+      try {
+        await adb.reboot(target, { signal: both, timeoutMs });
+      } finally {
+        await adb.close().catch(() => undefined);
+      }
+    },
+  };
 }
 
 export async function probeEndpoint(
@@ -52,7 +85,7 @@ export async function probeEndpoint(
 }
 
 export function endpointSource(
-  endpoints: readonly FastbootEndpoint[],
+  endpoints: readonly Endpoint[],
   opts: EndpointSourceOptions = {},
 ): DeviceSource {
   const timeoutMs = opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS;
@@ -61,11 +94,11 @@ export function endpointSource(
     name: opts.name ?? 'endpoints',
     async start(sink: DeviceSink, signal: AbortSignal) {
       const inFlight = new Set<string>();
-      const probe = async (e: FastbootEndpoint) => {
+      const probe = async (e: Endpoint) => {
         if (signal.aborted || inFlight.has(e.id) || sink.get?.(e.id)?.state === 'busy') return;
         inFlight.add(e.id);
         try {
-          const info = await probeEndpoint(e, timeoutMs, signal);
+          const info = await probeAnyEndpoint(e, timeoutMs, signal);
           if (!signal.aborted) sink.upsert(info);
         } finally {
           inFlight.delete(e.id);
@@ -74,7 +107,8 @@ export function endpointSource(
       for (const e of endpoints) {
         sink.upsert(
           { id: e.id, connection: e.connection, address: e.address, mode: 'unknown', state: 'identifying' },
-          (s) => probeEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
+          (s) => probeAnyEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
+          controlOf(e, timeoutMs, signal),
         );
       }
       initial = Promise.all(endpoints.map(probe));
