@@ -3,11 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { adbEndpoint } from '../../../main/devices/adb-endpoints.js';
 import { adbMode, identifyAdb, probeAdbEndpoint } from '../../../main/devices/identify-adb.js';
-import {
-  type AdbConnection,
-  type AdbRebootTarget,
-  AdbUnauthorizedError,
-} from '../../../main/protocol/adb/contract.js';
+import { AdbUnauthorizedError } from '../../../main/protocol/adb/contract.js';
+import { fakeAdb } from './fake-adb.js';
 
 const PROPS = {
   'ro.serialno': 'VD0001',
