@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DeviceEvent, type DeviceInfo, DeviceRegistry } from '../../../main/devices/index.js';
+import { groupBySerial } from '../../../main/devices/named-endpoints.js';
 
 const ADB = 'adb:127.0.0.1:5555';
 const FB = 'tcp:127.0.0.1:5554';
@@ -150,5 +151,30 @@ describe('one unit, several endpoints', () => {
     const { registry } = recording();
     registry.upsert({ ...android(), serial: undefined } as DeviceInfo);
     assert.equal(registry.get(ADB)?.state, 'error');
+  });
+});
+
+describe('grouping the ids named on a command line', () => {
+  const info = (id: string, serial?: string): DeviceInfo => (serial ? { ...fastboot(serial, id) } : gone(id));
+
+  it('ids answering with the same serial are one job, in the order named', () => {
+    const { targets, joined } = groupBySerial([info(FB, 'S1'), { ...android('S1') }, info('tcp:h:2', 'S2')]);
+    assert.deepEqual(targets, [[FB, ADB], 'tcp:h:2']);
+    assert.deepEqual(joined, []);
+  });
+
+  it('a phone in Android: its silent fastboot port joins the only unit that answered, and it is said', () => {
+    const { targets, joined } = groupBySerial([info(FB), android('S1')]);
+    assert.deepEqual(targets, [[FB, ADB]]);
+    assert.match(joined[0] ?? '', /tcp:127\.0\.0\.1:5554 does not answer now; taken as another way into S1/);
+  });
+
+  it('with several units (or none) answering, a silent id keeps a job of its own, as before', () => {
+    assert.deepEqual(groupBySerial([info('tcp:h:1', 'S1'), info('tcp:h:2', 'S2'), info('tcp:h:3')]).targets, [
+      'tcp:h:1',
+      'tcp:h:2',
+      'tcp:h:3',
+    ]);
+    assert.deepEqual(groupBySerial([info('tcp:h:1'), info('tcp:h:2')]).targets, ['tcp:h:1', 'tcp:h:2']);
   });
 });
