@@ -5,20 +5,16 @@
  */
 import { openLink, parseDeviceId } from '../transport/index.js';
 import { type AdbOpener, adbEndpoint } from './adb-endpoints.js';
-import { openAdbDefault } from './adb-open.js';
 import type { DeviceInfo } from './device-info.js';
 import { describeId, type Endpoint, type FastbootEndpoint, probeAnyEndpoint } from './endpoint-source.js';
 import { isSilent } from './units.js';
 
 /** The endpoint a device id names; undefined for USB ids (one id already covers every USB interface). */
-export function endpointForId(id: string, adbOpen: AdbOpener = openAdbDefault): Endpoint | undefined {
-  if (id.startsWith('adb:')) {
-    const m = /^adb:(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(id);
-    if (!m) return undefined;
-    return adbEndpoint({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }, adbOpen);
-  }
-  const kind = parseDeviceId(id).kind;
-  if (kind !== 'tcp' && kind !== 'serial') return undefined;
+export function endpointForId(id: string, adbOpen?: AdbOpener): Endpoint | undefined {
+  const named = parseDeviceId(id);
+  if (named.kind === 'adb')
+    return adbEndpoint({ host: named.host, port: named.port }, adbOpen ? { open: adbOpen } : {});
+  if (named.kind !== 'tcp' && named.kind !== 'serial') return undefined;
   const { connection, address } = describeId(id);
   const endpoint: FastbootEndpoint = { id, connection, address, open: (signal) => openLink(id, { signal }) };
   return endpoint;

@@ -6,7 +6,6 @@
 import type { ServiceContext } from '../api/service.js';
 import { installFaultPolicy } from '../common/fault-policy.js';
 import { type AdbEndpointSpec, adbSource } from '../devices/adb-endpoints.js';
-import { openAdbDefault } from '../devices/adb-open.js';
 import {
   DeviceRegistry,
   type DeviceSource,
@@ -50,8 +49,7 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   if (options.usb) sources.push(usbSource());
   if (options.serial) sources.push(serialSource());
   if (options.tcp?.length) sources.push(tcpSource(options.tcp, { pollIntervalMs: ENDPOINT_POLL_MS }));
-  if (options.adb?.length)
-    sources.push(adbSource(options.adb, openAdbDefault, { pollIntervalMs: ENDPOINT_POLL_MS }));
+  if (options.adb?.length) sources.push(adbSource(options.adb, { pollIntervalMs: ENDPOINT_POLL_MS }));
   const discovery = await startDiscovery(devices, sources);
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.
   for (const problem of discovery.problems) options.log(`Device discovery: ${problem}`);

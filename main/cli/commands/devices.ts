@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { adbSource } from '../../devices/adb-endpoints.js';
-import { openAdbDefault } from '../../devices/adb-open.js';
 import {
   type DeviceInfo,
   DeviceRegistry,
@@ -75,8 +74,7 @@ export function registerDevices(program: Command): void {
         serialSource({ paths: opts.serial, list: opts.listSerial, identifyTimeoutMs: opts.timeout }),
       );
       if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
-      if (opts.adb.length > 0)
-        sources.push(adbSource(opts.adb, openAdbDefault, { identifyTimeoutMs: opts.timeout }));
+      if (opts.adb.length > 0) sources.push(adbSource(opts.adb, { identifyTimeoutMs: opts.timeout }));
       // Ctrl-C: list what is known so far, then stop identifying (every port and socket is closed).
       const interrupt = new AbortController();
       const disposeSignals = handleStopSignals({

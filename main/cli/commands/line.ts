@@ -10,7 +10,6 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { adbSource } from '../../devices/adb-endpoints.js';
-import { openAdbDefault } from '../../devices/adb-open.js';
 import {
   DeviceRegistry,
   type DeviceSource,
@@ -103,7 +102,7 @@ function sourcesFor(opts: LineOptions): DeviceSource[] {
   if (opts.listSerial || serialPaths.length > 0)
     sources.push(serialSource({ paths: serialPaths, list: opts.listSerial, pollIntervalMs: opts.poll }));
   if (tcp.length > 0) sources.push(tcpSource(tcp, { pollIntervalMs: opts.poll }));
-  if (adb.length > 0) sources.push(adbSource(adb, openAdbDefault, { pollIntervalMs: opts.poll }));
+  if (adb.length > 0) sources.push(adbSource(adb, { pollIntervalMs: opts.poll }));
   return sources;
 }
 

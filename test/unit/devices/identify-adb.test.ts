@@ -34,10 +34,15 @@ describe('identification over ADB', () => {
   it('a probe lists an authorized phone as ready and closes the link', async () => {
     const conn = fakeAdb(PROPS);
     let asked: unknown;
-    const endpoint = adbEndpoint({ host: '127.0.0.1', port: 5555 }, async (id, o) => {
-      asked = { id, keyDir: o.keyDir.endsWith('adb'), authWaitMs: o.authWaitMs };
-      return conn;
-    });
+    const endpoint = adbEndpoint(
+      { host: '127.0.0.1', port: 5555 },
+      {
+        open: async (id, o) => {
+          asked = { id, keyDir: o.keyDir.endsWith('adb'), authWaitMs: o.authWaitMs };
+          return conn;
+        },
+      },
+    );
     const info = await probeAdbEndpoint(endpoint, 2000);
     assert.deepEqual(asked, { id: 'adb:127.0.0.1:5555', keyDir: true, authWaitMs: 1000 });
     assert.equal(info.state, 'ready');
@@ -47,9 +52,14 @@ describe('identification over ADB', () => {
   });
 
   it('an unauthorized phone is listed with the remedy, never waited on long', async () => {
-    const endpoint = adbEndpoint({ host: '127.0.0.1', port: 5555 }, async () => {
-      throw new AdbUnauthorizedError('adb 127.0.0.1:5555', 'AA:BB');
-    });
+    const endpoint = adbEndpoint(
+      { host: '127.0.0.1', port: 5555 },
+      {
+        open: async () => {
+          throw new AdbUnauthorizedError('adb 127.0.0.1:5555', 'AA:BB');
+        },
+      },
+    );
     const info = await probeAdbEndpoint(endpoint, 2000);
     assert.equal(info.state, 'error');
     assert.equal(info.authorization, 'unauthorized');
@@ -57,9 +67,14 @@ describe('identification over ADB', () => {
   });
 
   it('an endpoint that does not answer is gone, with the reason', async () => {
-    const endpoint = adbEndpoint({ host: '127.0.0.1', port: 5555 }, async () => {
-      throw new Error('connection refused');
-    });
+    const endpoint = adbEndpoint(
+      { host: '127.0.0.1', port: 5555 },
+      {
+        open: async () => {
+          throw new Error('connection refused');
+        },
+      },
+    );
     const info = await probeAdbEndpoint(endpoint, 2000);
     assert.deepEqual({ state: info.state, note: info.note }, { state: 'gone', note: 'connection refused' });
   });
