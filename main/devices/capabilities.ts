@@ -35,6 +35,8 @@ export interface AndroidConfirm {
   readonly bootCompleted: string;
   readonly version?: FactSource;
   readonly battery?: FactSource;
+  /** How to get from Android into the bootloader (rollback after a bad postcheck in Android). */
+  readonly toBootloader?: RebootHow;
   /** A command exiting 0 once the slot is marked successful (the device commits itself), polled ≤ waitMs. */
   readonly commitConfirm?: { readonly command: string; readonly waitMs: number };
 }
@@ -53,7 +55,11 @@ export interface DeviceCapabilities {
   readonly deviceHash?: VendorCommand;
   /** Commit of the booted slot: by the host in fastboot, or the device's own after Android boots. */
   readonly commit: { readonly by: 'host'; readonly command: VendorCommand } | { readonly by: 'device' };
-  readonly reboot: { readonly bootloader?: RebootHow; readonly fastbootd?: RebootHow; readonly edl?: RebootHow };
+  readonly reboot: {
+    readonly bootloader?: RebootHow;
+    readonly fastbootd?: RebootHow;
+    readonly edl?: RebootHow;
+  };
   /** Where the device is expected after a normal reboot (the postcheck accepts either). */
   readonly afterReboot: 'fastboot' | 'android';
   /** The postcheck in fastboot: version variable and commit command (absent → said in the report). */
@@ -119,7 +125,8 @@ export function detectCapabilities(
     f: { prop: string } | { shell: string; pattern?: string | undefined } | undefined,
   ): FactSource | undefined => {
     if (!f) return undefined;
-    if ('prop' in f) return probe.props && !probe.props.get(f.prop) ? undefined : { via: 'prop', name: f.prop };
+    if ('prop' in f)
+      return probe.props && !probe.props.get(f.prop) ? undefined : { via: 'prop', name: f.prop };
     return { via: 'shell', command: f.shell, ...(f.pattern !== undefined ? { pattern: f.pattern } : {}) };
   };
   const fastbootFacts = {
@@ -143,20 +150,31 @@ export function detectCapabilities(
     bootCompleted: an.bootCompleted.prop,
     ...(androidFacts.runningVersion ? { version: androidFacts.runningVersion } : {}),
     ...(androidFacts.battery ? { battery: androidFacts.battery } : {}),
-    ...(an.commitConfirm ? { commitConfirm: { command: an.commitConfirm.shell, waitMs: an.commitConfirm.waitMs } } : {}),
+    ...(an.rebootTargets.includes('bootloader')
+      ? { toBootloader: { via: 'adb', target: 'bootloader' } as const }
+      : {}),
+    ...(an.commitConfirm
+      ? { commitConfirm: { command: an.commitConfirm.shell, waitMs: an.commitConfirm.waitMs } }
+      : {}),
   };
   const oem = (c: { oem: readonly string[] } | undefined): VendorCommand | undefined =>
     c ? { via: 'oem', args: c.oem } : undefined;
   const commitCommand = oem(fb.commit);
   const reboot = inAndroid
     ? {
-        ...(an.rebootTargets.includes('bootloader') ? { bootloader: { via: 'adb', target: 'bootloader' } as const } : {}),
-        ...(an.rebootTargets.includes('fastboot') ? { fastbootd: { via: 'adb', target: 'fastboot' } as const } : {}),
+        ...(an.rebootTargets.includes('bootloader')
+          ? { bootloader: { via: 'adb', target: 'bootloader' } as const }
+          : {}),
+        ...(an.rebootTargets.includes('fastboot')
+          ? { fastbootd: { via: 'adb', target: 'fastboot' } as const }
+          : {}),
         ...(an.rebootTargets.includes('edl') ? { edl: { via: 'adb', target: 'edl' } as const } : {}),
       }
     : {
         bootloader: { via: 'fastboot', target: 'bootloader' } as const,
-        ...(probe.mode === 'fastbootd' ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const } : {}),
+        ...(probe.mode === 'fastbootd'
+          ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const }
+          : {}),
         ...(fb.rebootEdl ? { edl: { via: 'oem', args: fb.rebootEdl.oem } as const } : {}),
       };
   const deviceHash = inAndroid ? undefined : oem(fb.deviceHash);
@@ -196,7 +214,10 @@ function fastbootSlots(vars: ReadonlyMap<string, string> | undefined): DeviceCap
   return Number.isInteger(count) && count >= 1 && current ? { count, current } : undefined;
 }
 
-function androidSlots(props: ReadonlyMap<string, string> | undefined, prop: string): DeviceCapabilities['slots'] {
+function androidSlots(
+  props: ReadonlyMap<string, string> | undefined,
+  prop: string,
+): DeviceCapabilities['slots'] {
   const current = props?.get(prop)?.replace(/^_/, '');
   // A/B devices set the suffix; AOSP supports exactly two slots there.
   return current ? { count: 2, current } : undefined;

@@ -17,7 +17,9 @@ const getvarFact = z.object({ getvar: name }).strict();
 /** An Android system property (`getprop NAME`). */
 const propFact = z.object({ prop: name }).strict();
 /** A shell command whose output holds the value: the first capture group of `pattern` (default: all of it). */
-const shellFact = z.object({ shell: z.string().min(1).max(256), pattern: z.string().max(200).optional() }).strict();
+const shellFact = z
+  .object({ shell: z.string().min(1).max(256), pattern: z.string().max(200).optional() })
+  .strict();
 /** A vendor fastboot command: `oem ARGS…`, with `{partition}` / `{slot}` replaced when run. */
 const oemCommand = z.object({ oem: z.array(name).min(1).max(8) }).strict();
 
@@ -108,10 +110,14 @@ export function parseDeviceProfile(file: string, text: string): DeviceProfile {
   if (!r.success) {
     const issue = r.error.issues[0];
     const at = issue?.path.length ? issue.path.join('.') : '(top level)';
-    throw new DeviceProfileError(`device profile ${file} is invalid at ${at}: ${issue?.message ?? 'unknown'}`);
+    throw new DeviceProfileError(
+      `device profile ${file} is invalid at ${at}: ${issue?.message ?? 'unknown'}`,
+    );
   }
   if (`${r.data.id}.json` !== basename(file)) {
-    throw new DeviceProfileError(`device profile ${file} is invalid at id: '${r.data.id}' must match the file name`);
+    throw new DeviceProfileError(
+      `device profile ${file} is invalid at id: '${r.data.id}' must match the file name`,
+    );
   }
   return r.data;
 }
@@ -127,7 +133,9 @@ export function loadDeviceProfiles(dir = join(resourcesDir, 'devices')): readonl
     .sort();
   const profiles = files.map((f) => parseDeviceProfile(join(dir, f), readFileSync(join(dir, f), 'utf8')));
   if (!profiles.some((p) => p.id === FALLBACK_PROFILE && Object.keys(p.match).length === 0)) {
-    throw new DeviceProfileError(`device profiles in ${dir}: ${FALLBACK_PROFILE}.json (with an empty match) is missing`);
+    throw new DeviceProfileError(
+      `device profiles in ${dir}: ${FALLBACK_PROFILE}.json (with an empty match) is missing`,
+    );
   }
   if (shipped) cached = profiles;
   return profiles;
