@@ -146,7 +146,10 @@ export async function op<T>(
       );
     }
     if (err instanceof DeviceLinkError) {
-      const e = new DeviceLinkError(err.kind, `${what}: ${err.message}`, err.deviceMessage, { cause: err });
+      const e = new DeviceLinkError(err.kind, `${what}: ${err.message}`, err.deviceMessage, {
+        cause: err,
+        ...(err.remedy ? { remedy: err.remedy } : {}),
+      });
       throw e;
     }
     throw err;
