@@ -36,6 +36,11 @@ import type {
 
 const KEPT_SKIPS = 20;
 
+/** A registry that may know which endpoints reach one unit (main/devices registry, #19). */
+interface UnitRegistry {
+  endpointsOf?(id: string): string[];
+}
+
 export interface FlashServiceOptions {
   readonly home?: string;
   readonly concurrency?: number;
@@ -72,6 +77,8 @@ export class FlashService implements FlashServiceApi {
   readonly #home: string;
   readonly #decryptionKeyFiles: readonly string[];
   readonly #attached = new WeakSet<DeviceRegistry>();
+  /** Attached registries, asked for a unit's endpoints (`endpointsOf`, when the registry offers it). */
+  readonly #registries: UnitRegistry[] = [];
 
   constructor(options: FlashServiceOptions = {}) {
     const home = options.home ?? flashlineHome();
@@ -106,6 +113,7 @@ export class FlashService implements FlashServiceApi {
   attachDevices(registry: DeviceRegistry): void {
     if (this.#attached.has(registry)) return;
     this.#attached.add(registry);
+    this.#registries.push(registry as UnitRegistry);
     this.manager.subscribe((e) => {
       if (e.type === 'stage' && registry.get(e.deviceId)?.state !== 'busy') registry.markBusy(e.deviceId);
       else if (e.type === 'end') void registry.release(e.deviceId);
@@ -152,17 +160,35 @@ export class FlashService implements FlashServiceApi {
     this.#packages.delete(path);
   }
 
-  /** Start one job per device; returns the job ids in the same order. */
-  async flash(packagePath: string, deviceIds: readonly string[]): Promise<string[]> {
+  /**
+   * Start one job per unit; returns the job ids in the same order. A target is a device id, or several
+   * endpoint ids of one unit (e.g. `adb:H:PA` and `tcp:H:PF` answering with the same serial: the CLI groups
+   * them). A single id is widened to its unit's endpoints when the attached registry knows them.
+   */
+  async flash(packagePath: string, targets: readonly (string | readonly string[])[]): Promise<string[]> {
     const pkg = await this.openPackage(packagePath);
     const interrupted = await this.manager.interrupted();
-    return deviceIds.map((deviceId) => {
-      // An interrupted job for the same device and package is resumed rather than started over.
+    return targets.map((target) => {
+      const endpoints = typeof target === 'string' ? this.endpointsOf(target) : [...new Set(target)];
+      const [deviceId] = endpoints;
+      if (deviceId === undefined) throw new FlashlineError('bad_request', 'A flash target names no device.');
+      // An interrupted job for the same unit and package is resumed rather than started over.
       const resume = interrupted.find(
-        (j) => j.start.deviceId === deviceId && j.start.package.sha256 === pkg.sha256,
+        (j) =>
+          j.start.package.sha256 === pkg.sha256 &&
+          [j.start.deviceId, ...(j.start.endpoints ?? [])].some((e) => endpoints.includes(e)),
       );
-      return this.manager.start({ deviceId, pkg, packagePath, ...(resume ? { resume } : {}) });
+      return this.manager.start({ deviceId, endpoints, pkg, packagePath, ...(resume ? { resume } : {}) });
     });
+  }
+
+  /** Every endpoint of the unit `id` belongs to, as the attached registry knows it (else just `id`). */
+  endpointsOf(id: string): string[] {
+    for (const r of this.#registries) {
+      const known = r.endpointsOf?.(id);
+      if (known && known.length > 0) return known;
+    }
+    return [id];
   }
 
   async setAutoFlash(
