@@ -98,6 +98,7 @@ export function describeId(id: string): { connection: Connection; address: strin
   const a = parseDeviceId(id);
   switch (a.kind) {
     case 'tcp':
+    case 'adb':
       return { connection: 'tcp', address: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` };
     case 'serial':
       return { connection: 'serial', address: a.path };

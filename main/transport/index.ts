@@ -14,7 +14,7 @@ export {
 } from './errors.js';
 export { FRAMED_HANDSHAKE, framedPacketLink, handshake } from './framed.js';
 export { createDuplexPair, memoryLink } from './memory.js';
-export { type DeviceAddress, type OpenLinkOptions, openLink, parseDeviceId } from './open.js';
+export { ADB_TCP_PORT, type DeviceAddress, type OpenLinkOptions, openLink, parseDeviceId } from './open.js';
 export {
   listSerialPorts,
   nodeSerialBackend,

@@ -1,6 +1,8 @@
 /**
  * Open a fastboot packet link from a device id: `tcp:HOST:PORT`, `serial:PATH`, `usb:SERIAL` (or
  * `usb:VVVV:PPPP` for a device without a serial number). The ids are the ones the device registry shows.
+ * `adb:HOST:PORT` (ADB over TCP) is parsed here too, so one parser knows every id, but is opened by
+ * main/protocol/adb's openAdb, not as a fastboot link.
  */
 import type { IoOptions } from './deadline.js';
 import { OpenError } from './errors.js';
@@ -10,8 +12,13 @@ import type { PacketLink } from './types.js';
 import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from './usb.js';
 import type { UsbBackend, UsbDeviceLike } from './usb-types.js';
 
+/** adbd's TCP port (`adb tcpip 5555`, emulators): the default for `adb:HOST`. */
+export const ADB_TCP_PORT = 5555;
+
 export type DeviceAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  /** ADB over TCP (`adb:HOST:PORT`, default port 5555); opened by main/protocol/adb's openAdb. */
+  | { readonly kind: 'adb'; readonly host: string; readonly port: number }
   | { readonly kind: 'serial'; readonly path: string }
   | { readonly kind: 'usb'; readonly serial: string }
   | { readonly kind: 'usb-ids'; readonly vendorId: number; readonly productId: number };
@@ -20,10 +27,11 @@ export type DeviceAddress =
 export function parseDeviceId(id: string): DeviceAddress {
   const [scheme, ...restParts] = id.split(':');
   const rest = restParts.join(':');
-  if (scheme === 'tcp') {
+  if (scheme === 'tcp' || scheme === 'adb') {
     const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(rest);
-    const port = m?.[2] === undefined ? FASTBOOT_TCP_PORT : Number(m[2]);
-    if (m && port > 0 && port <= 65535) return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port };
+    const fallback = scheme === 'tcp' ? FASTBOOT_TCP_PORT : ADB_TCP_PORT;
+    const port = m?.[2] === undefined ? fallback : Number(m[2]);
+    if (m && port > 0 && port <= 65535) return { kind: scheme, host: m[1]!.replace(/^\[|\]$/g, ''), port };
   } else if (scheme === 'serial' && rest.length > 0) {
     return { kind: 'serial', path: rest };
   } else if (scheme === 'usb' && rest.length > 0) {
@@ -37,7 +45,7 @@ export function parseDeviceId(id: string): DeviceAddress {
     return { kind: 'usb', serial: rest };
   }
   throw new OpenError(
-    `'${id}' is not a device id; use tcp:HOST:PORT, serial:PATH or usb:SERIAL (see 'flashline devices')`,
+    `'${id}' is not a device id; use tcp:HOST:PORT (fastboot over TCP), adb:HOST:PORT (ADB over TCP), serial:PATH or usb:SERIAL (see 'flashline devices')`,
   );
 }
 
@@ -64,6 +72,10 @@ export async function openLink(id: string, opts: OpenLinkOptions = {}): Promise<
   switch (address.kind) {
     case 'tcp':
       return openTcp({ host: address.host, port: address.port, ...io });
+    case 'adb':
+      throw new OpenError(
+        `${id} is an ADB endpoint, not a fastboot one; reboot the device to the bootloader (adb reboot bootloader) and use its fastboot id`,
+      );
     case 'serial':
       return openSerial({
         path: address.path,
