@@ -9,6 +9,8 @@ import { flashlineHome } from '../common/paths.js';
 import type { DiskIo } from '../common/station-storage.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { StationRollbackStore } from '../package/index.js';
+import { openAdb } from '../protocol/adb/index.js';
+import { AndroidCapableConnector } from './adapters/adb.js';
 import { FastbootConnector } from './adapters/fastboot.js';
 import { loadStationKeys, openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
@@ -92,7 +94,10 @@ export class FlashService implements FlashServiceApi {
     this.#trustDirs = options.trustDirs;
     this.manager = new FlashManager({
       concurrency: options.concurrency ?? 4,
-      connector: options.connector ?? new FastbootConnector(),
+      // Every endpoint kind: fastboot (TCP, USB, serial) and ADB (a phone found in Android), keys in <home>/adb.
+      connector:
+        options.connector ??
+        new AndroidCapableConnector(new FastbootConnector(), { open: openAdb, keyDir: join(home, 'adb') }),
       reports: this.reports,
       ...(options.keepFinished ? { keepFinished: options.keepFinished } : {}),
       ...(options.disk ? { disk: options.disk } : {}),
