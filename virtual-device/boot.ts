@@ -5,9 +5,10 @@
  * lost-power checks and the fault hooks stay with the device and are the same for every operation.
  */
 import { promises as fs } from 'node:fs';
+import { bootImageMetadata } from './boot-image-info.js';
 import { CommandFailure } from './device-errors.js';
 import type { PowerLossStage } from './faults.js';
-import { IMAGE_HEADER_SIZE, type ImageMetadata, parseImageHeader, UNKNOWN_IMAGE } from './image-metadata.js';
+import { IMAGE_HEADER_SIZE, type ImageMetadata } from './image-metadata.js';
 import { type BootControl, otherSlot, SLOTS, type Slot } from './state-store.js';
 
 /** The running system: the slot it booted from and its image's header. */
@@ -102,7 +103,7 @@ async function bootImage(port: BootPort, slot: Slot): Promise<ImageMetadata | nu
   } finally {
     await h.close();
   }
-  const meta = parseImageHeader(header) ?? UNKNOWN_IMAGE;
+  const meta = bootImageMetadata(header);
   // Anti-rollback, as AVB does: an image older than the secure element's index does not boot.
   return meta.rollbackIndex < port.rollbackIndex() ? null : meta;
 }

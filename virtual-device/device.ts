@@ -19,8 +19,10 @@ import {
 import { CommandFailure } from './device-errors.js';
 import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
+import type { ImageMetadata } from './image-metadata.js';
 import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
+import type { DeviceProfile } from './profiles.js';
 import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
@@ -34,6 +36,8 @@ import {
 export { CommandFailure };
 
 export interface DeviceConfig {
+  /** What the device plays (profiles.ts); the model is the same, the outside view differs. */
+  readonly profile: DeviceProfile;
   readonly stateDir: string;
   readonly product: string;
   readonly serial: string;
@@ -108,6 +112,10 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
   get bootedSlot(): Slot | null {
     return this.#booted?.slot ?? null;
+  }
+  /** The running system's boot image metadata; null in the bootloader. */
+  get bootedImage(): ImageMetadata | null {
+    return this.#booted?.meta ?? null;
   }
   get runningVersion(): string {
     return this.#booted?.meta.version ?? 'none';

@@ -4,7 +4,19 @@
  * without underscore), plus Flashline's vendor variables (docs/virtual-device.md).
  */
 import type { VirtualDevice } from './device.js';
+import { hasFlashlineExtensions } from './profiles.js';
 import { SLOTS } from './state-store.js';
+
+/** Flashline's vendor variables: only the reference profile has them (a stock bootloader does not). */
+const VENDOR_VARIABLES = new Set([
+  'battery-level',
+  'rollback-index',
+  'free-space',
+  'capacity',
+  'running-version',
+  'booted-slot',
+  'mode',
+]);
 
 /** The fastboot protocol version the device reports (`getvar:version`). */
 export const FASTBOOT_PROTOCOL_VERSION = '0.4';
@@ -13,6 +25,11 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
 function globalVariables(d: VirtualDevice): [string, string][] {
+  const all = referenceGlobals(d);
+  return hasFlashlineExtensions(d.config.profile) ? all : all.filter(([k]) => !VENDOR_VARIABLES.has(k));
+}
+
+function referenceGlobals(d: VirtualDevice): [string, string][] {
   const bc = d.bootControl;
   return [
     ['version', FASTBOOT_PROTOCOL_VERSION],

@@ -18,6 +18,8 @@ export const IMAGE_HEADER_SIZE = 4096;
 export interface ImageMetadata {
   readonly version: string;
   readonly rollbackIndex: number;
+  /** Security patch level `YYYY-MM` (Android boot images only; see boot-image-info.ts). */
+  readonly securityPatch?: string;
 }
 
 export const UNKNOWN_IMAGE: ImageMetadata = { version: 'unknown', rollbackIndex: 0 };

@@ -14,6 +14,7 @@ import { VIRTUAL_PRODUCT_ID } from '../main/common/products.js';
 import { VirtualDevice } from './device.js';
 import type { SessionOptions } from './fastboot-session.js';
 import type { Faults } from './faults.js';
+import { type AndroidTimings, type DeviceProfile, isDeviceProfile } from './profiles.js';
 import { VirtualDeviceHandle } from './runner.js';
 import type { PartitionSpec } from './state-store.js';
 
@@ -33,6 +34,7 @@ export {
   parseImageHeader,
 } from './image-metadata.js';
 export { createDuplexPair } from './in-process.js';
+export { type AndroidTimings, DEVICE_PROFILES, type DeviceProfile } from './profiles.js';
 export { VirtualDeviceHandle } from './runner.js';
 export { DEFAULT_PARTITIONS, type PartitionSpec, type Slot } from './state-store.js';
 
@@ -40,6 +42,23 @@ export const DEFAULT_MAX_DOWNLOAD_SIZE = 256 * 1024 * 1024;
 export const DEFAULT_MAX_RETRIES = 3;
 
 export interface VirtualDeviceOptions {
+  /**
+   * What the device plays (default `reference`, today's device). `stock-android` starts booted into Android
+   * with ADB on `adb`; its fastboot port listens only in the bootloader (see profiles.ts).
+   */
+  readonly profile?: DeviceProfile;
+  /**
+   * stock-android: the ADB TCP listener (`handle.adbAddress`). Default host: the fastboot host; default port:
+   * the fastboot port + 1 when that is fixed, else any free port.
+   */
+  readonly adb?: { readonly host?: string; readonly port?: number };
+  /**
+   * stock-android: host public keys (`adbkey.pub` lines) the phone accepts. Undefined = any key (as if its
+   * owner tapped "Allow"); an empty list refuses every host.
+   */
+  readonly adbAuthorizedKeys?: readonly string[];
+  /** stock-android: boot_completed and self-commit delays (tests shorten them). */
+  readonly android?: AndroidTimings;
   /** State directory; a fresh temp directory (removed on stop) when absent. */
   readonly stateDir?: string;
   readonly product?: string;
@@ -86,8 +105,15 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     options.capacity === undefined || (Number.isSafeInteger(options.capacity) && options.capacity > 0),
     'capacity must be a positive number of bytes',
   );
+  const profile = options.profile ?? 'reference';
+  check(isDeviceProfile(profile), `profile '${profile}' is not one of reference, stock-android`);
+  check(
+    profile === 'stock-android' || (options.adb === undefined && options.adbAuthorizedKeys === undefined),
+    'ADB options need the stock-android profile (the reference device has no ADB)',
+  );
   const stateDir = options.stateDir ?? (await fs.mkdtemp(join(tmpdir(), 'flashline-vd-')));
   const device = new VirtualDevice({
+    profile,
     stateDir,
     product: options.product ?? VIRTUAL_PRODUCT_ID,
     serial: options.serial ?? `FLV${randomBytes(4).toString('hex').toUpperCase()}`,
@@ -105,6 +131,9 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     options.tcp === false ? false : { host: options.tcp?.host ?? '127.0.0.1', port: options.tcp?.port ?? 0 };
   const handle = new VirtualDeviceHandle(device, {
     tcp,
+    adb: profile === 'stock-android' ? adbListener(options, tcp) : false,
+    adbAuthorizedKeys: options.adbAuthorizedKeys,
+    android: options.android ?? {},
     pty: options.pty ?? false,
     bootDelayMs: options.bootDelayMs ?? 300,
     session: options.session,
@@ -119,9 +148,25 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
   return handle;
 }
 
+/** Where a stock phone's ADB listens: `adb` when given, else beside its fastboot port. */
+function adbListener(
+  options: VirtualDeviceOptions,
+  tcp: { host: string; port: number } | false,
+): { host: string; port: number } {
+  const host = options.adb?.host ?? (tcp ? tcp.host : '127.0.0.1');
+  const port = options.adb?.port ?? (tcp && tcp.port > 0 ? tcp.port + 1 : 0);
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, `ADB port ${port} must be 0-65535`);
+  check(
+    !tcp || port === 0 || port !== tcp.port || host !== tcp.host,
+    'the ADB and fastboot ports must differ',
+  );
+  return { host, port };
+}
+
 /**
- * Start `count` devices with distinct serials; with a fixed TCP port they take consecutive ports, and with
- * a state directory each gets its own sub-directory (`device-1`, `device-2`, …).
+ * Start `count` devices with distinct serials; with a fixed TCP port they take consecutive ports (stock
+ * phones take two each: fastboot, then ADB), and with a state directory each gets its own sub-directory
+ * (`device-1`, `device-2`, …). A fixed `adb` port is likewise counted up per device.
  */
 export async function startVirtualDevices(
   count: number,
@@ -129,16 +174,22 @@ export async function startVirtualDevices(
 ): Promise<VirtualDeviceHandle[]> {
   check(Number.isInteger(count) && count >= 1 && count <= 64, `device count ${count} must be 1-64`);
   const handles: VirtualDeviceHandle[] = [];
+  const step = options.profile === 'stock-android' && !options.adb?.port ? 2 : 1;
   try {
     for (let i = 0; i < count; i++) {
       const tcp =
         options.tcp === false
           ? false
-          : { host: options.tcp?.host ?? '127.0.0.1', port: options.tcp?.port ? options.tcp.port + i : 0 };
+          : {
+              host: options.tcp?.host ?? '127.0.0.1',
+              port: options.tcp?.port ? options.tcp.port + step * i : 0,
+            };
+      const adb = options.adb?.port ? { ...options.adb, port: options.adb.port + i } : options.adb;
       handles.push(
         await startVirtualDevice({
           ...options,
           tcp,
+          adb,
           stateDir:
             options.stateDir && count > 1 ? join(options.stateDir, `device-${i + 1}`) : options.stateDir,
           serial: options.serial && count > 1 ? `${options.serial}-${i + 1}` : options.serial,

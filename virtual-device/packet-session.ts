@@ -16,6 +16,7 @@ import { CommandFailure, type VirtualDevice } from './device.js';
 import type { DownloadSink } from './download-buffer.js';
 import { PowerCutError } from './faults.js';
 import { allVariables, getVariable } from './getvars.js';
+import { hasFlashlineExtensions } from './profiles.js';
 import { ReadTimeoutError } from './stream-reader.js';
 
 export type SessionEnd =
@@ -82,6 +83,14 @@ class SessionEnded extends Error {
     super(end.reason);
   }
 }
+
+/** Reboot targets a real device offers that the virtual device does not simulate (yet). */
+const UNSIMULATED_REBOOTS = new Set([
+  'reboot-fastboot',
+  'reboot:fastboot',
+  'reboot-recovery',
+  'reboot:recovery',
+]);
 
 const GARBAGE = [
   Buffer.from('XYZW garbage'),
@@ -239,7 +248,13 @@ class PacketSession {
         if (name === 'flash') return this.#ok(() => this.device.flash(arg));
         if (name === 'erase') return this.#ok(() => this.device.erase(arg));
         if (name === 'set_active') return this.#ok(() => this.device.setActive(arg));
-        if (text.startsWith('oem ')) return this.#oem(text.slice(4).trim().split(/ +/));
+        if (text.startsWith('oem ') && hasFlashlineExtensions(this.device.config.profile))
+          return this.#oem(text.slice(4).trim().split(/ +/));
+        if (UNSIMULATED_REBOOTS.has(text)) {
+          throw new CommandFailure(
+            `'${text}' is not simulated: this device has no fastbootd or recovery yet (issue #13); use reboot or reboot-bootloader`,
+          );
+        }
         if (text === 'reboot' || text === 'reboot-bootloader' || text === 'reboot:bootloader') {
           await this.#reply({ type: 'OKAY', message: '' });
           throw new SessionEnded({ reason: 'reboot', into: text === 'reboot' ? 'os' : 'bootloader' });

@@ -42,6 +42,7 @@ const report = (obj: Record<string, unknown>): void => {
 export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'flashline-usb-dev-')));
   const device = new VirtualDevice({
+    profile: 'reference',
     stateDir,
     product: opts.product,
     serial: opts.serial,

@@ -1,7 +1,9 @@
 /**
  * `flashline demo` / `npm run demo`: virtual devices in this process, a signed demo package (shipped demo
  * key, scoped to the virtual product only) and station mode with the devices listed — a newcomer flashes
- * something within a minute. `--no-ui` flashes the demo devices from the terminal instead.
+ * something within a minute. `--no-ui` flashes the demo devices from the terminal instead. Both kinds of
+ * device are offered: reference devices (Flashline's, in fastboot) and stock Android phones (`--phones`,
+ * starting in Android with ADB; same product id, so the demo key covers them too).
  * `startDemoRig` is also what the flash engine's integration tests and benchmarks build on.
  */
 import { promises as fs } from 'node:fs';
@@ -18,7 +20,7 @@ import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../
 import { FlashService } from '../../flash/service.js';
 import { createService, runStation } from '../../station/run-station.js';
 import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
-import { parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
+import { parseNonNegativeInt, parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
 import { runFlash } from './flash.js';
 
 // The demo package helpers live in their own module (no station, no Vite) so the USB VM bundle can use them.
@@ -27,7 +29,10 @@ export { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage };
 const MiB = 1024 * 1024;
 
 export interface DemoRigOptions {
+  /** Reference devices (serials DEMO001, …). */
   readonly devices: number;
+  /** Stock-android phones beside them (serials PHONE001, …; default 0). */
+  readonly phones?: number;
   readonly dir: string;
   readonly faults?: (index: number) => Faults | undefined;
   readonly device?: Partial<VirtualDeviceOptions>;
@@ -44,15 +49,19 @@ export async function startDemoRig(options: DemoRigOptions): Promise<DemoRig> {
   await fs.mkdir(options.dir, { recursive: true });
   const packagePath = await makeDemoPackage(join(options.dir, 'flashline-demo.flp'), options.pkg);
   const devices: VirtualDeviceHandle[] = [];
+  const phones = options.phones ?? 0;
   try {
-    for (let i = 0; i < options.devices; i++) {
+    for (let i = 0; i < options.devices + phones; i++) {
       const faults = options.faults?.(i);
+      const phone = i >= options.devices;
+      const n = String((phone ? i - options.devices : i) + 1).padStart(3, '0');
       devices.push(
         await startVirtualDevice({
-          serial: `DEMO${String(i + 1).padStart(3, '0')}`,
+          serial: phone ? `PHONE${n}` : `DEMO${n}`,
           partitions: DEMO_PARTITIONS,
           maxDownloadSize: 8 * MiB,
           bootDelayMs: 200,
+          ...(phone ? { profile: 'stock-android' as const } : {}),
           ...options.device,
           ...(faults ? { faults } : {}),
         }),
@@ -73,6 +82,7 @@ export async function startDemoRig(options: DemoRigOptions): Promise<DemoRig> {
 
 interface DemoOptions {
   devices: number;
+  phones?: number;
   ui: boolean;
   port: number;
   json: boolean;
@@ -84,7 +94,12 @@ export function registerDemo(program: Command): void {
     .description(
       'start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)',
     )
-    .option('--devices <n>', 'number of virtual devices', parsePositiveInt, 3)
+    .option('--devices <n>', 'number of reference virtual devices (in fastboot)', parsePositiveInt, 3)
+    .option(
+      '--phones <n>',
+      'stock Android phones beside them (start in Android, ADB + fastboot); default 1 with the UI, 0 with --no-ui',
+      parseNonNegativeInt,
+    )
     .option('--no-ui', 'flash the demo devices from the terminal and exit with the status code')
     .option('--port <n>', 'station port (0 picks a free one)', parsePort, 7480)
     .option('--json', 'with --no-ui: one JSON object per event line', false)
@@ -97,8 +112,12 @@ async function runDemo(opts: DemoOptions): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const dir = join(flashlineHome(), 'demo');
   if (!opts.json) log('Starting virtual devices and signing the demo package…');
-  const rig = await startDemoRig({ devices: opts.devices, dir });
-  const ids = rig.devices.map((d) => d.address);
+  // With --no-ui the exit code is the worst job's; phones join only when asked for there.
+  const phones = opts.phones ?? (opts.ui ? 1 : 0);
+  const rig = await startDemoRig({ devices: opts.devices, phones, dir });
+  // A phone is one unit with two endpoints (ADB in Android, fastboot in the bootloader); flash groups them
+  // by serial.
+  const ids = rig.devices.flatMap((d) => (d.adbAddress ? [d.adbAddress, d.address] : [d.address]));
   try {
     if (!opts.ui) {
       return await runFlash(rig.packagePath, {
@@ -111,6 +130,8 @@ async function runDemo(opts: DemoOptions): Promise<number> {
     // (With --no-ui, runFlash handles the signals itself.)
     const interrupted = untilInterrupted(() => 'stopping the demo; running jobs stop safely');
     const registry = new DeviceRegistry();
+    // Fastboot endpoints of every device (a phone's answers while it is in its bootloader).
+    // TODO(merge #19): add the phones' ADB endpoints (d.adbAddress) once main/devices offers an ADB source.
     const discovery = await startDiscovery(registry, [
       endpointSource(
         rig.devices.map((d) => tcpEndpoint({ host: d.host, port: d.port }, 'virtual')),
@@ -131,7 +152,7 @@ async function runDemo(opts: DemoOptions): Promise<number> {
         '',
         'Flashline demo is running.',
         `  Open ${station.url}`,
-        `  Devices: ${ids.join(', ')}`,
+        `  Devices: ${rig.devices.map((d) => (d.adbAddress ? `${d.serial} (stock Android phone: ${d.adbAddress}, ${d.address} in the bootloader)` : d.address)).join(', ')}`,
         `  Package: ${rig.packagePath} (signed with the demo key; valid for virtual devices only)`,
         '',
         'Or flash from another terminal:',

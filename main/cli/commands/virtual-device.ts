@@ -1,15 +1,20 @@
 /**
- * `flashline virtual-device`: run one or more virtual devices that speak fastboot over TCP and/or a pty.
+ * `flashline virtual-device`: run one or more virtual devices that speak fastboot over TCP and/or a pty —
+ * the reference device, or (`--profile stock-android`) a stock phone that runs Android with ADB.
  * Composition root: the only place (with the demo) where the CLI reaches into virtual-device/.
  */
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
+  DEVICE_PROFILES,
+  type DeviceProfile,
   type Faults,
   type PowerLossFault,
   parsePowerLoss,
   type Slot,
   startVirtualDevices,
 } from '../../../virtual-device/index.js';
+import { FlashlineError } from '../../common/errors.js';
 import { TCP_DEFAULT_PORT } from '../../protocol/fastboot/tcp-framing.js';
 import {
   collect,
@@ -32,6 +37,36 @@ function parsePowerLossOption(value: string): PowerLossFault {
   }
 }
 
+function parseProfile(value: string): DeviceProfile {
+  const profile = DEVICE_PROFILES.find((p) => p === value);
+  if (!profile)
+    throw new InvalidArgumentError(`'${value}' is not a profile (${DEVICE_PROFILES.join(' or ')}).`);
+  return profile;
+}
+
+/** An `adbkey.pub`-style file: one key per line (base64, then an optional comment); blank lines skipped. */
+function parseAuthorizedKeys(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InvalidArgumentError(`cannot read '${file}' (${why}); give a file of adbkey.pub lines.`);
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  for (const [i, key] of keys.entries()) {
+    if (!/^[A-Za-z0-9+/]{100,}={0,2}( .*)?$/.test(key)) {
+      throw new InvalidArgumentError(
+        `line ${i + 1} of '${file}' is not an ADB public key (base64 of the key, then an optional name, as in ~/.android/adbkey.pub).`,
+      );
+    }
+  }
+  return keys;
+}
+
 function parsePercent(value: string): number {
   const n = parseNonNegativeInt(value);
   if (n > 100) throw new InvalidArgumentError(`'${value}' is not a percentage (0-100).`);
@@ -39,7 +74,10 @@ function parsePercent(value: string): number {
 }
 
 interface VirtualDeviceCliOptions {
+  profile: DeviceProfile;
   tcp?: { host: string; port: number };
+  adb?: { host: string; port: number };
+  adbAuthorizedKeys?: string[];
   pty: boolean;
   state?: string;
   product?: string;
@@ -61,11 +99,29 @@ interface VirtualDeviceCliOptions {
 export function registerVirtualDevice(program: Command): void {
   program
     .command('virtual-device')
-    .description('run virtual devices that speak fastboot (for tests, demos and training); Ctrl-C stops them')
+    .description(
+      'run virtual devices that speak fastboot, or stock Android phones with ADB (for tests, demos and training); Ctrl-C stops them',
+    )
+    .option(
+      '--profile <name>',
+      "reference (Flashline's device: fastboot always, oem extensions) or stock-android (starts in Android with ADB; fastboot only in the bootloader)",
+      parseProfile,
+      'reference',
+    )
     .option(
       '--tcp <host:port>',
       `listen for fastboot over TCP (default 127.0.0.1:${TCP_DEFAULT_PORT} without --pty)`,
       parseHostPort,
+    )
+    .option(
+      '--adb <host:port>',
+      'stock-android: serve ADB here while in Android (default: the fastboot port + 1, or a free port with port 0)',
+      parseHostPort,
+    )
+    .option(
+      '--adb-authorized-keys <file>',
+      'stock-android: accept only these host keys (adbkey.pub lines); default: accept any key',
+      parseAuthorizedKeys,
     )
     .option('--pty', 'also serve fastboot on a pty pair made by socat (prints the host end)', false)
     .option(
@@ -95,6 +151,12 @@ export function registerVirtualDevice(program: Command): void {
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
     .action(async (opts: VirtualDeviceCliOptions) => {
+      if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
+        throw new FlashlineError(
+          'bad_input',
+          '--adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
+        );
+      }
       // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
       const interrupted = untilInterrupted(() => 'stopping the virtual device(s)');
       const faults: Faults = {
@@ -107,7 +169,10 @@ export function registerVirtualDevice(program: Command): void {
       };
       const tcp = opts.tcp ?? (opts.pty ? false : { host: '127.0.0.1', port: TCP_DEFAULT_PORT });
       const devices = await startVirtualDevices(opts.count, {
+        profile: opts.profile,
         tcp,
+        adb: opts.adb,
+        adbAuthorizedKeys: opts.adbAuthorizedKeys,
         pty: opts.pty,
         stateDir: opts.state,
         product: opts.product,
@@ -120,7 +185,9 @@ export function registerVirtualDevice(program: Command): void {
       });
       const rows = devices.map((d) => ({
         serial: d.serial,
+        profile: d.profile,
         address: d.address,
+        adb: d.adbAddress,
         pty: d.ptyPath,
         stateDir: d.stateDir,
       }));
@@ -128,18 +195,20 @@ export function registerVirtualDevice(program: Command): void {
       else {
         for (const r of rows) {
           const pty = r.pty && r.address.startsWith('tcp:') ? `  pty ${r.pty}` : '';
-          process.stdout.write(`${r.serial}  ${r.address}${pty}  state ${r.stateDir}\n`);
+          const adb = r.adb ? `  ${r.adb} (in Android; fastboot in the bootloader)` : '';
+          process.stdout.write(`${r.serial}  ${r.address}${adb}${pty}  state ${r.stateDir}\n`);
         }
         process.stdout.write('Press Ctrl-C to stop.\n');
       }
       for (const d of devices) {
         d.on('down', (why) => process.stderr.write(`${d.serial}: ${why}\n`));
         d.on('problem', (what) => process.stderr.write(`${d.serial}: ${what}\n`));
-        d.on('up', () =>
+        d.on('up', () => {
+          const where = d.device.mode === 'os' ? (d.adbAddress ? ' in Android' : '') : ' in the bootloader';
           process.stderr.write(
-            `${d.serial}: up (running ${d.device.runningVersion}, slot ${d.device.bootControl.active})\n`,
-          ),
-        );
+            `${d.serial}: up${where} (running ${d.device.runningVersion}, slot ${d.device.bootControl.active})\n`,
+          );
+        });
       }
       await interrupted;
       await Promise.all(devices.map((d) => d.stop()));

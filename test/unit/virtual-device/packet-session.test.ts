@@ -41,6 +41,7 @@ class ScriptedLink implements PacketLink {
 
 async function newDevice(t: { after: (fn: () => Promise<void>) => void }): Promise<VirtualDevice> {
   const device = new VirtualDevice({
+    profile: 'reference',
     stateDir: await tempDir(t),
     product: 'flashline-virtual',
     serial: 'PKT0001',
