@@ -6,7 +6,6 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { DeviceInfo } from '../../devices/device-info.js';
 import { IDENTIFY_TIMEOUT_MS } from '../../devices/identify.js';
 import { type FlashTarget, groupBySerial, identifyIds } from '../../devices/named-endpoints.js';
 import { JOB_CODES } from '../../flash/codes.js';
@@ -110,7 +109,7 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
     try {
       if (!opts.json)
         out.write(`Flashing ${pkg.id} ${pkg.version} onto ${units.targets.length} device(s)…\n`);
-      const ids = await startJobs(service, pkgPath, units);
+      const ids = await service.flash(pkgPath, units.targets);
       if (stopRequested) service.manager.stopAll();
       reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
     } finally {
@@ -126,7 +125,6 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
 
 interface Units {
   readonly targets: readonly FlashTarget[];
-  readonly infos: readonly DeviceInfo[];
 }
 
 const jobDeviceId = (t: FlashTarget): string => (typeof t === 'string' ? t : (t[0] ?? ''));
@@ -140,7 +138,7 @@ async function unitsOf(
   signal: AbortSignal,
   out: NodeJS.WritableStream | undefined,
 ): Promise<Units> {
-  if (ids.length < 2) return { targets: [...ids], infos: [] };
+  if (ids.length < 2) return { targets: [...ids] };
   const infos = await identifyIds(ids, IDENTIFY_TIMEOUT_MS, { signal });
   const { targets, joined } = groupBySerial(infos);
   for (const line of joined) out?.write(`${line}\n`);
@@ -149,22 +147,7 @@ async function unitsOf(
     const serial = infos.find((i) => t.includes(i.id) && i.serial)?.serial;
     out?.write(`One device (serial ${serial ?? '?'}) through ${t.join(' and ')}: one job.\n`);
   }
-  return { targets, infos };
-}
-
-/**
- * One job per unit. FlashService.flash takes one id per job today; until it takes a unit's endpoints
- * (engine, #19), a unit's job goes to its endpoint that answered in fastboot, else to its first.
- */
-function startJobs(service: FlashService, pkgPath: string, units: Units): Promise<string[]> {
-  const pick = (t: FlashTarget): string => {
-    if (typeof t === 'string') return t;
-    const fastboot = units.infos.find(
-      (i) => t.includes(i.id) && i.mode === 'fastboot' && i.state === 'ready',
-    );
-    return fastboot?.id ?? jobDeviceId(t);
-  };
-  return service.flash(pkgPath, units.targets.map(pick));
+  return { targets };
 }
 
 /** The summary table, then the jobs a stop left resumable and how to resume them. */
