@@ -21,13 +21,15 @@ export function joinsUnit(d: DeviceInfo): d is DeviceInfo & { serial: string } {
 }
 
 /**
- * An endpoint that stopped answering (or is being identified again) keeps the serial it last reported, so it
- * stays attached to its unit. Anything that answered reports its own serial (or none) and is taken as said.
+ * An endpoint that stopped answering (or is being identified again) keeps the serial (and product) it last
+ * reported, so it stays attached to its unit and is named like it. Anything that answered reports its own
+ * serial (or none) and is taken as said.
  */
 export function keepLastSerial(before: DeviceInfo | undefined, reported: DeviceInfo): DeviceInfo {
   if (reported.serial || !before?.serial || (reported.state !== 'gone' && reported.state !== 'identifying'))
     return reported;
-  return { ...reported, serial: before.serial };
+  const product = reported.product ?? before.product;
+  return { ...reported, serial: before.serial, ...(product ? { product } : {}) };
 }
 
 /** The endpoint that is the unit: answering (ready) or owned by a job (busy), and not pointing elsewhere. */

@@ -112,7 +112,7 @@ function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
         ) : null}
         {device.sameAs ? (
           <p className="note" data-testid="device-same-as">
-            The same unit as {device.sameAs}.
+            Another way into this unit, which is now reached through {device.sameAs}.
           </p>
         ) : null}
         <RebootToFastboot api={api} device={device} />
