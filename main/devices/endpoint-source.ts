@@ -8,7 +8,7 @@
  */
 import { type PacketLink, parseDeviceId } from '../transport/index.js';
 import type { Connection, DeviceInfo } from './device-info.js';
-import { describeFailure, IDENTIFY_TIMEOUT_MS, identifyFastboot } from './identify.js';
+import { describeFailure, IDENTIFY_TIMEOUT_MS, identifyFastboot, probeStart } from './identify.js';
 import { type AdbEndpoint, probeAdbEndpoint } from './identify-adb.js';
 import type { DeviceControl, DeviceSink, DeviceSource } from './source.js';
 
@@ -65,9 +65,7 @@ export async function probeEndpoint(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<DeviceInfo> {
-  const base = { id: endpoint.id, connection: endpoint.connection, address: endpoint.address };
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const { base, bound: both } = probeStart(endpoint, timeoutMs, signal);
   let link: PacketLink | undefined;
   try {
     link = await endpoint.open(both);

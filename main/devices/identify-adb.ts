@@ -7,7 +7,7 @@
 import { type AdbConnection, AdbUnauthorizedError } from '../protocol/adb/contract.js';
 import { normalizeSlot } from '../protocol/fastboot/index.js';
 import type { DeviceInfo, DeviceMode } from './device-info.js';
-import { describeFailure, type Identity } from './identify.js';
+import { describeFailure, type Identity, probeStart } from './identify.js';
 import { IDENTIFY_TIMEOUT_MS } from './source.js';
 
 const PER_PROP_TIMEOUT_MS = 2000;
@@ -69,9 +69,7 @@ export async function probeAdbEndpoint(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<DeviceInfo> {
-  const base = { id: endpoint.id, connection: endpoint.connection, address: endpoint.address };
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const { base, bound: both } = probeStart(endpoint, timeoutMs, signal);
   let adb: AdbConnection;
   try {
     adb = await endpoint.open({ signal: both, timeoutMs, authWaitMs: IDENTIFY_AUTH_WAIT_MS });
