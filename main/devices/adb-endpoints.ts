@@ -5,9 +5,10 @@
  */
 import { type AdbConnection, type AdbOpenOptions, defaultAdbKeyDir, openAdb } from '../protocol/adb/index.js';
 import type { DeviceInfo } from './device-info.js';
-import { type EndpointSourceOptions, endpointSource } from './endpoint-source.js';
+import { type Endpoint, type EndpointSourceOptions, endpointSource } from './endpoint-source.js';
 import type { AdbEndpoint } from './identify-adb.js';
 import type { DeviceSource } from './source.js';
+import { tcpEndpoint } from './transport-sources.js';
 
 /** How an ADB connection is opened from a device id (main/protocol/adb's `openAdb`; tests pass fakes). */
 export type AdbOpener = (id: string, options: AdbOpenOptions) => Promise<AdbConnection>;
@@ -47,4 +48,19 @@ export function adbSource(
     specs.map((s) => adbEndpoint(s, opts)),
     { name: 'adb', ...opts },
   );
+}
+
+/**
+ * Both ways into one device on a host: its fastboot TCP port and, for a phone, its ADB port (0 or absent:
+ * none). Virtual devices (demo, tests) and a configured phone are watched this way; the registry makes them
+ * one unit by serial.
+ */
+export function tcpUnitEndpoints(
+  device: { readonly host: string; readonly port: number; readonly adbPort?: number },
+  connection: 'tcp' | 'virtual' = 'tcp',
+  options: Omit<AdbEndpointOptions, 'connection'> = {},
+): Endpoint[] {
+  const fastboot = tcpEndpoint({ host: device.host, port: device.port }, connection);
+  if (!device.adbPort) return [fastboot];
+  return [fastboot, adbEndpoint({ host: device.host, port: device.adbPort }, { ...options, connection })];
 }

@@ -5,6 +5,7 @@ export {
   type AdbOpener,
   adbEndpoint,
   adbSource,
+  tcpUnitEndpoints,
 } from './adb-endpoints.js';
 export { rebootDevice } from './device-actions.js';
 export * from './device-info.js';

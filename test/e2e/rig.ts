@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DemoRig, startDemoRig } from '../../main/cli/commands/demo.js';
 import {
-  adbEndpoint,
   DeviceRegistry,
-  type Endpoint,
   endpointSource,
   startDiscovery,
   tcpEndpoint,
+  tcpUnitEndpoints,
 } from '../../main/devices/index.js';
 import { FlashService } from '../../main/flash/service.js';
 import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
@@ -97,12 +96,7 @@ export async function startUiRig(options: {
   const discovery = await startDiscovery(registry, [
     endpointSource(
       [
-        ...demo.devices.flatMap((d): Endpoint[] => [
-          tcpEndpoint({ host: d.host, port: d.port }, 'virtual'),
-          ...(d.adbPort
-            ? [adbEndpoint({ host: d.host, port: d.adbPort }, { connection: 'virtual', keyDir: adbKeys })]
-            : []),
-        ]),
+        ...demo.devices.flatMap((d) => tcpUnitEndpoints(d, 'virtual', { keyDir: adbKeys })),
         ...latePorts.map((port) => tcpEndpoint({ host: '127.0.0.1', port }, 'virtual')),
       ],
       { name: 'virtual', pollIntervalMs: 300 },
