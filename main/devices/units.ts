@@ -74,15 +74,37 @@ export function isSilent(d: DeviceInfo): boolean {
   return d.state === 'gone' && d.serial === undefined;
 }
 
+/** HOST and PORT of a `tcp:` or `adb:` id; undefined for other ids. */
+function tcpAddress(id: string): { host: string; port: number } | undefined {
+  const m = /^(?:tcp|adb):(\[[^\]]+\]|[^:[\]]+):(\d+)$/.exec(id);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
 /**
- * The silent endpoints that may still reach a unit: those of a protocol the unit has not been seen on. A
- * phone that arrives running Android was never seen in fastboot, yet a job must reboot it there and find it
- * (the engine checks the serial on whichever endpoint answers, so a wrong guess is refused, not flashed).
+ * The silent endpoints that may still reach a unit: a phone that arrives running Android was never seen in
+ * fastboot, yet a job must reboot it there and find it (the engine checks the serial on whichever endpoint
+ * answers, so a wrong guess is refused, not flashed). Candidates are silent endpoints of the protocol the
+ * unit was not seen on, on the same host (one phone, one network address); the port next to the one seen
+ * (fastboot 5554 beside ADB 5555, as phones and the virtual device pair them) is taken alone when present,
+ * so two phones on one host do not share each other's ports.
  */
 export function candidatesFor(unit: readonly DeviceInfo[], all: Iterable<DeviceInfo>): DeviceInfo[] {
   const seen = new Set(unit.map((u) => endpointProtocol(u.id)));
   if (seen.has('both')) return [];
-  return [...all].filter(
-    (d) => isSilent(d) && !seen.has(endpointProtocol(d.id)) && endpointProtocol(d.id) !== 'both',
-  );
+  const known = unit.flatMap((u) => {
+    const a = tcpAddress(u.id);
+    return a ? [{ ...a, protocol: endpointProtocol(u.id) }] : [];
+  });
+  const silent = [...all].filter((d) => {
+    const a = tcpAddress(d.id);
+    return isSilent(d) && a && !seen.has(endpointProtocol(d.id)) && known.some((k) => k.host === a.host);
+  });
+  const adjacent = silent.filter((d) => {
+    const a = tcpAddress(d.id)!;
+    // ADB on fastboot + 1.
+    return known.some(
+      (k) => k.host === a.host && a.port - k.port === (endpointProtocol(d.id) === 'adb' ? 1 : -1),
+    );
+  });
+  return adjacent.length > 0 ? adjacent : silent;
 }

@@ -102,6 +102,21 @@ describe('one unit, several endpoints', () => {
     ]);
   });
 
+  it('two phones in Android on one host each get their own fastboot port; another host is never a candidate', () => {
+    const { registry } = recording();
+    const other = (id: string, serial: string): DeviceInfo => ({ ...android(serial), id });
+    registry.upsert(gone('tcp:10.0.0.7:5554'));
+    registry.upsert(gone('tcp:10.0.0.7:6554'));
+    registry.upsert(gone('tcp:10.0.0.8:5554'));
+    registry.upsert(other('adb:10.0.0.7:5555', 'P1'));
+    registry.upsert(other('adb:10.0.0.7:6555', 'P2'));
+    assert.deepEqual(registry.endpointsOf('adb:10.0.0.7:5555'), ['adb:10.0.0.7:5555', 'tcp:10.0.0.7:5554']);
+    assert.deepEqual(registry.endpointsOf('adb:10.0.0.7:6555'), ['adb:10.0.0.7:6555', 'tcp:10.0.0.7:6554']);
+    // No adjacent port: every silent fastboot port of the host may be it (the engine checks the serial).
+    registry.upsert(other('adb:10.0.0.8:7000', 'P3'));
+    assert.deepEqual(registry.endpointsOf('adb:10.0.0.8:7000'), ['adb:10.0.0.8:7000', 'tcp:10.0.0.8:5554']);
+  });
+
   it('a job owns every endpoint of the unit; release re-identifies them all and the unit is ready once', async () => {
     const { registry, readyIds } = recording();
     let inAndroid = true;
