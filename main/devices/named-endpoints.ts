@@ -7,7 +7,7 @@ import { openLink, parseDeviceId } from '../transport/index.js';
 import { type AdbOpener, adbEndpoint } from './adb-endpoints.js';
 import type { DeviceInfo } from './device-info.js';
 import { describeId, type Endpoint, type FastbootEndpoint, probeAnyEndpoint } from './endpoint-source.js';
-import { isSilent } from './units.js';
+import { candidatesFor, isSilent } from './units.js';
 
 /** The endpoint a device id names; undefined for USB ids (one id already covers every USB interface). */
 export function endpointForId(id: string, adbOpen?: AdbOpener): Endpoint | undefined {
@@ -41,50 +41,46 @@ export type FlashTarget = string | readonly string[];
 /**
  * Group identified ids into jobs, keeping the order they were named in. Ids that report the same serial
  * are one unit, its ids in the order named (so a job stopped and run again has the same device id and
- * resumes). An id that answers nothing joins the unit when exactly one unit answered (the phone's other
- * way in, e.g. its fastboot port while it runs Android); otherwise it stays a job of its own, as before.
+ * resumes). An id that answers nothing joins a unit when it can only be that unit's other way in (same
+ * host, the other protocol, the adjacent port when there is one: units.ts#candidatesFor) — e.g. the fastboot
+ * port of a phone that runs Android; otherwise it stays a job of its own, as before.
  * @returns the targets, and one line per id that joined a unit without answering (to tell the user)
  */
 export function groupBySerial(infos: readonly DeviceInfo[]): {
   targets: FlashTarget[];
   joined: string[];
 } {
-  const units = new Map<string, string[]>();
+  const units = new Map<string, DeviceInfo[]>();
   for (const d of infos)
-    if (d.serial && !isSilent(d)) units.set(d.serial, [...(units.get(d.serial) ?? []), d.id]);
-  const only = units.size === 1 ? [...units.entries()][0] : undefined;
+    if (d.serial && !isSilent(d)) units.set(d.serial, [...(units.get(d.serial) ?? []), d]);
+  // Which units each silent id may belong to; it joins only when that is exactly one.
+  const claims = new Map<string, string[]>();
+  for (const [serial, unit] of units)
+    for (const c of candidatesFor(unit, infos)) claims.set(c.id, [...(claims.get(c.id) ?? []), serial]);
+  const joinedTo = (id: string) => {
+    const serials = claims.get(id);
+    return serials?.length === 1 ? serials[0] : undefined;
+  };
   const joined: string[] = [];
   const targets: FlashTarget[] = [];
   const placed = new Set<string>();
   for (const d of infos) {
     if (placed.has(d.id)) continue;
-    const unit = d.serial ? units.get(d.serial) : undefined;
-    if (unit) {
-      const members = only && only[1] === unit ? [...unit, ...silentOnes(infos, placed, unit)] : unit;
-      if (members.length > unit.length)
-        joined.push(
-          ...members
-            .slice(unit.length)
-            .map(
-              (id) =>
-                `${id} does not answer now; taken as another way into ${d.serial} (the only device that answered)`,
-            ),
-        );
-      for (const m of members) placed.add(m);
-      const ordered = infos.map((i) => i.id).filter((id) => members.includes(id));
-      targets.push(ordered.length === 1 ? ordered[0]! : ordered);
-    } else if (!(only && isSilent(d))) {
+    const serial = d.serial && units.has(d.serial) ? d.serial : joinedTo(d.id);
+    if (serial === undefined) {
       placed.add(d.id);
       targets.push(d.id);
+      continue;
     }
+    const members = infos.filter((i) => (i.serial === serial && !isSilent(i)) || joinedTo(i.id) === serial);
+    for (const m of members) {
+      placed.add(m.id);
+      if (isSilent(m))
+        joined.push(
+          `${m.id} does not answer now; taken as another way into ${serial} (same host, the other protocol)`,
+        );
+    }
+    targets.push(members.length === 1 ? members[0]!.id : members.map((m) => m.id));
   }
   return { targets, joined };
-}
-
-function silentOnes(
-  infos: readonly DeviceInfo[],
-  placed: ReadonlySet<string>,
-  unit: readonly string[],
-): string[] {
-  return infos.filter((d) => isSilent(d) && !placed.has(d.id) && !unit.includes(d.id)).map((d) => d.id);
 }

@@ -182,6 +182,11 @@ describe('grouping the ids named on a command line', () => {
     const { targets, joined } = groupBySerial([info(FB), android('S1')]);
     assert.deepEqual(targets, [[FB, ADB]]);
     assert.match(joined[0] ?? '', /tcp:127\.0\.0\.1:5554 does not answer now; taken as another way into S1/);
+    // Another host is another device: it keeps a job of its own.
+    assert.deepEqual(groupBySerial([info('tcp:10.9.9.9:5554'), android('S1')]).targets, [
+      'tcp:10.9.9.9:5554',
+      ADB,
+    ]);
   });
 
   it('with several units (or none) answering, a silent id keeps a job of its own, as before', () => {
@@ -190,6 +195,25 @@ describe('grouping the ids named on a command line', () => {
       'tcp:h:2',
       'tcp:h:3',
     ]);
+    // Two phones in Android on one host, their fastboot ports beside their ADB ports: two jobs of two ids.
+    const phone = (id: string, serial: string): DeviceInfo => ({ ...android(serial), id });
+    assert.deepEqual(
+      groupBySerial([
+        phone('adb:h:5555', 'P1'),
+        info('tcp:h:5554'),
+        phone('adb:h:6555', 'P2'),
+        info('tcp:h:6554'),
+      ]).targets,
+      [
+        ['adb:h:5555', 'tcp:h:5554'],
+        ['adb:h:6555', 'tcp:h:6554'],
+      ],
+    );
+    // Not adjacent and two phones answering: the silent port could be either's, so it stays alone.
+    assert.deepEqual(
+      groupBySerial([phone('adb:h:5555', 'P1'), phone('adb:h:6555', 'P2'), info('tcp:h:9000')]).targets,
+      ['adb:h:5555', 'adb:h:6555', 'tcp:h:9000'],
+    );
     assert.deepEqual(groupBySerial([info('tcp:h:1'), info('tcp:h:2')]).targets, ['tcp:h:1', 'tcp:h:2']);
   });
 });
