@@ -77,6 +77,8 @@ export async function startUiRig(options: {
    * station watches both of their ways in, ADB and fastboot (which listens only in the bootloader).
    */
   readonly phones?: number;
+  /** More virtual-device options for every device (e.g. `adbAuthorizedKeys` for phones-only rigs). */
+  readonly device?: Partial<VirtualDeviceOptions>;
 }): Promise<UiRig> {
   const staticDir = await ensureRendererBuilt(() => {});
   const home = await mkdtemp(join(tmpdir(), 'flashline-e2e-ui-'));
@@ -85,7 +87,7 @@ export async function startUiRig(options: {
     phones: options.phones ?? 0,
     dir: join(home, 'demo'),
     ...(options.faults ? { faults: options.faults } : {}),
-    device: options.phones ? { ...DEVICE, android: PHONE_TIMINGS } : DEVICE,
+    device: { ...DEVICE, ...(options.phones ? { android: PHONE_TIMINGS } : {}), ...options.device },
     pkg: { bootSize: 128 * KiB, systemSize: 384 * KiB },
   });
   const latePorts: number[] = [];

@@ -61,4 +61,21 @@ describe('a stock Android phone in Chromium', () => {
     assert.equal(await job.getByTestId('status-code').textContent(), '0');
     assert.equal(rig.demo.devices[0]!.device.bootControl.active, 'b');
   });
+
+  test('a phone that does not allow this computer shows the remedy, and cannot be rebooted from here', async (t) => {
+    const rig = await startUiRig({ devices: 0, phones: 1, device: { adbAuthorizedKeys: [] } });
+    t.after(() => rig.stop());
+    const page = await browser().context.newPage();
+    t.after(() => page.close().catch(() => undefined));
+    const adbId = rig.demo.devices[0]!.adbAddress ?? '';
+    await page.goto(rig.station.url);
+    const card = page.locator(`[data-testid="device-card"][data-device="${adbId}"]`);
+    await card.getByTestId('device-authorization').filter({ hasText: 'Not allowed' }).waitFor(LONG);
+    assert.match(
+      (await card.getByTestId('device-note').textContent()) ?? '',
+      /Unlock the phone and tap "Allow" on "Allow USB debugging\?"/,
+    );
+    assert.equal(await card.getByTestId('reboot-fastboot').isDisabled(), true);
+    await page.screenshot({ path: join(artifactsDir, 'ui-android-unauthorized.png'), fullPage: true });
+  });
 });

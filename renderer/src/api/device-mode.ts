@@ -17,7 +17,7 @@ export const MODE_LABELS: Readonly<Record<DeviceMode, string>> = {
 /** `Allowed` / `Not allowed` for ADB endpoints; undefined for the others (nothing to authorize). */
 export function authorizationLabel(device: DeviceInfo): string | undefined {
   if (device.authorization === 'authorized') return 'Allowed';
-  if (device.authorization === 'unauthorized') return 'Not allowed — see below';
+  if (device.authorization === 'unauthorized') return 'Not allowed';
   return undefined;
 }
 
