@@ -48,8 +48,10 @@ export interface DeviceInfo {
   /** Why identification failed or what the device last said, when relevant. */
   readonly note?: string;
   /**
-   * Set when another endpoint (this id) already reaches the same unit (same serial): both are listed, but
-   * they are one device — only that endpoint becomes ready and gets jobs.
+   * Set when another endpoint (this id) leads the same unit (same serial: a phone's ADB and fastboot ports,
+   * a USB id and a pty): all are listed, but they are one device — only the leader is offered for jobs, and a
+   * job owns every endpoint of the unit. An endpoint that stopped answering keeps the serial it last
+   * reported, so it stays attached (the fastboot port of a phone now running Android).
    */
   readonly sameAs?: string;
 }
