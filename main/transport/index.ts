@@ -14,7 +14,14 @@ export {
 } from './errors.js';
 export { FRAMED_HANDSHAKE, framedPacketLink, handshake } from './framed.js';
 export { createDuplexPair, memoryLink } from './memory.js';
-export { ADB_TCP_PORT, type DeviceAddress, type OpenLinkOptions, openLink, parseDeviceId } from './open.js';
+export {
+  ADB_TCP_PORT,
+  type DeviceAddress,
+  findUsbDevice,
+  type OpenLinkOptions,
+  openLink,
+  parseDeviceId,
+} from './open.js';
 export {
   listSerialPorts,
   nodeSerialBackend,
@@ -34,12 +41,17 @@ export {
   describeUsbDevice,
   FASTBOOT_USB_CLASS,
   type FastbootUsbInterface,
+  findBulkInterface,
   findFastbootInterface,
   loadNodeUsbBackend,
   openUsb,
+  openUsbInterface,
   type UsbDeviceWatch,
+  type UsbInterfaceClass,
+  type UsbInterfaceSpec,
   type UsbLinkOptions,
   watchUsbDevices,
 } from './usb.js';
+export { ADB_USB_CLASS, findAdbInterface, openUsbAdb } from './usb-adb.js';
 export { loadUsbIds, lookupUsbId, parseUsbIds, USB_MODES, type UsbIdEntry, type UsbMode } from './usb-ids.js';
 export type * from './usb-types.js';

@@ -62,6 +62,23 @@ function matches(address: DeviceAddress, d: UsbDeviceLike): boolean {
   return false;
 }
 
+/**
+ * The connected USB device a `usb:` id names, with its backend (loaded on first use).
+ * @throws OpenError when none is connected, TransportUnavailableError without USB access
+ */
+export async function findUsbDevice(
+  id: string,
+  address: DeviceAddress,
+  opts: Pick<OpenLinkOptions, 'usb'> = {},
+): Promise<{ backend: UsbBackend; device: UsbDeviceLike }> {
+  const backend =
+    typeof opts.usb === 'function' ? await opts.usb() : (opts.usb ?? (await loadNodeUsbBackend()));
+  const device = (await backend.getDevices()).find((d) => matches(address, d));
+  if (!device)
+    throw new OpenError(`no USB device ${id} is connected; check the cable and 'flashline devices'`);
+  return { backend, device };
+}
+
 /** Open the fastboot link for a device id. @throws OpenError, TimeoutError, AbortedError, TransportUnavailableError */
 export async function openLink(id: string, opts: OpenLinkOptions = {}): Promise<PacketLink> {
   const address = parseDeviceId(id);
@@ -85,11 +102,7 @@ export async function openLink(id: string, opts: OpenLinkOptions = {}): Promise<
       });
     case 'usb':
     case 'usb-ids': {
-      const backend =
-        typeof opts.usb === 'function' ? await opts.usb() : (opts.usb ?? (await loadNodeUsbBackend()));
-      const device = (await backend.getDevices()).find((d) => matches(address, d));
-      if (!device)
-        throw new OpenError(`no USB device ${id} is connected; check the cable and 'flashline devices'`);
+      const { backend, device } = await findUsbDevice(id, address, opts);
       return openUsb(backend, device, opts);
     }
   }

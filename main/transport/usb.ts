@@ -41,15 +41,25 @@ export async function loadNodeUsbBackend(): Promise<UsbBackend> {
   }
 }
 
-/** Find the fastboot interface (class 0xFF/0x42/0x03 with one bulk IN and one bulk OUT endpoint). */
-export function findFastbootInterface(device: UsbDeviceLike): FastbootUsbInterface | undefined {
+/** A USB interface class triple (class/subclass/protocol). */
+export interface UsbInterfaceClass {
+  readonly class: number;
+  readonly subclass: number;
+  readonly protocol: number;
+}
+
+/** Find an interface of class `wanted` with one bulk IN and one bulk OUT endpoint (fastboot's, ADB's). */
+export function findBulkInterface(
+  device: UsbDeviceLike,
+  wanted: UsbInterfaceClass,
+): FastbootUsbInterface | undefined {
   for (const config of device.configurations) {
     for (const iface of config.interfaces) {
       for (const alt of iface.alternates) {
         if (
-          alt.interfaceClass !== FASTBOOT_USB_CLASS.class ||
-          alt.interfaceSubclass !== FASTBOOT_USB_CLASS.subclass ||
-          alt.interfaceProtocol !== FASTBOOT_USB_CLASS.protocol
+          alt.interfaceClass !== wanted.class ||
+          alt.interfaceSubclass !== wanted.subclass ||
+          alt.interfaceProtocol !== wanted.protocol
         )
           continue;
         const bulkIn = alt.endpoints.find((e) => e.type === 'bulk' && e.direction === 'in');
@@ -67,6 +77,11 @@ export function findFastbootInterface(device: UsbDeviceLike): FastbootUsbInterfa
     }
   }
   return undefined;
+}
+
+/** Find the fastboot interface (class 0xFF/0x42/0x03 with one bulk IN and one bulk OUT endpoint). */
+export function findFastbootInterface(device: UsbDeviceLike): FastbootUsbInterface | undefined {
+  return findBulkInterface(device, FASTBOOT_USB_CLASS);
 }
 
 /** Mode of a USB device: fastboot by interface class first, then the VID:PID table. */
@@ -89,17 +104,45 @@ export function describeUsbDevice(device: UsbDeviceLike): string {
  * where udevd runs; the link types the library's own errors without it.
  * @throws OpenError when the device has no fastboot interface, is gone, or cannot be claimed
  */
-export async function openUsb(
+export function openUsb(
   backend: UsbBackend,
   device: UsbDeviceLike,
   opts: UsbLinkOptions = {},
 ): Promise<PacketLink> {
+  return openUsbInterface(backend, device, opts, {
+    name: 'fastboot interface',
+    usbClass: FASTBOOT_USB_CLASS,
+    users: 'fastboot/adb',
+  });
+}
+
+/** Which interface openUsbInterface claims, and how messages name it. */
+export interface UsbInterfaceSpec {
+  /** `fastboot interface`, `ADB interface`. */
+  readonly name: string;
+  readonly usbClass: UsbInterfaceClass;
+  /** Who else might hold it (for the "busy" message). */
+  readonly users: string;
+}
+
+/**
+ * Open and claim the bulk interface `spec` names (fastboot's, ADB's) and return its packet link.
+ * @throws OpenError when the device has no such interface, is gone, or cannot be claimed
+ */
+export async function openUsbInterface(
+  backend: UsbBackend,
+  device: UsbDeviceLike,
+  opts: UsbLinkOptions,
+  spec: UsbInterfaceSpec,
+): Promise<PacketLink> {
   let description = 'a USB device';
   let maybeFound: FastbootUsbInterface | undefined;
+  const c = spec.usbClass;
+  const classText = [c.class, c.subclass, c.protocol].map((n) => n.toString(16).padStart(2, '0')).join('/');
   try {
     // Both read descriptors, which `usb` v3 fetches by opening the device: "open error: device not found".
     description = describeUsbDevice(device);
-    maybeFound = findFastbootInterface(device);
+    maybeFound = findBulkInterface(device, c);
   } catch (err) {
     throw new OpenError(
       `cannot read the descriptors of ${description} (${errorText(err)}); it may be re-enumerating, try again`,
@@ -107,7 +150,7 @@ export async function openUsb(
     );
   }
   const found = maybeFound;
-  if (!found) throw new OpenError(`${description} has no fastboot interface (class ff/42/03)`);
+  if (!found) throw new OpenError(`${description} has no ${spec.name} (class ${classText})`);
   const io = { timeoutMs: opts.timeoutMs ?? 5000, ...(opts.signal ? { signal: opts.signal } : {}) };
   // A link closed after an abort may still have an IN transfer pending (bounded by its slice): let it end first.
   await earlierTransfersSettled(device, io.timeoutMs);
@@ -132,7 +175,7 @@ export async function openUsb(
     throw new OpenError(
       gone
         ? `${description} went away while it was being opened (${errorText(err)}); it may be re-enumerating, try again`
-        : `cannot claim the fastboot interface of ${description} (${errorText(err)}); is another fastboot/adb process using it, or are udev permissions missing?`,
+        : `cannot claim the ${spec.name} of ${description} (${errorText(err)}); is another ${spec.users} process using it, or are udev permissions missing?`,
       { cause: err },
     );
   }

@@ -3,39 +3,35 @@
  * end). This file is the protocol side only — packets, auth, streams, flow control; what the phone answers
  * comes from the AdbDeviceHandler (device-handler.ts).
  *
- * Auth as a secure adbd does it: every CNXN is answered with AUTH(TOKEN); a SIGNATURE that verifies against
- * an authorized key brings the device online (our CNXN with the banner); otherwise a fresh TOKEN, after
- * which the host offers its key (RSAPUBLICKEY). With `authorizedKeys` undefined every key is accepted
- * (any RSA-2048 signature, or the offered key as if the owner tapped "Allow"); with a list, an unlisted key
- * gets no answer after RSAPUBLICKEY, so the host shows the device as unauthorized.
+ * Auth as a secure adbd does it: every CNXN is answered with AUTH(TOKEN); an accepted SIGNATURE brings the
+ * device online (our CNXN with the banner); otherwise a fresh TOKEN, after which the host offers its key
+ * (RSAPUBLICKEY), allowed or left unanswered ("unauthorized"). Which keys pass is adbd-auth.ts.
  * Services: `shell:CMD` (v1: output then CLSE), `shell,v2,…:CMD` (stdout/stderr/exit packets), `reboot:T`;
  * anything else is refused with CLSE, as adbd does for a service it cannot start.
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { adbPublicKeyBlob, decodeAndroidPublicKey, verifyAdbToken } from '../../main/protocol/adb/keys.js';
 import { encodeShellPacket, parseShellService, SHELL_ID } from '../../main/protocol/adb/shell-v2.js';
 import {
   ADB_AUTH,
-  ADB_AUTH_TOKEN_LENGTH,
   ADB_MAX_PAYLOAD,
   ADB_MAX_PAYLOAD_V1,
   ADB_VERSION,
   ADB_VERSION_SKIP_CHECKSUM,
   type AdbMessage,
   AdbMessageParser,
-  encodeMessage,
+  encodeHeader,
   formatBanner,
   payloadText,
 } from '../../main/protocol/adb/wire.js';
+import { AdbdAuth } from './adbd-auth.js';
 import type { AdbDeviceHandler, AdbServerOptions, AdbSessionEnd, ShellAnswer } from './device-handler.js';
 
 /** Features this adbd offers in its banner. */
 export const ADB_DEVICE_FEATURES = ['shell_v2', 'cmd'] as const;
 
 const empty = new Uint8Array(0);
-/** An RSA-2048 signature. */
-const RSA_SIGNATURE_LENGTH = 256;
+/** How long a rebooting device waits for its last bytes to leave. */
+const FLUSH_BEFORE_REBOOT_MS = 2000;
 /** Output bytes per shell v2 packet. */
 const SHELL_PACKET_DATA = 32 * 1024;
 const utf8 = new TextEncoder();
@@ -50,26 +46,6 @@ interface OutStream {
   after?: () => void;
 }
 
-interface AuthorizedKey {
-  readonly blob: Buffer;
-  readonly key: ReturnType<typeof decodeAndroidPublicKey>;
-}
-
-function parseAuthorizedKeys(lines: readonly string[] | undefined): AuthorizedKey[] | undefined {
-  if (lines === undefined) return undefined;
-  const keys: AuthorizedKey[] = [];
-  for (const line of lines.flatMap((l) => l.split('\n'))) {
-    if (!line.trim() || line.trim().startsWith('#')) continue;
-    try {
-      const blob = Buffer.from(adbPublicKeyBlob(line));
-      keys.push({ blob, key: decodeAndroidPublicKey(blob) });
-    } catch {
-      // adbd skips lines it cannot parse; so do we.
-    }
-  }
-  return keys;
-}
-
 export function serveAdb(
   link: Duplex,
   handler: AdbDeviceHandler,
@@ -80,10 +56,9 @@ export function serveAdb(
 
 class AdbdSession {
   readonly #parser = new AdbMessageParser(ADB_MAX_PAYLOAD);
-  readonly #keys: AuthorizedKey[] | undefined;
+  readonly #auth: AdbdAuth;
   readonly #streams = new Map<number, OutStream>();
   #state: 'offline' | 'auth' | 'online' = 'offline';
-  #token: Uint8Array = empty;
   #maxPayload = ADB_MAX_PAYLOAD_V1;
   #nextId = 1;
   #ended = false;
@@ -94,7 +69,7 @@ class AdbdSession {
     private readonly options: AdbServerOptions,
     private readonly resolve: (end: AdbSessionEnd) => void,
   ) {
-    this.#keys = parseAuthorizedKeys(options.authorizedKeys);
+    this.#auth = new AdbdAuth(options.authorizedKeys);
   }
 
   readonly #onData = (chunk: Buffer) => {
@@ -105,8 +80,10 @@ class AdbdSession {
       this.link.destroy();
     }
   };
-  readonly #onClosed = () => this.#end({ reason: 'closed' });
-  readonly #onError = () => this.#end({ reason: 'closed' });
+  /** Set once a reboot was accepted: however the link ends now, the session ended with the reboot. */
+  #goingDown: AdbSessionEnd | null = null;
+  readonly #onClosed = () => this.#end(this.#goingDown ?? { reason: 'closed' });
+  readonly #onError = () => this.#end(this.#goingDown ?? { reason: 'closed' });
 
   start(): void {
     if (this.options.signal?.aborted || this.link.destroyed) {
@@ -133,8 +110,14 @@ class AdbdSession {
     this.resolve(end);
   }
 
+  /**
+   * Header and payload as two writes, as adbd sends them on USB: over a Duplex on a USB endpoint (one write =
+   * one transfer) hosts get the layout they expect; over TCP it makes no difference.
+   */
   #send(msg: AdbMessage): void {
-    if (!this.#ended && !this.link.destroyed && this.link.writable) this.link.write(encodeMessage(msg));
+    if (this.#ended || this.link.destroyed || !this.link.writable) return;
+    this.link.write(encodeHeader(msg));
+    if (msg.payload.byteLength > 0) this.link.write(msg.payload);
   }
 
   #handle(msg: AdbMessage): void {
@@ -182,31 +165,18 @@ class AdbdSession {
   }
 
   #sendToken(): void {
-    this.#token = new Uint8Array(randomBytes(ADB_AUTH_TOKEN_LENGTH));
-    this.#send({ command: 'AUTH', arg0: ADB_AUTH.TOKEN, arg1: 0, payload: this.#token });
+    this.#send({ command: 'AUTH', arg0: ADB_AUTH.TOKEN, arg1: 0, payload: this.#auth.newToken() });
   }
 
   #onAuth(msg: AdbMessage): void {
     if (this.#state !== 'auth') return;
     if (msg.arg0 === ADB_AUTH.SIGNATURE) {
-      // Any key accepted: a phone on which "Always allow" was ticked for this computer, so `adb connect`
-      // succeeds at once (a prompt would race adb's connect check and print "failed to authenticate").
-      const ok =
-        this.#keys === undefined
-          ? msg.payload.byteLength === RSA_SIGNATURE_LENGTH
-          : this.#keys.some((k) => verifyAdbToken(k.key, this.#token, msg.payload));
-      if (ok) this.#online();
+      if (this.#auth.acceptsSignature(msg.payload)) this.#online();
       else this.#sendToken();
-    } else if (msg.arg0 === ADB_AUTH.RSAPUBLICKEY) {
-      let blob: Buffer;
-      try {
-        blob = Buffer.from(adbPublicKeyBlob(payloadText(msg.payload)));
-      } catch {
-        return; // adbd ignores a key it cannot parse
-      }
-      // The "Allow USB debugging?" dialog: undefined = the owner allows; a list = only those keys.
-      if (this.#keys === undefined || this.#keys.some((k) => k.blob.equals(blob))) this.#online();
+    } else if (msg.arg0 === ADB_AUTH.RSAPUBLICKEY && this.#auth.allowsOfferedKey(msg.payload)) {
+      this.#online();
     }
+    // An unlisted key gets no answer: the host shows the device as unauthorized.
   }
 
   #online(): void {
@@ -268,10 +238,18 @@ class AdbdSession {
       this.#closeWhenDrained(localId, stream);
       return;
     }
-    // The device goes down: close the stream, end the session, drop the link once the bytes are out.
+    // The device goes down: close the stream, and end the session once those bytes are out (the owner
+    // destroys the link at once, which would drop unsent bytes); bounded, for a host that stopped reading.
     this.#closeWhenDrained(localId, stream, () => {
-      this.#end({ reason: 'reboot', target });
-      this.link.end(() => this.link.destroy());
+      const end: AdbSessionEnd = { reason: 'reboot', target };
+      this.#goingDown = end;
+      const done = () => {
+        clearTimeout(timer);
+        this.#end(end);
+        this.link.destroy();
+      };
+      const timer = setTimeout(done, FLUSH_BEFORE_REBOOT_MS);
+      this.link.end(done);
     });
   }
 
@@ -290,7 +268,8 @@ class AdbdSession {
 
   /** Classic flow control: one WRTE in flight per stream until the host's OKAY. */
   #pump(localId: number, stream: OutStream): void {
-    if (stream.inFlight) return;
+    // The host closed the stream (its CLSE already ran what had to happen after it): send nothing more.
+    if (stream.inFlight || !this.#streams.has(localId)) return;
     const next = stream.queue.shift();
     if (next) {
       stream.inFlight = true;

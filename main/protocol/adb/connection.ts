@@ -4,7 +4,7 @@
  * time limit and AbortSignal (cancelling closes its stream); a malformed message fails every call with
  * AdbProtocolError and drops the link; a dropped link fails them with DisconnectedError.
  */
-import { DisconnectedError, TimeoutError, withDeadline } from '../../transport/index.js';
+import { DisconnectedError, withDeadline } from '../../transport/index.js';
 import {
   ADB_REBOOT_TARGETS,
   type AdbBanner,
@@ -26,8 +26,11 @@ export const DEFAULT_ADB_CALL_TIMEOUT_MS = 30_000;
 export const MAX_SHELL_OUTPUT = 1024 * 1024;
 /** How long `reboot` waits, after the device accepted, for a refusal message before taking it as done. */
 const REBOOT_SETTLE_MS = 5_000;
-/** The idle reader re-arms its read at this interval; calls have their own deadlines. */
-const IDLE_READ_MS = 60_000;
+/**
+ * The reader waits for the device as long as the connection is open (calls have their own deadlines); it
+ * ends through `close()`'s abort. A timed-out USB transfer drops the link, so the wait is not re-armed.
+ */
+const IDLE_READ_MS = 2 ** 31 - 1;
 
 const utf8 = new TextDecoder();
 const empty = new Uint8Array(0);
@@ -38,6 +41,7 @@ export class AdbClientConnection implements AdbConnection, StreamSender {
   readonly #streams = new Map<number, AdbStream>();
   #nextId = 1;
   #failure: Error | null = null;
+  readonly #closing = new AbortController();
 
   constructor(
     private readonly link: AdbMessageLink,
@@ -52,19 +56,17 @@ export class AdbClientConnection implements AdbConnection, StreamSender {
   async #readLoop(): Promise<void> {
     try {
       for (;;) {
-        const msg = await this.link.receive({ timeoutMs: IDLE_READ_MS }).catch((err: unknown) => {
-          if (err instanceof TimeoutError) return null;
-          throw err;
-        });
-        if (msg) await this.#dispatch(msg);
+        const msg = await this.link.receive({ timeoutMs: IDLE_READ_MS, signal: this.#closing.signal });
+        await this.#dispatch(msg);
       }
     } catch (err) {
       const failure =
         err instanceof AdbProtocolError || err instanceof DisconnectedError
           ? err
           : new DisconnectedError(`${this.description}: ${(err as Error).message}`, { cause: err });
-      this.#failure = failure;
-      for (const stream of [...this.#streams.values()]) stream.fail(failure);
+      // close() set its own reason first; keep it.
+      this.#failure ??= failure;
+      for (const stream of [...this.#streams.values()]) stream.fail(this.#failure);
       await this.link.close();
     }
   }
@@ -211,6 +213,7 @@ export class AdbClientConnection implements AdbConnection, StreamSender {
 
   async close(): Promise<void> {
     if (!this.#failure) this.#failure = new DisconnectedError(`${this.description}: closed by Flashline`);
+    this.#closing.abort();
     await this.link.close();
   }
 }

@@ -57,6 +57,8 @@ async function loadOrCreate(dir: string): Promise<AdbKeyPair> {
     const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await writeFileAtomic(privatePath, pem, { mode: 0o600 });
+    // Another Flashline process may have created one at the same moment: use whichever landed on disk.
+    pem = await fs.readFile(privatePath, 'utf8');
   }
   let privateKey: KeyObject;
   try {

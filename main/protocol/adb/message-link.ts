@@ -16,6 +16,9 @@ import {
   encodeMessage,
 } from './wire.js';
 
+/** How long a payload may lag behind its header on USB. */
+const PAYLOAD_TIMEOUT_MS = 10_000;
+
 export interface AdbMessageLink {
   readonly description: string;
   readonly disconnected: StreamLink['disconnected'];
@@ -75,17 +78,27 @@ export function packetMessageLink(link: PacketLink): AdbMessageLink {
     async receive(opts = {}) {
       if (!header) {
         const h = await link.receive({ ...opts, maxLength: ADB_HEADER_LENGTH });
-        if (h.byteLength !== ADB_HEADER_LENGTH) {
+        if (h.byteLength < ADB_HEADER_LENGTH) {
           throw new AdbProtocolError(
             `${link.description} sent a ${h.byteLength}-byte transfer where an ADB header was due`,
           );
         }
-        header = decodeHeader(h, maxPayload);
-        parts = [];
-        got = 0;
+        header = decodeHeader(h.subarray(0, ADB_HEADER_LENGTH), maxPayload);
+        // A device that sends header and payload in one transfer: the rest is the payload's start.
+        const rest = h.subarray(ADB_HEADER_LENGTH);
+        if (rest.byteLength > header.dataLength) {
+          throw new AdbProtocolError(`${link.description} sent more bytes than its ADB header announced`);
+        }
+        parts = rest.byteLength > 0 ? [rest] : [];
+        got = rest.byteLength;
       }
       while (got < header.dataLength) {
-        const part = await link.receive({ ...opts, maxLength: header.dataLength - got });
+        // The payload follows its header at once; its own bound (not the caller's idle wait) and no signal,
+        // so a USB read is one transfer that cannot be cut in the middle of a payload.
+        const part = await link.receive({
+          timeoutMs: PAYLOAD_TIMEOUT_MS,
+          maxLength: header.dataLength - got,
+        });
         parts.push(part);
         got += part.byteLength;
       }

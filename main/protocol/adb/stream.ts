@@ -124,7 +124,8 @@ export class AdbStream {
     if (this.#closedLocally) return;
     this.#closedLocally = true;
     this.sender.forget(this.localId);
-    if (this.#isOpen && !this.#failure) {
+    // Also after a cancelled call (timeout, abort): the device must stop sending on this stream.
+    if (this.#isOpen && !this.#closedByPeer) {
       await this.sender
         .send({ command: 'CLSE', arg0: this.localId, arg1: this.remoteId, payload: new Uint8Array(0) })
         .catch(() => {});

@@ -126,6 +126,24 @@ describe('ADB client against the virtual adbd', () => {
     await adb.close();
   });
 
+  it('serves shell v1 and refuses services it does not offer', async () => {
+    const adb = (await openAdb(id, { keyDir })) as AdbClientConnection;
+    try {
+      const v1 = adb.openStream('shell:echo v1');
+      await v1.opened;
+      assert.equal(Buffer.from((await v1.read()) ?? []).toString(), 'v1\n');
+      assert.equal(await v1.read(), null, 'closed after the output');
+      const sync = adb.openStream('sync:');
+      await assert.rejects(
+        sync.opened,
+        (e: unknown) => e instanceof AdbServiceError && e.service === 'sync:',
+      );
+      assert.equal(await adb.getprop('ro.boot.slot_suffix'), '_a');
+    } finally {
+      await adb.close();
+    }
+  });
+
   it('authenticates with a key the device already lists (signature, no prompt)', async () => {
     const key = await loadAdbKey(keyDir);
     const strict = await listenAdb(phone, { authorizedKeys: [key.publicKey] });
@@ -233,15 +251,48 @@ describe('ADB client against misbehaving peers', () => {
     }
   });
 
+  it('speaks shell v1 to a device without shell_v2 (no exit status)', async () => {
+    const peer = await scriptedPeer((cmd, s, msg) => {
+      const send = (command: 'CNXN' | 'OKAY' | 'WRTE' | 'CLSE', arg0: number, arg1: number, text = '') =>
+        s.write(encodeMessage({ command, arg0, arg1, payload: new TextEncoder().encode(text) }));
+      if (cmd === 'CNXN') send('CNXN', 0x01000000, 4096, 'device::ro.product.name=old;');
+      else if (cmd === 'OPEN') {
+        assert.equal(new TextDecoder().decode(msg.payload), 'shell:getprop ro.boot.slot_suffix\0');
+        send('OKAY', 7, msg.arg0);
+        send('WRTE', 7, msg.arg0, '_b\n');
+        send('CLSE', 7, msg.arg0);
+      }
+    });
+    try {
+      const adb = await openAdb(peer.id, { keyDir });
+      assert.deepEqual(adb.banner.features, []);
+      assert.deepEqual(await adb.shell('getprop ro.boot.slot_suffix'), {
+        exitCode: undefined,
+        stdout: '_b\n',
+        stderr: '',
+      });
+      await adb.close();
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('a silent peer times out, in the handshake and in a call', async () => {
     const mute = await scriptedPeer(() => {});
-    const halfMute = await scriptedPeer((cmd, s) => {
+    // Accepts streams, then never answers on them.
+    const closes: number[] = [];
+    const halfMute = await scriptedPeer((cmd, s, msg) => {
       if (cmd === 'CNXN') s.write(cnxn);
+      else if (cmd === 'OPEN')
+        s.write(encodeMessage({ command: 'OKAY', arg0: 5, arg1: msg.arg0, payload: new Uint8Array(0) }));
+      else if (cmd === 'CLSE') closes.push(msg.arg1);
     });
     try {
       await assert.rejects(openAdb(mute.id, { keyDir, timeoutMs: 300 }), TimeoutError);
       const adb = await openAdb(halfMute.id, { keyDir });
       await assert.rejects(adb.shell('echo hi', { timeoutMs: 300 }), TimeoutError);
+      for (let i = 0; i < 100 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(closes, [5], 'the timed-out stream is closed on the device');
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 100);
       await assert.rejects(adb.getprops({ signal: ac.signal, timeoutMs: 10_000 }), AbortedError);
