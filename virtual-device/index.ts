@@ -4,6 +4,10 @@
  *   const vd = await startVirtualDevice({ faults: { badBoot: ['b'] } });
  *   // fastboot -s vd.address …, or vd.connect() for an in-process link
  *   await vd.stop();
+ *
+ *   const phone = await startVirtualDevice({ profile: 'stock-android' });
+ *   // in Android: openAdb(phone.adbAddress, …) ('adb:127.0.0.1:PORT'); after reboot:bootloader, fastboot on
+ *   // phone.address; it commits a good boot by itself (android.markSuccessfulMs after boot_completed)
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -111,6 +115,8 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     profile === 'stock-android' || (options.adb === undefined && options.adbAuthorizedKeys === undefined),
     'ADB options need the stock-android profile (the reference device has no ADB)',
   );
+  for (const [name, ms] of Object.entries(options.android ?? {}))
+    check(Number.isInteger(ms) && ms >= 0 && ms <= 600_000, `android.${name} ${ms} must be 0-600000 ms`);
   const stateDir = options.stateDir ?? (await fs.mkdtemp(join(tmpdir(), 'flashline-vd-')));
   const device = new VirtualDevice({
     profile,

@@ -3,8 +3,10 @@
  * key (scoped to the virtual product only). Its own module, apart from `flashline demo`, because the USB VM
  * test bundles it with esbuild and must not pull in the station (and Vite) that the demo command starts.
  */
+import { Readable } from 'node:stream';
 import { makeVirtualImage, type PartitionSpec } from '../../virtual-device/index.js';
 import { createDemoPackage } from '../package/index.js';
+import { buildBootImageV3 } from '../protocol/android/boot-image.js';
 
 const MiB = 1024 * 1024;
 
@@ -21,6 +23,26 @@ export interface DemoPackageSpec {
   readonly bootsVersion?: string;
   readonly bootSize?: number;
   readonly systemSize?: number;
+  /**
+   * `flashline` (default): Flashline's virtual image header (version + rollback index). `android`: a real
+   * Android boot image (header v3, os_version = the version, which must be A.B.C with parts 0-127, patch
+   * level 2026-11) — the device reads its version as a bootloader does; it carries no rollback index.
+   */
+  readonly bootFormat?: 'flashline' | 'android';
+}
+
+/** An Android boot image whose os_version is `version`; the kernel fills it to about `size` bytes. */
+function androidBootImage(version: string, size: number): Buffer {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(version);
+  if (!m) throw new RangeError(`version '${version}' must be A.B.C for an Android boot image`);
+  const [major, minor, patch] = [m[1], m[2], m[3]].map(Number) as [number, number, number];
+  const page = 4096;
+  return buildBootImageV3({
+    kernel: Buffer.alloc(Math.max(page, size - 2 * page), 0x4b),
+    ramdisk: Buffer.alloc(page, 0x52),
+    osVersion: { major, minor, patch },
+    osPatchLevel: { year: 2026, month: 11 },
+  });
 }
 
 /** Build a signed demo package with a virtual boot image (version metadata) and a system image. */
@@ -30,17 +52,20 @@ export async function makeDemoPackage(outPath: string, spec: DemoPackageSpec = {
   const bootSize = spec.bootSize ?? 4 * MiB;
   const systemSize = spec.systemSize ?? 8 * MiB;
   const boots = spec.bootsVersion ?? version;
+  const android = spec.bootFormat === 'android' ? androidBootImage(boots, bootSize) : null;
   await createDemoPackage({
     outPath,
     version,
     rollbackIndex,
     expectedVersion: version,
     images: [
-      {
-        partition: 'boot',
-        source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }),
-        size: bootSize,
-      },
+      android
+        ? { partition: 'boot', source: Readable.from([android]), size: android.byteLength }
+        : {
+            partition: 'boot',
+            source: makeVirtualImage({ version: boots, rollbackIndex, size: bootSize }),
+            size: bootSize,
+          },
       {
         partition: 'system',
         source: makeVirtualImage({

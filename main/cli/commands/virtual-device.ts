@@ -14,7 +14,6 @@ import {
   type Slot,
   startVirtualDevices,
 } from '../../../virtual-device/index.js';
-import { FlashlineError } from '../../common/errors.js';
 import { TCP_DEFAULT_PORT } from '../../protocol/fastboot/tcp-framing.js';
 import {
   collect,
@@ -150,11 +149,11 @@ export function registerVirtualDevice(program: Command): void {
     .option('--rate <bytes-per-s>', 'fault: pace the link (USB 2 ~ 40000000, UART ~ 11520)', parsePositiveInt)
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
-    .action(async (opts: VirtualDeviceCliOptions) => {
+    .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
       if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
-        throw new FlashlineError(
-          'bad_input',
-          '--adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
+        cmd.error(
+          'error: --adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
+          { exitCode: 2 },
         );
       }
       // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.

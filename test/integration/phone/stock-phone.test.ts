@@ -6,18 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { type TestContext, test } from 'node:test';
-import { type AdbConnection, openAdb } from '../../../main/protocol/adb/index.js';
+import {
+  type AdbConnection,
+  AdbUnauthorizedError,
+  loadAdbKey,
+  openAdb,
+} from '../../../main/protocol/adb/index.js';
 import {
   makeVirtualImage,
   startVirtualDevice,
   type VirtualDeviceHandle,
 } from '../../../virtual-device/index.js';
 import { SMALL_PARTITIONS, tempDir } from '../../unit/virtual-device/helpers/fixtures.js';
-import { eventually, fastboot, probeTcp } from './helpers.js';
+import { eventually, fastboot, probeTcp, runTool } from './helpers.js';
 
 async function adb(vd: VirtualDeviceHandle, keyDir: string): Promise<AdbConnection> {
   assert.ok(vd.adbAddress);
@@ -40,10 +45,15 @@ async function shell(vd: VirtualDeviceHandle, keyDir: string, command: string) {
   }
 }
 
-/** Flash a virtual boot image of `version` to `slot` from the bootloader, make it active, boot Android. */
-async function update(vd: VirtualDeviceHandle, dir: string, slot: 'a' | 'b', version: string) {
+/** A Flashline virtual boot image of `version` (rollback index 1), as a file. */
+async function virtualImage(dir: string, version: string): Promise<string> {
   const img = join(dir, `boot-${version}.img`);
   await fs.writeFile(img, await buffer(makeVirtualImage({ version, rollbackIndex: 1, size: 256 * 1024 })));
+  return img;
+}
+
+/** From the bootloader: flash `img` to `slot`, make it active, boot Android. */
+async function update(vd: VirtualDeviceHandle, img: string, slot: 'a' | 'b') {
   await fastboot(vd.address, 'flash', `boot_${slot}`, img);
   await fastboot(vd.address, 'set_active', slot);
   await rebooting(vd, () => fastboot(vd.address, 'reboot'));
@@ -85,7 +95,7 @@ test('reboot:bootloader → fastboot answers (ADB refused); fastboot reboot → 
   assert.match(await fastboot(vd.address, 'getvar', 'current-slot'), /current-slot: a/);
   assert.equal(await probeTcp(vd.adbPort), 'ECONNREFUSED');
   assert.match(await fastboot(vd.address, 'getvar', 'is-userspace'), /is-userspace: no/);
-  await update(vd, dir, 'b', '2.0.0');
+  await update(vd, await virtualImage(dir, '2.0.0'), 'b');
   assert.equal(await probeTcp(vd.port), 'ECONNREFUSED');
   assert.equal((await shell(vd, keyDir, 'getprop ro.boot.slot_suffix')).stdout, '_b\n');
   assert.equal((await shell(vd, keyDir, 'getprop ro.build.version.incremental')).stdout, '2.0.0\n');
@@ -102,9 +112,51 @@ test('--bad-boot: the new slot does not boot, the phone falls back to the old sl
   const c = await adb(vd, keyDir);
   await rebooting(vd, () => c.reboot('bootloader'));
   await c.close();
-  await update(vd, dir, 'b', '2.0.0');
+  await update(vd, await virtualImage(dir, '2.0.0'), 'b');
   assert.equal((await shell(vd, keyDir, 'getprop ro.boot.slot_suffix')).stdout, '_a\n');
   assert.equal((await shell(vd, keyDir, 'getprop ro.build.version.incremental')).stdout, '1.0.0\n');
   assert.equal((await shell(vd, keyDir, 'bootctl is-slot-marked-successful 1')).exitCode, 1);
   assert.equal(vd.device.bootControl.slots.b.unbootable, true);
+});
+
+test("with authorized keys that are not this computer's, the phone refuses it: unauthorized, with the remedy", async (t) => {
+  const dir = await tempDir(t);
+  await loadAdbKey(join(dir, 'other'));
+  const vd = await startVirtualDevice({
+    profile: 'stock-android',
+    partitions: SMALL_PARTITIONS,
+    adbAuthorizedKeys: [await fs.readFile(join(dir, 'other', 'adbkey.pub'), 'utf8')],
+  });
+  t.after(() => vd.stop());
+  await assert.rejects(
+    openAdb(vd.adbAddress!, { keyDir: join(dir, 'mine'), timeoutMs: 10_000, authWaitMs: 500 }),
+    (err: unknown) => err instanceof AdbUnauthorizedError && /Allow USB debugging/.test(err.remedy),
+  );
+  // The owner's own computer is accepted.
+  const c = await openAdb(vd.adbAddress!, { keyDir: join(dir, 'other'), timeoutMs: 10_000 });
+  assert.equal(await c.getprop('ro.serialno'), vd.serial);
+  await c.close();
+});
+
+test("a boot image made by Debian's mkbootimg gives the phone its version and security patch", async (t) => {
+  if (!existsSync('/usr/bin/mkbootimg')) {
+    t.skip('/usr/bin/mkbootimg is absent (Debian package mkbootimg; .ci/run installs it)');
+    return;
+  }
+  const { vd, dir, keyDir } = await phone(t);
+  const img = join(dir, 'android-boot.img');
+  await fs.writeFile(join(dir, 'kernel'), Buffer.alloc(64 * 1024, 1));
+  await fs.writeFile(join(dir, 'ramdisk'), Buffer.alloc(4096, 2));
+  const made = await runTool('/usr/bin/mkbootimg', [
+    ...['--kernel', join(dir, 'kernel'), '--ramdisk', join(dir, 'ramdisk')],
+    ...['--os_version', '2.1.0', '--os_patch_level', '2026-11', '--header_version', '3', '-o', img],
+  ]);
+  assert.equal(made.code, 0, made.err);
+  const c = await adb(vd, keyDir);
+  await rebooting(vd, () => c.reboot('bootloader'));
+  await c.close();
+  await update(vd, img, 'b');
+  assert.equal((await shell(vd, keyDir, 'getprop ro.build.version.incremental')).stdout, '2.1.0\n');
+  assert.equal((await shell(vd, keyDir, 'getprop ro.build.version.security_patch')).stdout, '2026-11-01\n');
+  assert.equal((await shell(vd, keyDir, 'getprop ro.boot.slot_suffix')).stdout, '_b\n');
 });

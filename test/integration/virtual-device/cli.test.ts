@@ -82,10 +82,13 @@ test('starts N devices with distinct serials, serves fastboot, injects power los
 });
 
 test('bad flags fail with one line and exit code 2', async () => {
-  // Two invocations only: each starts a Node process (the shared parsers have their own tests).
+  // Few invocations: each starts a Node process (the shared parsers have their own tests). The last two:
+  // an unknown profile, and ADB flags without the stock-android profile.
   for (const args of [
     ['--power-loss-at', 'lunch:3'],
     ['--bad-boot', 'c'],
+    ['--profile', 'android'],
+    ['--adb', '127.0.0.1:5555'],
   ]) {
     const r = await run(process.execPath, [bin, 'virtual-device', ...args], { timeout: 30_000 }).then(
       () => ({ code: 0, stderr: '' }),
