@@ -62,12 +62,12 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   const journal = input.resume
     ? new Journal(input.resume.path, input.disk)
     : Journal.at(input.options.journalDir, jobId, input.disk);
-  const report = new ReportBuilder(jobId, deviceId, {
-    id: pkg.id,
-    version: pkg.version,
-    sha256: pkg.sha256,
-    rollbackIndex: pkg.rollbackIndex,
-  });
+  const report = new ReportBuilder(
+    jobId,
+    deviceId,
+    { id: pkg.id, version: pkg.version, sha256: pkg.sha256, rollbackIndex: pkg.rollbackIndex },
+    (text) => input.emit({ type: 'message', jobId, deviceId, text }),
+  );
   const ctx: JobContext = {
     jobId,
     deviceId,
