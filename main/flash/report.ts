@@ -22,7 +22,7 @@ export const jobReportSchema = z.object({
     versionAfter: z.string().optional(),
     /** The mode the job found the device in (`android`, `fastboot`, …). */
     mode: z.string().optional(),
-    /** Android build fingerprint, when the device was seen in Android. */
+    /** Android build fingerprint, as last seen (after the update when the postcheck ran in Android). */
     build: z.string().optional(),
     /** The vendor profile its capabilities came from (resources/devices/<profile>.json). */
     profile: z.string().optional(),
