@@ -9,7 +9,13 @@ import type { FlashlineError } from '../common/errors.js';
 import type { DiskIo } from '../common/station-storage.js';
 import { classify, isJobFailure, JOB_CODES, jobFailure, remedyOf, stationStorageFailure } from './codes.js';
 import { backoff, closeSession, connectAny, connectOnce } from './connect.js';
-import { type EngineOptions, FLASHLINE_STOPPING, type JobContext, STOPPED_RESUMABLE } from './context.js';
+import {
+  cancelled,
+  type EngineOptions,
+  FLASHLINE_STOPPING,
+  type JobContext,
+  STOPPED_RESUMABLE,
+} from './context.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';
@@ -189,9 +195,12 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   } catch (err) {
     // A fault the process policy pinned on this job (main/common/fault-policy.ts) aborts it with its cause.
     const reason: unknown = signal.aborted ? signal.reason : undefined;
+    // Any other abort is a cancel (18), whatever a stream threw on it (`throwIfAborted` throws the bare reason).
     failure = isJobFailure(reason)
       ? reason
-      : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
+      : signal.aborted
+        ? (cancelled() as Failure)
+        : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
     if (switched) await rollback(ctx, failure.code);
   } finally {

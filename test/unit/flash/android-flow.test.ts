@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UNAVAILABLE } from '../../../main/devices/capabilities.js';
+import { FLASHLINE_STOPPING } from '../../../main/flash/context.js';
 import type { JobEvent } from '../../../main/flash/events.js';
 import { runJob } from '../../../main/flash/job.js';
-import { readJournal } from '../../../main/flash/journal.js';
+import { listInterrupted, readJournal } from '../../../main/flash/journal.js';
 import { bootImage, type FakeFaults, fastEngineOptions, memoryPackage } from './fake-device.js';
 import { FakePhone, FakePhoneConnector } from './fake-phone.js';
 
@@ -132,5 +133,44 @@ describe('flash engine: a stock phone found in Android', () => {
     const file = readdirSync(journalDir).find((f) => f.startsWith(report.jobId));
     const state = await readJournal(join(journalDir, file!));
     assert.deepEqual(state?.start.endpoints, ['adb:p2', 'tcp:p2']);
+  });
+
+  it('a job stopped mid-download resumes at the endpoints it journaled, the phone now in fastboot', async () => {
+    const connector = new FakePhoneConnector();
+    const phone = new FakePhone('PHONE3', { hang: ['flash:system_b'] });
+    connector.devices.set('adb:p3', phone);
+    connector.devices.set('tcp:p3', phone);
+    const journalDir = join(home, 'journal-resume');
+    const controller = new AbortController();
+    const first = await runJob({
+      deviceId: 'adb:p3',
+      endpoints: ['adb:p3', 'tcp:p3'],
+      pkg: pkg(),
+      connector,
+      options: fastEngineOptions(journalDir),
+      signal: controller.signal,
+      emit: (e) => {
+        if (e.type === 'progress' && e.stage === 'download' && e.bytesDone > 64 * 1024)
+          controller.abort(FLASHLINE_STOPPING);
+      },
+    });
+    assert.equal(first.status, 18, `${first.message} ${first.messages.join(' | ')}`);
+    assert.equal(phone.mode, 'fastboot', 'stopped in the bootloader');
+    const [state] = await listInterrupted(journalDir);
+    assert.ok(state, 'the job is interrupted, not ended');
+    phone.faults.hang = [];
+    // Resumed by id only: the journal brings back the ADB endpoint too, and the record is detected again.
+    const second = await runJob({
+      deviceId: 'adb:p3',
+      pkg: pkg(),
+      connector,
+      options: fastEngineOptions(journalDir),
+      emit: () => undefined,
+      resume: state,
+    });
+    assert.equal(second.status, 0, second.message);
+    assert.equal(second.jobId, first.jobId);
+    assert.equal(phone.active, 'b');
+    assert.match(second.postcheck ?? '', /marked slot b successful/);
   });
 });
