@@ -96,6 +96,14 @@ describe('flash engine: a stock phone found in Android', () => {
     assert.equal(phone.mode, 'android', 'never rebooted');
   });
 
+  it('a phone that comes back refusing this station ends 41 with the ADB remedy', async () => {
+    const { report } = await run({}, (p) => {
+      p.revokeOnBoot = true;
+    });
+    assert.equal(report.status, 41, report.message);
+    assert.match(report.remedy, /Allow USB debugging/);
+  });
+
   it('a phone reachable only over ADB says to give its fastboot endpoint', async () => {
     const { report, phone } = await run({}, undefined, ['adb:phone']);
     assert.equal(report.status, 15, report.message);
