@@ -142,6 +142,7 @@ export function detectCapabilities(
     freeSpace: androidFact(an.freeSpace),
   };
   const facts = inAndroid ? androidFacts : fastbootFacts;
+  const toBootloader = adbReboots(an.rebootTargets).bootloader;
   const androidConfirm: AndroidConfirm = {
     serial: an.serial.prop,
     product: an.product.prop,
@@ -150,9 +151,7 @@ export function detectCapabilities(
     bootCompleted: an.bootCompleted.prop,
     ...(androidFacts.runningVersion ? { version: androidFacts.runningVersion } : {}),
     ...(androidFacts.battery ? { battery: androidFacts.battery } : {}),
-    ...(an.rebootTargets.includes('bootloader')
-      ? { toBootloader: { via: 'adb', target: 'bootloader' } as const }
-      : {}),
+    ...(toBootloader ? { toBootloader } : {}),
     ...(an.commitConfirm
       ? { commitConfirm: { command: an.commitConfirm.shell, waitMs: an.commitConfirm.waitMs } }
       : {}),
@@ -160,23 +159,7 @@ export function detectCapabilities(
   const oem = (c: { oem: readonly string[] } | undefined): VendorCommand | undefined =>
     c ? { via: 'oem', args: c.oem } : undefined;
   const commitCommand = oem(fb.commit);
-  const reboot = inAndroid
-    ? {
-        ...(an.rebootTargets.includes('bootloader')
-          ? { bootloader: { via: 'adb', target: 'bootloader' } as const }
-          : {}),
-        ...(an.rebootTargets.includes('fastboot')
-          ? { fastbootd: { via: 'adb', target: 'fastboot' } as const }
-          : {}),
-        ...(an.rebootTargets.includes('edl') ? { edl: { via: 'adb', target: 'edl' } as const } : {}),
-      }
-    : {
-        bootloader: { via: 'fastboot', target: 'bootloader' } as const,
-        ...(probe.mode === 'fastbootd'
-          ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const }
-          : {}),
-        ...(fb.rebootEdl ? { edl: { via: 'oem', args: fb.rebootEdl.oem } as const } : {}),
-      };
+  const reboot = inAndroid ? adbReboots(an.rebootTargets) : fastbootReboots(probe.mode, fb.rebootEdl?.oem);
   const deviceHash = inAndroid ? undefined : oem(fb.deviceHash);
   const slots = inAndroid ? androidSlots(probe.props, an.slotSuffix.prop) : fastbootSlots(vars);
   return {
@@ -201,6 +184,24 @@ export function detectCapabilities(
       freeSpace: facts.freeSpace ?? fastbootFacts.freeSpace,
       commit: commitCommand ?? androidConfirm.commitConfirm,
     }),
+  };
+}
+
+type Reboots = DeviceCapabilities['reboot'];
+
+/** From Android: the `reboot:TARGET` services the profile says the device accepts. */
+function adbReboots(targets: readonly string[]): Reboots {
+  const to = (target: 'bootloader' | 'fastboot' | 'edl') =>
+    targets.includes(target) ? ({ via: 'adb', target } as const) : undefined;
+  return definedOnly({ bootloader: to('bootloader'), fastbootd: to('fastboot'), edl: to('edl') });
+}
+
+/** From fastboot: standard reboots (fastbootd only from userspace fastboot), EDL by a vendor command. */
+function fastbootReboots(mode: DeviceMode, edl: readonly string[] | undefined): Reboots {
+  return {
+    bootloader: { via: 'fastboot', target: 'bootloader' },
+    ...(mode === 'fastbootd' ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const } : {}),
+    ...(edl ? { edl: { via: 'oem', args: edl } as const } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  * nothing, then reboot it into its bootloader the way the record says and wait (bounded) for the same serial
  * in fastboot. The staged flash then runs as for any fastboot device.
  */
-import { androidIdentity, detectCapabilities } from '../devices/capabilities.js';
+import { androidIdentity, detectCapabilities, UNAVAILABLE } from '../devices/capabilities.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op } from './context.js';
@@ -49,7 +49,9 @@ export async function leaveAndroid(ctx: JobContext, resumeSerial: string | undef
       `The package is for ${ctx.pkg.products.join(', ')}, but this phone is a ${id.product}; it was not rebooted.`,
     );
   }
-  checkBattery(ctx, await readFact(ctx, caps.battery));
+  const battery = await readFact(ctx, caps.battery);
+  if (battery === undefined) ctx.report.unchecked([UNAVAILABLE.battery]);
+  checkBattery(ctx, battery);
 
   const how = caps.reboot.bootloader;
   if (how?.via !== 'adb') {

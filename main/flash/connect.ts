@@ -12,10 +12,17 @@ import { type AndroidSession, DeviceLinkError, type DeviceSession } from './port
 /** Which kind of session a job needs: fastboot to write, Android or either after a reboot. */
 export type LinkMode = 'fastboot' | 'android' | 'any';
 
-/** The modes an endpoint id can reach: `adb:` is ADB only, `usb:` either, every other kind fastboot. */
-export function endpointModes(endpoint: string): readonly ('fastboot' | 'android')[] {
+/**
+ * The modes an endpoint id can reach, the expected one first: `adb:` is ADB only, `usb:` either (one USB
+ * id whatever interface the unit shows), every other kind fastboot.
+ */
+export function endpointModes(
+  endpoint: string,
+  expected: 'fastboot' | 'android' = 'fastboot',
+): readonly ('fastboot' | 'android')[] {
   if (endpoint.startsWith('adb:')) return ['android'];
-  if (endpoint.startsWith('usb:')) return ['fastboot', 'android'];
+  if (endpoint.startsWith('usb:'))
+    return expected === 'android' ? ['android', 'fastboot'] : ['fastboot', 'android'];
   return ['fastboot'];
 }
 
@@ -47,7 +54,8 @@ export async function connectAny(ctx: JobContext, serial: string | undefined, mo
   const t = ctx.options.timeouts;
   let failure: unknown;
   for (const endpoint of ctx.endpoints) {
-    for (const kind of endpointModes(endpoint)) {
+    // After a reboot the record says where the unit is expected: try that first, accept either.
+    for (const kind of endpointModes(endpoint, ctx.capabilities?.afterReboot)) {
       if (mode !== 'any' && kind !== mode) continue;
       const connectAndroid = ctx.connector.connectAndroid?.bind(ctx.connector);
       if (kind === 'android' && !connectAndroid) continue;

@@ -53,6 +53,9 @@ export async function runVendorCommand(
   return op(ctx, `${command.via} ${args.join(' ')}`, timeoutMs, (o) => s.oem(args, o));
 }
 
+/** How many command limits a `getvar all` listing may take as a whole. */
+const LISTING_LIMITS = 8;
+
 /**
  * Probe the open fastboot session (`getvar all`, harmless) and detect its capabilities, together with what
  * the job saw of it in Android. A device that lists no variables is detected from its profile alone.
@@ -63,7 +66,8 @@ export async function detectInFastboot(ctx: JobContext): Promise<DeviceCapabilit
   const all = s.getvarAll?.bind(s);
   if (all) {
     try {
-      vars = await op(ctx, 'getvar all', ctx.options.timeouts.commandMs, (o) => all(o));
+      // A listing is dozens of replies, not one: bounded as a whole at several command limits.
+      vars = await op(ctx, 'getvar all', ctx.options.timeouts.commandMs * LISTING_LIMITS, (o) => all(o));
     } catch (err) {
       // A bootloader that refuses `getvar all` is probed variable by variable instead.
       if (!(err instanceof DeviceLinkError && err.kind === 'device-fail')) throw err;

@@ -8,8 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { FlashlineError } from '../common/errors.js';
 import type { DiskIo } from '../common/station-storage.js';
 import { classify, isJobFailure, JOB_CODES, jobFailure, remedyOf, stationStorageFailure } from './codes.js';
-import { backoff, closeSession, connectAny, connectOnce, waitForDevice } from './connect.js';
-import { type EngineOptions, FLASHLINE_STOPPING, type JobContext, op, STOPPED_RESUMABLE } from './context.js';
+import { backoff, closeSession, connectAny, connectOnce } from './connect.js';
+import {
+  cancelled,
+  type EngineOptions,
+  FLASHLINE_STOPPING,
+  type JobContext,
+  STOPPED_RESUMABLE,
+} from './context.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';
@@ -19,6 +25,7 @@ import { postcheck } from './postcheck.js';
 import { preflight, type ResumePoint } from './preflight.js';
 import { ProgressMeter } from './progress.js';
 import { type JobReport, ReportBuilder } from './report.js';
+import { rollback } from './rollback.js';
 import type { Stage } from './stages.js';
 import { switchSlot } from './switch-slot.js';
 import { DeviceHashMismatch, verifyImages } from './verify.js';
@@ -62,12 +69,12 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   const journal = input.resume
     ? new Journal(input.resume.path, input.disk)
     : Journal.at(input.options.journalDir, jobId, input.disk);
-  const report = new ReportBuilder(jobId, deviceId, {
-    id: pkg.id,
-    version: pkg.version,
-    sha256: pkg.sha256,
-    rollbackIndex: pkg.rollbackIndex,
-  });
+  const report = new ReportBuilder(
+    jobId,
+    deviceId,
+    { id: pkg.id, version: pkg.version, sha256: pkg.sha256, rollbackIndex: pkg.rollbackIndex },
+    (text) => input.emit({ type: 'message', jobId, deviceId, text }),
+  );
   const ctx: JobContext = {
     jobId,
     deviceId,
@@ -188,9 +195,12 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   } catch (err) {
     // A fault the process policy pinned on this job (main/common/fault-policy.ts) aborts it with its cause.
     const reason: unknown = signal.aborted ? signal.reason : undefined;
+    // Any other abort is a cancel (18), whatever a stream threw on it (`throwIfAborted` throws the bare reason).
     failure = isJobFailure(reason)
       ? reason
-      : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
+      : signal.aborted
+        ? (cancelled() as Failure)
+        : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
     if (switched) await rollback(ctx, failure.code);
   } finally {
@@ -269,59 +279,4 @@ async function withRetry(
       ctx.report.resumed();
     }
   }
-}
-
-/**
- * After a failure past the switch, make sure the device's boot flag points at its working slot again.
- * Best effort and bounded: the device's own fallback (retry counter) still protects it if this fails. A
- * device that came back in Android is first rebooted into its bootloader (as its record says), unless it
- * already runs its working slot.
- */
-async function rollback(ctx: JobContext, code: number): Promise<void> {
-  const plan = ctx.plan;
-  if (!plan || code === JOB_CODES.ok) return;
-  const t = ctx.options.timeouts;
-  const viaAndroid = ctx.android !== undefined;
-  const bounded: JobContext = {
-    ...ctx,
-    signal: AbortSignal.timeout(t.commandMs * 2 + t.connectMs + (viaAndroid ? t.rebootMs : 0)),
-  };
-  try {
-    if (ctx.android) {
-      if (code === JOB_CODES.bootedOldSlot) {
-        ctx.report.message(`the device runs its working slot ${plan.oldSlot} again; nothing to roll back`);
-        return;
-      }
-      await androidToBootloader(bounded, plan.serial);
-      // `bounded` is a copy of the context: the sessions it opened and closed are the job's.
-      ctx.android = undefined;
-      ctx.session = bounded.session;
-    }
-    if (!ctx.session) ctx.session = await connectOnce(bounded, plan.serial);
-    const s = ctx.session;
-    await op(bounded, `set_active ${plan.oldSlot}`, t.commandMs, (o) => s.setActive(plan.oldSlot, o));
-    ctx.report.message(`rolled back: slot ${plan.oldSlot} is active again`);
-    if (code === JOB_CODES.wrongVersion || viaAndroid) {
-      await op(bounded, 'reboot', t.commandMs, (o) => s.reboot(o)).catch(() => undefined);
-    }
-  } catch (err) {
-    ctx.report.message(
-      `rollback to slot ${plan.oldSlot} not confirmed (${err instanceof Error ? err.message : String(err)}); the device falls back on its own`,
-    );
-  }
-}
-
-/** Reboot a device from Android into its bootloader and wait for it there (for the rollback). */
-async function androidToBootloader(ctx: JobContext, serial: string): Promise<void> {
-  const a = ctx.android;
-  const how = ctx.capabilities?.androidConfirm.toBootloader;
-  if (!a || how?.via !== 'adb')
-    throw new Error('the device cannot be rebooted into its bootloader from Android');
-  await op(ctx, `reboot ${how.target}`, ctx.options.timeouts.commandMs, (o) => a.reboot(how.target, o)).catch(
-    (err: unknown) => {
-      if (!(err instanceof DeviceLinkError && err.retryable)) throw err;
-    },
-  );
-  await closeSession(ctx);
-  await waitForDevice(ctx, serial, ctx.options.timeouts.rebootMs, 'fastboot');
 }

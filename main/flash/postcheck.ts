@@ -52,7 +52,12 @@ async function confirmAndCommit(ctx: JobContext, deadline: number): Promise<void
       await waitForDevice(ctx, plan.serial, Math.max(1, deadline - Date.now()), 'any');
     } catch (err) {
       if (err instanceof DeviceLinkError && err.retryable) {
-        throw jobFailure(JOB_CODES.notBack, `After reboot: ${err.message}.`);
+        const expected = capabilities(ctx).afterReboot === 'android' ? 'Android (ADB)' : 'fastboot';
+        throw jobFailure(JOB_CODES.notBack, `After reboot (expected back in ${expected}): ${err.message}.`);
+      }
+      // Back, but refusing this station's key: not back as far as the job can tell, with the phone's remedy.
+      if (err instanceof DeviceLinkError && err.kind === 'unauthorized') {
+        throw jobFailure(JOB_CODES.notBack, `After reboot: ${err.message}`, { remedy: err.remedy });
       }
       throw err;
     }

@@ -4,6 +4,7 @@
  * The device's capability record (detected here) says how each fact is read; what it lacks is reported.
  * On a resumed job it also checks that the device is the same unit and still on the slot the job started on.
  */
+import { UNAVAILABLE } from '../devices/capabilities.js';
 import { checkPackageFits } from '../package/head-checks.js';
 import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
 import { leaveAndroid } from './android-preflight.js';
@@ -160,7 +161,10 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       );
     }
   }
-  checkBattery(ctx, await readFact(ctx, caps.battery));
+  const battery = await readFact(ctx, caps.battery);
+  // Read in Android already (or said there that it could not be): only a fastboot-only job says it here.
+  if (battery === undefined && !ctx.androidProps) ctx.report.unchecked([UNAVAILABLE.battery]);
+  checkBattery(ctx, battery);
   return {
     serial,
     product,

@@ -22,7 +22,7 @@ export const jobReportSchema = z.object({
     versionAfter: z.string().optional(),
     /** The mode the job found the device in (`android`, `fastboot`, …). */
     mode: z.string().optional(),
-    /** Android build fingerprint, when the device was seen in Android. */
+    /** Android build fingerprint, as last seen (after the update when the postcheck ran in Android). */
     build: z.string().optional(),
     /** The vendor profile its capabilities came from (resources/devices/<profile>.json). */
     profile: z.string().optional(),
@@ -69,7 +69,11 @@ export class ReportBuilder {
   };
   #downloadMs = 0;
 
-  constructor(jobId: string, deviceId: string, pkg: JobReport['package']) {
+  readonly #notice: ((text: string) => void) | undefined;
+
+  /** `notice` hears what the technician should see live too: unchecked items, the postcheck's confirmation. */
+  constructor(jobId: string, deviceId: string, pkg: JobReport['package'], notice?: (text: string) => void) {
+    this.#notice = notice;
     this.#r = {
       jobId,
       deviceId,
@@ -122,13 +126,18 @@ export class ReportBuilder {
   /** Add what could not be checked (each sentence once). */
   unchecked(sentences: readonly string[]): void {
     const list = this.#r.unchecked ?? [];
-    for (const s of sentences) if (!list.includes(s)) list.push(s);
+    for (const s of sentences) {
+      if (list.includes(s)) continue;
+      list.push(s);
+      this.#notice?.(`not checked: ${s}`);
+    }
     this.#r.unchecked = list;
   }
 
   /** How the postcheck confirmed the update, for the report and the CLI. */
   postcheck(text: string): void {
     this.#r.postcheck = text;
+    this.#notice?.(`postcheck: ${text}`);
   }
 
   verification(v: JobReport['deviceVerification']): void {

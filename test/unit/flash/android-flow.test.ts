@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UNAVAILABLE } from '../../../main/devices/capabilities.js';
+import { FLASHLINE_STOPPING } from '../../../main/flash/context.js';
 import type { JobEvent } from '../../../main/flash/events.js';
 import { runJob } from '../../../main/flash/job.js';
-import { readJournal } from '../../../main/flash/journal.js';
+import { listInterrupted, readJournal } from '../../../main/flash/journal.js';
 import { bootImage, type FakeFaults, fastEngineOptions, memoryPackage } from './fake-device.js';
 import { FakePhone, FakePhoneConnector } from './fake-phone.js';
 
@@ -95,6 +96,14 @@ describe('flash engine: a stock phone found in Android', () => {
     assert.equal(phone.mode, 'android', 'never rebooted');
   });
 
+  it('a phone that comes back refusing this station ends 41 with the ADB remedy', async () => {
+    const { report } = await run({}, (p) => {
+      p.revokeOnBoot = true;
+    });
+    assert.equal(report.status, 41, report.message);
+    assert.match(report.remedy, /Allow USB debugging/);
+  });
+
   it('a phone reachable only over ADB says to give its fastboot endpoint', async () => {
     const { report, phone } = await run({}, undefined, ['adb:phone']);
     assert.equal(report.status, 15, report.message);
@@ -132,5 +141,44 @@ describe('flash engine: a stock phone found in Android', () => {
     const file = readdirSync(journalDir).find((f) => f.startsWith(report.jobId));
     const state = await readJournal(join(journalDir, file!));
     assert.deepEqual(state?.start.endpoints, ['adb:p2', 'tcp:p2']);
+  });
+
+  it('a job stopped mid-download resumes at the endpoints it journaled, the phone now in fastboot', async () => {
+    const connector = new FakePhoneConnector();
+    const phone = new FakePhone('PHONE3', { hang: ['flash:system_b'] });
+    connector.devices.set('adb:p3', phone);
+    connector.devices.set('tcp:p3', phone);
+    const journalDir = join(home, 'journal-resume');
+    const controller = new AbortController();
+    const first = await runJob({
+      deviceId: 'adb:p3',
+      endpoints: ['adb:p3', 'tcp:p3'],
+      pkg: pkg(),
+      connector,
+      options: fastEngineOptions(journalDir),
+      signal: controller.signal,
+      emit: (e) => {
+        if (e.type === 'progress' && e.stage === 'download' && e.bytesDone > 64 * 1024)
+          controller.abort(FLASHLINE_STOPPING);
+      },
+    });
+    assert.equal(first.status, 18, `${first.message} ${first.messages.join(' | ')}`);
+    assert.equal(phone.mode, 'fastboot', 'stopped in the bootloader');
+    const [state] = await listInterrupted(journalDir);
+    assert.ok(state, 'the job is interrupted, not ended');
+    phone.faults.hang = [];
+    // Resumed by id only: the journal brings back the ADB endpoint too, and the record is detected again.
+    const second = await runJob({
+      deviceId: 'adb:p3',
+      pkg: pkg(),
+      connector,
+      options: fastEngineOptions(journalDir),
+      emit: () => undefined,
+      resume: state,
+    });
+    assert.equal(second.status, 0, second.message);
+    assert.equal(second.jobId, first.jobId);
+    assert.equal(phone.active, 'b');
+    assert.match(second.postcheck ?? '', /marked slot b successful/);
   });
 });

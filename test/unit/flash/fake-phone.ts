@@ -17,6 +17,8 @@ export class FakePhone extends FakeDevice {
   mode: 'android' | 'fastboot' = 'android';
   readonly marked = new Set<string>();
   unauthorized = false;
+  /** The phone forgets this host's key when it boots (as after a factory reset by the update). */
+  revokeOnBoot = false;
   /** Android reports a boot completed only after this many property reads. */
   bootDelayReads = 0;
   #readsSinceBoot = 0;
@@ -61,6 +63,7 @@ export class FakePhone extends FakeDevice {
     super.boot();
     this.mode = 'android';
     this.#readsSinceBoot = 0;
+    if (this.revokeOnBoot) this.unauthorized = true;
     if (this.faults.badBoot !== this.active) this.marked.add(this.active);
   }
 
