@@ -45,7 +45,11 @@ export function probeAnyEndpoint(
 }
 
 /** What a job-free device can be asked to do through this endpoint (ADB endpoints: reboot). */
-function controlOf(endpoint: Endpoint, timeoutMs: number, stopped: AbortSignal): DeviceControl | undefined {
+export function endpointControl(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  stopped: AbortSignal,
+): DeviceControl | undefined {
   if (endpoint.kind !== 'adb') return undefined;
   return {
     async reboot(target, signal) {
@@ -106,7 +110,7 @@ export function endpointSource(
         sink.upsert(
           { id: e.id, connection: e.connection, address: e.address, mode: 'unknown', state: 'identifying' },
           (s) => probeAnyEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
-          controlOf(e, timeoutMs, signal),
+          endpointControl(e, timeoutMs, signal),
         );
       }
       initial = Promise.all(endpoints.map(probe));
