@@ -21,13 +21,14 @@ export function joinsUnit(d: DeviceInfo): d is DeviceInfo & { serial: string } {
 }
 
 /**
- * An endpoint that stopped answering (or is being identified again) keeps the serial (and product) it last
+ * An endpoint that stopped answering (or is being identified again, or is owned by a job) keeps the serial (and product) it last
  * reported, so it stays attached to its unit and is named like it. Anything that answered reports its own
  * serial (or none) and is taken as said.
  */
 export function keepLastSerial(before: DeviceInfo | undefined, reported: DeviceInfo): DeviceInfo {
-  if (reported.serial || !before?.serial || (reported.state !== 'gone' && reported.state !== 'identifying'))
-    return reported;
+  // Busy: a job owns it, whatever a source saw meanwhile (a unit re-enumerating while its job reboots it).
+  const silent = reported.state === 'gone' || reported.state === 'identifying' || reported.state === 'busy';
+  if (reported.serial || !before?.serial || !silent) return reported;
   const product = reported.product ?? before.product;
   return { ...reported, serial: before.serial, ...(product ? { product } : {}) };
 }
