@@ -16,14 +16,14 @@ const IDENTIFIED_MODES: ReadonlySet<DeviceMode> = new Set(['fastboot', 'fastboot
 export function joinsUnit(d: DeviceInfo): d is DeviceInfo & { serial: string } {
   return (
     d.serial !== undefined &&
-    (IDENTIFIED_MODES.has(d.mode) || d.state === 'gone' || d.state === 'identifying')
+    (IDENTIFIED_MODES.has(d.mode) || d.state === 'gone' || d.state === 'identifying' || d.state === 'busy')
   );
 }
 
 /**
- * An endpoint that stopped answering (or is being identified again, or is owned by a job) keeps the serial (and product) it last
- * reported, so it stays attached to its unit and is named like it. Anything that answered reports its own
- * serial (or none) and is taken as said.
+ * An endpoint that stopped answering (or is being identified again, or is owned by a job) keeps the serial
+ * (and product) it last reported, so it stays attached to its unit and is named like it. Anything that
+ * answered reports its own serial (or none) and is taken as said.
  */
 export function keepLastSerial(before: DeviceInfo | undefined, reported: DeviceInfo): DeviceInfo {
   // Busy: a job owns it, whatever a source saw meanwhile (a unit re-enumerating while its job reboots it).

@@ -124,6 +124,7 @@ describe('one unit, several endpoints', () => {
     registry.upsert(gone(FB), async () => (inAndroid ? gone(FB) : fastboot()));
     registry.markBusy(ADB);
     assert.equal(registry.get(ADB)?.state, 'busy');
+    assert.equal(registry.get(ADB)?.sameAs, undefined, 'the leader stays the unit while its job runs');
     assert.equal(registry.get(FB)?.state, 'busy', 'no probe opens the fastboot port while the job owns it');
     registry.upsert(fastboot()); // a source's view during the job is kept, the state stays busy
     assert.equal(registry.get(FB)?.state, 'busy');
@@ -144,6 +145,18 @@ describe('one unit, several endpoints', () => {
     assert.equal(registry.get(FB)?.state, 'ready');
     assert.equal(registry.get(ADB)?.sameAs, FB);
     assert.deepEqual(readyIds(), [ADB, ADB, FB]);
+  });
+
+  it("while a job owns the unit, an endpoint that was last seen with the unit's serial stays attached to it", () => {
+    const { registry } = recording();
+    registry.upsert(fastboot());
+    registry.upsert(android());
+    registry.upsert(gone(FB)); // the phone booted Android: its fastboot port is silent, still the unit's
+    registry.markBusy(ADB);
+    assert.deepEqual(
+      [registry.get(FB)?.state, registry.get(FB)?.sameAs, registry.get(FB)?.serial],
+      ['busy', ADB, 'S1'],
+    );
   });
 
   it('an unauthorized phone is listed in error with its remedy and joins no unit until it says its serial', () => {
