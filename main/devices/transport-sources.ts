@@ -6,6 +6,7 @@ import { defaultAdbKeyDir, openAdb } from '../protocol/adb/index.js';
 import {
   classifyUsbDevice,
   findAdbInterface,
+  findFastbootInterface,
   listSerialPorts,
   loadNodeUsbBackend,
   loadUsbIds,
@@ -158,7 +159,8 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
         const known = lookupUsbId(table, d.vendorId, d.productId);
         const address = `${hex(d.vendorId)}:${hex(d.productId)}`;
         // A phone in Android shows its ADB interface; in its bootloader, the fastboot one (classified so).
-        const adb = mode !== 'fastboot' && findAdbInterface(d) !== undefined;
+        // (Interfaces first: a VID:PID the table knows as a bootloader may be the same phone in Android.)
+        const adb = findFastbootInterface(d) === undefined && findAdbInterface(d) !== undefined;
         const base = { id, connection: 'usb', address, mode: adb ? 'android' : mode } as const;
         if (mode !== 'fastboot' && !adb) {
           sink.upsert({

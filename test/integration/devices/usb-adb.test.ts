@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DeviceRegistry, startDiscovery, usbSource } from '../../../main/devices/index.js';
-import { AdbMessageParser, encodeHeader } from '../../../main/protocol/adb/wire.js';
+import { AdbMessageParser, encodeMessage } from '../../../main/protocol/adb/wire.js';
 import { ADB_USB_CLASS, createDuplexPair } from '../../../main/transport/index.js';
 import { FakeUsbDevice, FakeWebUsb } from '../../../main/transport/testing.js';
 import { serveAdb } from '../../../virtual-device/adb/serve-adb.js';
@@ -18,27 +18,25 @@ import { FakePhone } from '../adb/fake-phone.js';
 const home = mkdtempSync(join(tmpdir(), 'flashline-usb-adb-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-/** A USB phone in Android: every OUT transfer reaches the virtual adbd; its answers come back as IN. */
+/**
+ * A USB phone in Android: every OUT transfer reaches the virtual adbd, each message it answers comes back
+ * as one IN transfer (the host reads that layout as well as adbd's split one, see test/integration/adb).
+ */
 function usbPhone(serial: string, authorizedKeys?: readonly string[]) {
   const phone = new FakePhone();
   phone.props.set('ro.serialno', serial);
   phone.props.set('ro.product.device', 'flashline-virtual');
   const [hostEnd, deviceEnd] = createDuplexPair();
+  const { class: cls, subclass, protocol } = ADB_USB_CLASS;
+  const onOut = (bytes: Uint8Array) => void hostEnd.write(bytes);
   const device = new FakeUsbDevice({
     serialNumber: serial,
-    vendorId: 0x18d1,
-    productId: 0x4ee7,
-    interfaceClass: [ADB_USB_CLASS.class, ADB_USB_CLASS.subclass, ADB_USB_CLASS.protocol],
-    onOut: (bytes) => {
-      hostEnd.write(bytes);
-    },
+    interfaceClass: [cls, subclass, protocol],
+    onOut,
   });
   const parser = new AdbMessageParser();
   hostEnd.on('data', (chunk: Buffer) => {
-    for (const msg of parser.push(new Uint8Array(chunk))) {
-      device.injectIn(encodeHeader(msg));
-      if (msg.payload.byteLength > 0) device.injectIn(msg.payload);
-    }
+    for (const m of parser.push(new Uint8Array(chunk))) device.injectIn(encodeMessage(m));
   });
   hostEnd.on('error', () => {});
   void serveAdb(deviceEnd, phone, { serial, ...(authorizedKeys ? { authorizedKeys } : {}) });
