@@ -10,8 +10,8 @@ import { after, describe, it } from 'node:test';
 import { startDemoRig } from '../../../main/cli/commands/demo.js';
 import type { DeviceInfo } from '../../../main/devices/device-info.js';
 import { SMALL_PACKAGE, tempDir } from '../flash/helpers.js';
-import { connectStation } from '../station/trpc-ws-client.js';
-import { describeRun, LEAK_EXIT_CODE, runFlashline } from './child.js';
+import { describeRun, LEAK_EXIT_CODE } from './child.js';
+import { driveStation } from './station-child.js';
 
 const tmp = tempDir('flashline-station-android-');
 after(tmp.cleanup);
@@ -23,51 +23,32 @@ describe('flashline station with a phone in Android', () => {
     const adbId = phone.adbAddress ?? '';
     const hostPort = (id: string) => id.replace(/^(adb|tcp):/, '');
     const seen: string[] = [];
-    let problem: unknown;
     try {
-      const args = ['station', '--port', '0', '--json', '--no-usb', '--no-serial'];
-      const run = await runFlashline([...args, '--adb', hostPort(adbId), '--tcp', hostPort(phone.address)], {
-        env: { FLASHLINE_HOME: join(tmp.dir, 'home') },
-        onSpawn: (child) => {
-          let out = '';
-          let started = false;
-          child.stdout?.on('data', (d: Buffer) => {
-            out += d.toString();
-            const line = out.split('\n').find((l) => l.startsWith('{'));
-            if (!line || started) return;
-            started = true;
-            const { url, token } = JSON.parse(line) as { url: string; token: string };
-            void (async () => {
-              const station = connectStation(new URL(url).origin, token);
-              const until = async (id: string, ok: (d: DeviceInfo) => boolean) => {
-                for (let i = 0; i < 300; i++) {
-                  const d = (await station.client.devices.list.query()).find((x) => x.id === id);
-                  if (d && ok(d)) return d;
-                  await new Promise((r) => setTimeout(r, 100));
-                }
-                throw new Error(`${id} never got there`);
-              };
-              try {
-                const inAndroid = await until(adbId, (d) => d.state === 'ready');
-                seen.push(`${inAndroid.mode} ${inAndroid.authorization}`);
-                await station.client.devices.reboot.mutate({ id: adbId, target: 'bootloader' });
-                const inFastboot = await until(phone.address, (d) => d.state === 'ready');
-                seen.push(`${inFastboot.mode} ${inFastboot.serial}`);
-                await until(adbId, (d) => d.sameAs === phone.address);
-                await station.client.devices.reboot.mutate({ id: phone.address, target: 'bootloader' }).then(
-                  () => seen.push('rebooted again?'),
-                  (err: Error) => seen.push(/not in Android/.test(err.message) ? 'refused' : err.message),
-                );
-              } catch (err) {
-                problem = err;
-              } finally {
-                await station.close();
-                child.kill('SIGTERM');
-              }
-            })();
-          });
+      const args = ['--no-usb', '--no-serial', '--adb', hostPort(adbId), '--tcp', hostPort(phone.address)];
+      const { run, problem } = await driveStation(
+        args,
+        { env: { FLASHLINE_HOME: join(tmp.dir, 'home') } },
+        async (station) => {
+          const until = async (id: string, ok: (d: DeviceInfo) => boolean) => {
+            for (let i = 0; i < 300; i++) {
+              const d = (await station.client.devices.list.query()).find((x) => x.id === id);
+              if (d && ok(d)) return d;
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            throw new Error(`${id} never got there`);
+          };
+          const inAndroid = await until(adbId, (d) => d.state === 'ready');
+          seen.push(`${inAndroid.mode} ${inAndroid.authorization}`);
+          await station.client.devices.reboot.mutate({ id: adbId, target: 'bootloader' });
+          const inFastboot = await until(phone.address, (d) => d.state === 'ready');
+          seen.push(`${inFastboot.mode} ${inFastboot.serial}`);
+          await until(adbId, (d) => d.sameAs === phone.address);
+          await station.client.devices.reboot.mutate({ id: phone.address, target: 'bootloader' }).then(
+            () => seen.push('rebooted again?'),
+            (err: Error) => seen.push(/not in Android/.test(err.message) ? 'refused' : err.message),
+          );
         },
-      });
+      );
       assert.equal(problem, undefined);
       assert.deepEqual(seen, ['android authorized', `fastboot ${phone.serial}`, 'refused']);
       assert.ok(!run.killed, `the station did not end by itself: ${describeRun(run)}`);
