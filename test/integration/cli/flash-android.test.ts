@@ -17,7 +17,7 @@ const trustDir = fileURLToPath(new URL('../../../resources/keys', import.meta.ur
 const tmp = tempDir('flashline-cli-android-');
 after(tmp.cleanup);
 
-async function flashPhone(name: string, badBoot: boolean) {
+async function flashPhone(name: string, badBoot: boolean, command: 'flash' | 'line' = 'flash') {
   const rig = await startDemoRig({
     devices: 0,
     phones: 1,
@@ -30,17 +30,10 @@ async function flashPhone(name: string, badBoot: boolean) {
   try {
     const phone = rig.devices[0]!;
     assert.ok(phone.adbAddress, 'the stock phone serves ADB');
+    const ids = ['--device', phone.adbAddress, '--device', phone.address];
+    const line = ['--no-usb', '--no-list-serial', '--count', '1'];
     const run = await runFlashline(
-      [
-        'flash',
-        rig.packagePath,
-        '--device',
-        phone.adbAddress,
-        '--device',
-        phone.address,
-        '--trust',
-        trustDir,
-      ],
+      [command, rig.packagePath, ...ids, '--trust', trustDir, ...(command === 'line' ? line : [])],
       { env: { FLASHLINE_HOME: home } },
     );
     const reports = await ReportStore.forHome(home).list();
@@ -68,5 +61,13 @@ describe('flashline flash onto a phone in Android through its ADB and fastboot i
     const { run, phone } = await flashPhone('bad', true);
     assert.equal(run.code, 42, describeRun(run));
     assert.equal(phone.device.bootControl.active, 'a');
+  });
+
+  it('line: the phone found running Android is flashed once, through the unit it forms with its fastboot port', async () => {
+    const { run, reports, phone } = await flashPhone('line', false, 'line');
+    assert.equal(run.code, 0, describeRun(run));
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0]!.status, 0);
+    assert.equal(phone.device.bootControl.active, 'b');
   });
 });
