@@ -60,7 +60,7 @@ export async function leaveAndroid(ctx: JobContext, resumeSerial: string | undef
       `Flashline cannot reboot this phone (${caps.profile.name}) into its bootloader; put it into fastboot mode by hand and start again.`,
     );
   }
-  ctx.report.message(`phone ${id.serial} found in Android; rebooting it into the bootloader`);
+  ctx.report.announce(`phone ${id.serial} found in Android; rebooting it into the bootloader`);
   try {
     await op(ctx, `reboot ${how.target}`, t.commandMs, (o) => a.reboot(how.target, o));
   } catch (err) {

@@ -123,6 +123,12 @@ export class ReportBuilder {
     if (this.#r.messages.length < MAX_MESSAGES) this.#r.messages.push(text);
   }
 
+  /** A message the technician should also see live (the device's state changed under the job's hands). */
+  announce(text: string): void {
+    this.message(text);
+    this.#notice?.(text);
+  }
+
   /** Add what could not be checked (each sentence once). */
   unchecked(sentences: readonly string[]): void {
     const list = this.#r.unchecked ?? [];
