@@ -18,8 +18,8 @@ export const DEVICE_MODES = [
 export type DeviceMode = (typeof DEVICE_MODES)[number];
 
 /**
- * The life cycle of one device: `identifying` (seen, not yet known) → `ready` (identified: for fastboot, a
- * product and a serial) → `busy` (a job owns it) → `identifying` again after the job (its info is re-read)
+ * The life cycle of one device: `identifying` (seen, not yet known) → `ready` (identified: in fastboot,
+ * fastbootd, Android or recovery, a product and a serial) → `busy` (a job owns it) → `identifying` again after the job (its info is re-read)
  * … → `gone` (a configured endpoint that does not answer; a hotplugged device that leaves is removed).
  * `error` means it answered but could not be identified; `note` says why.
  */
