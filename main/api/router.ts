@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
+import { rebootDevice } from '../devices/device-actions.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
@@ -66,6 +67,14 @@ export const appRouter = router({
       }
       return device;
     }),
+    /**
+     * rebootDevice: reboot a device that runs Android into the bootloader (fastboot) over its ADB endpoint.
+     * Refused for a busy device or one not in Android (nothing is sent then). Resolves once the device took
+     * the command; its list entry follows as discovery sees it come back in fastboot.
+     */
+    reboot: procedure
+      .input(z.object({ id: deviceId, target: z.enum(['bootloader']) }).strict())
+      .mutation(({ ctx, input }) => rebootDevice(ctx.devices, input.id, input.target)),
     /** added/changed/ready/removed events, live. */
     events: procedure.subscription(async function* ({ ctx, signal }) {
       yield* ctx.devices.events(signal);

@@ -18,8 +18,8 @@ export const DEVICE_MODES = [
 export type DeviceMode = (typeof DEVICE_MODES)[number];
 
 /**
- * The life cycle of one device: `identifying` (seen, not yet known) → `ready` (identified: for fastboot, a
- * product and a serial) → `busy` (a job owns it) → `identifying` again after the job (its info is re-read)
+ * The life cycle of one device: `identifying` (seen, not yet known) → `ready` (identified: in fastboot,
+ * fastbootd, Android or recovery, a product and a serial) → `busy` (a job owns it) → `identifying` again after the job (its info is re-read)
  * … → `gone` (a configured endpoint that does not answer; a hotplugged device that leaves is removed).
  * `error` means it answered but could not be identified; `note` says why.
  */
@@ -48,8 +48,10 @@ export interface DeviceInfo {
   /** Why identification failed or what the device last said, when relevant. */
   readonly note?: string;
   /**
-   * Set when another endpoint (this id) already reaches the same unit (same serial): both are listed, but
-   * they are one device — only that endpoint becomes ready and gets jobs.
+   * Set when another endpoint (this id) leads the same unit (same serial: a phone's ADB and fastboot ports,
+   * a USB id and a pty): all are listed, but they are one device — only the leader is offered for jobs, and a
+   * job owns every endpoint of the unit. An endpoint that stopped answering keeps the serial it last
+   * reported, so it stays attached (the fastboot port of a phone now running Android).
    */
   readonly sameAs?: string;
 }

@@ -22,7 +22,7 @@ export async function startDiscovery(
   const controller = new AbortController();
   opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const sink: DeviceSink = {
-    upsert: (d, probe) => registry.upsert(d, probe),
+    upsert: (d, probe, control) => registry.upsert(d, probe, control),
     remove: (id) => registry.remove(id),
     get: (id) => registry.get(id),
   };

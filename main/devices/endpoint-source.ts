@@ -1,16 +1,19 @@
 /**
- * Devices reached by opening a fastboot link on demand: configured TCP endpoints, serial paths entered by
- * hand, virtual devices. Each is probed (open + identify + close) on its own, bounded in time. One that
+ * Devices reached by opening a link on demand: configured fastboot TCP endpoints, ADB endpoints
+ * (`adb:HOST:PORT`), serial paths entered by hand, virtual devices. Each is probed (open + identify + close)
+ * on its own, bounded in time. One that
  * cannot be opened is `gone`, one that opens but cannot be identified is `error` (with the reason). With
  * `pollIntervalMs`, every endpoint no job owns is probed again that often: a gone one is noticed when it
  * answers, a ready one when it vanishes (or changes, e.g. after a flash from elsewhere).
  */
 import { type PacketLink, parseDeviceId } from '../transport/index.js';
 import type { Connection, DeviceInfo } from './device-info.js';
-import { describeFailure, IDENTIFY_TIMEOUT_MS, identifyFastboot } from './identify.js';
-import type { DeviceSink, DeviceSource } from './source.js';
+import { describeFailure, IDENTIFY_TIMEOUT_MS, identifyFastboot, probeStart } from './identify.js';
+import { type AdbEndpoint, probeAdbEndpoint } from './identify-adb.js';
+import type { DeviceControl, DeviceSink, DeviceSource } from './source.js';
 
 export interface FastbootEndpoint {
+  readonly kind?: 'fastboot';
   /** Device id (`tcp:HOST:PORT`, `serial:PATH`, or any stable id for in-process devices). */
   readonly id: string;
   readonly connection: Connection;
@@ -27,14 +30,46 @@ export interface EndpointSourceOptions {
   readonly pollIntervalMs?: number;
 }
 
+/** Any endpoint a source probes: fastboot (the default) or ADB. */
+export type Endpoint = FastbootEndpoint | AdbEndpoint;
+
+/** Open + identify + close one endpoint in its protocol; never rejects (a mute endpoint is `gone`). */
+export function probeAnyEndpoint(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DeviceInfo> {
+  return endpoint.kind === 'adb'
+    ? probeAdbEndpoint(endpoint, timeoutMs, signal)
+    : probeEndpoint(endpoint, timeoutMs, signal);
+}
+
+/** What a job-free device can be asked to do through this endpoint (ADB endpoints: reboot). */
+export function endpointControl(
+  endpoint: Endpoint,
+  timeoutMs: number,
+  stopped: AbortSignal,
+): DeviceControl | undefined {
+  if (endpoint.kind !== 'adb') return undefined;
+  return {
+    async reboot(target, signal) {
+      const both = AbortSignal.any([stopped, signal, AbortSignal.timeout(timeoutMs)]);
+      const adb = await endpoint.open({ signal: both, timeoutMs, authWaitMs: 0 });
+      try {
+        await adb.reboot(target, { signal: both, timeoutMs });
+      } finally {
+        await adb.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
 export async function probeEndpoint(
   endpoint: FastbootEndpoint,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<DeviceInfo> {
-  const base = { id: endpoint.id, connection: endpoint.connection, address: endpoint.address };
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const { base, bound: both } = probeStart(endpoint, timeoutMs, signal);
   let link: PacketLink | undefined;
   try {
     link = await endpoint.open(both);
@@ -52,7 +87,7 @@ export async function probeEndpoint(
 }
 
 export function endpointSource(
-  endpoints: readonly FastbootEndpoint[],
+  endpoints: readonly Endpoint[],
   opts: EndpointSourceOptions = {},
 ): DeviceSource {
   const timeoutMs = opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS;
@@ -61,11 +96,11 @@ export function endpointSource(
     name: opts.name ?? 'endpoints',
     async start(sink: DeviceSink, signal: AbortSignal) {
       const inFlight = new Set<string>();
-      const probe = async (e: FastbootEndpoint) => {
+      const probe = async (e: Endpoint) => {
         if (signal.aborted || inFlight.has(e.id) || sink.get?.(e.id)?.state === 'busy') return;
         inFlight.add(e.id);
         try {
-          const info = await probeEndpoint(e, timeoutMs, signal);
+          const info = await probeAnyEndpoint(e, timeoutMs, signal);
           if (!signal.aborted) sink.upsert(info);
         } finally {
           inFlight.delete(e.id);
@@ -74,7 +109,8 @@ export function endpointSource(
       for (const e of endpoints) {
         sink.upsert(
           { id: e.id, connection: e.connection, address: e.address, mode: 'unknown', state: 'identifying' },
-          (s) => probeEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
+          (s) => probeAnyEndpoint(e, timeoutMs, AbortSignal.any([signal, s])),
+          endpointControl(e, timeoutMs, signal),
         );
       }
       initial = Promise.all(endpoints.map(probe));

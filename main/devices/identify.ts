@@ -54,3 +54,16 @@ export async function identifyFastboot(
 export function describeFailure(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** What every probe starts from: the endpoint's listing fields, and its bound (time limit + caller's signal). */
+export function probeStart(
+  endpoint: Pick<DeviceInfo, 'id' | 'connection' | 'address'>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): { base: Pick<DeviceInfo, 'id' | 'connection' | 'address'>; bound: AbortSignal } {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  return {
+    base: { id: endpoint.id, connection: endpoint.connection, address: endpoint.address },
+    bound: signal ? AbortSignal.any([signal, deadline]) : deadline,
+  };
+}

@@ -3,6 +3,7 @@
  * (CLI, station, desktop, demo mode) choose which sources run: USB hotplug, serial ports, configured TCP
  * endpoints, virtual devices, or their own.
  */
+import type { AdbRebootTarget } from '../protocol/adb/contract.js';
 import type { DeviceInfo } from './device-info.js';
 
 /** Time allowed to open and identify one device (a constant here so the registry needs no protocol code). */
@@ -11,9 +12,18 @@ export const IDENTIFY_TIMEOUT_MS = 5000;
 /** Identify one device again (open, identify, close), bounded by `signal`; never rejects for a mute device. */
 export type Probe = (signal: AbortSignal) => Promise<DeviceInfo>;
 
+/** What a device no job owns can be asked to do through one endpoint (ADB endpoints: reboot). */
+export interface DeviceControl {
+  /** Ask the device to reboot (`bootloader` = into fastboot); resolves once it accepted. */
+  reboot(target: AdbRebootTarget, signal: AbortSignal): Promise<void>;
+}
+
 export interface DeviceSink {
-  /** Add or update a device; `probe` lets the registry re-identify it on demand (after a job, refresh). */
-  upsert(device: DeviceInfo, probe?: Probe): void;
+  /**
+   * Add or update a device; `probe` lets the registry re-identify it on demand (after a job, refresh),
+   * `control` lets it act on the device (reboot) when no job owns it.
+   */
+  upsert(device: DeviceInfo, probe?: Probe, control?: DeviceControl): void;
   /** The device left (unplugged, source stopped). */
   remove(id: string): void;
   /** What the registry knows now (a source skips polling a device a job owns). */

@@ -2,8 +2,11 @@
  * Ready-made sources over the real transports: TCP endpoints, serial ports (listed + entered by hand) and
  * USB hotplug. Native modules load only when the source starts.
  */
+import { defaultAdbKeyDir, openAdb } from '../protocol/adb/index.js';
 import {
   classifyUsbDevice,
+  findAdbInterface,
+  findFastbootInterface,
   listSerialPorts,
   loadNodeUsbBackend,
   loadUsbIds,
@@ -18,10 +21,12 @@ import {
 } from '../transport/index.js';
 import type { DeviceInfo } from './device-info.js';
 import {
+  type Endpoint,
   type EndpointSourceOptions,
+  endpointControl,
   endpointSource,
   type FastbootEndpoint,
-  probeEndpoint,
+  probeAnyEndpoint,
 } from './endpoint-source.js';
 import { IDENTIFY_TIMEOUT_MS } from './identify.js';
 import type { DeviceSink, DeviceSource } from './source.js';
@@ -113,9 +118,18 @@ export interface UsbSourceOptions {
   /** The WebUSB object, or a loader (default: `usb`'s WebUSB, loaded on start). */
   readonly backend?: UsbBackend | (() => Promise<UsbBackend>);
   readonly identifyTimeoutMs?: number;
+  /** This computer's ADB keys (default `<home>/adb`). */
+  readonly adbKeyDir?: string;
+  /** How often a phone that has not allowed this computer is asked again (default 2 s). */
+  readonly authRecheckMs?: number;
 }
 
-/** USB devices present now and hotplugged later; fastboot devices are identified, others classified. */
+/**
+ * USB devices present now and hotplugged later; fastboot devices (interface ff/42/03) and phones in Android
+ * (ADB interface ff/42/01) are identified, others classified. A phone that has not allowed this computer
+ * is asked again every few seconds while it stays plugged in: nothing re-enumerates when its owner taps
+ * "Allow", so that is how the list learns it.
+ */
 export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
   const pending = new Set<Promise<unknown>>();
   return {
@@ -136,14 +150,19 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
       }
       const table = loadUsbIds();
       const ids = new Map<UsbDeviceLike, string>();
+      const rechecks = new Set<NodeJS.Timeout>();
+      signal.addEventListener('abort', () => rechecks.forEach(clearTimeout), { once: true });
       const added = (d: UsbDeviceLike) => {
         const id = usbDeviceId(d);
         ids.set(d, id);
         const mode = classifyUsbDevice(d, table);
         const known = lookupUsbId(table, d.vendorId, d.productId);
         const address = `${hex(d.vendorId)}:${hex(d.productId)}`;
-        const base = { id, connection: 'usb', address, mode } as const;
-        if (mode !== 'fastboot') {
+        // A phone in Android shows its ADB interface; in its bootloader, the fastboot one (classified so).
+        // (Interfaces first: a VID:PID the table knows as a bootloader may be the same phone in Android.)
+        const adb = findFastbootInterface(d) === undefined && findAdbInterface(d) !== undefined;
+        const base = { id, connection: 'usb', address, mode: adb ? 'android' : mode } as const;
+        if (mode !== 'fastboot' && !adb) {
           sink.upsert({
             ...base,
             state: 'ready',
@@ -152,19 +171,25 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
           });
           return;
         }
+        const timeoutMs = opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS;
+        const endpoint: Endpoint = adb
+          ? {
+              kind: 'adb',
+              id,
+              connection: 'usb',
+              address,
+              open: (o) => openAdb(id, { keyDir: opts.adbKeyDir ?? defaultAdbKeyDir(), usb: backend, ...o }),
+            }
+          : { id, connection: 'usb', address, open: () => openUsb(backend, d) };
         // The descriptor's name is the USB gadget's, not the product: only identification says what it is.
         const probe = (s: AbortSignal) =>
-          probeEndpoint(
-            { id, connection: 'usb', address, open: () => openUsb(backend, d) },
-            opts.identifyTimeoutMs ?? IDENTIFY_TIMEOUT_MS,
-            AbortSignal.any([signal, s]),
-            // A plugged-in device that cannot be opened is there but unusable (permissions, driver): error.
-          ).then(
+          probeAnyEndpoint(endpoint, timeoutMs, AbortSignal.any([signal, s])).then(
             (info): DeviceInfo => ({
               ...info,
-              mode: 'fastboot',
-              // A bootloader that does not answer getvar:serialno still has the USB descriptor's serial.
+              mode: adb ? (info.mode === 'unknown' ? 'android' : info.mode) : 'fastboot',
+              // A device that does not say its serial (or will not yet) still has the USB descriptor's.
               ...(!info.serial && d.serialNumber ? { serial: d.serialNumber } : {}),
+              // A plugged-in device that cannot be opened is there but unusable (permissions, driver): error.
               ...(info.state === 'gone' ? { state: 'error' } : {}),
             }),
           );
@@ -176,12 +201,30 @@ export function usbSource(opts: UsbSourceOptions = {}): DeviceSource {
             ...(d.productName ? { note: `USB: ${d.productName}` } : {}),
           },
           probe,
+          endpointControl(endpoint, timeoutMs, signal),
         );
         // A unit re-enumerating while its job reboots it belongs to the job: the job opens it, not a probe.
         if (sink.get?.(id)?.state === 'busy') return;
-        const p = probe(signal).then((info) => {
-          if (!signal.aborted && ids.has(d)) sink.upsert(info);
-        });
+        const identify = (): Promise<void> =>
+          probe(signal).then((info) => {
+            if (signal.aborted || !ids.has(d)) return;
+            sink.upsert(info);
+            if (info.authorization !== 'unauthorized') return;
+            const again = setTimeout(() => {
+              rechecks.delete(again);
+              const now = sink.get?.(id);
+              if (
+                !signal.aborted &&
+                ids.has(d) &&
+                now?.authorization === 'unauthorized' &&
+                now.state !== 'busy'
+              )
+                void identify();
+            }, opts.authRecheckMs ?? 2000);
+            again.unref();
+            rechecks.add(again);
+          });
+        const p = identify();
         pending.add(p);
         void p.finally(() => pending.delete(p));
       };

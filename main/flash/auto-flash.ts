@@ -19,7 +19,10 @@ import type { ReportStore } from './report-store.js';
 export interface AutoFlashOptions {
   /** Devices to watch; `markBusy`/`release`, when present, keep their life cycle in step with the jobs. */
   readonly registry: Pick<DeviceRegistry, 'subscribe' | 'list'> &
-    Partial<Pick<DeviceRegistry, 'markBusy' | 'release'>>;
+    Partial<Pick<DeviceRegistry, 'markBusy' | 'release'>> & {
+      /** Every endpoint of the unit `id` leads (fastboot and ADB of one phone); the job follows its serial. */
+      endpointsOf?(id: string): string[];
+    };
   readonly manager: FlashManager;
   readonly pkg: FlashPackage;
   readonly packagePath?: string;
@@ -37,6 +40,9 @@ export interface AutoFlashOptions {
   /** Called when one of its jobs ends. */
   readonly onEnd?: (device: DeviceInfo, report: JobReport) => void;
 }
+
+/** Modes a job can start from: fastboot as it is, Android by rebooting it into its bootloader first. */
+const FLASHABLE: readonly DeviceInfo['mode'][] = ['fastboot', 'fastbootd', 'android'];
 
 export async function startAutoFlash(options: AutoFlashOptions): Promise<() => void> {
   const { pkg, manager, registry } = options;
@@ -62,10 +68,20 @@ export async function startAutoFlash(options: AutoFlashOptions): Promise<() => v
   const skip = (device: DeviceInfo, reason: string) => options.onSkip?.(device, reason);
 
   const consider = (device: DeviceInfo) => {
-    if (stopped || device.state !== 'ready' || device.sameAs !== undefined || device.mode !== 'fastboot')
+    if (
+      stopped ||
+      device.state !== 'ready' ||
+      device.sameAs !== undefined ||
+      !FLASHABLE.includes(device.mode)
+    )
       return;
     const serial = device.serial ?? '';
     if (active.has(device.id) || considered.get(device.id) === serial) return;
+    // Not marked considered: once its owner taps "Allow", the phone's next ready event starts its job.
+    if (device.authorization === 'unauthorized') {
+      skip(device, device.note ?? 'USB debugging is not authorized for this station yet');
+      return;
+    }
     considered.set(device.id, serial);
     if (!device.product || !pkg.products.includes(device.product)) {
       skip(device, `product ${device.product ?? 'unknown'} is not supported by the package`);
@@ -88,6 +104,7 @@ export async function startAutoFlash(options: AutoFlashOptions): Promise<() => v
     try {
       jobId = manager.start({
         deviceId: device.id,
+        endpoints: registry.endpointsOf?.(device.id) ?? [device.id],
         pkg,
         ...(options.packagePath ? { packagePath: options.packagePath } : {}),
         ...(resume ? { resume } : {}),

@@ -63,6 +63,9 @@ export function classify(err: unknown, stage: Stage): FlashlineError & { code: n
         return withCode(JOB_CODES.deviceTimeout, err.message, detail);
       case 'protocol':
         return withCode(JOB_CODES.protocolError, err.message, detail);
+      case 'unauthorized':
+        // The device is there but will not talk to this host: unreachable for flashing, with its own remedy.
+        return withCode(JOB_CODES.deviceNotFound, err.message, { ...detail, remedy: err.remedy });
       case 'device-fail':
         // A device that runs out of room mid-write is a storage problem (1x), whatever the stage.
         if (
@@ -135,6 +138,12 @@ function stageDecade(stage: Stage): number {
     default:
       return JOB_CODES.postcheckFailed;
   }
+}
+
+/** The remedy a technician sees: the failure's own (detail.remedy) when it has one, else the table's. */
+export function remedyOf(code: number, failure: FlashlineError | undefined): string {
+  const own = (failure?.detail as { remedy?: unknown } | undefined)?.remedy;
+  return typeof own === 'string' && own ? own : describeCode(code).remedy;
 }
 
 export function describeCode(code: number): { name: string; message: string; remedy: string } {

@@ -2,10 +2,12 @@
  * What every stage of one job works with, plus the bounded-operation helper: every device call runs under
  * the job's AbortSignal combined with a timeout, so no stage can wait forever.
  */
+import type { DeviceCapabilities } from '../devices/capabilities.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import type { Journal } from './journal.js';
 import type { ImagePlan } from './pieces.js';
 import {
+  type AndroidSession,
   type DeviceConnector,
   DeviceLinkError,
   type DeviceSession,
@@ -69,6 +71,8 @@ export interface JobPlan {
 export interface JobContext {
   readonly jobId: string;
   readonly deviceId: string;
+  /** Every endpoint that may reach this unit (first = deviceId); the serial decides which unit answered. */
+  readonly endpoints: readonly string[];
   readonly pkg: FlashPackage;
   readonly connector: DeviceConnector;
   readonly options: EngineOptions;
@@ -77,7 +81,14 @@ export interface JobContext {
   readonly report: ReportBuilder;
   /** The job's cancel signal. */
   readonly signal: AbortSignal;
+  /** The open fastboot session, when the device is in fastboot. */
   session: DeviceSession | undefined;
+  /** The open Android session, when the device is in Android (preflight before the reboot, postcheck). */
+  android: AndroidSession | undefined;
+  /** What the device can do and how, detected in preflight (again on resume); every stage consults it. */
+  capabilities: DeviceCapabilities | undefined;
+  /** The Android properties read before the reboot to the bootloader, if the job found the device there. */
+  androidProps: ReadonlyMap<string, string> | undefined;
   plan: JobPlan | undefined;
   /** partition (with slot) -> indexes of pieces the device has written. */
   readonly donePieces: Map<string, Set<number>>;
@@ -135,7 +146,10 @@ export async function op<T>(
       );
     }
     if (err instanceof DeviceLinkError) {
-      const e = new DeviceLinkError(err.kind, `${what}: ${err.message}`, err.deviceMessage, { cause: err });
+      const e = new DeviceLinkError(err.kind, `${what}: ${err.message}`, err.deviceMessage, {
+        cause: err,
+        ...(err.remedy ? { remedy: err.remedy } : {}),
+      });
       throw e;
     }
     throw err;

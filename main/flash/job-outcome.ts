@@ -3,7 +3,7 @@
  * Kept apart from job.ts, whose subject is the stage list.
  */
 import type { FlashlineError } from '../common/errors.js';
-import { classify, describeCode, JOB_CODES, jobFailure, stationStorageFailure } from './codes.js';
+import { classify, describeCode, JOB_CODES, jobFailure, remedyOf, stationStorageFailure } from './codes.js';
 import type { Journal } from './journal.js';
 import type { JobReport, ReportBuilder } from './report.js';
 
@@ -24,14 +24,14 @@ export async function recordOutcome(
   const what = input.saveReport ? 'the job report' : 'the job journal';
   try {
     if (input.saveReport) {
-      const final = report.finish(status, message);
+      const final = report.finish(status, message, remedyOf(status, failure));
       await input.saveReport(final);
       // Stored: the journal has served. If it cannot be removed, the next listing removes it.
       await journal.remove().catch(() => undefined);
       return { status, failure, final };
     }
     await journal.append({ type: 'end', status, message });
-    return { status, failure, final: report.finish(status, message) };
+    return { status, failure, final: report.finish(status, message, remedyOf(status, failure)) };
   } catch (err) {
     const fault = stationStorageFailure(what, err) ?? classify(err, 'postcheck');
     const text =

@@ -7,16 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashlineError } from '../common/errors.js';
 import type { DiskIo } from '../common/station-storage.js';
+import { classify, isJobFailure, JOB_CODES, jobFailure, remedyOf, stationStorageFailure } from './codes.js';
+import { backoff, closeSession, connectAny, connectOnce } from './connect.js';
 import {
-  classify,
-  describeCode,
-  isJobFailure,
-  JOB_CODES,
-  jobFailure,
-  stationStorageFailure,
-} from './codes.js';
-import { backoff, closeSession, connectOnce } from './connect.js';
-import { type EngineOptions, FLASHLINE_STOPPING, type JobContext, op, STOPPED_RESUMABLE } from './context.js';
+  cancelled,
+  type EngineOptions,
+  FLASHLINE_STOPPING,
+  type JobContext,
+  STOPPED_RESUMABLE,
+} from './context.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';
@@ -26,6 +25,7 @@ import { postcheck } from './postcheck.js';
 import { preflight, type ResumePoint } from './preflight.js';
 import { ProgressMeter } from './progress.js';
 import { type JobReport, ReportBuilder } from './report.js';
+import { rollback } from './rollback.js';
 import type { Stage } from './stages.js';
 import { switchSlot } from './switch-slot.js';
 import { DeviceHashMismatch, verifyImages } from './verify.js';
@@ -33,6 +33,11 @@ import { wireTotals, writeImages } from './write-images.js';
 
 export interface RunJobInput {
   readonly deviceId: string;
+  /**
+   * Every endpoint id that may reach the same unit (fastboot over TCP, ADB over TCP, USB); the first is
+   * `deviceId`. Default `[deviceId]`. A resumed job uses the endpoints it journaled.
+   */
+  readonly endpoints?: readonly string[];
   readonly pkg: FlashPackage;
   /** Path of the package file, journaled so an interrupted job can be resumed after a restart. */
   readonly packagePath?: string;
@@ -59,19 +64,21 @@ const AFTER_SWITCH: readonly Stage[] = ['switch', 'postcheck'];
 export async function runJob(input: RunJobInput): Promise<JobReport> {
   const jobId = input.resume?.start.jobId ?? input.jobId ?? randomUUID();
   const { deviceId, pkg } = input;
+  const endpoints = jobEndpoints(deviceId, input.resume?.start.endpoints ?? input.endpoints);
   const signal = input.signal ?? new AbortController().signal;
   const journal = input.resume
     ? new Journal(input.resume.path, input.disk)
     : Journal.at(input.options.journalDir, jobId, input.disk);
-  const report = new ReportBuilder(jobId, deviceId, {
-    id: pkg.id,
-    version: pkg.version,
-    sha256: pkg.sha256,
-    rollbackIndex: pkg.rollbackIndex,
-  });
+  const report = new ReportBuilder(
+    jobId,
+    deviceId,
+    { id: pkg.id, version: pkg.version, sha256: pkg.sha256, rollbackIndex: pkg.rollbackIndex },
+    (text) => input.emit({ type: 'message', jobId, deviceId, text }),
+  );
   const ctx: JobContext = {
     jobId,
     deviceId,
+    endpoints,
     pkg,
     connector: input.connector,
     options: input.options,
@@ -80,6 +87,9 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     report,
     signal,
     session: undefined,
+    android: undefined,
+    capabilities: undefined,
+    androidProps: undefined,
     plan: undefined,
     donePieces: new Map([...(input.resume?.pieces ?? new Map())].map(([k, v]) => [k, new Set(v)])),
     imagePlans: new Map(),
@@ -98,6 +108,7 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
         type: 'start',
         jobId,
         deviceId,
+        ...(endpoints.length > 1 ? { endpoints: [...endpoints] } : {}),
         package: {
           id: pkg.id,
           version: pkg.version,
@@ -184,9 +195,12 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
   } catch (err) {
     // A fault the process policy pinned on this job (main/common/fault-policy.ts) aborts it with its cause.
     const reason: unknown = signal.aborted ? signal.reason : undefined;
+    // Any other abort is a cancel (18), whatever a stream threw on it (`throwIfAborted` throws the bare reason).
     failure = isJobFailure(reason)
       ? reason
-      : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
+      : signal.aborted
+        ? (cancelled() as Failure)
+        : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
     if (switched) await rollback(ctx, failure.code);
   } finally {
@@ -203,25 +217,32 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     deviceId,
     status: outcome.status,
     ...(outcome.failure
-      ? { error: { ...outcome.failure.toData(), remedy: describeCode(outcome.status).remedy } }
+      ? { error: { ...outcome.failure.toData(), remedy: remedyOf(outcome.status, outcome.failure) } }
       : {}),
     report: outcome.final,
   });
   return outcome.final;
 }
 
+/** The job's endpoints: `deviceId` first, each id once. */
+function jobEndpoints(deviceId: string, given: readonly string[] | undefined): readonly string[] {
+  return [...new Set([deviceId, ...(given ?? [])])];
+}
+
+/** Find the device at any of its endpoints, in fastboot or Android (a phone usually arrives running Android). */
 async function connectInitial(ctx: JobContext): Promise<void> {
   const r = ctx.options.retry;
   for (let attempt = 0; ; attempt++) {
     try {
-      ctx.session = await connectOnce(ctx, undefined);
+      await connectAny(ctx, undefined, 'any');
       return;
     } catch (err) {
       if (!(err instanceof DeviceLinkError && err.retryable) || attempt >= Math.min(2, r.attempts)) {
         if (err instanceof DeviceLinkError) {
           throw jobFailure(
             JOB_CODES.deviceNotFound,
-            `Cannot reach ${ctx.deviceId}: ${err.message}. Check the id with 'flashline devices'.`,
+            `Cannot reach ${ctx.endpoints.join(' or ')}: ${err.message}.${err.remedy ? '' : " Check the id with 'flashline devices'."}`,
+            err.remedy ? { remedy: err.remedy } : undefined,
           );
         }
         throw err;
@@ -240,7 +261,11 @@ async function withRetry(
   let attempt = 0;
   for (;;) {
     try {
-      if (!ctx.session) ctx.session = await connectOnce(ctx, ctx.plan?.serial);
+      // Before the plan the device may still be in Android (preflight starts there); afterwards, fastboot.
+      if (!ctx.session && !ctx.android) {
+        if (ctx.plan) ctx.session = await connectOnce(ctx, ctx.plan.serial);
+        else await connectAny(ctx, undefined, 'any');
+      }
       await fn();
       return;
     } catch (err) {
@@ -253,33 +278,5 @@ async function withRetry(
       await backoff(ctx, attempt++);
       ctx.report.resumed();
     }
-  }
-}
-
-/**
- * After a failure past the switch, make sure the device's boot flag points at its working slot again.
- * Best effort and bounded: the device's own fallback (retry counter) still protects it if this fails.
- */
-async function rollback(ctx: JobContext, code: number): Promise<void> {
-  const plan = ctx.plan;
-  if (!plan || code === JOB_CODES.ok) return;
-  const bounded: JobContext = {
-    ...ctx,
-    signal: AbortSignal.timeout(ctx.options.timeouts.commandMs + ctx.options.timeouts.connectMs),
-  };
-  try {
-    if (!ctx.session) ctx.session = await connectOnce(bounded, plan.serial);
-    const s = ctx.session;
-    await op(bounded, `set_active ${plan.oldSlot}`, ctx.options.timeouts.commandMs, (o) =>
-      s.setActive(plan.oldSlot, o),
-    );
-    ctx.report.message(`rolled back: slot ${plan.oldSlot} is active again`);
-    if (code === JOB_CODES.wrongVersion) {
-      await op(bounded, 'reboot', ctx.options.timeouts.commandMs, (o) => s.reboot(o)).catch(() => undefined);
-    }
-  } catch (err) {
-    ctx.report.message(
-      `rollback to slot ${plan.oldSlot} not confirmed (${err instanceof Error ? err.message : String(err)}); the device falls back on its own`,
-    );
   }
 }

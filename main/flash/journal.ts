@@ -26,6 +26,8 @@ export const journalRecord = z.discriminatedUnion('type', [
     at: z.string(),
     jobId: z.string(),
     deviceId: z.string(),
+    /** Every endpoint of the unit (first = deviceId); absent when it has only one. */
+    endpoints: z.array(z.string()).optional(),
     package: packageRef,
   }),
   z.object({

@@ -23,6 +23,8 @@ import type { Stage } from './stages.js';
 export interface JobSummary {
   readonly jobId: string;
   readonly deviceId: string;
+  /** The unit's other endpoints, when it has several (first = deviceId). */
+  readonly endpoints?: readonly string[];
   readonly packageId: string;
   /** The package file the job reads (absent for a package given in memory). */
   readonly packagePath?: string;
@@ -71,11 +73,22 @@ export class FlashManager {
   }
 
   /** Queue a job; returns its id at once. */
-  start(input: { deviceId: string; pkg: FlashPackage; packagePath?: string; resume?: JournalState }): string {
-    // Two jobs on one device would interleave commands on its only session: refuse the second.
+  start(input: {
+    deviceId: string;
+    /** Every endpoint of the unit (first = deviceId); default `[deviceId]`. */
+    endpoints?: readonly string[];
+    pkg: FlashPackage;
+    packagePath?: string;
+    resume?: JournalState;
+  }): string {
+    // Two jobs on one unit would interleave commands on its only session: refuse the second, whichever
+    // endpoint each names.
+    const mine = new Set([input.deviceId, ...(input.endpoints ?? [])]);
     const busy = [...this.#jobs.values()].find(
       (e) =>
-        e.summary.deviceId === input.deviceId && e.summary.state !== 'done' && e.summary.state !== 'failed',
+        e.summary.state !== 'done' &&
+        e.summary.state !== 'failed' &&
+        [e.summary.deviceId, ...(e.summary.endpoints ?? [])].some((id) => mine.has(id)),
     );
     if (busy) {
       throw new FlashlineError(
@@ -121,6 +134,7 @@ export class FlashManager {
     const summary: JobSummary = {
       jobId,
       deviceId: input.deviceId,
+      ...(input.endpoints && input.endpoints.length > 1 ? { endpoints: [...input.endpoints] } : {}),
       packageId: input.pkg.id,
       ...(input.packagePath ? { packagePath: input.packagePath } : {}),
       state: 'queued',

@@ -15,6 +15,8 @@ export const LINK_FAILURE_KINDS = {
   deviceFail: 'device-fail',
   /** The device's reply was not valid protocol. Not retryable. */
   protocol: 'protocol',
+  /** The device refuses this host (ADB key not accepted); `remedy` says what the technician does. */
+  unauthorized: 'unauthorized',
 } as const;
 export type LinkFailureKind = (typeof LINK_FAILURE_KINDS)[keyof typeof LINK_FAILURE_KINDS];
 
@@ -23,11 +25,19 @@ export class DeviceLinkError extends Error {
   readonly kind: LinkFailureKind;
   /** The device's own words (FAIL text), kept apart from ours. */
   readonly deviceMessage: string | undefined;
-  constructor(kind: LinkFailureKind, message: string, deviceMessage?: string, options?: { cause?: unknown }) {
+  /** What the technician can do about it, when the link knows better than the status code's table. */
+  readonly remedy: string | undefined;
+  constructor(
+    kind: LinkFailureKind,
+    message: string,
+    deviceMessage?: string,
+    options?: { cause?: unknown; remedy?: string },
+  ) {
     super(message, options);
     this.name = 'DeviceLinkError';
     this.kind = kind;
     this.deviceMessage = deviceMessage;
+    this.remedy = options?.remedy;
   }
   get retryable(): boolean {
     return this.kind === 'disconnected' || this.kind === 'timeout';
@@ -48,6 +58,11 @@ export interface OpOptions {
 export interface DeviceSession {
   /** Value of a variable, or undefined when the device does not know it (FAIL). */
   getvar(name: string, options: OpOptions): Promise<string | undefined>;
+  /**
+   * Every variable the device lists (`getvar all`), for capability detection; empty when it lists none.
+   * Optional: a session without it is probed variable by variable.
+   */
+  getvarAll?(options: OpOptions): Promise<ReadonlyMap<string, string>>;
   /** Send exactly `size` bytes to the device's download buffer; `onBytes` reports each chunk sent. */
   download(
     size: number,
@@ -57,7 +72,7 @@ export interface DeviceSession {
   /** Write the downloaded buffer to `partition` (full name, slot suffix included). */
   flash(partition: string, options: OpOptions): Promise<void>;
   erase(partition: string, options: OpOptions): Promise<void>;
-  /** Vendor command; resolves with the INFO lines the device sent before OKAY. */
+  /** Vendor command (from the device's capabilities); resolves with the INFO lines sent before OKAY. */
   oem(args: readonly string[], options: OpOptions): Promise<string[]>;
   setActive(slot: string, options: OpOptions): Promise<void>;
   /** Ask the device to reboot; the session is unusable afterwards. */
@@ -67,10 +82,36 @@ export interface DeviceSession {
   readonly messages?: readonly string[];
 }
 
-/** Opens sessions by device id (`tcp:HOST:PORT`, `usb:SERIAL`, `serial:PATH`, registry ids). */
+/** What an Android shell command printed, and its exit status when the device reports one. */
+export interface AndroidShellResult {
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+}
+
+/** One open session with a device running Android (or recovery), over ADB. Every call is bounded. */
+export interface AndroidSession {
+  /** `device` (Android), `recovery`, … as the device announced itself. */
+  readonly state: string;
+  /** All system properties. */
+  props(options: OpOptions): Promise<ReadonlyMap<string, string>>;
+  shell(command: string, options: OpOptions): Promise<AndroidShellResult>;
+  /** Reboot into `target` (`''` = Android, `bootloader`, `fastboot`, `recovery`, `edl`); the link drops. */
+  reboot(target: string, options: OpOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens sessions by endpoint id (`tcp:HOST:PORT`, `usb:SERIAL`, `serial:PATH`, `adb:HOST:PORT`, registry
+ * ids). One unit may have several endpoints; the engine tries them and checks the serial.
+ */
 export interface DeviceConnector {
-  /** Open a session; rejects with DeviceLinkError('disconnected'|'timeout') when unreachable. */
+  /** Open a fastboot session; rejects with DeviceLinkError('disconnected'|'timeout') when unreachable. */
   connect(deviceId: string, options: OpOptions): Promise<DeviceSession>;
+  /**
+   * Open an Android (ADB) session; rejects like `connect`, or with kind `unauthorized` (and a remedy) when
+   * the device does not accept this host. Absent when the connector has no ADB.
+   */
+  connectAndroid?(deviceId: string, options: OpOptions): Promise<AndroidSession>;
 }
 
 export interface FlashImage {

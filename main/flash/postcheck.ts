@@ -1,12 +1,16 @@
 /**
- * postcheck: reboot, wait (bounded) for the same unit, confirm it runs the new slot and the promised
- * version, then commit (`oem mark-successful`). Any doubt leaves the device on its working slot.
+ * postcheck: reboot, wait (bounded) for the same unit at any of its endpoints, in whichever mode it comes
+ * back (fastboot, or Android over ADB), confirm it runs the new slot and the promised version, then commit
+ * — or confirm the device's own commit — the way its capability record says. Any doubt leaves the device on
+ * its working slot. What could not be confirmed is said in the report.
  */
 
-import { normalizeSlot } from '../protocol/fastboot/vars.js';
+import { confirmInAndroid } from './android-postcheck.js';
+import { checkBooted } from './boot-check.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';
+import { capabilities, readFact, runVendorCommand } from './facts.js';
 import { DeviceLinkError } from './ports.js';
 import { getvar } from './preflight.js';
 
@@ -25,10 +29,11 @@ export async function postcheck(ctx: JobContext): Promise<void> {
   const plan = ctx.plan;
   if (!plan) throw new Error('postcheck without a plan');
   await reboot(ctx);
+  const deadline = Date.now() + ctx.options.timeouts.rebootMs;
   // A link loss while committing (e.g. power cut) is retried once: the uncommitted slot boots again.
   for (let attempt = 0; ; attempt++) {
     try {
-      await confirmAndCommit(ctx);
+      await confirmAndCommit(ctx, deadline);
       break;
     } catch (err) {
       if (!(err instanceof DeviceLinkError && err.retryable) || attempt >= 1) throw err;
@@ -39,43 +44,41 @@ export async function postcheck(ctx: JobContext): Promise<void> {
   await ctx.options.rollbackRecord?.record(plan.product, ctx.pkg.rollbackIndex);
 }
 
-async function confirmAndCommit(ctx: JobContext): Promise<void> {
+async function confirmAndCommit(ctx: JobContext, deadline: number): Promise<void> {
   const plan = ctx.plan;
   if (!plan) throw new Error('postcheck without a plan');
-  if (!ctx.session) {
+  if (!ctx.session && !ctx.android) {
     try {
-      ctx.session = await waitForDevice(ctx, plan.serial, ctx.options.timeouts.rebootMs);
+      await waitForDevice(ctx, plan.serial, Math.max(1, deadline - Date.now()), 'any');
     } catch (err) {
       if (err instanceof DeviceLinkError && err.retryable) {
-        throw jobFailure(JOB_CODES.notBack, `After reboot: ${err.message}.`);
+        const expected = capabilities(ctx).afterReboot === 'android' ? 'Android (ADB)' : 'fastboot';
+        throw jobFailure(JOB_CODES.notBack, `After reboot (expected back in ${expected}): ${err.message}.`);
+      }
+      // Back, but refusing this station's key: not back as far as the job can tell, with the phone's remedy.
+      if (err instanceof DeviceLinkError && err.kind === 'unauthorized') {
+        throw jobFailure(JOB_CODES.notBack, `After reboot: ${err.message}`, { remedy: err.remedy });
       }
       throw err;
     }
   }
+  if (ctx.android) {
+    await confirmInAndroid(ctx, deadline);
+    return;
+  }
+  const how = capabilities(ctx).fastbootConfirm;
   const slot = await getvar(ctx, 'current-slot');
-  const version = await getvar(ctx, 'running-version');
-  ctx.report.device({ slotAfter: slot, versionAfter: version });
-  if (!slot || normalizeSlot(slot) !== plan.targetSlot) {
-    throw jobFailure(
-      JOB_CODES.bootedOldSlot,
-      `The device came back on slot ${slot ?? '?'} instead of ${plan.targetSlot}: the new software did not boot. It stays on its working slot.`,
+  const version = await readFact(ctx, how.version);
+  checkBooted(ctx, slot, version);
+  const seen = `back in fastboot on slot ${plan.targetSlot}${version ? `, running ${version}` : ''}`;
+  if (!how.commit) {
+    ctx.report.postcheck(
+      `${seen}; no commit command on this device: it marks the slot successful itself once it boots`,
     );
+    return;
   }
-  const expected = ctx.pkg.expectedVersion ?? ctx.pkg.version;
-  if (version !== undefined && version !== expected) {
-    throw jobFailure(
-      JOB_CODES.wrongVersion,
-      `The device runs version ${version}, but the package promises ${expected}.`,
-      { running: version, expected },
-    );
-  }
-  if (version === undefined)
-    ctx.report.message('device does not report its running version; slot check only');
-  const s = session(ctx);
   try {
-    await op(ctx, 'oem mark-successful', ctx.options.timeouts.commandMs, (o) =>
-      s.oem(['mark-successful'], o),
-    );
+    await runVendorCommand(ctx, how.commit, { slot: plan.targetSlot });
   } catch (err) {
     if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
       throw jobFailure(
@@ -85,4 +88,5 @@ async function confirmAndCommit(ctx: JobContext): Promise<void> {
     }
     throw err;
   }
+  ctx.report.postcheck(`${seen}; committed by Flashline (${how.commit.via} ${how.commit.args.join(' ')})`);
 }

@@ -1,12 +1,16 @@
 /**
  * preflight: identify the device and check the package against it before anything is written — product,
  * hardware revision, minimum bootloader, anti-rollback (device and station), slots, storage and battery.
+ * The device's capability record (detected here) says how each fact is read; what it lacks is reported.
  * On a resumed job it also checks that the device is the same unit and still on the slot the job started on.
  */
+import { UNAVAILABLE } from '../devices/capabilities.js';
 import { checkPackageFits } from '../package/head-checks.js';
 import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
+import { leaveAndroid } from './android-preflight.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
+import { checkBattery, detectInFastboot, readFact } from './facts.js';
 import { planFor } from './image-plans.js';
 import { pieceLimit } from './pieces.js';
 import { DeviceLinkError } from './ports.js';
@@ -41,12 +45,18 @@ export interface ResumePoint {
 export async function preflight(ctx: JobContext, resumePoint: ResumePoint | undefined): Promise<JobPlan> {
   const resume = resumePoint?.plan;
   const pkg = ctx.pkg;
+  // A device found in Android is identified over ADB and rebooted to its bootloader first.
+  if (ctx.android) await leaveAndroid(ctx, resume?.serial);
+  // Detected once per run of the stage (a resumed job detects again: the record is a function of the device).
+  const caps = await detectInFastboot(ctx);
+  ctx.capabilities = caps;
+  if (!ctx.androidProps) ctx.report.device({ mode: caps.mode });
   const product = await getvar(ctx, 'product');
   const serial = await getvar(ctx, 'serialno');
   const hw = await getvar(ctx, 'hw-revision');
   const bootloader = await getvar(ctx, 'version-bootloader');
   const current = await getvar(ctx, 'current-slot');
-  const version = await getvar(ctx, 'running-version');
+  const version = await readFact(ctx, caps.runningVersion);
   ctx.report.device({
     product,
     serial,
@@ -54,9 +64,11 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     bootloader,
     slotBefore: current,
     versionBefore: version,
+    profile: caps.profile.id,
   });
+  ctx.report.unchecked(caps.unavailable);
 
-  const deviceIndexText = await getvar(ctx, 'rollback-index');
+  const deviceIndexText = await readFact(ctx, caps.rollbackIndex);
   // The package's own checks, the same code `flashline verify` runs, with what this device reports.
   await checkPackageFits(
     {
@@ -69,7 +81,7 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       product,
       hardwareRevision: hw,
       bootloaderVersion: bootloader,
-      rollbackIndex: deviceIndexText === undefined ? undefined : parseSize('rollback-index', deviceIndexText),
+      rollbackIndex: deviceIndexText === undefined ? undefined : parseSize('rollback index', deviceIndexText),
     },
     { reported: true, stationRollback: async (p) => ctx.options.rollbackRecord?.highest(p) },
   );
@@ -138,9 +150,9 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     const done = ctx.donePieces.get(part);
     needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
   }
-  const freeText = await getvar(ctx, 'free-space');
+  const freeText = await readFact(ctx, caps.freeSpace);
   if (freeText !== undefined) {
-    const free = parseSize('free-space', freeText);
+    const free = parseSize('free space', freeText);
     if (needed > free) {
       throw jobFailure(
         JOB_CODES.insufficientStorage,
@@ -149,16 +161,10 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
       );
     }
   }
-  const battery = await getvar(ctx, 'battery-level');
-  if (battery !== undefined) {
-    const level = Number.parseInt(battery, 10);
-    if (Number.isFinite(level) && level < ctx.options.minBatteryPercent) {
-      throw jobFailure(
-        JOB_CODES.batteryLow,
-        `The battery is at ${level}%; at least ${ctx.options.minBatteryPercent}% is needed to update safely. Charge the device.`,
-      );
-    }
-  }
+  const battery = await readFact(ctx, caps.battery);
+  // Read in Android already (or said there that it could not be): only a fastboot-only job says it here.
+  if (battery === undefined && !ctx.androidProps) ctx.report.unchecked([UNAVAILABLE.battery]);
+  checkBattery(ctx, battery);
   return {
     serial,
     product,

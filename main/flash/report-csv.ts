@@ -23,6 +23,10 @@ export const CSV_COLUMNS = [
   'rateMBps',
   'deviceVerification',
   'resumes',
+  'mode',
+  'profile',
+  'postcheck',
+  'unchecked',
 ] as const;
 
 function csvField(v: string | number | undefined): string {
@@ -53,6 +57,11 @@ export function csvRow(r: JobReport): string {
     rateMBps: (r.rate / 1e6).toFixed(1),
     deviceVerification: r.deviceVerification,
     resumes: r.resumes,
+    mode: r.device.mode,
+    profile: r.device.profile,
+    postcheck: r.postcheck,
+    // One cell: what this device could not have checked, sentences separated by '; '.
+    unchecked: r.unchecked?.join('; '),
   };
   return CSV_COLUMNS.map((c) => csvField(values[c])).join(',');
 }

@@ -20,6 +20,12 @@ export const jobReportSchema = z.object({
     slotAfter: z.string().optional(),
     versionBefore: z.string().optional(),
     versionAfter: z.string().optional(),
+    /** The mode the job found the device in (`android`, `fastboot`, …). */
+    mode: z.string().optional(),
+    /** Android build fingerprint, as last seen (after the update when the postcheck ran in Android). */
+    build: z.string().optional(),
+    /** The vendor profile its capabilities came from (resources/devices/<profile>.json). */
+    profile: z.string().optional(),
   }),
   package: z.object({
     id: z.string(),
@@ -45,6 +51,13 @@ export const jobReportSchema = z.object({
   deviceVerification: z.enum(['ok', 'not-available', 'not-reached']),
   resumes: z.number().int(),
   messages: z.array(z.string()),
+  /**
+   * What could not be checked on this device, one sentence each ("device rollback index not available:
+   * checked against this station's record only"). Absent in reports written before #19.
+   */
+  unchecked: z.array(z.string()).optional(),
+  /** How the postcheck confirmed the update (mode, what was read, whether the commit was confirmed). */
+  postcheck: z.string().optional(),
 });
 export type JobReport = z.infer<typeof jobReportSchema>;
 
@@ -56,7 +69,11 @@ export class ReportBuilder {
   };
   #downloadMs = 0;
 
-  constructor(jobId: string, deviceId: string, pkg: JobReport['package']) {
+  readonly #notice: ((text: string) => void) | undefined;
+
+  /** `notice` hears what the technician should see live too: unchecked items, the postcheck's confirmation. */
+  constructor(jobId: string, deviceId: string, pkg: JobReport['package'], notice?: (text: string) => void) {
+    this.#notice = notice;
     this.#r = {
       jobId,
       deviceId,
@@ -106,6 +123,29 @@ export class ReportBuilder {
     if (this.#r.messages.length < MAX_MESSAGES) this.#r.messages.push(text);
   }
 
+  /** A message the technician should also see live (the device's state changed under the job's hands). */
+  announce(text: string): void {
+    this.message(text);
+    this.#notice?.(text);
+  }
+
+  /** Add what could not be checked (each sentence once). */
+  unchecked(sentences: readonly string[]): void {
+    const list = this.#r.unchecked ?? [];
+    for (const s of sentences) {
+      if (list.includes(s)) continue;
+      list.push(s);
+      this.#notice?.(`not checked: ${s}`);
+    }
+    this.#r.unchecked = list;
+  }
+
+  /** How the postcheck confirmed the update, for the report and the CLI. */
+  postcheck(text: string): void {
+    this.#r.postcheck = text;
+    this.#notice?.(`postcheck: ${text}`);
+  }
+
   verification(v: JobReport['deviceVerification']): void {
     if (this.#r.deviceVerification !== 'not-available') this.#r.deviceVerification = v;
   }
@@ -114,14 +154,15 @@ export class ReportBuilder {
     this.#r.resumes++;
   }
 
-  finish(status: number, message: string): JobReport {
+  /** `remedy` overrides the table's when the failure knows better (e.g. an unauthorized phone). */
+  finish(status: number, message: string, remedy?: string): JobReport {
     this.#closeStage();
     const info = describeCode(status);
     this.#r.endedAt = new Date().toISOString();
     this.#r.status = status;
     this.#r.statusName = info.name;
     this.#r.message = message;
-    this.#r.remedy = info.remedy;
+    this.#r.remedy = remedy ?? info.remedy;
     const dl = this.#r.stages.filter((s) => s.stage === 'download').reduce((a, s) => a + s.bytes, 0);
     this.#r.rate = this.#downloadMs > 0 ? Math.round((dl * 1000) / this.#downloadMs) : 0;
     return structuredClone(this.#r);

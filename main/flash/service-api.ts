@@ -73,7 +73,8 @@ export interface FlashServiceApi {
   /** Drop a package from the cache (its file was removed); the next open reads the file again. */
   forgetPackage(path: string): void;
   /** Start one job per device; returns the job ids in the same order. */
-  flash(packagePath: string, deviceIds: readonly string[]): Promise<string[]>;
+  /** One job per target: a device id, or several endpoint ids of one unit. */
+  flash(packagePath: string, targets: readonly (string | readonly string[])[]): Promise<string[]>;
   /**
    * Auto-flash on connect: every newly connected supported device in `registry` gets the package; serials
    * already flashed with it are skipped unless `force`. `packagePath: null` turns it off.

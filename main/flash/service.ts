@@ -9,6 +9,8 @@ import { flashlineHome } from '../common/paths.js';
 import type { DiskIo } from '../common/station-storage.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { StationRollbackStore } from '../package/index.js';
+import { openAdb } from '../protocol/adb/index.js';
+import { AndroidCapableConnector } from './adapters/adb.js';
 import { FastbootConnector } from './adapters/fastboot.js';
 import { loadStationKeys, openFlashPackage } from './adapters/package.js';
 import { type AutoFlashOptions, startAutoFlash } from './auto-flash.js';
@@ -35,6 +37,11 @@ import type {
 } from './service-api.js';
 
 const KEPT_SKIPS = 20;
+
+/** A registry that may know which endpoints reach one unit (main/devices registry, #19). */
+interface UnitRegistry {
+  endpointsOf?(id: string): string[];
+}
 
 export interface FlashServiceOptions {
   readonly home?: string;
@@ -72,6 +79,8 @@ export class FlashService implements FlashServiceApi {
   readonly #home: string;
   readonly #decryptionKeyFiles: readonly string[];
   readonly #attached = new WeakSet<DeviceRegistry>();
+  /** Attached registries, asked for a unit's endpoints (`endpointsOf`, when the registry offers it). */
+  readonly #registries: UnitRegistry[] = [];
 
   constructor(options: FlashServiceOptions = {}) {
     const home = options.home ?? flashlineHome();
@@ -85,7 +94,10 @@ export class FlashService implements FlashServiceApi {
     this.#trustDirs = options.trustDirs;
     this.manager = new FlashManager({
       concurrency: options.concurrency ?? 4,
-      connector: options.connector ?? new FastbootConnector(),
+      // Every endpoint kind: fastboot (TCP, USB, serial) and ADB (a phone found in Android), keys in <home>/adb.
+      connector:
+        options.connector ??
+        new AndroidCapableConnector(new FastbootConnector(), { open: openAdb, keyDir: join(home, 'adb') }),
       reports: this.reports,
       ...(options.keepFinished ? { keepFinished: options.keepFinished } : {}),
       ...(options.disk ? { disk: options.disk } : {}),
@@ -106,6 +118,7 @@ export class FlashService implements FlashServiceApi {
   attachDevices(registry: DeviceRegistry): void {
     if (this.#attached.has(registry)) return;
     this.#attached.add(registry);
+    this.#registries.push(registry as UnitRegistry);
     this.manager.subscribe((e) => {
       if (e.type === 'stage' && registry.get(e.deviceId)?.state !== 'busy') registry.markBusy(e.deviceId);
       else if (e.type === 'end') void registry.release(e.deviceId);
@@ -152,17 +165,35 @@ export class FlashService implements FlashServiceApi {
     this.#packages.delete(path);
   }
 
-  /** Start one job per device; returns the job ids in the same order. */
-  async flash(packagePath: string, deviceIds: readonly string[]): Promise<string[]> {
+  /**
+   * Start one job per unit; returns the job ids in the same order. A target is a device id, or several
+   * endpoint ids of one unit (e.g. `adb:H:PA` and `tcp:H:PF` answering with the same serial: the CLI groups
+   * them). A single id is widened to its unit's endpoints when the attached registry knows them.
+   */
+  async flash(packagePath: string, targets: readonly (string | readonly string[])[]): Promise<string[]> {
     const pkg = await this.openPackage(packagePath);
     const interrupted = await this.manager.interrupted();
-    return deviceIds.map((deviceId) => {
-      // An interrupted job for the same device and package is resumed rather than started over.
+    return targets.map((target) => {
+      const endpoints = typeof target === 'string' ? this.endpointsOf(target) : [...new Set(target)];
+      const [deviceId] = endpoints;
+      if (deviceId === undefined) throw new FlashlineError('bad_request', 'A flash target names no device.');
+      // An interrupted job for the same unit and package is resumed rather than started over.
       const resume = interrupted.find(
-        (j) => j.start.deviceId === deviceId && j.start.package.sha256 === pkg.sha256,
+        (j) =>
+          j.start.package.sha256 === pkg.sha256 &&
+          [j.start.deviceId, ...(j.start.endpoints ?? [])].some((e) => endpoints.includes(e)),
       );
-      return this.manager.start({ deviceId, pkg, packagePath, ...(resume ? { resume } : {}) });
+      return this.manager.start({ deviceId, endpoints, pkg, packagePath, ...(resume ? { resume } : {}) });
     });
+  }
+
+  /** Every endpoint of the unit `id` belongs to, as the attached registry knows it (else just `id`). */
+  endpointsOf(id: string): string[] {
+    for (const r of this.#registries) {
+      const known = r.endpointsOf?.(id);
+      if (known && known.length > 0) return known;
+    }
+    return [id];
   }
 
   async setAutoFlash(

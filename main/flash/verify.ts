@@ -1,12 +1,13 @@
 /**
- * verify: ask the device to hash what it wrote (vendor `oem sha256 PARTITION`, answered as INFO hex) and
- * compare with the signed manifest. A device without the command is reported as "device-side verification
- * not available" — never a silent pass.
+ * verify: ask the device to hash what it wrote (the device-side hash its capability record names, answered
+ * as INFO hex) and compare with the signed manifest. A device without one is reported as "device-side
+ * verification not available" — never a silent pass.
  */
 import { createHash } from 'node:crypto';
 import { decodeSparse } from '../protocol/fastboot/sparse/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
-import { type JobContext, op, session } from './context.js';
+import type { JobContext } from './context.js';
+import { capabilities, runVendorCommand } from './facts.js';
 import { DeviceLinkError, type FlashImage } from './ports.js';
 import { planOf, targetPartition } from './write-images.js';
 
@@ -65,6 +66,12 @@ async function expandedHash(
 }
 
 export async function verifyImages(ctx: JobContext, images: readonly FlashImage[]): Promise<void> {
+  const deviceHash = capabilities(ctx).deviceHash;
+  if (!deviceHash) {
+    // Said once in the report's unchecked list (from the capability record); nothing to ask the device.
+    if (images.length > 0) ctx.report.verification('not-available');
+    return;
+  }
   for (const img of images) {
     const part = targetPartition(ctx, img);
     const expected = await expectedHashes(ctx, img);
@@ -75,15 +82,14 @@ export async function verifyImages(ctx: JobContext, images: readonly FlashImage[
       );
       continue;
     }
-    const s = session(ctx);
     let lines: string[];
     try {
       // Hashing a large partition takes the device time; bound it like a download of the same size.
-      lines = await op(
+      lines = await runVendorCommand(
         ctx,
-        `oem sha256 ${part}`,
+        deviceHash,
+        { partition: part },
         ctx.options.timeouts.commandMs + planOf(ctx, img).deviceSize / 50_000,
-        (o) => s.oem(['sha256', part], o),
       );
     } catch (err) {
       if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
@@ -97,7 +103,7 @@ export async function verifyImages(ctx: JobContext, images: readonly FlashImage[
     if (!hex) {
       throw jobFailure(
         JOB_CODES.protocolError,
-        `The device answered 'oem sha256 ${part}' without a SHA-256: ${lines.join(' ').slice(0, 80)}`,
+        `The device answered its hash command for ${part} without a SHA-256: ${lines.join(' ').slice(0, 80)}`,
       );
     }
     const actual = hex.toLowerCase();

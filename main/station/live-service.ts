@@ -5,11 +5,14 @@
  */
 import type { ServiceContext } from '../api/service.js';
 import { installFaultPolicy } from '../common/fault-policy.js';
+import { type AdbEndpointSpec, adbSource } from '../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
   type DeviceSource,
   serialSource,
   startDiscovery,
+  type TcpEndpointSpec,
+  tcpSource,
   usbSource,
 } from '../devices/index.js';
 import { FlashService } from '../flash/service.js';
@@ -22,7 +25,14 @@ export interface LiveServiceOptions {
   /** List the system's serial ports. */
   readonly serial: boolean;
   readonly log: (line: string) => void;
+  /** Fastboot TCP endpoints to watch (`--tcp`), polled until they answer and again after they vanish. */
+  readonly tcp?: readonly TcpEndpointSpec[];
+  /** ADB TCP endpoints to watch (`--adb`: phones in Android), polled the same way. */
+  readonly adb?: readonly AdbEndpointSpec[];
 }
+
+/** How often named endpoints are probed: a phone rebooted into fastboot shows up within this. */
+const ENDPOINT_POLL_MS = 1000;
 
 export interface LiveService {
   readonly service: ServiceContext;
@@ -38,6 +48,8 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   const sources: DeviceSource[] = [];
   if (options.usb) sources.push(usbSource());
   if (options.serial) sources.push(serialSource());
+  if (options.tcp?.length) sources.push(tcpSource(options.tcp, { pollIntervalMs: ENDPOINT_POLL_MS }));
+  if (options.adb?.length) sources.push(adbSource(options.adb, { pollIntervalMs: ENDPOINT_POLL_MS }));
   const discovery = await startDiscovery(devices, sources);
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.
   for (const problem of discovery.problems) options.log(`Device discovery: ${problem}`);

@@ -9,7 +9,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DemoRig, startDemoRig } from '../../main/cli/commands/demo.js';
-import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../main/devices/index.js';
+import {
+  DeviceRegistry,
+  endpointSource,
+  startDiscovery,
+  tcpEndpoint,
+  tcpUnitEndpoints,
+} from '../../main/devices/index.js';
 import { FlashService } from '../../main/flash/service.js';
 import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
 import { createService } from '../../main/station/run-station.js';
@@ -33,6 +39,9 @@ const DEVICE: Partial<VirtualDeviceOptions> = {
   maxDownloadSize: 256 * KiB,
   bootDelayMs: 50,
 };
+
+/** A stock phone's Android side, quick: boot completes and the slot is committed within a moment. */
+const PHONE_TIMINGS = { bootCompletedMs: 50, markSuccessfulMs: 100 };
 
 export interface UiRig {
   readonly station: Station;
@@ -63,24 +72,33 @@ export async function startUiRig(options: {
   readonly faults?: (index: number) => Faults | undefined;
   /** Endpoints watched from the start whose devices are plugged in later with `plugIn`. */
   readonly lateDevices?: number;
+  /**
+   * Stock-android phones after the reference devices (serials PHONE001, …): they start in Android, and the
+   * station watches both of their ways in, ADB and fastboot (which listens only in the bootloader).
+   */
+  readonly phones?: number;
+  /** More virtual-device options for every device (e.g. `adbAuthorizedKeys` for phones-only rigs). */
+  readonly device?: Partial<VirtualDeviceOptions>;
 }): Promise<UiRig> {
   const staticDir = await ensureRendererBuilt(() => {});
   const home = await mkdtemp(join(tmpdir(), 'flashline-e2e-ui-'));
   const demo = await startDemoRig({
     devices: options.devices,
+    phones: options.phones ?? 0,
     dir: join(home, 'demo'),
     ...(options.faults ? { faults: options.faults } : {}),
-    device: DEVICE,
+    device: { ...DEVICE, ...(options.phones ? { android: PHONE_TIMINGS } : {}), ...options.device },
     pkg: { bootSize: 128 * KiB, systemSize: 384 * KiB },
   });
   const latePorts: number[] = [];
   for (let i = 0; i < (options.lateDevices ?? 0); i++) latePorts.push(await reservePort());
   const late: VirtualDeviceHandle[] = [];
   const registry = new DeviceRegistry();
+  const adbKeys = join(home, 'adb');
   const discovery = await startDiscovery(registry, [
     endpointSource(
       [
-        ...demo.devices.map((d) => tcpEndpoint({ host: d.host, port: d.port }, 'virtual')),
+        ...demo.devices.flatMap((d) => tcpUnitEndpoints(d, 'virtual', { keyDir: adbKeys })),
         ...latePorts.map((port) => tcpEndpoint({ host: '127.0.0.1', port }, 'virtual')),
       ],
       { name: 'virtual', pollIntervalMs: 300 },

@@ -174,7 +174,7 @@ describe('live device list in Chromium', () => {
       'VIRT0001',
       'TCP',
       '127.0.0.1:5554',
-      'fastboot',
+      'Fastboot', // the mode, as the card words it
       '1.2.3',
       '4',
     ]) {

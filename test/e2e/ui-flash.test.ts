@@ -38,7 +38,7 @@ describe('technician screens in Chromium', () => {
     const headings = await cards.locator('h3').allTextContents();
     for (const h of headings) assert.match(h, /^Flashline Virtual DEMO00\d$/);
     const text = (await cards.first().textContent()) ?? '';
-    for (const expected of ['flashline-virtual', 'Virtual', 'fastboot', '1.0.0', 'Ready']) {
+    for (const expected of ['flashline-virtual', 'Virtual', 'Fastboot', '1.0.0', 'Ready']) {
       assert.ok(text.includes(expected), `card shows ${expected}: ${text}`);
     }
     // Stable order: virtual devices get random ports each run, so they are listed by serial.

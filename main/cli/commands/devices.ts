@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   type DeviceInfo,
   DeviceRegistry,
@@ -15,6 +16,7 @@ import { handleStopSignals } from '../stop-signals.js';
 interface DevicesOptions {
   json: boolean;
   tcp: { host: string; port: number }[];
+  adb: { host: string; port: number }[];
   serial: string[];
   usb: boolean;
   listSerial: boolean;
@@ -22,15 +24,18 @@ interface DevicesOptions {
 }
 
 function row(d: DeviceInfo): string {
-  const parts = [d.id.padEnd(28), d.mode.padEnd(8), d.state.padEnd(11)];
+  const parts = [d.id.padEnd(28), d.mode.padEnd(9), d.state.padEnd(11)];
   const facts = [
+    d.authorization && `usb-debugging=${d.authorization === 'authorized' ? 'allowed' : 'NOT ALLOWED'}`,
     d.product && `product=${d.product}`,
     d.serial && `serial=${d.serial}`,
     d.currentSlot && `slot=${d.currentSlot}`,
     d.version && `version=${d.version}`,
     d.rollbackIndex !== undefined && `rollback=${d.rollbackIndex}`,
     d.hardwareRevision && `hw=${d.hardwareRevision}`,
-    d.note && `(${d.note})`,
+    d.sameAs && `same-unit-as=${d.sameAs}`,
+    // An unauthorized phone's note is the remedy: what the technician must do, in full.
+    d.note && (d.authorization === 'unauthorized' ? `\n  what to do: ${d.note}` : `(${d.note})`),
   ].filter(Boolean);
   return `${parts.join(' ')} ${facts.join(' ')}`.trimEnd();
 }
@@ -43,6 +48,12 @@ export function registerDevices(program: Command): void {
     .option(
       '--tcp <host:port>',
       'also probe a fastboot TCP endpoint (repeatable)',
+      collect(parseHostPort),
+      [],
+    )
+    .option(
+      '--adb <host:port>',
+      'also probe an ADB-over-TCP endpoint, e.g. a phone in Android (repeatable)',
       collect(parseHostPort),
       [],
     )
@@ -63,6 +74,7 @@ export function registerDevices(program: Command): void {
         serialSource({ paths: opts.serial, list: opts.listSerial, identifyTimeoutMs: opts.timeout }),
       );
       if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
+      if (opts.adb.length > 0) sources.push(adbSource(opts.adb, { identifyTimeoutMs: opts.timeout }));
       // Ctrl-C: list what is known so far, then stop identifying (every port and socket is closed).
       const interrupt = new AbortController();
       const disposeSignals = handleStopSignals({
@@ -75,7 +87,7 @@ export function registerDevices(program: Command): void {
       try {
         // Identify, then release: every probe closes its link, so a job can open the same port next.
         const discovery = await startDiscovery(registry, sources);
-        const probing = opts.serial.length + opts.tcp.length;
+        const probing = opts.serial.length + opts.tcp.length + opts.adb.length;
         if (probing > 0) process.stderr.write(`Identifying ${probing} device(s) you named…\n`);
         await Promise.race([discovery.settled(), once(interrupt.signal, 'abort')]);
         const devices = registry.list();
@@ -95,7 +107,7 @@ function printDevices(devices: readonly DeviceInfo[], problems: readonly string[
   for (const p of problems) process.stderr.write(`note: ${p}\n`);
   if (devices.length === 0) {
     process.stdout.write(
-      'No devices found. Connect a device, or name one with --tcp HOST:PORT / --serial PATH.\n',
+      'No devices found. Connect a device, or name one with --tcp HOST:PORT / --adb HOST:PORT / --serial PATH.\n',
     );
     return;
   }

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
+import { IDENTIFY_TIMEOUT_MS } from '../../devices/identify.js';
+import { type FlashTarget, groupBySerial, identifyIds } from '../../devices/named-endpoints.js';
 import { JOB_CODES } from '../../flash/codes.js';
 import { STOPPED_RESUMABLE } from '../../flash/context.js';
 import type { JobEvent } from '../../flash/events.js';
@@ -15,9 +17,18 @@ import { collect, parsePositiveInt, withPackageKeyOptions } from '../options.js'
 import { handleStopSignals } from '../stop-signals.js';
 
 export function parseDeviceId(value: string): string {
+  if (value.startsWith('adb:')) {
+    const port = /^adb:(\[[^\]\s]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(value)?.[2];
+    if (port === undefined || Number(port) < 1 || Number(port) > 65535) {
+      throw new InvalidArgumentError(
+        `'${value}' is not an ADB endpoint; use adb:HOST:PORT, for example adb:192.168.1.20:5555 (the phone's "Wireless debugging" address, or 'adb tcpip 5555').`,
+      );
+    }
+    return value;
+  }
   if (!/^(tcp:[^\s]+:\d{1,5}|usb:[^\s]+|serial:[^\s]+)$/.test(value)) {
     throw new InvalidArgumentError(
-      `'${value}' is not a device id; use tcp:HOST:PORT, usb:SERIAL or serial:PATH (see 'flashline devices').`,
+      `'${value}' is not a device id; use tcp:HOST:PORT (fastboot over TCP), adb:HOST:PORT (ADB over TCP), usb:SERIAL or serial:PATH (see 'flashline devices').`,
     );
   }
   return value;
@@ -37,7 +48,7 @@ export function registerFlash(program: Command): void {
     .argument('<package>', 'the signed package (.flp)')
     .option(
       '--device <id>',
-      'device id (tcp:HOST:PORT, usb:SERIAL, serial:PATH); repeatable',
+      'device id (tcp:HOST:PORT, adb:HOST:PORT, usb:SERIAL, serial:PATH); repeatable — ids that answer with the same serial are one device',
       collect(parseDeviceId),
       [],
     )
@@ -72,9 +83,11 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
     });
   // Ctrl-C / SIGTERM: every job stops safely and stays resumable; a second signal exits at once.
   let stopRequested = false;
+  const stopping = new AbortController();
   const disposeSignals = handleStopSignals({
     onStop: () => {
       stopRequested = true;
+      stopping.abort();
       service.manager.stopAll();
     },
     describe: () =>
@@ -84,16 +97,19 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
   try {
     const pkg = await service.openPackage(pkgPath);
     if (stopRequested) return JOB_CODES.cancelled;
+    const units = await unitsOf(opts.device, stopping.signal, opts.json ? undefined : out);
+    if (stopRequested) return JOB_CODES.cancelled;
     const render = opts.json
       ? jsonRenderer(out)
       : (out as NodeJS.WriteStream).isTTY
-        ? barRenderer(opts.device)
+        ? barRenderer(units.targets.map(jobDeviceId))
         : lineRenderer(out);
     const unsubscribe = service.manager.subscribe(render.event);
     let reports: JobReport[];
     try {
-      if (!opts.json) out.write(`Flashing ${pkg.id} ${pkg.version} onto ${opts.device.length} device(s)…\n`);
-      const ids = await service.flash(pkgPath, opts.device);
+      if (!opts.json)
+        out.write(`Flashing ${pkg.id} ${pkg.version} onto ${units.targets.length} device(s)…\n`);
+      const ids = await service.flash(pkgPath, units.targets);
       if (stopRequested) service.manager.stopAll();
       reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
     } finally {
@@ -105,6 +121,33 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
   } finally {
     disposeSignals();
   }
+}
+
+interface Units {
+  readonly targets: readonly FlashTarget[];
+}
+
+const jobDeviceId = (t: FlashTarget): string => (typeof t === 'string' ? t : (t[0] ?? ''));
+
+/**
+ * With several ids, identify them first and group those that answer with the same serial: one device, one
+ * job. A single id is flashed as named (nothing to group).
+ */
+async function unitsOf(
+  ids: readonly string[],
+  signal: AbortSignal,
+  out: NodeJS.WritableStream | undefined,
+): Promise<Units> {
+  if (ids.length < 2) return { targets: [...ids] };
+  const infos = await identifyIds(ids, IDENTIFY_TIMEOUT_MS, { signal });
+  const { targets, joined } = groupBySerial(infos);
+  for (const line of joined) out?.write(`${line}\n`);
+  for (const t of targets) {
+    if (typeof t === 'string') continue;
+    const serial = infos.find((i) => t.includes(i.id) && i.serial)?.serial;
+    out?.write(`One device (serial ${serial ?? '?'}) through ${t.join(' and ')}: one job.\n`);
+  }
+  return { targets };
 }
 
 /** The summary table, then the jobs a stop left resumable and how to resume them. */

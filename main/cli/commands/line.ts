@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
   type DeviceSource,
@@ -67,7 +68,7 @@ export function registerLine(program: Command): void {
     .argument('<package>', 'the signed package (.flp)')
     .option(
       '--device <id>',
-      'also watch this endpoint: tcp:HOST:PORT (polled until it answers) or serial:PATH; repeatable',
+      'also watch this endpoint: tcp:HOST:PORT or adb:HOST:PORT (polled until it answers) or serial:PATH; repeatable',
       collect(parseDeviceId),
       [],
     )
@@ -94,12 +95,14 @@ function sourcesFor(opts: LineOptions): DeviceSource[] {
   const tcp: TcpEndpointSpec[] = opts.device
     .filter((d) => d.startsWith('tcp:'))
     .map((d) => parseHostPort(d.slice(4)));
+  const adb = opts.device.filter((d) => d.startsWith('adb:')).map((d) => parseHostPort(d.slice(4)));
   const serialPaths = opts.device.filter((d) => d.startsWith('serial:')).map((d) => d.slice(7));
   const sources: DeviceSource[] = [];
   if (opts.usb) sources.push(usbSource());
   if (opts.listSerial || serialPaths.length > 0)
     sources.push(serialSource({ paths: serialPaths, list: opts.listSerial, pollIntervalMs: opts.poll }));
   if (tcp.length > 0) sources.push(tcpSource(tcp, { pollIntervalMs: opts.poll }));
+  if (adb.length > 0) sources.push(adbSource(adb, { pollIntervalMs: opts.poll }));
   return sources;
 }
 

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
-import { collect, parseByteSize, parsePort, untilInterrupted } from '../options.js';
+import { collect, parseByteSize, parseHostPort, parsePort, untilInterrupted } from '../options.js';
 
 /** A host name or address for --allow-host: no scheme, port or path (the station's port always applies). */
 function parseHostName(value: string): string {
@@ -27,6 +27,8 @@ interface StationFlags {
   maxUpload: number;
   usb: boolean;
   serial: boolean;
+  tcp: { host: string; port: number }[];
+  adb: { host: string; port: number }[];
   json: boolean;
 }
 
@@ -65,6 +67,18 @@ export function registerStation(program: Command): void {
     )
     .option('--no-usb', 'do not watch USB for devices')
     .option('--no-serial', 'do not list serial ports')
+    .option(
+      '--tcp <host:port>',
+      'also watch a fastboot TCP endpoint (polled); repeatable',
+      collect(parseHostPort),
+      [],
+    )
+    .option(
+      '--adb <host:port>',
+      'also watch an ADB-over-TCP endpoint, a phone in Android (polled); repeatable',
+      collect(parseHostPort),
+      [],
+    )
     .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
     .action(async (opts: StationFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -72,7 +86,14 @@ export function registerStation(program: Command): void {
       const interrupted = untilInterrupted(() => 'stopping the station; running jobs stop safely');
       // Refuse a remote bind before discovery starts, not after.
       assertBindAllowed(opts.host, opts.allowRemote);
-      const live = await startLiveService({ mode: 'station', usb: opts.usb, serial: opts.serial, log });
+      const live = await startLiveService({
+        mode: 'station',
+        usb: opts.usb,
+        serial: opts.serial,
+        tcp: opts.tcp,
+        adb: opts.adb,
+        log,
+      });
       let station: Awaited<ReturnType<typeof runStation>>;
       try {
         station = await runStation({

@@ -66,6 +66,10 @@ export class FastbootSession implements DeviceSession {
     }
   }
 
+  getvarAll(o: OpOptions): Promise<ReadonlyMap<string, string>> {
+    return call(() => this.#client.getvarAll(io(o)));
+  }
+
   async download(
     size: number,
     data: AsyncIterable<Uint8Array>,

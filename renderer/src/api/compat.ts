@@ -11,8 +11,18 @@ export interface Fit {
 
 export function packageFit(pkg: PackageView, device: DeviceInfo, now: number = Date.now()): Fit {
   if (Date.parse(pkg.expires) <= now) return { fits: false, reason: `the package expired on ${pkg.expires}` };
-  if (device.mode !== 'fastboot') {
-    return { fits: false, reason: `the device is in ${device.mode} mode; put it in fastboot mode` };
+  // A phone in Android is flashed from there: the job reboots it into the bootloader itself.
+  if (device.mode !== 'fastboot' && device.mode !== 'android') {
+    return {
+      fits: false,
+      reason: `the device is in ${device.mode} mode; put it in fastboot mode or start Android`,
+    };
+  }
+  if (device.authorization === 'unauthorized') {
+    return {
+      fits: false,
+      reason: `USB debugging is not allowed for this computer yet: ${device.note ?? ''}`,
+    };
   }
   if (device.state === 'identifying') return { fits: false, reason: 'the device is still being identified' };
   if (device.state === 'gone') return { fits: false, reason: 'the device is offline; reconnect it' };

@@ -31,9 +31,15 @@ export function deviceLabel(device: {
   readonly product?: string | undefined;
   readonly serial?: string | undefined;
   readonly state?: DeviceInfo['state'];
+  readonly authorization?: DeviceInfo['authorization'];
 }): DeviceLabel {
   const name =
-    device.state === 'identifying' && !device.product ? 'Identifying…' : productName(device.product);
+    device.state === 'identifying' && !device.product
+      ? 'Identifying…'
+      : // A phone that has not allowed this computer says nothing more about itself than that it runs Android.
+        device.authorization === 'unauthorized' && !device.product
+        ? 'Android device'
+        : productName(device.product);
   const serial = device.serial ?? 'no serial yet';
   return { name, serial, full: `${name} · ${serial}` };
 }

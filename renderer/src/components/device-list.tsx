@@ -1,5 +1,8 @@
+import { useState } from 'react';
 import type { DeviceInfo } from '../../../main/api/types.js';
+import { type Api, errorMessage } from '../api/client.js';
 import { deviceLabel } from '../api/device-label.js';
+import { authorizationLabel, MODE_LABELS, rebootToFastbootOffer } from '../api/device-mode.js';
 
 const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
   usb: 'USB',
@@ -33,7 +36,41 @@ function Field({
   );
 }
 
-function DeviceCard({ device }: { device: DeviceInfo }) {
+/** "Reboot to fastboot" for a device in Android: the service sends it over the device's ADB endpoint. */
+function RebootToFastboot({ api, device }: { api: Api; device: DeviceInfo }) {
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const offer = rebootToFastbootOffer(device);
+  if (!offer.shown) return null;
+  const reboot = () => {
+    setSending(true);
+    setError(null);
+    api.client.devices.reboot
+      .mutate({ id: device.id, target: 'bootloader' })
+      .catch((err: unknown) => setError(errorMessage(err)))
+      .finally(() => setSending(false));
+  };
+  return (
+    <div className="actions device-actions">
+      <button
+        type="button"
+        onClick={reboot}
+        disabled={!offer.enabled || sending}
+        title={offer.why}
+        data-testid="reboot-fastboot"
+      >
+        {sending ? 'Rebooting…' : 'Reboot to fastboot'}
+      </button>
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
   const label = deviceLabel(device);
   const headingId = `device-${device.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
@@ -44,6 +81,8 @@ function DeviceCard({ device }: { device: DeviceInfo }) {
         data-testid="device-card"
         data-device={device.id}
         data-serial={device.serial}
+        data-mode={device.mode}
+        data-state={device.state}
       >
         <header>
           <h3 id={headingId}>
@@ -55,22 +94,38 @@ function DeviceCard({ device }: { device: DeviceInfo }) {
           <Field label="Product" value={device.product} />
           <Field label="Connection" value={CONNECTION_LABELS[device.connection]} />
           <Field label="Port" value={device.address} />
-          <Field label="Mode" value={device.mode} />
+          <Field label="Mode" value={MODE_LABELS[device.mode]} testId="device-mode" />
+          {device.authorization ? (
+            <Field label="USB debugging" value={authorizationLabel(device)} testId="device-authorization" />
+          ) : null}
           <Field label="Slot" value={device.currentSlot} testId="device-slot" />
           <Field label="Version" value={device.version} testId="device-version" />
           <Field label="Rollback index" value={device.rollbackIndex} testId="device-rollback" />
         </dl>
-        {device.note ? <p className="note">{device.note}</p> : null}
+        {device.note ? (
+          <p
+            className={device.authorization === 'unauthorized' ? 'note note-remedy' : 'note'}
+            data-testid="device-note"
+          >
+            {device.note}
+          </p>
+        ) : null}
+        {device.sameAs ? (
+          <p className="note" data-testid="device-same-as">
+            Another way into this unit, which is now reached through {device.sameAs}.
+          </p>
+        ) : null}
+        <RebootToFastboot api={api} device={device} />
       </article>
     </li>
   );
 }
 
-export function DeviceList({ devices }: { devices: readonly DeviceInfo[] }) {
+export function DeviceList({ api, devices }: { api: Api; devices: readonly DeviceInfo[] }) {
   return (
     <ul className="device-list" aria-label="Connected devices">
       {devices.map((d) => (
-        <DeviceCard key={d.id} device={d} />
+        <DeviceCard key={d.id} api={api} device={d} />
       ))}
     </ul>
   );

@@ -87,7 +87,10 @@ export function FlashScreen(props: {
                 />
                 <span>
                   <strong>{deviceLabel(d).serial}</strong> {deviceLabel(d).name}{' '}
-                  <span className="muted">· {d.address}</span>
+                  <span className="muted">
+                    · {d.address}
+                    {d.mode === 'android' ? ' · in Android: the job reboots it into fastboot' : ''}
+                  </span>
                 </span>
                 {fit?.fits ? null : <span className="muted pick-why">— {fit?.reason}</span>}
               </label>

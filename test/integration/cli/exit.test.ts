@@ -211,6 +211,21 @@ const rows: Row[] = [
       },
     ];
   }),
+  // ADB ids (#19): a bad id is refused before anything starts; a silent ADB endpoint is listed as gone
+  {
+    command: 'flash',
+    link: '-',
+    outcome: 'failure',
+    args: (rig) => ['flash', rig.pkg, '--device', 'adb:phone-without-port', '--trust', trustDir],
+    expect: exitsWith(2, /'adb:phone-without-port' is not an ADB endpoint; use adb:HOST:PORT/),
+  },
+  {
+    command: 'devices',
+    link: 'tcp',
+    outcome: 'failure',
+    args: () => ['devices', '--no-usb', '--no-list-serial', '--adb', '127.0.0.1:1'],
+    expect: exitsWith(0, /adb:127\.0\.0\.1:1\s+unknown\s+gone/),
+  },
   // verify (no device link)
   {
     command: 'verify',

@@ -9,8 +9,8 @@ import { after, describe, it } from 'node:test';
 import { startDemoRig } from '../../../main/cli/commands/demo.js';
 import type { JobSummary } from '../../../main/flash/manager.js';
 import { SMALL_PACKAGE, tempDir } from '../flash/helpers.js';
-import { connectStation } from '../station/trpc-ws-client.js';
-import { describeRun, LEAK_EXIT_CODE, runFlashline } from './child.js';
+import { describeRun, LEAK_EXIT_CODE } from './child.js';
+import { driveStation } from './station-child.js';
 
 const tmp = tempDir('flashline-station-serial-');
 after(tmp.cleanup);
@@ -25,41 +25,22 @@ describe('flashline station over a serial port', () => {
     });
     const deviceId = `serial:${rig.devices[0]!.ptyPath}`;
     let finished: JobSummary | undefined;
-    let problem: unknown;
     try {
-      const run = await runFlashline(['station', '--port', '0', '--json', '--no-usb', '--no-serial'], {
-        env: { FLASHLINE_HOME: join(tmp.dir, 'home') },
-        onSpawn: (child) => {
-          let out = '';
-          let started = false;
-          child.stdout?.on('data', (d: Buffer) => {
-            out += d.toString();
-            const line = out.split('\n').find((l) => l.startsWith('{'));
-            if (!line || started) return;
-            started = true;
-            const { url, token } = JSON.parse(line) as { url: string; token: string };
-            void (async () => {
-              const station = connectStation(new URL(url).origin, token);
-              try {
-                const { jobIds } = await station.client.jobs.start.mutate({
-                  packagePath: rig.packagePath,
-                  deviceIds: [deviceId],
-                });
-                for (let i = 0; i < 600 && !finished; i++) {
-                  const job = (await station.client.jobs.list.query()).find((j) => j.jobId === jobIds[0]);
-                  if (job?.state === 'done' || job?.state === 'failed') finished = job;
-                  else await new Promise((r) => setTimeout(r, 200));
-                }
-              } catch (err) {
-                problem = err;
-              } finally {
-                await station.close();
-                child.kill('SIGTERM');
-              }
-            })();
+      const { run, problem } = await driveStation(
+        ['--no-usb', '--no-serial'],
+        { env: { FLASHLINE_HOME: join(tmp.dir, 'home') } },
+        async (station) => {
+          const { jobIds } = await station.client.jobs.start.mutate({
+            packagePath: rig.packagePath,
+            deviceIds: [deviceId],
           });
+          for (let i = 0; i < 600 && !finished; i++) {
+            const job = (await station.client.jobs.list.query()).find((j) => j.jobId === jobIds[0]);
+            if (job?.state === 'done' || job?.state === 'failed') finished = job;
+            else await new Promise((r) => setTimeout(r, 200));
+          }
         },
-      });
+      );
       assert.equal(problem, undefined);
       assert.equal(finished?.status, 0, `the serial job ended ${JSON.stringify(finished)}`);
       assert.ok(!run.killed, `the station did not end by itself: ${describeRun(run)}`);

@@ -37,9 +37,10 @@ export async function flashRig(
     const flash = service?.(home) ?? new FlashService({ home, concurrency: 8, engine: FAST_ENGINE });
     const events: JobEvent[] = [];
     flash.manager.subscribe((e) => events.push(e));
+    // A stock phone is one unit with two endpoints: ADB (in Android) and fastboot (in the bootloader).
     const ids = await flash.flash(
       rig.packagePath,
-      rig.devices.map((d) => d.address),
+      rig.devices.map((d) => (d.adbAddress ? [d.adbAddress, d.address] : d.address)),
     );
     const reports = await Promise.all(ids.map((id) => flash.manager.wait(id)));
     // Let a device that is rebooting on its own (fallback) settle before looking at it.

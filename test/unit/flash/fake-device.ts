@@ -81,6 +81,15 @@ export class FakeDevice {
     return this.vars.get(name);
   }
 
+  /** `getvar all`: every variable it answers (capability detection reads which ones it lists). */
+  all(): Map<string, string> {
+    const out = new Map(this.vars);
+    out.set('current-slot', this.active);
+    out.set('running-version', this.runningVersion);
+    for (const [name, p] of this.partitions) out.set(`partition-size:${name}`, `0x${p.size.toString(16)}`);
+    return out;
+  }
+
   sha(name: string): string {
     const p = this.partitions.get(name);
     if (!p) throw new Error(`no partition ${name}`);
@@ -175,6 +184,11 @@ class FakeSession implements DeviceSession {
     this.#check();
     await guard(this.#d, `getvar:${name}`, o.signal);
     return this.#d.getvar(name);
+  }
+  async getvarAll(o: OpOptions): Promise<ReadonlyMap<string, string>> {
+    this.#check();
+    await guard(this.#d, 'getvar:all', o.signal);
+    return this.#d.all();
   }
   async download(
     size: number,

@@ -5,6 +5,11 @@ import fc from 'fast-check';
 import { selectReports } from '../../../main/api/report-export.js';
 import type { DeviceInfo, JobEvent, PackageView } from '../../../main/api/types.js';
 import { packageFit } from '../../../renderer/src/api/compat.js';
+import {
+  authorizationLabel,
+  MODE_LABELS,
+  rebootToFastbootOffer,
+} from '../../../renderer/src/api/device-mode.js';
 import { formatBytes, formatEta, formatRate } from '../../../renderer/src/api/format.js';
 import { savedMessage } from '../../../renderer/src/api/history.js';
 import { applyJobEvent, type JobMap, overallPercent } from '../../../renderer/src/api/jobs.js';
@@ -47,12 +52,22 @@ describe('packageFit', () => {
       [{ mode: 'edl' }, /edl mode/],
       [{ state: 'busy' }, /busy/],
       [{ state: 'gone' }, /offline/],
+      [{ mode: 'recovery' }, /recovery mode; put it in fastboot mode or start Android/],
+      [
+        { mode: 'android', state: 'error', authorization: 'unauthorized', note: 'tap "Allow"' },
+        /USB debugging is not allowed for this computer yet: tap "Allow"/,
+      ],
     ];
     for (const [change, reason] of cases) {
       const fit = packageFit(pkg, { ...device, ...change }, NOW);
       assert.equal(fit.fits, false);
       assert.match(fit.reason, reason);
     }
+    // A phone in Android is flashed from there (the job reboots it into the bootloader).
+    assert.equal(
+      packageFit(pkg, { ...device, mode: 'android', authorization: 'authorized' }, NOW).fits,
+      true,
+    );
     assert.match(packageFit({ ...pkg, expires: '2026-05-01T00:00:00Z' }, device, NOW).reason, /expired/);
     const hw = packageFit(
       { ...pkg, hardwareRevisions: ['rev-2'] },
@@ -178,5 +193,25 @@ describe('formats and upload checks', () => {
     assert.equal(uploadProblem({ name: 'a.flp', size: 10 }), null);
     assert.match(uploadProblem({ name: 'a.zip', size: 10 }) ?? '', /not a Flashline package/);
     assert.match(uploadProblem({ name: 'a.flp', size: 0 }) ?? '', /empty/);
+  });
+});
+
+describe('device mode and the reboot-to-fastboot offer', () => {
+  const phone: DeviceInfo = { ...device, mode: 'android', authorization: 'authorized' };
+  it('offers the reboot only for a free, authorized device in Android or recovery', () => {
+    assert.deepEqual(rebootToFastbootOffer(phone), { shown: true, enabled: true });
+    assert.equal(
+      rebootToFastbootOffer(device).shown,
+      false,
+      'a device in fastboot has nothing to reboot into',
+    );
+    assert.equal(rebootToFastbootOffer({ ...phone, sameAs: 'tcp:x:1' }).shown, false);
+    assert.match(rebootToFastbootOffer({ ...phone, state: 'busy' }).why ?? '', /job/);
+    assert.match(
+      rebootToFastbootOffer({ ...phone, state: 'error', authorization: 'unauthorized' }).why ?? '',
+      /Allow USB debugging/,
+    );
+    assert.equal(MODE_LABELS[phone.mode], 'Android');
+    assert.equal(authorizationLabel(device), undefined);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * What a technician can ask of a device no job owns: reboot it (from Android or recovery, over its ADB
+ * endpoint) into the bootloader. Refusals say what is wrong and what to do; they never touch the device.
+ */
+import { FlashlineError } from '../common/errors.js';
+import type { AdbRebootTarget } from '../protocol/adb/contract.js';
+import type { DeviceInfo } from './device-info.js';
+import type { DeviceRegistry } from './registry.js';
+
+const REBOOT_TIMEOUT_MS = 10_000;
+
+const TARGET_WORDS: Readonly<Record<AdbRebootTarget, string>> = {
+  '': 'Android',
+  bootloader: 'fastboot (the bootloader)',
+  fastboot: 'fastbootd',
+  recovery: 'recovery',
+  edl: 'EDL',
+  sideload: 'sideload',
+};
+
+/**
+ * Reboot the unit `id` belongs to through whichever of its endpoints runs Android (or recovery) now.
+ * Resolves with that endpoint as it now stands (identifying: the sources' polling finds the unit in its new
+ * mode). @throws FlashlineError not_found / busy / not_possible
+ */
+export async function rebootDevice(
+  registry: DeviceRegistry,
+  id: string,
+  target: AdbRebootTarget,
+  signal: AbortSignal = AbortSignal.timeout(REBOOT_TIMEOUT_MS),
+): Promise<DeviceInfo> {
+  const device = registry.get(id);
+  if (!device) {
+    throw new FlashlineError(
+      'not_found',
+      `No device with id ${id} is connected. Run 'flashline devices' to list them.`,
+    );
+  }
+  const unit = registry.endpointsOf(id).flatMap((e) => registry.get(e) ?? []);
+  if (unit.some((e) => e.state === 'busy')) {
+    throw new FlashlineError(
+      'busy',
+      `${label(device)} is busy with a job; wait until the job ends (or cancel it) before rebooting it.`,
+    );
+  }
+  const adb = unit.find(
+    (e) => e.state === 'ready' && (e.mode === 'android' || e.mode === 'recovery') && registry.controlOf(e.id),
+  );
+  const control = adb && registry.controlOf(adb.id);
+  if (!adb || !control) {
+    const locked = unit.find((e) => e.authorization === 'unauthorized');
+    throw new FlashlineError(
+      'not_possible',
+      locked
+        ? `${label(device)} does not allow this computer over ADB yet. ${locked.note ?? ''}`.trim()
+        : `${label(device)} is in ${device.mode} mode, not in Android: it can be rebooted to ${TARGET_WORDS[target]} only from Android (with USB debugging on). In fastboot it is ready to flash as it is.`,
+    );
+  }
+  try {
+    await control.reboot(target, signal);
+  } catch (err) {
+    throw new FlashlineError(
+      'device_error',
+      `${label(device)} did not take the reboot to ${TARGET_WORDS[target]}: ${err instanceof Error ? err.message : String(err)}. Check the connection and try again.`,
+    );
+  }
+  // The phone drops its ADB link now; say so at once rather than showing a stale "ready".
+  return (
+    registry.update(adb.id, { state: 'identifying', note: `rebooting to ${TARGET_WORDS[target]}` }) ?? adb
+  );
+}
+
+function label(d: DeviceInfo): string {
+  return d.serial ? `Device ${d.serial}` : `Device ${d.id}`;
+}
