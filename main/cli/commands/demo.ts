@@ -16,7 +16,7 @@ import {
   type VirtualDeviceOptions,
 } from '../../../virtual-device/index.js';
 import { flashlineHome } from '../../common/paths.js';
-import { DeviceRegistry, endpointSource, startDiscovery, tcpEndpoint } from '../../devices/index.js';
+import { DeviceRegistry, endpointSource, startDiscovery, tcpUnitEndpoints } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
 import { createService, runStation } from '../../station/run-station.js';
 import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
@@ -130,11 +130,10 @@ async function runDemo(opts: DemoOptions): Promise<number> {
     // (With --no-ui, runFlash handles the signals itself.)
     const interrupted = untilInterrupted(() => 'stopping the demo; running jobs stop safely');
     const registry = new DeviceRegistry();
-    // Fastboot endpoints of every device (a phone's answers while it is in its bootloader).
-    // TODO(merge #19): add the phones' ADB endpoints (d.adbAddress) once main/devices offers an ADB source.
+    // Every way into each device: its fastboot port and, for a phone, its ADB port (one unit by serial).
     const discovery = await startDiscovery(registry, [
       endpointSource(
-        rig.devices.map((d) => tcpEndpoint({ host: d.host, port: d.port }, 'virtual')),
+        rig.devices.flatMap((d) => tcpUnitEndpoints(d, 'virtual')),
         { name: 'virtual', pollIntervalMs: 2000 },
       ),
     ]);
