@@ -72,6 +72,7 @@ class FfsAdbLink extends Duplex {
     while (!this.#stopped) {
       const header = await this.#exactly(ADB_HEADER_LENGTH, true);
       if (header === null) return;
+      debug(`<- ${header.subarray(0, 4).toString('latin1')} + ${header.readUInt32LE(DATA_LENGTH_AT)} bytes`);
       this.push(header);
       const length = header.readUInt32LE(DATA_LENGTH_AT);
       // An oversized length is serveAdb's parser's to refuse (it ends the session); do not read it.
@@ -83,6 +84,8 @@ class FfsAdbLink extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    const head = chunk.byteLength === ADB_HEADER_LENGTH ? chunk.subarray(0, 4).toString('latin1') : 'payload';
+    debug(`-> ${head} (${chunk.byteLength} bytes)`);
     this.ffs.writeTransfer(chunk).then(
       () => done(),
       (err: unknown) => {

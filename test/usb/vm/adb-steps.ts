@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { AdbConnection } from '../../../main/protocol/adb/contract.js';
+import { type AdbConnection, AdbProtocolError } from '../../../main/protocol/adb/contract.js';
 import { openAdb } from '../../../main/protocol/adb/open.js';
 import { FastbootClient } from '../../../main/protocol/fastboot/client.js';
 import { findFastbootInterface, openUsb } from '../../../main/transport/usb.js';
@@ -39,9 +39,18 @@ async function waitForPhone(backend: UsbBackend, mode: Mode, timeoutMs: number):
   throw new Error(`no USB device ${PHONE_SERIAL} with the ${mode} interface after ${timeoutMs} ms`);
 }
 
+/** Handshakes that met a message left over from an earlier connection (reported, then retried once). */
+export const handshakeRetries: string[] = [];
+
 async function withAdb<T>(backend: UsbBackend, fn: (adb: AdbConnection) => Promise<T>): Promise<T> {
   await waitForPhone(backend, 'adb', 60_000);
-  const adb = await openAdb(`usb:${PHONE_SERIAL}`, { ...ADB_OPTIONS, usb: backend });
+  console.log(`adb-steps: usbfs files open before openAdb: ${await usbfsHandles()}`);
+  const open = () => openAdb(`usb:${PHONE_SERIAL}`, { ...ADB_OPTIONS, usb: backend });
+  const adb = await open().catch((err: unknown) => {
+    if (!(err instanceof AdbProtocolError)) throw err;
+    handshakeRetries.push(err.message);
+    return open();
+  });
   try {
     return await fn(adb);
   } finally {
@@ -58,15 +67,41 @@ async function withFastboot<T>(backend: UsbBackend, fn: (fb: FastbootClient) => 
   }
 }
 
+/** usbfs files this process holds open (a claim outlives its link only while its file is open). */
+async function usbfsHandles(): Promise<number> {
+  let n = 0;
+  for (const fd of await readdir('/proc/self/fd').catch(() => [])) {
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')).startsWith('/dev/bus/usb/')) n++;
+  }
+  return n;
+}
+
+/** Pids of adb processes still running (a server that outlived kill-server would keep the interface). */
+async function adbPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const p of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(p)) continue;
+    const cmd = await readFile(`/proc/${p}/cmdline`, 'latin1').catch(() => '');
+    if (/(^|\/)adb\0/.test(cmd)) pids.push(Number(p));
+  }
+  return pids;
+}
+
 /** Debian's adb: its own server on port 5038 with HOME in /tmp, killed afterwards (it claims the interface). */
 async function debianAdb(): Promise<Record<string, unknown>> {
   const home = '/tmp/debian-adb-home';
   await mkdir(home, { recursive: true });
-  const adb = (args: string[], timeout = 60_000) =>
-    run('adb', ['-P', '5038', ...args], { env: { ...process.env, HOME: home }, timeout });
+  // The server logs to $TMPDIR/adb.<uid>.log; shown when the step fails.
+  const env = { ...process.env, HOME: home, ADB_TRACE: 'usb,transport,adb' };
+  const adb = (args: string[], timeout = 60_000) => run('adb', ['-P', '5038', ...args], { env, timeout });
   try {
     await adb(['start-server']);
-    await adb(['-s', PHONE_SERIAL, 'wait-for-device']);
+    await adb(['-s', PHONE_SERIAL, 'wait-for-device']).catch(async (err: Error) => {
+      const devices = await adb(['devices', '-l'], 20_000).then((r) => r.stdout, String);
+      const log = await readFile('/tmp/adb.0.log', 'utf8').catch(() => 'no /tmp/adb.0.log');
+      for (const line of log.split('\n').slice(-120)) console.log(`adb-log| ${line}`);
+      throw new Error(`${err.message.trim()}; adb devices -l: ${devices.trim()}`);
+    });
     const devices = (await adb(['devices', '-l'])).stdout;
     if (!new RegExp(`${PHONE_SERIAL}\\s+device\\b`).test(devices))
       throw new Error(`adb devices -l did not list ${PHONE_SERIAL} as a device: ${devices}`);
@@ -80,12 +115,22 @@ async function debianAdb(): Promise<Record<string, unknown>> {
     return { devices: devices.trim().split('\n').slice(1), serialno, exitCode };
   } finally {
     await adb(['kill-server'], 20_000).catch(() => {});
+    await sleep(500);
+    // A server that outlived kill-server would keep the ADB interface claimed: end it (it is ours).
+    for (const pid of await adbPids()) {
+      console.log(`debian-adb: adb pid ${pid} still running after kill-server; killing it`);
+      process.kill(pid, 'SIGKILL');
+    }
   }
 }
 
-/** phone-gadget, webusb-adb, flashline-adb, debian-adb, adb-reboot-bootloader, fastboot-reboot-android. */
+/** phone-gadget, webusb-adb, flashline-adb, adb-reboot-bootloader, fastboot-reboot-android, debian-adb. */
 export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
-  const gadget = startGadget({ profile: 'stock-android', serial: PHONE_SERIAL });
+  // FLASHLINE_USB_DEBUG: the gadget traces each ADB message header it reads and writes (console only).
+  const gadget = startGadget(
+    { profile: 'stock-android', serial: PHONE_SERIAL },
+    { FLASHLINE_USB_DEBUG: '1' },
+  );
   try {
     const up = await step('phone-gadget', async () => ({ udc: (await gadget.ready).udc }));
     if (!up) return;
@@ -121,7 +166,7 @@ export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
         };
       });
     });
-    if (existsSync('/usr/bin/adb')) await step('debian-adb', debianAdb);
+    console.log(`flashline-adb: usbfs files open after close: ${await usbfsHandles()}`);
     await step('adb-reboot-bootloader', async () => {
       await withAdb(backend, (adb) => adb.reboot('bootloader'));
       const t0 = performance.now();
@@ -147,12 +192,15 @@ export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
         }
         if (completed !== '1') throw new Error('sys.boot_completed never became 1 after fastboot reboot');
         return {
+          handshakeRetries,
           serialno: await adb.getprop('ro.serialno'),
           bootCompleted: completed,
           slotSuffix: await adb.getprop('ro.boot.slot_suffix'),
         };
       });
     });
+    // Last: Debian's server claims the interface while it runs (it is killed at the end of the step).
+    if (existsSync('/usr/bin/adb')) await step('debian-adb', debianAdb);
   } finally {
     await stopGadget(gadget);
   }

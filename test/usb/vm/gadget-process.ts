@@ -13,10 +13,13 @@ export interface GadgetProcess {
   lines: string[];
 }
 
-export function startGadget(options: Record<string, unknown> = {}): GadgetProcess {
+export function startGadget(
+  options: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+): GadgetProcess {
   const child = spawn(process.execPath, ['/app/gadget.mjs', JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: '8' },
+    env: { ...process.env, UV_THREADPOOL_SIZE: '8', ...env },
   });
   const lines: string[] = [];
   const ready = new Promise<{ stateDir: string; udc: string }>((resolve, reject) => {
