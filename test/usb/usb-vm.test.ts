@@ -145,6 +145,7 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     assert.equal(s.exitCode, 3);
     assert.match(String(s.slotSuffix), /^_[ab]$/);
     assert.ok((s.features as string[]).includes('shell_v2'));
+    assert.equal(s.usbfsFilesAfterClose, 0, 'close() left the device open (the interface stays claimed)');
   });
 
   it("is listed and served to Debian's adb over real USB (when the host has adb)", (t) => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { type AdbConnection, AdbProtocolError } from '../../../main/protocol/adb/contract.js';
+import type { AdbConnection } from '../../../main/protocol/adb/contract.js';
 import { openAdb } from '../../../main/protocol/adb/open.js';
 import { FastbootClient } from '../../../main/protocol/fastboot/client.js';
 import { findFastbootInterface, openUsb } from '../../../main/transport/usb.js';
@@ -39,18 +39,9 @@ async function waitForPhone(backend: UsbBackend, mode: Mode, timeoutMs: number):
   throw new Error(`no USB device ${PHONE_SERIAL} with the ${mode} interface after ${timeoutMs} ms`);
 }
 
-/** Handshakes that met a message left over from an earlier connection (reported, then retried once). */
-export const handshakeRetries: string[] = [];
-
 async function withAdb<T>(backend: UsbBackend, fn: (adb: AdbConnection) => Promise<T>): Promise<T> {
   await waitForPhone(backend, 'adb', 60_000);
-  console.log(`adb-steps: usbfs files open before openAdb: ${await usbfsHandles()}`);
-  const open = () => openAdb(`usb:${PHONE_SERIAL}`, { ...ADB_OPTIONS, usb: backend });
-  const adb = await open().catch((err: unknown) => {
-    if (!(err instanceof AdbProtocolError)) throw err;
-    handshakeRetries.push(err.message);
-    return open();
-  });
+  const adb = await openAdb(`usb:${PHONE_SERIAL}`, { ...ADB_OPTIONS, usb: backend });
   try {
     return await fn(adb);
   } finally {
@@ -146,7 +137,7 @@ export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
     });
     await step('flashline-adb', async () => {
       const t0 = performance.now();
-      return withAdb(backend, async (adb) => {
+      const got = await withAdb(backend, async (adb) => {
         const connectMs = Math.round(performance.now() - t0);
         const serialno = await adb.getprop('ro.serialno');
         if (serialno !== PHONE_SERIAL) throw new Error(`getprop ro.serialno said '${serialno}'`);
@@ -165,8 +156,9 @@ export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
           connectMs,
         };
       });
+      // close() resolves once the interface is released: no usbfs file may stay open (a claim would).
+      return { ...got, usbfsFilesAfterClose: await usbfsHandles() };
     });
-    console.log(`flashline-adb: usbfs files open after close: ${await usbfsHandles()}`);
     await step('adb-reboot-bootloader', async () => {
       await withAdb(backend, (adb) => adb.reboot('bootloader'));
       const t0 = performance.now();
@@ -192,7 +184,6 @@ export async function adbSteps(step: Step, backend: UsbBackend): Promise<void> {
         }
         if (completed !== '1') throw new Error('sys.boot_completed never became 1 after fastboot reboot');
         return {
-          handshakeRetries,
           serialno: await adb.getprop('ro.serialno'),
           bootCompleted: completed,
           slotSuffix: await adb.getprop('ro.boot.slot_suffix'),
