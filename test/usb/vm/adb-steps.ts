@@ -29,10 +29,20 @@ type Mode = 'adb' | 'fastboot';
 
 /** The phone as WebUSB sees it once it shows the interface of `mode` (polls: it re-enumerates on reboots). */
 async function waitForPhone(backend: UsbBackend, mode: Mode, timeoutMs: number): Promise<UsbDeviceLike> {
-  const has = mode === 'adb' ? findAdbInterface : findFastbootInterface;
+  const find = mode === 'adb' ? findAdbInterface : findFastbootInterface;
+  // `usb` reads descriptors by opening the device: one still listed while it leaves the bus throws
+  // ("open error: device not found", seen after fastboot `reboot`) — it is not there yet in the wanted mode.
+  const has = (d: UsbDeviceLike): boolean => {
+    try {
+      return find(d) !== undefined;
+    } catch {
+      return false;
+    }
+  };
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const dev = (await backend.getDevices()).find((d) => d.serialNumber === PHONE_SERIAL && has(d));
+    const devices = await backend.getDevices().catch(() => []);
+    const dev = devices.find((d) => d.serialNumber === PHONE_SERIAL && has(d));
     if (dev) return dev;
     await sleep(200);
   }
