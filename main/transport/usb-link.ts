@@ -128,14 +128,24 @@ export function usbPacketLink(
   });
   let released: Promise<void> | undefined;
   const release = (): Promise<void> => {
-    released ??= withDeadline(
-      `closing ${description}`,
-      (async () => {
-        await device.releaseInterface(iface.interfaceNumber).catch(() => {});
-        await device.close().catch(() => {});
-      })(),
-      { timeoutMs: 2000 },
-    ).catch(() => {});
+    if (!released) {
+      // An IN slice still pending (ADB's reader at close) keeps the interface claimed past the release: a
+      // re-open found it busy on the qemu USB stack. Release once it ended (bounded by its native timeout);
+      // the release is tracked like a transfer, so a re-open of this device waits for it too.
+      const settled = earlierTransfersSettled(device, RECEIVE_SLICE_MS + NATIVE_GRACE_MS);
+      released = track(
+        device,
+        withDeadline(
+          `closing ${description}`,
+          (async () => {
+            await settled;
+            await device.releaseInterface(iface.interfaceNumber).catch(() => {});
+            await device.close().catch(() => {});
+          })(),
+          { timeoutMs: 2000 + RECEIVE_SLICE_MS + NATIVE_GRACE_MS },
+        ).catch(() => {}),
+      );
+    }
     return released;
   };
   /** The link is over: fail what is pending, resolve `disconnected`, let the device go. */

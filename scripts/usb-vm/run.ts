@@ -2,6 +2,7 @@
  * Manual entry: `node --import tsx scripts/usb-vm/run.ts [hello|full] [KEY=VALUE...]` boots the VM once and prints
  * its console. The test (`npm run test:usb`) uses the same harness.
  */
+import { existsSync } from 'node:fs';
 import { runInVm } from './harness.js';
 
 const which = process.argv[2] ?? 'hello';
@@ -15,7 +16,8 @@ const command = `${env.join(' ')} node /app/${which === 'hello' ? 'hello' : 'vm-
 const res = await runInVm({
   programs,
   command,
-  hostBinaries: which === 'hello' ? [] : ['/usr/bin/fastboot'],
+  hostBinaries:
+    which === 'hello' ? [] : ['/usr/bin/fastboot', ...(existsSync('/usr/bin/adb') ? ['/usr/bin/adb'] : [])],
   onLine: (l) => process.stdout.write(`vm| ${l}\n`),
 });
 const { lines: _l, ...summary } = res;

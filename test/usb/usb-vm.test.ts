@@ -1,13 +1,15 @@
 /**
  * Real USB end to end (issue 8): boots a Debian kernel in qemu with dummy_hcd + libcomposite + FunctionFS,
  * runs the virtual device as a USB gadget and drives it over the kernel's real USB host stack with Google's
- * fastboot and with Flashline's own USB transport. One VM boot serves every assertion below; the VM program
+ * fastboot and with Flashline's own USB transport; then as a stock Android phone (ADB interface in Android,
+ * fastboot after `reboot bootloader`) driven by Flashline's ADB client and Debian's adb. One VM boot serves every assertion below; the VM program
  * (test/usb/vm/main.ts) reports one JSON result per step on the serial console.
  *
  * Run with `npm run test:usb` (not part of `npm test`: it fetches Debian packages on first use and takes
  * minutes under pure emulation). See docs/usb-testing.md.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { type HarnessResult, runInVm } from '../../scripts/usb-vm/harness.js';
 
@@ -41,7 +43,8 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     vm = await runInVm({
       programs: { 'vm-main': 'test/usb/vm/main.ts', gadget: 'virtual-device/usb-gadget/serve.ts' },
       command: 'node /app/vm-main.mjs',
-      hostBinaries: ['/usr/bin/fastboot'],
+      // Debian's adb when the host has it (CI installs it): the debian-adb step runs only then.
+      hostBinaries: ['/usr/bin/fastboot', ...(existsSync('/usr/bin/adb') ? ['/usr/bin/adb'] : [])],
       timeoutMs: 20 * 60_000,
       ...(verbose ? { onLine: (l: string) => process.stdout.write(`vm| ${l}\n`) } : {}),
     });
@@ -52,7 +55,9 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
         `initrd=${(vm.initrdBytes / 1e6).toFixed(1)} MB; throughput inside the VM: ` +
         `google fastboot ${mb('google-flash')} MB/s, flashline ${mb('flashline-flash')} MB/s ` +
         `(1 MiB transfers; 256 KiB ${mb('flashline-flash-256k')}, 16 KiB ${mb('flashline-flash-16k')}), ` +
-        `engine download ${steps.get('engine-flash')?.downloadMbPerS ?? 'n/a'} MB/s\n`,
+        `engine download ${steps.get('engine-flash')?.downloadMbPerS ?? 'n/a'} MB/s; ADB over USB: ` +
+        `connect ${steps.get('flashline-adb')?.connectMs ?? 'n/a'} ms, ` +
+        `re-enumeration into fastboot ${steps.get('adb-reboot-bootloader')?.reenumerateMs ?? 'n/a'} ms\n`,
     );
   });
 
@@ -123,6 +128,43 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     assert.equal(s.status, 0);
     assert.equal(s.versionAfter, '4.0.0');
     assert.ok(Number(s.resumes) >= 1);
+  });
+
+  it('presents a stock Android phone: the ADB interface ff/42/01 with two bulk endpoints', () => {
+    passed('phone-gadget');
+    const s = passed('webusb-adb');
+    assert.equal(s.serial, 'FLUSB0002');
+    assert.deepEqual(s.interfaceClass, [0xff, 0x42, 0x01]);
+    assert.deepEqual(s.endpoints, ['out:bulk:512', 'in:bulk:512']);
+  });
+
+  it("speaks ADB over real USB with Flashline's client: banner, getprop, shell exit status", () => {
+    const s = passed('flashline-adb');
+    assert.equal(s.state, 'device');
+    assert.equal(s.serialno, 'FLUSB0002');
+    assert.equal(s.exitCode, 3);
+    assert.match(String(s.slotSuffix), /^_[ab]$/);
+    assert.ok((s.features as string[]).includes('shell_v2'));
+    assert.equal(s.usbfsFilesAfterClose, 0, 'close() left the device open (the interface stays claimed)');
+  });
+
+  it("is listed and served to Debian's adb over real USB (when the host has adb)", (t) => {
+    if (!existsSync('/usr/bin/adb')) return t.skip('no /usr/bin/adb on this host');
+    const s = passed('debian-adb');
+    assert.equal(s.serialno, 'FLUSB0002');
+    assert.equal(s.exitCode, 3);
+  });
+
+  it('re-enumerates as fastboot with the same serial after adb reboot bootloader', () => {
+    const s = passed('adb-reboot-bootloader');
+    assert.equal(s.serialno, 'FLUSB0002');
+    assert.match(String(s.googleCurrentSlot), /^_?[ab]$/);
+  });
+
+  it('returns to Android (ADB, boot completed) after fastboot reboot', () => {
+    const s = passed('fastboot-reboot-android');
+    assert.equal(s.serialno, 'FLUSB0002');
+    assert.equal(s.bootCompleted, '1');
   });
 
   it('ends with every step reported', () => {

@@ -25,6 +25,8 @@ export interface GadgetSpec {
   readonly ffsInstance: string;
   /** Where functionfs is mounted (ep0, ep1, ep2 appear there). */
   readonly ffsMount: string;
+  /** The configuration's string (default `fastboot`). */
+  readonly configuration?: string;
 }
 
 const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
@@ -54,7 +56,7 @@ export class ConfigfsGadget {
     await writeFile(join(strings, 'product'), s.product);
     const config = join(this.dir, 'configs', 'c.1');
     await mkdir(join(config, 'strings', '0x409'), { recursive: true });
-    await writeFile(join(config, 'strings', '0x409', 'configuration'), 'fastboot');
+    await writeFile(join(config, 'strings', '0x409', 'configuration'), s.configuration ?? 'fastboot');
     await writeFile(join(config, 'MaxPower'), '100');
     const fn = join(this.dir, 'functions', `ffs.${s.ffsInstance}`);
     await mkdir(fn);

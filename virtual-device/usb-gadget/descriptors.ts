@@ -5,7 +5,8 @@
  * and str_count NUL-terminated strings). Facts from linux include/uapi/linux/usb/functionfs.h and ch9.h.
  *
  * Endpoint order fixes the file names: the first endpoint descriptor is ep1, the second ep2. fastboot's
- * interface is class/subclass/protocol 0xFF/0x42/0x03 with one bulk OUT (commands, data) and one bulk IN.
+ * interface is class/subclass/protocol 0xFF/0x42/0x03 with one bulk OUT (commands, data) and one bulk IN;
+ * ADB's (Android's adbd on its ffs.adb function) is 0xFF/0x42/0x01 with the same two bulk endpoints.
  */
 export const FFS = {
   descriptorsMagicV2: 3,
@@ -15,21 +16,27 @@ export const FFS = {
 } as const;
 
 export const USB_DT = { interface: 4, endpoint: 5 } as const;
-export const FASTBOOT_INTERFACE = { class: 0xff, subclass: 0x42, protocol: 0x03 } as const;
+export interface InterfaceClass {
+  readonly class: number;
+  readonly subclass: number;
+  readonly protocol: number;
+}
+export const FASTBOOT_INTERFACE: InterfaceClass = { class: 0xff, subclass: 0x42, protocol: 0x03 };
+export const ADB_INTERFACE: InterfaceClass = { class: 0xff, subclass: 0x42, protocol: 0x01 };
 
 /** Max packet sizes for bulk endpoints by speed (USB 2.0 spec: 64 at full speed, 512 at high speed). */
 export const BULK_MAX_PACKET = { full: 64, high: 512 } as const;
 
-function interfaceDescriptor(): Buffer {
+function interfaceDescriptor(iface: InterfaceClass): Buffer {
   return Buffer.from([
     9, // bLength
     USB_DT.interface,
     0, // bInterfaceNumber (FunctionFS renumbers it)
     0, // bAlternateSetting
     2, // bNumEndpoints
-    FASTBOOT_INTERFACE.class,
-    FASTBOOT_INTERFACE.subclass,
-    FASTBOOT_INTERFACE.protocol,
+    iface.class,
+    iface.subclass,
+    iface.protocol,
     1, // iInterface: string 1 of the strings blob
   ]);
 }
@@ -45,15 +52,25 @@ function bulkEndpoint(address: number, maxPacket: number): Buffer {
   return b;
 }
 
-function speedSet(maxPacket: number): Buffer[] {
+function speedSet(iface: InterfaceClass, maxPacket: number): Buffer[] {
   // ep1 = OUT (host → device), ep2 = IN (device → host).
-  return [interfaceDescriptor(), bulkEndpoint(0x01, maxPacket), bulkEndpoint(0x82, maxPacket)];
+  return [interfaceDescriptor(iface), bulkEndpoint(0x01, maxPacket), bulkEndpoint(0x82, maxPacket)];
 }
 
 /** Full- and high-speed descriptors for the fastboot interface. */
 export function fastbootDescriptors(): Buffer {
-  const fs = speedSet(BULK_MAX_PACKET.full);
-  const hs = speedSet(BULK_MAX_PACKET.high);
+  return bulkPairDescriptors(FASTBOOT_INTERFACE);
+}
+
+/** Full- and high-speed descriptors for the ADB interface. */
+export function adbDescriptors(): Buffer {
+  return bulkPairDescriptors(ADB_INTERFACE);
+}
+
+/** One vendor interface with a bulk OUT (ep1) and a bulk IN (ep2), at full and high speed. */
+function bulkPairDescriptors(iface: InterfaceClass): Buffer {
+  const fs = speedSet(iface, BULK_MAX_PACKET.full);
+  const hs = speedSet(iface, BULK_MAX_PACKET.high);
   const body = Buffer.concat([...fs, ...hs]);
   const head = Buffer.alloc(20);
   head.writeUInt32LE(FFS.descriptorsMagicV2, 0);

@@ -1,7 +1,8 @@
 /**
  * The virtual device as a real USB gadget: `node serve.mjs '<json options>'` (inside the USB test VM, as root).
- * Builds the configfs gadget, writes the FunctionFS descriptors, binds to the UDC and serves fastboot until
- * killed. Life cycle as in ../runner.ts: a reboot or power cut detaches from the bus, the device boots, the
+ * Profile `reference` (default): builds the configfs gadget, writes the FunctionFS descriptors, binds to the
+ * UDC and serves fastboot until killed. Profile `stock-android`: a phone showing ADB in Android and fastboot
+ * in the bootloader (phone-gadget.ts). SIGTERM unbinds and exits. Life cycle as in ../runner.ts: a reboot or power cut detaches from the bus, the device boots, the
  * gadget re-attaches. An unbind done by someone else (a test's cable pull) just ends the session; the next
  * one starts when the host enables the function again.
  *
@@ -10,12 +11,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { VirtualDevice } from '../device.js';
+import type { DeviceProfile } from '../profiles.js';
 import { ConfigfsGadget, type GadgetSpec } from './configfs.js';
 import { fastbootDescriptors, functionStrings } from './descriptors.js';
 import { serveFastbootOverUsb, type UsbSessionStats } from './fastboot-function.js';
-import { FunctionFs } from './functionfs.js';
+import { createFunctionGadget, report, unbindOnSigterm, waitDetached } from './gadget-function.js';
+import { servePhoneGadget } from './phone-gadget.js';
 
 export interface UsbGadgetOptions {
   readonly serial: string;
@@ -25,6 +27,8 @@ export interface UsbGadgetOptions {
   readonly udc?: string;
   readonly stateDir?: string;
   readonly maxDownloadSize?: number;
+  /** `reference` (default): fastboot only; `stock-android`: ADB in Android, fastboot in the bootloader. */
+  readonly profile?: DeviceProfile;
 }
 
 export const DEFAULT_GADGET = {
@@ -35,14 +39,10 @@ export const DEFAULT_GADGET = {
   product: 'flashline-virtual',
 } as const;
 
-const report = (obj: Record<string, unknown>): void => {
-  process.stdout.write(`${JSON.stringify(obj)}\n`);
-};
-
 export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'flashline-usb-dev-')));
   const device = new VirtualDevice({
-    profile: 'reference',
+    profile: opts.profile ?? 'reference',
     stateDir,
     product: opts.product,
     serial: opts.serial,
@@ -55,6 +55,8 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
     faults: {},
   });
   await device.exclusive(() => device.powerOn('os'));
+  const udc = opts.udc ?? (await ConfigfsGadget.firstUdc());
+  if (opts.profile === 'stock-android') return servePhoneGadget(device, { ...opts, udc, stateDir });
 
   const spec: GadgetSpec = {
     name: 'flashline',
@@ -66,11 +68,11 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
     ffsInstance: 'fastboot',
     ffsMount: '/dev/ffs-fastboot',
   };
-  const gadget = new ConfigfsGadget(spec);
-  await gadget.create();
-  const ffs = await FunctionFs.open(spec.ffsMount, fastbootDescriptors(), functionStrings(['fastboot']));
-  ffs.on('event', (ev) => report({ gadget: 'event', event: ev }));
-  const udc = opts.udc ?? (await ConfigfsGadget.firstUdc());
+  const { gadget, ffs } = await createFunctionGadget(
+    spec,
+    fastbootDescriptors(),
+    functionStrings(['fastboot']),
+  );
   await gadget.bind(udc);
   report({ gadget: 'ready', udc, serial: opts.serial, stateDir });
 
@@ -94,14 +96,13 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
       await restart(() => device.powerOn('os'));
     } else if (end.reason === 'reboot') {
       await restart(() => device.reboot(end.into));
-      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
+      await waitDetached(ffs);
     } else if (end.reason === 'cable-pull') {
-      // Let the DISABLE event land before waiting for the next ENABLE.
-      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
+      await waitDetached(ffs);
     } else {
       // Timeout or protocol error: re-attach, as a bootloader resets its USB stack, so the host starts clean.
       await restart(async () => {});
-      for (let i = 0; i < 40 && ffs.enabled; i++) await sleep(50);
+      await waitDetached(ffs);
     }
   }
 }
@@ -116,6 +117,7 @@ if (isMain) {
     console.error(`serve: the argument must be JSON options, got ${raw}`);
     process.exit(2);
   }
+  unbindOnSigterm();
   serveUsbGadget({ ...DEFAULT_GADGET, ...parsed }).catch((err: unknown) => {
     report({ gadget: 'error', message: err instanceof Error ? err.message : String(err) });
     process.exit(1);

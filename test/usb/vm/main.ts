@@ -3,12 +3,11 @@
  * `FLASHLINE-USB-RESULT {json}` line with `ok` and its measurements; test/usb/usb-vm.test.ts asserts on them.
  * Steps go on after a failure where they can, so one run shows as much as possible.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
@@ -17,7 +16,9 @@ import { FastbootClient } from '../../../main/protocol/fastboot/client.js';
 import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from '../../../main/transport/usb.js';
 import type { UsbBackend, UsbDeviceLike } from '../../../main/transport/usb-types.js';
 import { DEFAULT_GADGET } from '../../../virtual-device/usb-gadget/serve.js';
+import { adbSteps } from './adb-steps.js';
 import { engineSteps } from './engine-steps.js';
+import { startGadget, stopGadget } from './gadget-process.js';
 
 const run = promisify(execFile);
 const GADGET_UDC = '/sys/kernel/config/usb_gadget/flashline/UDC';
@@ -67,43 +68,6 @@ async function writeImage(path: string, bytes: number): Promise<string> {
     await fh.close();
   }
   return h.digest('hex');
-}
-
-interface GadgetProcess {
-  child: ChildProcess;
-  ready: Promise<{ stateDir: string; udc: string }>;
-  lines: string[];
-}
-
-function startGadget(): GadgetProcess {
-  const child = spawn(process.execPath, ['/app/gadget.mjs', '{}'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: '8' },
-  });
-  const lines: string[] = [];
-  const ready = new Promise<{ stateDir: string; udc: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('gadget did not report ready within 60 s')), 60_000);
-    child.once('exit', (code) => reject(new Error(`gadget exited with ${code}: ${lines.join(' | ')}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      console.log(`gadget| ${line}`);
-      try {
-        const msg = JSON.parse(line) as {
-          gadget?: string;
-          stateDir?: string;
-          udc?: string;
-          message?: string;
-        };
-        if (msg.gadget === 'ready' && msg.stateDir && msg.udc) {
-          clearTimeout(timer);
-          resolve({ stateDir: msg.stateDir, udc: msg.udc });
-        } else if (msg.gadget === 'error') reject(new Error(`gadget: ${msg.message}`));
-      } catch {
-        // not a report line
-      }
-    });
-  });
-  return { child, ready, lines };
 }
 
 async function findSysfsDevice(timeoutMs: number): Promise<string> {
@@ -292,7 +256,9 @@ async function main(): Promise<void> {
   // The flash engine, preflight to postcheck, over the same USB stack (see engine-steps.ts).
   await engineSteps(step, backend, { serial: SERIAL, udcFile: GADGET_UDC, udc: 'dummy_udc.0' });
 
-  gadget.child.kill('SIGKILL');
+  // ADB over USB: the reference device leaves the bus, a stock Android phone takes the UDC (adb-steps.ts).
+  await stopGadget(gadget);
+  await adbSteps(step, backend);
 }
 
 main()
