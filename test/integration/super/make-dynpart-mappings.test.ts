@@ -117,7 +117,8 @@ describe('make-dynpart-mappings reads what Flashline writes', () => {
   });
 
   it('random layouts (all header versions, several slots, zero extents): same tables', async (t) => {
-    if (!peer.available) return t.skip(peer.reason);
+    const tool = peer;
+    if (!tool.available) return t.skip(tool.reason);
     let n = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -125,7 +126,7 @@ describe('make-dynpart-mappings reads what Flashline writes', () => {
         async (md) => {
           const file = await writeSuperFile(`random-${n++}.img`, md);
           const slot = md.geometry.metadataSlotCount - 1;
-          const result = await peer.run(file, slot);
+          const result = await tool.run(file, slot);
           assert.equal(result.code, 0, result.stderr);
           assert.doesNotMatch(result.stderr, /integrity|Invalid|Unsupported|No valid/);
           assert.deepEqual(sortedEntries(result.tables), sortedEntries(expectedDynpartTables(md, slot)));
