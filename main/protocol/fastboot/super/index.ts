@@ -38,7 +38,7 @@ export {
   primaryMetadataOffset,
   totalMetadataSize,
 } from './format.js';
-export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty } from './image.js';
+export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty, readSuperEmptyStream } from './image.js';
 export {
   flashSuperMetadata,
   type ReadSuperOptions,
