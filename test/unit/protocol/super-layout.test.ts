@@ -142,6 +142,43 @@ describe('super layout: properties', () => {
   });
 });
 
+describe('super layout: update-super merge (property)', () => {
+  it('keeps every other-slot partition with its extents, takes the new layout for the rest, or says wipe needed', () => {
+    fc.assert(
+      fc.property(
+        arbitraryBase,
+        fc.array(arbitraryOp, { maxLength: 15 }),
+        fc.array(fc.constantFrom('system_a', 'vendor_a', 'system_b', 'odm'), { maxLength: 4 }),
+        (base, ops, nextNames) => {
+          const empty = baseMetadata(base);
+          let current = empty;
+          for (const op of ops) current = applyOp(current, op).md;
+          let next = empty;
+          for (const name of new Set(nextNames)) next = createPartition(next, { name, size: 0 });
+          let merged: SuperMetadata;
+          try {
+            merged = mergeLayout(current, next, { currentSlotSuffix: '_a' });
+          } catch (err) {
+            assert.ok(err instanceof SuperLayoutError && /wipe needed/.test(err.message), String(err));
+            return;
+          }
+          checkInvariants(merged);
+          for (const p of current.partitions) {
+            const m = merged.partitions.find((x) => x.name === p.name);
+            if (p.name.endsWith('_a')) {
+              if (m) assert.equal(partitionSize(merged, p.name), 0);
+            } else {
+              assert.deepEqual(m?.extents, p.extents, `${p.name} kept`);
+            }
+          }
+          for (const p of next.partitions) assert.ok(merged.partitions.some((x) => x.name === p.name));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('super layout: operations', () => {
   const base = () =>
     newSuperMetadata({
