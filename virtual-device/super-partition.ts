@@ -260,9 +260,10 @@ function readerOf(h: fs.FileHandle, size: number): SuperReader {
   return {
     async read(offset, length) {
       const n = Math.max(0, Math.min(length, size - offset));
-      const buf = Buffer.alloc(n);
-      const { bytesRead } = await h.read(buf, 0, n, offset);
-      return buf.subarray(0, bytesRead);
+      // A plain Uint8Array, not a Buffer: the codec may slice() it expecting a copy (Buffer.slice is a view).
+      const bytes = new Uint8Array(n);
+      const { bytesRead } = await h.read(bytes, 0, n, offset);
+      return bytes.subarray(0, bytesRead);
     },
   };
 }

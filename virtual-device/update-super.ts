@@ -51,18 +51,15 @@ export async function updateSuper(
   }
   const current = sp.metadata;
   try {
-    if (wipe || !current) next = wipeLayout(next, sp.size);
+    if (wipe || !current) next = wipeLayout(next, sp.size, 'super');
     else {
       if (!sameGeometry(current, next)) {
         throw new CommandFailure(
           'super_empty.img has a different metadata geometry than this device; use update-super super wipe',
         );
       }
-      const suffix = `_${currentSlot}`;
       // Keep the other slot's partitions; the current slot's (and unsuffixed ones) come from the new layout.
-      next = mergeLayout(current, next, {
-        keep: (name) => /_[ab]$/.test(name) && !name.endsWith(suffix),
-      });
+      next = mergeLayout(current, next, { currentSlotSuffix: `_${currentSlot}` });
     }
   } catch (err) {
     if (err instanceof CommandFailure) throw err;
