@@ -39,7 +39,8 @@ export async function updateSuper(
   }
   let next: SuperMetadata;
   try {
-    next = parseSuperEmpty(await fs.readFile(image.path));
+    // A plain Uint8Array copy: the codec may slice() it expecting a copy (Buffer.slice is a view).
+    next = parseSuperEmpty(new Uint8Array(await fs.readFile(image.path)));
   } catch (err) {
     throw new CommandFailure(`the download is not a valid super_empty.img: ${reason(err)}`);
   }

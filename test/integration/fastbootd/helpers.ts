@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { openAdb } from '../../../main/protocol/adb/index.js';
+import { encodeSuperEmpty, newSuperMetadata } from '../../../main/protocol/fastboot/super/index.js';
 import { startVirtualDevice, type VirtualDeviceHandle } from '../../../virtual-device/index.js';
 import { tempDir } from '../../unit/virtual-device/helpers/fixtures.js';
 import { fastboot, runTool } from '../phone/helpers.js';
@@ -81,4 +82,45 @@ export async function img2simg(raw: string, out: string): Promise<void> {
 /** The device's SHA-256 of a partition, read through its extents in super for a logical one. */
 export function deviceSha256(vd: VirtualDeviceHandle, partition: string): Promise<string> {
   return vd.device.exclusive(() => vd.device.partitionSha256(partition));
+}
+
+/** A boot image of `version` from Debian's mkbootimg (header v3), or null when mkbootimg is absent. */
+export async function mkbootimg(dir: string, version: string): Promise<string | null> {
+  if (!existsSync('/usr/bin/mkbootimg')) return null;
+  const img = join(dir, 'boot.img');
+  await fs.writeFile(join(dir, 'kernel'), Buffer.alloc(64 * 1024, 1));
+  await fs.writeFile(join(dir, 'ramdisk'), Buffer.alloc(4096, 2));
+  const made = await runTool('/usr/bin/mkbootimg', [
+    ...['--kernel', join(dir, 'kernel'), '--ramdisk', join(dir, 'ramdisk')],
+    ...['--os_version', version, '--os_patch_level', '2026-11', '--header_version', '3', '-o', img],
+  ]);
+  assert.equal(made.code, 0, made.err);
+  return img;
+}
+
+/**
+ * super_empty.img written by Flashline's super codec for the test phone's super: groups main_a/main_b, the
+ * logical partitions of both slots with no space yet (as AOSP builds write it).
+ */
+export async function superEmpty(dir: string, names: readonly string[]): Promise<string> {
+  const md = newSuperMetadata({
+    size: TEST_SUPER_SIZE,
+    groups: ['a', 'b'].map((s) => ({ name: `main_${s}`, maximumSize: 28 * MiB })),
+    partitions: ['a', 'b'].flatMap((s) =>
+      names.map((n) => ({ name: `${n}_${s}`, group: `main_${s}`, size: 0 })),
+    ),
+  });
+  const path = join(dir, 'super_empty.img');
+  await fs.writeFile(path, encodeSuperEmpty(md));
+  return path;
+}
+
+/** A zip of `files` (name → path), stored by Python's zipfile (the test's own zip writer). */
+export async function zipFiles(out: string, files: Record<string, string>): Promise<void> {
+  const script =
+    'import sys, zipfile\n' +
+    'with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:\n' +
+    '    for i in range(2, len(sys.argv), 2): z.write(sys.argv[i + 1], sys.argv[i])\n';
+  const r = await runTool('python3', ['-c', script, out, ...Object.entries(files).flat()]);
+  assert.equal(r.code, 0, r.err);
 }
