@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, fastboot, runTool } from '../phone/helpers.js';
+import { expectedDynpartTables, prepareDynpartPeer } from '../super/dynpart-peer.js';
 import {
   adbReboot,
   deviceSha256,
@@ -73,6 +74,23 @@ test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_
     'vendor_a',
     'vendor_b',
   ]);
+
+  // Debian's make-dynpart-mappings (an independent liblp reader) reads the super the phone holds now and
+  // builds the device-mapper tables its metadata implies, for both slots (device-mapper itself is shimmed).
+  const md = d.superPartition?.metadata;
+  assert.ok(md);
+  await p.vd.stop();
+  const peer = await prepareDynpartPeer(p.dir);
+  if (!peer.available) {
+    t.diagnostic(`make-dynpart-mappings not run: ${peer.reason}`);
+    return;
+  }
+  const superFile = join(p.vd.stateDir, 'partitions', 'super.img');
+  for (const slot of [0, 1]) {
+    const r = await peer.run(superFile, slot);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.tables, expectedDynpartTables(md, slot));
+  }
 });
 
 test('android-info.txt requirements the phone does not meet stop fastboot update before anything is written', async (t) => {
