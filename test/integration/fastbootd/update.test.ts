@@ -13,6 +13,7 @@
  * hash (through the extents in super) and the phone boots the updated slot.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, fastboot, runTool } from '../phone/helpers.js';
@@ -24,10 +25,29 @@ import {
   img2simg,
   MiB,
   mkbootimg,
+  type Phone,
   rawImage,
   superEmpty,
   zipFiles,
 } from './helpers.js';
+
+/** The Android-style images: android-info.txt, boot.img (mkbootimg 2.0.0), super_empty.img, sparse system/vendor. */
+async function factoryImages(p: Phone, boot: string) {
+  const system = await rawImage(p.dir, 'system.raw', 12 * MiB);
+  const vendor = await rawImage(p.dir, 'vendor.raw', 4 * MiB);
+  await img2simg(system.path, join(p.dir, 'system.img'));
+  await img2simg(vendor.path, join(p.dir, 'vendor.img'));
+  const info = join(p.dir, 'android-info.txt');
+  await fs.writeFile(info, 'require board=flashline-virtual\nrequire version-bootloader=1.0.0\n');
+  const files = {
+    'android-info.txt': info,
+    'boot.img': boot,
+    'super_empty.img': await superEmpty(p.dir, ['system', 'vendor']),
+    'system.img': join(p.dir, 'system.img'),
+    'vendor.img': join(p.dir, 'vendor.img'),
+  };
+  return { files, system, vendor };
+}
 
 test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_b/vendor_b written, boots slot b', async (t) => {
   const p = await dynamicPhone(t);
@@ -36,22 +56,9 @@ test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_
     t.skip('/usr/bin/mkbootimg is absent (Debian package mkbootimg)');
     return;
   }
-  const system = await rawImage(p.dir, 'system.raw', 12 * MiB);
-  const vendor = await rawImage(p.dir, 'vendor.raw', 4 * MiB);
-  await img2simg(system.path, join(p.dir, 'system.img'));
-  await img2simg(vendor.path, join(p.dir, 'vendor.img'));
-  const info = join(p.dir, 'android-info.txt');
-  await import('node:fs').then((m) =>
-    m.promises.writeFile(info, 'require board=flashline-virtual\nrequire version-bootloader=1.0.0\n'),
-  );
+  const { files, system, vendor } = await factoryImages(p, boot);
   const zip = join(p.dir, 'factory.zip');
-  await zipFiles(zip, {
-    'android-info.txt': info,
-    'boot.img': boot,
-    'super_empty.img': await superEmpty(p.dir, ['system', 'vendor']),
-    'system.img': join(p.dir, 'system.img'),
-    'vendor.img': join(p.dir, 'vendor.img'),
-  });
+  await zipFiles(zip, files);
 
   await adbReboot(p, 'bootloader');
   const systemA = await deviceSha256(p.vd, 'system_a');
@@ -93,10 +100,32 @@ test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_
   }
 });
 
+test('fastboot flashall with ANDROID_PRODUCT_OUT: the same images, the same result', async (t) => {
+  const p = await dynamicPhone(t);
+  const boot = await mkbootimg(p.dir, '2.0.0');
+  if (!boot) {
+    t.skip('/usr/bin/mkbootimg is absent (Debian package mkbootimg)');
+    return;
+  }
+  const { system, vendor } = await factoryImages(p, boot);
+  await adbReboot(p, 'bootloader');
+  const r = await runTool('fastboot', ['-s', p.vd.address, '--slot', 'b', '--skip-secondary', 'flashall'], {
+    ...process.env,
+    ANDROID_PRODUCT_OUT: p.dir,
+  });
+  assert.equal(r.code, 0, r.err);
+  const d = p.vd.device;
+  await eventually(async () => p.vd.isUp && d.mode === 'os', 'Android after fastboot flashall');
+  assert.equal(d.bootedSlot, 'b');
+  assert.equal(d.runningVersion, '2.0.0');
+  assert.equal(await deviceSha256(p.vd, 'system_b'), system.sha256);
+  assert.equal(await deviceSha256(p.vd, 'vendor_b'), vendor.sha256);
+});
+
 test('android-info.txt requirements the phone does not meet stop fastboot update before anything is written', async (t) => {
   const p = await dynamicPhone(t);
   const info = join(p.dir, 'android-info.txt');
-  await import('node:fs').then((m) => m.promises.writeFile(info, 'require board=other-phone\n'));
+  await fs.writeFile(info, 'require board=other-phone\n');
   const zip = join(p.dir, 'other.zip');
   await zipFiles(zip, { 'android-info.txt': info, 'super_empty.img': await superEmpty(p.dir, ['system']) });
   await adbReboot(p, 'bootloader');
