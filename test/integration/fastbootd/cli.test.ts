@@ -1,6 +1,6 @@
 /** `flashline virtual-device --profile stock-android --dynamic-partitions` as a user runs it. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,33 +9,18 @@ import { promisify } from 'node:util';
 import { openAdb } from '../../../main/protocol/adb/index.js';
 import { tempDir } from '../../unit/virtual-device/helpers/fixtures.js';
 import { fastboot } from '../phone/helpers.js';
+import { FLASHLINE_BIN, startVirtualDeviceCli } from '../virtual-device/cli-helpers.js';
 import { getvar } from './helpers.js';
 
 const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../../../bin/flashline.js');
+const bin = FLASHLINE_BIN;
 
 test('--dynamic-partitions --super-size: adb reboot fastboot, then fastbootd answers on the fastboot port', async (t) => {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'virtual-device',
-      ...['--profile', 'stock-android', '--dynamic-partitions', '--super-size', String(32 * 1024 * 1024)],
-      ...['--tcp', '127.0.0.1:0', '--json', '--boot-delay', '50'],
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(() => {
-      throw new Error('virtual-device exited early');
-    }),
-  ])) as [string];
-  const [row] = JSON.parse(first) as { address: string; adb: string; serial: string }[];
+  const { child, rows } = await startVirtualDeviceCli<{ address: string; adb: string; serial: string }>(t, [
+    ...['--profile', 'stock-android', '--dynamic-partitions', '--super-size', String(32 * 1024 * 1024)],
+    ...['--tcp', '127.0.0.1:0', '--json', '--boot-delay', '50'],
+  ]);
+  const [row] = rows;
   assert.ok(row);
   const errLines = createInterface({ input: child.stderr });
   const inFastbootd = new Promise<void>((resolve) => {

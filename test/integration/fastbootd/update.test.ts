@@ -49,6 +49,16 @@ async function factoryImages(p: Phone, boot: string) {
   return { files, system, vendor };
 }
 
+/** The client ends with `reboot` (from fastbootd): Android comes up on slot b, 2.0.0, with the new content. */
+async function assertBootedUpdatedSlotB(p: Phone, system: string, vendor: string): Promise<void> {
+  const d = p.vd.device;
+  await eventually(async () => p.vd.isUp && d.mode === 'os', 'Android after the update');
+  assert.equal(d.bootedSlot, 'b');
+  assert.equal(d.runningVersion, '2.0.0');
+  assert.equal(await deviceSha256(p.vd, 'system_b'), system);
+  assert.equal(await deviceSha256(p.vd, 'vendor_b'), vendor);
+}
+
 test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_b/vendor_b written, boots slot b', async (t) => {
   const p = await dynamicPhone(t);
   const boot = await mkbootimg(p.dir, '2.0.0');
@@ -65,13 +75,8 @@ test('fastboot --slot b --skip-secondary update FILE.zip: super updated, system_
   const out = await fastboot(p.vd.address, '--slot', 'b', '--skip-secondary', 'update', zip);
   assert.match(out, /Rebooting into fastboot/);
   assert.match(out, /Updating super partition/);
+  await assertBootedUpdatedSlotB(p, system.sha256, vendor.sha256);
   const d = p.vd.device;
-  // The client ends with `reboot` (from fastbootd): the phone comes up in Android.
-  await eventually(async () => p.vd.isUp && d.mode === 'os', 'Android after fastboot update');
-  assert.equal(d.bootedSlot, 'b');
-  assert.equal(d.runningVersion, '2.0.0');
-  assert.equal(await deviceSha256(p.vd, 'system_b'), system.sha256);
-  assert.equal(await deviceSha256(p.vd, 'vendor_b'), vendor.sha256);
   // update-super without wipe keeps the running slot's partitions (and their content); product_b is gone.
   assert.equal(await deviceSha256(p.vd, 'system_a'), systemA);
   assert.deepEqual(d.superPartition?.names().sort(), [
@@ -114,12 +119,7 @@ test('fastboot flashall with ANDROID_PRODUCT_OUT: the same images, the same resu
     ANDROID_PRODUCT_OUT: p.dir,
   });
   assert.equal(r.code, 0, r.err);
-  const d = p.vd.device;
-  await eventually(async () => p.vd.isUp && d.mode === 'os', 'Android after fastboot flashall');
-  assert.equal(d.bootedSlot, 'b');
-  assert.equal(d.runningVersion, '2.0.0');
-  assert.equal(await deviceSha256(p.vd, 'system_b'), system.sha256);
-  assert.equal(await deviceSha256(p.vd, 'vendor_b'), vendor.sha256);
+  await assertBootedUpdatedSlotB(p, system.sha256, vendor.sha256);
 });
 
 test('android-info.txt requirements the phone does not meet stop fastboot update before anything is written', async (t) => {
