@@ -140,4 +140,9 @@ test('a power cut during a logical flash leaves that slot unbootable until it is
   await c2.flashBytes('system_b', img);
   assert.equal(device.bootControl.slots.b.unbootable, false);
   assert.equal(await device.superPartition!.sha256('system_b', img.byteLength), sha(img));
+  // erase zeroes the partition through its extents; the slot stays unbootable until it is flashed again.
+  await c2.okay('erase:system_b');
+  const size = device.superPartition!.sizeOf('system_b');
+  assert.equal(await device.partitionSha256('system_b'), sha(Buffer.alloc(size)));
+  assert.equal(device.bootControl.slots.b.unbootable, true);
 });
