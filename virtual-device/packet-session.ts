@@ -16,12 +16,12 @@ import { CommandFailure, type VirtualDevice } from './device.js';
 import type { DownloadSink } from './download-buffer.js';
 import { PowerCutError } from './faults.js';
 import { allVariables, getVariable } from './getvars.js';
-import { hasFlashlineExtensions } from './profiles.js';
+import { hasFlashlineExtensions, type RebootTarget } from './profiles.js';
 import { ReadTimeoutError } from './stream-reader.js';
 
 export type SessionEnd =
   | { readonly reason: 'closed' | 'power-cut' | 'cable-pull' }
-  | { readonly reason: 'reboot'; readonly into: 'os' | 'bootloader' }
+  | { readonly reason: 'reboot'; readonly into: RebootTarget }
   | { readonly reason: 'protocol-error' | 'timeout'; readonly message: string };
 
 export interface SessionOptions {
@@ -84,13 +84,33 @@ class SessionEnded extends Error {
   }
 }
 
-/** Reboot targets a real device offers that the virtual device does not simulate (yet). */
-const UNSIMULATED_REBOOTS = new Set([
-  'reboot-fastboot',
-  'reboot:fastboot',
-  'reboot-recovery',
-  'reboot:recovery',
+/** Reboot commands and where they go; `fastboot` (fastbootd) only on a device with dynamic partitions. */
+const REBOOTS = new Map<string, RebootTarget>([
+  ['reboot', 'os'],
+  ['reboot-bootloader', 'bootloader'],
+  ['reboot:bootloader', 'bootloader'],
+  ['reboot-fastboot', 'fastboot'],
+  ['reboot:fastboot', 'fastboot'],
 ]);
+
+/** fastbootd's commands on logical partitions (AOSP fastboot/device/commands.cpp names). */
+const LOGICAL_COMMANDS = new Set([
+  'create-logical-partition',
+  'delete-logical-partition',
+  'resize-logical-partition',
+  'update-super',
+]);
+
+/** A partition size argument: decimal bytes, as the AOSP client sends it. */
+function parseSize(text: string | undefined): number {
+  const n = text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new CommandFailure(`size '${(text ?? '').slice(0, 20)}' is not a number of bytes`);
+  return n;
+}
+
+/** Reboot targets a real device offers that the virtual device does not simulate (yet). */
+const UNSIMULATED_REBOOTS = new Set(['reboot-recovery', 'reboot:recovery']);
 
 const GARBAGE = [
   Buffer.from('XYZW garbage'),
@@ -248,16 +268,18 @@ class PacketSession {
         if (name === 'flash') return this.#ok(() => this.device.flash(arg));
         if (name === 'erase') return this.#ok(() => this.device.erase(arg));
         if (name === 'set_active') return this.#ok(() => this.device.setActive(arg));
+        if (LOGICAL_COMMANDS.has(name)) return this.#ok(() => this.#logical(name, arg.split(':')));
         if (text.startsWith('oem ') && hasFlashlineExtensions(this.device.config.profile))
           return this.#oem(text.slice(4).trim().split(/ +/));
-        if (UNSIMULATED_REBOOTS.has(text)) {
+        const into = REBOOTS.get(text);
+        if (UNSIMULATED_REBOOTS.has(text) || (into === 'fastboot' && !this.device.hasFastbootd)) {
           throw new CommandFailure(
-            `'${text}' is not simulated: this device has no fastbootd or recovery yet (issue #13); use reboot or reboot-bootloader`,
+            `'${text}' is not simulated: this device has no ${into ? 'fastbootd (a stock-android phone started with dynamic partitions has one)' : 'recovery'} (issue #13); use reboot or reboot-bootloader`,
           );
         }
-        if (text === 'reboot' || text === 'reboot-bootloader' || text === 'reboot:bootloader') {
+        if (into) {
           await this.#reply({ type: 'OKAY', message: '' });
-          throw new SessionEnded({ reason: 'reboot', into: text === 'reboot' ? 'os' : 'bootloader' });
+          throw new SessionEnded({ reason: 'reboot', into });
         }
         throw new CommandFailure(`unknown command '${printable}'`);
       });
@@ -265,6 +287,19 @@ class PacketSession {
       if (err instanceof CommandFailure) await this.#reply({ type: 'FAIL', message: err.message });
       else throw err;
     }
+  }
+
+  /** create/delete/resize-logical-partition NAME[:SIZE], update-super:NAME[:wipe] (fastbootd only). */
+  async #logical(command: string, args: string[]): Promise<void> {
+    const [name = '', second] = args;
+    if (name === '') throw new CommandFailure(`${command} needs a partition name`);
+    const d = this.device;
+    if (command === 'create-logical-partition') return d.createLogicalPartition(name, parseSize(second));
+    if (command === 'resize-logical-partition') return d.resizeLogicalPartition(name, parseSize(second));
+    if (command === 'delete-logical-partition') return d.deleteLogicalPartition(name);
+    if (second !== undefined && second !== 'wipe')
+      throw new CommandFailure(`update-super: '${second.slice(0, 20)}' is not 'wipe'`);
+    return d.updateSuper(name, second === 'wipe');
   }
 
   async #ok(op: () => Promise<void>): Promise<void> {
