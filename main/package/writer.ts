@@ -20,6 +20,7 @@ import {
   DEFAULT_HASH_BLOCK_SIZE,
   FORMAT_NAME,
   FORMAT_VERSION,
+  type ImageKind,
   type InstallStep,
   type Manifest,
   type ManifestImage,
@@ -35,6 +36,8 @@ export interface PackImageInput {
   readonly size?: number;
   readonly slotted?: boolean;
   readonly sparse?: boolean;
+  /** Left out of the manifest when not given (a `partition`). */
+  readonly kind?: ImageKind;
 }
 
 export interface PackOptions {
@@ -54,6 +57,8 @@ export interface PackOptions {
   readonly minFlashlineVersion?: string;
   readonly install?: readonly InstallStep[];
   readonly description?: string;
+  /** Fastboot variable → accepted values (android-info.txt `require` lines). */
+  readonly deviceRequirements?: Readonly<Record<string, readonly string[]>>;
   readonly blockSize?: number;
   readonly signal?: AbortSignal;
 }
@@ -117,6 +122,7 @@ async function hashImageFile(
       blocksSha256: createHash('sha256').update(blockList).digest('hex'),
       slotted: input.slotted ?? true,
       sparse: input.sparse ?? false,
+      ...(input.kind ? { kind: input.kind } : {}),
     },
   };
 }
@@ -191,6 +197,13 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
       ...(options.install ? { install: [...options.install] } : {}),
       expectedVersion: options.expectedVersion ?? options.version,
       ...(options.description ? { description: options.description } : {}),
+      ...(options.deviceRequirements
+        ? {
+            deviceRequirements: Object.fromEntries(
+              Object.entries(options.deviceRequirements).map(([k, v]) => [k, [...v]]),
+            ),
+          }
+        : {}),
     });
     const mbytes = manifestBytes(manifest);
     const signatures = options.keys.map((k) => ({
