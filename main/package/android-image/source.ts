@@ -35,8 +35,11 @@ export interface AndroidImageSource {
   close(): Promise<void>;
 }
 
-export const refuse = (message: string, reason: string, detail: Record<string, unknown> = {}): FlashlineError =>
-  new FlashlineError('bad_input', message, { reason, ...detail });
+export const refuse = (
+  message: string,
+  reason: string,
+  detail: Record<string, unknown> = {},
+): FlashlineError => new FlashlineError('bad_input', message, { reason, ...detail });
 
 /** Open a zip file or a folder. */
 export async function openAndroidImage(path: string): Promise<AndroidImageSource> {
@@ -63,7 +66,8 @@ async function openFolder(dir: string): Promise<AndroidImageSource> {
     description: dir,
     files,
     notes,
-    open: (name) => streamOf(name, files, () => createReadStream(join(dir, name), { highWaterMark: 1 << 20 })),
+    open: (name) =>
+      streamOf(name, files, () => createReadStream(join(dir, name), { highWaterMark: 1 << 20 })),
     head: (name, n) => headOf(name, n, files, (end) => createReadStream(join(dir, name), { start: 0, end })),
     close: async () => {},
   };
@@ -81,7 +85,8 @@ async function* streamOf(
     n += c.byteLength;
     yield c;
   }
-  if (n !== size) throw refuse(`${name} changed while it was read (${n} bytes, listed as ${size}).`, 'changed');
+  if (n !== size)
+    throw refuse(`${name} changed while it was read (${n} bytes, listed as ${size}).`, 'changed');
 }
 
 async function headOf(
@@ -121,7 +126,10 @@ function zipFailure(where: string, err: unknown): FlashlineError {
   );
 }
 
-function openZipFile(open: (cb: (err: Error | null, zip: ZipFile) => void) => void, where: string): Promise<ZipFile> {
+function openZipFile(
+  open: (cb: (err: Error | null, zip: ZipFile) => void) => void,
+  where: string,
+): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
     open((err, zip) => (err ? reject(zipFailure(where, err)) : resolve(zip)));
   });
@@ -198,10 +206,14 @@ async function openZip(path: string, fileSize: number): Promise<AndroidImageSour
       );
     }
     const { fileDataStart } = await outer.readLocalFileHeaderPromise(e, { minimal: true });
-    if (fileDataStart + e.compressedSize > fileSize) throw zipFailure(outerName, new Error('inner zip extends past the end of the file'));
+    if (fileDataStart + e.compressedSize > fileSize)
+      throw zipFailure(outerName, new Error('inner zip extends past the end of the file'));
     const notes = entries
       .filter((x) => x !== e && !x.fileName.endsWith('/'))
-      .map((x) => `${x.fileName} (outside the update zip) is not packed; bootloader and radio images are flashed by their own packages.`);
+      .map(
+        (x) =>
+          `${x.fileName} (outside the update zip) is not packed; bootloader and radio images are flashed by their own packages.`,
+      );
     outer.close();
     const reader = new FileWindow(path, fileDataStart);
     const innerZip = await openZipFile(
@@ -211,7 +223,10 @@ async function openZip(path: string, fileSize: number): Promise<AndroidImageSour
     const innerEntries = await listEntries(innerZip, innerWhere);
     if (!innerEntries.some((x) => x.fileName === 'android-info.txt')) {
       innerZip.close();
-      throw refuse(`${innerWhere} has no android-info.txt at its top level; it is not an Android update image.`, 'no_android_info');
+      throw refuse(
+        `${innerWhere} has no android-info.txt at its top level; it is not an Android update image.`,
+        'no_android_info',
+      );
     }
     return zipSource(innerZip, innerEntries, innerWhere, notes);
   } catch (err) {
@@ -220,21 +235,33 @@ async function openZip(path: string, fileSize: number): Promise<AndroidImageSour
   }
 }
 
-function zipSource(zip: ZipFile, entries: readonly Entry[], where: string, notes: string[] = []): AndroidImageSource {
+function zipSource(
+  zip: ZipFile,
+  entries: readonly Entry[],
+  where: string,
+  notes: string[] = [],
+): AndroidImageSource {
   const byName = new Map<string, Entry>();
   const files = new Map<string, number>();
   for (const e of entries) {
     if (e.fileName.endsWith('/')) continue;
     if (e.fileName.includes('/')) {
-      notes.push(`${e.fileName} is in a sub-folder; only the top level of an update zip is flashed. Left aside.`);
+      notes.push(
+        `${e.fileName} is in a sub-folder; only the top level of an update zip is flashed. Left aside.`,
+      );
       continue;
     }
     if (byName.has(e.fileName)) {
-      throw refuse(`${where} holds ${e.fileName} twice; a genuine Android image never does.`, 'duplicate_entry', {
-        entry: e.fileName,
-      });
+      throw refuse(
+        `${where} holds ${e.fileName} twice; a genuine Android image never does.`,
+        'duplicate_entry',
+        {
+          entry: e.fileName,
+        },
+      );
     }
-    if (e.isEncrypted()) throw refuse(`${where}: ${e.fileName} is encrypted; Android images never are.`, 'encrypted_entry');
+    if (e.isEncrypted())
+      throw refuse(`${where}: ${e.fileName} is encrypted; Android images never are.`, 'encrypted_entry');
     if (!e.canDecodeFileData()) {
       throw refuse(
         `${where}: ${e.fileName} uses zip compression method ${e.compressionMethod}, which Android images never use (stored or deflate).`,
