@@ -158,7 +158,8 @@ export async function planAndroidImage(
     }
     const bytes = await source.head('super_empty.img', superSize);
     try {
-      superLayout = parseSuperEmpty(bytes);
+      // A plain Uint8Array copy: the codec must not see (or alter) a Node Buffer, whose slice() is a view.
+      superLayout = parseSuperEmpty(new Uint8Array(bytes));
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw refuse(
