@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FlashlineError } from '../../../main/common/errors.js';
 import { packAndroidImage } from '../../../main/package/android-image/index.js';
+import { virtualPhoneLayout } from '../../../main/package/android-image/make.js';
 import { openPackage } from '../../../main/package/index.js';
-import { basicEntries, sparseHeader, writeFolder, writeZip } from './android-zip.js';
+import { encodeSuperEmpty } from '../../../main/protocol/fastboot/super/index.js';
+import { basicEntries, sparseHeader, sparseSkipImage, writeFolder, writeZip } from './android-zip.js';
 import { type Fixture, makeFixture } from './helpers.js';
 
 let fx: Fixture;
@@ -177,5 +179,47 @@ describe('pack --from-android-image (unit)', () => {
     const v = await refused(noVersion);
     assert.equal(v.reason, 'no_version');
     assert.match(v.message, /--version/);
+  });
+
+  it('makes super_empty.img the super layout and the images it lists logical; refuses what does not fit', async () => {
+    const MiB = 1024 * 1024;
+    const superEmpty = Buffer.from(encodeSuperEmpty(virtualPhoneLayout(64 * MiB)));
+    const zip = join(fx.dir, 'dynamic.zip');
+    await writeZip(
+      zip,
+      basicEntries({
+        'super_empty.img': superEmpty,
+        'vendor.img': sparseSkipImage(256),
+        'system_other.img': Buffer.alloc(10),
+      }),
+    );
+    const { plan, pack } = await packAndroidImage({ input: zip, outPath: out(), keys: [fx.key] });
+    assert.deepEqual(
+      pack.manifest.images.map((i) => [i.partition, i.kind ?? 'partition', i.slotted, i.sparse]),
+      [
+        ['boot', 'partition', true, false],
+        ['dtbo', 'partition', true, false],
+        ['super', 'super-layout', false, false],
+        ['system', 'logical', true, true],
+        ['vendor', 'logical', true, true],
+      ],
+    );
+    assert.ok(plan.notes.some((x) => /system_other\.img is for the other slot/.test(x)));
+
+    const unknown = join(fx.dir, 'unknown-logical.zip');
+    await writeZip(
+      unknown,
+      basicEntries({ 'super_empty.img': superEmpty, 'system_ext.img': Buffer.alloc(4096, 1) }),
+    );
+    const u = await refused(unknown);
+    assert.equal(u.reason, 'logical_not_in_layout');
+    assert.match(u.message, /super_empty\.img does not list system_ext \(it lists system, vendor, product\)/);
+
+    // Each slot's group of a 64 MiB super holds 31 MiB; a system image expanding to 32 MiB does not fit.
+    const big = join(fx.dir, 'too-big.zip');
+    await writeZip(big, basicEntries({ 'super_empty.img': superEmpty, 'system.img': sparseSkipImage(8192) }));
+    const b = await refused(big);
+    assert.equal(b.reason, 'image_too_large');
+    assert.match(b.message, /system\.img does not fit its group main_a in super_empty\.img/);
   });
 });
