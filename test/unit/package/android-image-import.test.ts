@@ -215,7 +215,7 @@ describe('pack --from-android-image (unit)', () => {
     assert.equal(u.reason, 'logical_not_in_layout');
     assert.match(u.message, /super_empty\.img does not list system_ext \(it lists system, vendor, product\)/);
 
-    // Each slot's group of a 64 MiB super holds 31 MiB; a system image expanding to 32 MiB does not fit.
+    // Each slot's group of a 64 MiB super holds 28 MiB (45 %); a system image expanding to 32 MiB does not fit.
     const big = join(fx.dir, 'too-big.zip');
     await writeZip(big, basicEntries({ 'super_empty.img': superEmpty, 'system.img': sparseSkipImage(8192) }));
     const b = await refused(big);
