@@ -234,6 +234,12 @@ export async function planAndroidImage(
   if (superLayout && logical) {
     checkFits(superLayout, logical, images, where);
     const name = superLayout.blockDevices[0]?.partitionName ?? 'super';
+    if (!PARTITION.test(name)) {
+      throw refuse(
+        `${where}: super_empty.img names its super partition '${name}', which is not a partition name (letters, digits, _ and -). The image is damaged.`,
+        'bad_super_empty',
+      );
+    }
     images.push({
       file: 'super_empty.img',
       partition: name,
@@ -243,6 +249,14 @@ export async function planAndroidImage(
       size: superSize!,
       expandedSize: superSize!,
     });
+  }
+  if (!superLayout) {
+    const dynamic = images.filter((i) => (KNOWN_LOGICAL as readonly string[]).includes(i.partition));
+    if (dynamic.length > 0) {
+      notes.push(
+        `There is no super_empty.img: ${dynamic.map((i) => i.partition).join(', ')} are packed as physical partitions (an image for a device without dynamic partitions, before Android 10).`,
+      );
+    }
   }
   if (images.length === 0) throw refuse(`${where} holds no images (*.img).`, 'no_images');
   if (images.some((i) => i.partition === 'super' && i.kind !== 'super-layout') && superLayout) {
