@@ -222,4 +222,31 @@ describe('pack --from-android-image (unit)', () => {
     assert.equal(b.reason, 'image_too_large');
     assert.match(b.message, /system\.img does not fit its group main_a in super_empty\.img/);
   });
+
+  it('damaged zips (random bytes changed) are packed or refused as bad input, never another error', async () => {
+    const zip = join(fx.dir, 'fuzz-base.zip');
+    await writeZip(zip, basicEntries());
+    const base = await fs.readFile(zip);
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const b = Buffer.from(base);
+      for (let j = 0, k = 1 + (rnd() % 4); j < k; j++) b[rnd() % b.length] = rnd() & 0xff;
+      const f = join(fx.dir, `fuzz-${i}.zip`);
+      await fs.writeFile(f, b);
+      let outcome = 'packed';
+      try {
+        await packAndroidImage({ input: f, outPath: out(), keys: [fx.key] });
+      } catch (err) {
+        assert.ok(err instanceof FlashlineError && err.code === 'bad_input', `mutation ${i}: ${String(err)}`);
+        outcome = (err.detail as { reason: string }).reason;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    assert.ok((outcomes.get('bad_zip') ?? 0) > 0, JSON.stringify([...outcomes]));
+  });
 });
