@@ -7,12 +7,15 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   addGroup,
+  BLOCK_DEVICE_FLAG,
   createPartition,
   deletePartition,
   freeBytes,
+  GROUP_FLAG,
   LP_SECTOR_SIZE,
   logicalPartitionExtents,
   mergeLayout,
+  metadataForSlot,
   newSuperMetadata,
   partitionSize,
   resizePartition,
@@ -245,6 +248,28 @@ describe('super layout: operations', () => {
       () => mergeLayout(current, noGroups, { currentSlotSuffix: '_a' }),
       /group 'main_b'.*wipe|wipe needed/,
     );
+  });
+
+  it('metadataForSlot names slot-suffixed partitions, groups and block devices as the device sees them', () => {
+    const base = newSuperMetadata({ size: 16 * 1024 * 1024, superName: 'system' });
+    let md: SuperMetadata = {
+      ...base,
+      groups: [...base.groups, { name: 'main', flags: GROUP_FLAG.slotSuffixed, maximumSize: 0 }],
+      blockDevices: [{ ...base.blockDevices[0]!, flags: BLOCK_DEVICE_FLAG.slotSuffixed }],
+    };
+    md = createPartition(md, { name: 'vendor', group: 'main', size: 4096, attributes: 3 });
+    md = createPartition(md, { name: 'odm', size: 4096, attributes: 1 });
+    const b = metadataForSlot(md, 1);
+    assert.deepEqual(
+      b.partitions.map((p) => [p.name, p.group, p.attributes]),
+      [
+        ['vendor_b', 'main_b', 1],
+        ['odm', 'default', 1],
+      ],
+    );
+    assert.equal(b.blockDevices[0]!.partitionName, 'system_b');
+    assert.equal(b.blockDevices[0]!.flags, 0);
+    validateSuperMetadata(b);
   });
 
   it('update-super with wipe takes the layout as is, for a super of the same size only', () => {
