@@ -37,15 +37,19 @@ export async function buildProgram(argv: readonly string[] = [], all = false): P
   return program;
 }
 
+/** `flashline`, `flashline pack`, `flashline virtual-device make-android-image`. */
+function commandPath(cmd: Command): string {
+  if (cmd.parent) return `${commandPath(cmd.parent)} ${cmd.name()}`;
+  return cmd.name() === 'flashline' ? 'flashline' : `flashline ${cmd.name()}`;
+}
+
 function applyStrictness(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({
     // commander prints "error: …"; keep it to one line, then the usage line.
     outputError: (str, write) => write(`${str.trimEnd().split('\n')[0]}\n`),
   });
-  cmd.showHelpAfterError(
-    `(run '${cmd.name() === 'flashline' ? 'flashline' : `flashline ${cmd.name()}`} --help' for usage)`,
-  );
+  cmd.showHelpAfterError(`(run '${commandPath(cmd)} --help' for usage)`);
   for (const sub of cmd.commands) applyStrictness(sub);
 }
 
