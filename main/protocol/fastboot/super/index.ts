@@ -1,0 +1,67 @@
+/**
+ * Super partition metadata (Android liblp format): codec, super_empty.img, whole-super I/O and layout
+ * operations. Shared by the host (engine, package importer) and the virtual device. Import from this file only.
+ *
+ * ```ts
+ * const layout = parseSuperEmpty(bytes);                    // super_empty.img from a factory image
+ * const md = await readSuperMetadata(reader, { slot: 0 });  // a super partition (falls back to the backup copy)
+ * let next = createPartition(md, { name: 'system_b', group: 'main_b', size: 1 << 30 });
+ * next = resizePartition(next, 'system_b', 2 << 30);
+ * await flashSuperMetadata(writer, next);                   // geometry ×2 + every slot, primary and backup
+ * for (const r of logicalPartitionExtents(next, 'system_b')) … // byte ranges inside super
+ * ```
+ * Malformed bytes → SuperFormatError ('bad_super_metadata'); impossible layouts → SuperLayoutError
+ * ('super_layout'). See docs/super.md.
+ *
+ * @module
+ */
+export { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
+export { SUPER_ERROR_CODES, type SuperFormatDetail, SuperFormatError, SuperLayoutError } from './errors.js';
+export {
+  LP_DEFAULT_GROUP,
+  LP_DEFAULT_SUPER_NAME,
+  LP_GEOMETRY_SIZE,
+  LP_PARTITION_RESERVED_BYTES,
+  LP_SECTOR_SIZE,
+} from './format.js';
+export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty } from './image.js';
+export {
+  flashSuperMetadata,
+  type ReadSuperOptions,
+  readSuperGeometry,
+  readSuperMetadata,
+  readSuperMetadataWithReport,
+  type SuperReadResult,
+  writeSuperMetadata,
+} from './io.js';
+export {
+  addGroup,
+  type CreatePartitionRequest,
+  createPartition,
+  deletePartition,
+  freeBytes,
+  logicalPartitionExtents,
+  type MergeLayoutOptions,
+  mergeLayout,
+  type NewSuperOptions,
+  newSuperMetadata,
+  partitionSize,
+  resizePartition,
+  wipeLayout,
+} from './layout.js';
+export {
+  BLOCK_DEVICE_FLAG,
+  GROUP_FLAG,
+  HEADER_FLAG,
+  type LogicalExtentRange,
+  PARTITION_ATTRIBUTE,
+  type SuperBlockDevice,
+  type SuperExtent,
+  type SuperGeometry,
+  type SuperGroup,
+  type SuperHeaderVersion,
+  type SuperMetadata,
+  type SuperPartition,
+  type SuperReader,
+  type SuperWriter,
+} from './types.js';
