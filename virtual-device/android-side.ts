@@ -9,16 +9,20 @@ import type { AdbDeviceHandler, ShellAnswer } from './adb/device-handler.js';
 import { androidProperties } from './android-props.js';
 import { runShell } from './android-shell.js';
 import type { VirtualDevice } from './device.js';
-import type { AndroidTimings } from './profiles.js';
+import type { AndroidTimings, RebootTarget } from './profiles.js';
 
-/** ADB reboot targets the phone simulates: '' (Android again) and the bootloader. */
-export type AndroidRebootInto = 'os' | 'bootloader';
-
-export function rebootInto(target: string): AndroidRebootInto {
+/**
+ * ADB reboot targets the phone simulates: '' (Android again), the bootloader, and `fastboot` (fastbootd) on a
+ * phone with dynamic partitions.
+ */
+export function rebootInto(target: string, hasFastbootd = false): RebootTarget {
   if (target === '') return 'os';
   if (target === 'bootloader') return 'bootloader';
+  if (target === 'fastboot' && hasFastbootd) return 'fastboot';
+  const what =
+    target === 'fastboot' ? 'fastbootd (a phone started with dynamic partitions has it)' : 'recovery';
   throw new Error(
-    `reboot to '${target}' is not simulated by the virtual phone (fastbootd and recovery: issue #13); use 'adb reboot' or 'adb reboot bootloader'`,
+    `reboot to '${target}' is not simulated by the virtual phone (${what}; issue #13); use 'adb reboot' or 'adb reboot bootloader'`,
   );
 }
 
@@ -64,7 +68,7 @@ export class AndroidSide implements AdbDeviceHandler {
 
   /** Validates the target (throws for one the phone does not simulate); the runner performs the reboot. */
   reboot(target: string): void {
-    rebootInto(target);
+    rebootInto(target, this.device.hasFastbootd);
   }
 
   /** Android just started: boot_completed after a moment, then the self-commit of the booted slot. */

@@ -22,7 +22,7 @@ import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
 import type { ImageMetadata } from './image-metadata.js';
 import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
-import type { DeviceProfile } from './profiles.js';
+import type { DeviceProfile, DynamicPartitionsConfig, RebootTarget } from './profiles.js';
 import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
@@ -50,9 +50,12 @@ export interface DeviceConfig {
   readonly batteryLevel: number;
   readonly factoryVersion: string;
   readonly faults: Faults;
+  /** stock-android: system/vendor/product are logical partitions in one `super`; fastbootd exists. */
+  readonly dynamicPartitions?: DynamicPartitionsConfig;
 }
 
-export type DeviceMode = 'os' | 'bootloader' | 'off';
+/** `fastbootd`: userspace fastboot (dynamic partitions only), on the same fastboot port as the bootloader. */
+export type DeviceMode = 'os' | 'bootloader' | 'fastbootd' | 'off';
 
 export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }> {
   readonly store: StateStore;
@@ -120,6 +123,10 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   get runningVersion(): string {
     return this.#booted?.meta.version ?? 'none';
   }
+  /** Whether the device has dynamic partitions (a `super`) and so a fastbootd. */
+  get hasFastbootd(): boolean {
+    return this.config.dynamicPartitions !== undefined;
+  }
   get layout(): Layout {
     return this.#layout;
   }
@@ -140,7 +147,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
 
   /** Power on: forget everything in memory, reload the state directory, boot (or stay in the bootloader). */
-  async powerOn(into: 'os' | 'bootloader' = 'os'): Promise<void> {
+  async powerOn(into: 'os' | 'bootloader' | 'fastboot' = 'os'): Promise<void> {
     const c = this.config;
     const loaded = await this.store.openOrCreate({
       product: c.product,
@@ -163,6 +170,13 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     }
     this.#mode = 'bootloader';
     if (into === 'os') await this.#boot(false);
+    else if (into === 'fastboot') this.#enterFastbootd();
+  }
+
+  /** fastbootd runs from the recovery ramdisk: no slot boots, nothing is committed. */
+  #enterFastbootd(): void {
+    if (!this.hasFastbootd) throw new CommandFailure('this device has no fastbootd (no dynamic partitions)');
+    this.#mode = 'fastbootd';
   }
 
   /** The device loses power now: nothing more is written until powerOn(). */
@@ -314,11 +328,12 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
 
   /** Called by the session after replying OKAY to reboot: the device boots again (see #boot). */
-  async reboot(into: 'os' | 'bootloader'): Promise<void> {
+  async reboot(into: RebootTarget): Promise<void> {
     this.#download = null;
     this.#booted = null;
     this.#mode = 'bootloader';
     if (into === 'os') await this.#boot(true);
+    else if (into === 'fastboot') this.#enterFastbootd();
   }
 
   /** Boot the active slot (see bootActiveSlot); stay in the bootloader when no slot can boot. */

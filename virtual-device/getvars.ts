@@ -40,7 +40,7 @@ function referenceGlobals(d: VirtualDevice): [string, string][] {
     ['hw-revision', d.hardwareRevision],
     ['secure', 'yes'],
     ['unlocked', 'yes'],
-    ['is-userspace', 'no'],
+    ['is-userspace', yesNo(d.mode === 'fastbootd')],
     ['snapshot-update-status', 'none'],
     ['max-download-size', hex(d.config.maxDownloadSize)],
     ['current-slot', bc.active],

@@ -18,7 +18,12 @@ import { VIRTUAL_PRODUCT_ID } from '../main/common/products.js';
 import { VirtualDevice } from './device.js';
 import type { SessionOptions } from './fastboot-session.js';
 import type { Faults } from './faults.js';
-import { type AndroidTimings, type DeviceProfile, isDeviceProfile } from './profiles.js';
+import {
+  type AndroidTimings,
+  type DeviceProfile,
+  type DynamicPartitionsConfig,
+  isDeviceProfile,
+} from './profiles.js';
 import { VirtualDeviceHandle } from './runner.js';
 import type { PartitionSpec } from './state-store.js';
 
@@ -38,11 +43,19 @@ export {
   parseImageHeader,
 } from './image-metadata.js';
 export { createDuplexPair } from './in-process.js';
-export { type AndroidTimings, DEVICE_PROFILES, type DeviceProfile } from './profiles.js';
+export {
+  type AndroidTimings,
+  DEVICE_PROFILES,
+  type DeviceProfile,
+  type DynamicPartitionsConfig,
+  type RebootTarget,
+} from './profiles.js';
 export { VirtualDeviceHandle } from './runner.js';
 export { DEFAULT_PARTITIONS, type PartitionSpec, type Slot } from './state-store.js';
 
 export const DEFAULT_MAX_DOWNLOAD_SIZE = 256 * 1024 * 1024;
+/** Default size of a dynamic-partitions phone's physical `super` (a sparse file: only written bytes use disk). */
+export const DEFAULT_SUPER_SIZE = 256 * 1024 * 1024;
 export const DEFAULT_MAX_RETRIES = 3;
 
 export interface VirtualDeviceOptions {
@@ -61,6 +74,12 @@ export interface VirtualDeviceOptions {
    * owner tapped "Allow"); an empty list refuses every host.
    */
   readonly adbAuthorizedKeys?: readonly string[];
+  /**
+   * stock-android: a phone with dynamic partitions — `system`, `vendor`, `product` (both slots) are logical
+   * partitions in one physical `super` (liblp metadata), flashed in fastbootd (`reboot fastboot`). `true` or
+   * `{ superSize }` (bytes, default DEFAULT_SUPER_SIZE). Fixed when the state directory is created.
+   */
+  readonly dynamicPartitions?: boolean | { readonly superSize?: number };
   /** stock-android: boot_completed and self-commit delays (tests shorten them). */
   readonly android?: AndroidTimings;
   /** State directory; a fresh temp directory (removed on stop) when absent. */
@@ -115,6 +134,7 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     profile === 'stock-android' || (options.adb === undefined && options.adbAuthorizedKeys === undefined),
     'ADB options need the stock-android profile (the reference device has no ADB)',
   );
+  const dynamicPartitions = dynamicPartitionsConfig(options, profile);
   for (const [name, ms] of Object.entries(options.android ?? {}))
     check(Number.isInteger(ms) && ms >= 0 && ms <= 600_000, `android.${name} ${ms} must be 0-600000 ms`);
   const stateDir = options.stateDir ?? (await fs.mkdtemp(join(tmpdir(), 'flashline-vd-')));
@@ -132,6 +152,7 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     batteryLevel,
     factoryVersion: options.factoryVersion ?? '1.0.0',
     faults: options.faults ?? {},
+    dynamicPartitions,
   });
   const tcp =
     options.tcp === false ? false : { host: options.tcp?.host ?? '127.0.0.1', port: options.tcp?.port ?? 0 };
@@ -152,6 +173,22 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     throw err;
   }
   return handle;
+}
+
+function dynamicPartitionsConfig(
+  options: VirtualDeviceOptions,
+  profile: DeviceProfile,
+): DynamicPartitionsConfig | undefined {
+  const dp = options.dynamicPartitions;
+  if (dp === undefined || dp === false) return undefined;
+  check(profile === 'stock-android', 'dynamic partitions need the stock-android profile');
+  check(options.partitions === undefined, 'dynamic partitions come with their own partition table');
+  const superSize = (dp === true ? undefined : dp.superSize) ?? DEFAULT_SUPER_SIZE;
+  check(
+    Number.isSafeInteger(superSize) && superSize >= 16 * 1024 * 1024 && superSize % 4096 === 0,
+    `super size ${superSize} must be a multiple of 4096 bytes, at least 16 MiB`,
+  );
+  return { superSize };
 }
 
 /** Where a stock phone's ADB listens: `adb` when given, else beside its fastboot port. */

@@ -16,12 +16,12 @@ import { CommandFailure, type VirtualDevice } from './device.js';
 import type { DownloadSink } from './download-buffer.js';
 import { PowerCutError } from './faults.js';
 import { allVariables, getVariable } from './getvars.js';
-import { hasFlashlineExtensions } from './profiles.js';
+import { hasFlashlineExtensions, type RebootTarget } from './profiles.js';
 import { ReadTimeoutError } from './stream-reader.js';
 
 export type SessionEnd =
   | { readonly reason: 'closed' | 'power-cut' | 'cable-pull' }
-  | { readonly reason: 'reboot'; readonly into: 'os' | 'bootloader' }
+  | { readonly reason: 'reboot'; readonly into: RebootTarget }
   | { readonly reason: 'protocol-error' | 'timeout'; readonly message: string };
 
 export interface SessionOptions {
@@ -84,13 +84,17 @@ class SessionEnded extends Error {
   }
 }
 
-/** Reboot targets a real device offers that the virtual device does not simulate (yet). */
-const UNSIMULATED_REBOOTS = new Set([
-  'reboot-fastboot',
-  'reboot:fastboot',
-  'reboot-recovery',
-  'reboot:recovery',
+/** Reboot commands and where they go; `fastboot` (fastbootd) only on a device with dynamic partitions. */
+const REBOOTS = new Map<string, RebootTarget>([
+  ['reboot', 'os'],
+  ['reboot-bootloader', 'bootloader'],
+  ['reboot:bootloader', 'bootloader'],
+  ['reboot-fastboot', 'fastboot'],
+  ['reboot:fastboot', 'fastboot'],
 ]);
+
+/** Reboot targets a real device offers that the virtual device does not simulate (yet). */
+const UNSIMULATED_REBOOTS = new Set(['reboot-recovery', 'reboot:recovery']);
 
 const GARBAGE = [
   Buffer.from('XYZW garbage'),
@@ -250,14 +254,15 @@ class PacketSession {
         if (name === 'set_active') return this.#ok(() => this.device.setActive(arg));
         if (text.startsWith('oem ') && hasFlashlineExtensions(this.device.config.profile))
           return this.#oem(text.slice(4).trim().split(/ +/));
-        if (UNSIMULATED_REBOOTS.has(text)) {
+        const into = REBOOTS.get(text);
+        if (UNSIMULATED_REBOOTS.has(text) || (into === 'fastboot' && !this.device.hasFastbootd)) {
           throw new CommandFailure(
-            `'${text}' is not simulated: this device has no fastbootd or recovery yet (issue #13); use reboot or reboot-bootloader`,
+            `'${text}' is not simulated: this device has no ${into ? 'fastbootd (start it with dynamic partitions)' : 'recovery'} (issue #13); use reboot or reboot-bootloader`,
           );
         }
-        if (text === 'reboot' || text === 'reboot-bootloader' || text === 'reboot:bootloader') {
+        if (into) {
           await this.#reply({ type: 'OKAY', message: '' });
-          throw new SessionEnded({ reason: 'reboot', into: text === 'reboot' ? 'os' : 'bootloader' });
+          throw new SessionEnded({ reason: 'reboot', into });
         }
         throw new CommandFailure(`unknown command '${printable}'`);
       });

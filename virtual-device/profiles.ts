@@ -22,11 +22,21 @@ export function hasFlashlineExtensions(profile: DeviceProfile): boolean {
 /** The links a device offers in a mode: fastboot (TCP, pty, in-process) and ADB (TCP, in-process). */
 export function linksIn(
   profile: DeviceProfile,
-  mode: 'os' | 'bootloader' | 'off',
+  mode: 'os' | 'bootloader' | 'fastbootd' | 'off',
 ): { readonly fastboot: boolean; readonly adb: boolean } {
   if (mode === 'off') return { fastboot: false, adb: false };
   if (profile === 'reference') return { fastboot: true, adb: false };
-  return { fastboot: mode === 'bootloader', adb: mode === 'os' };
+  // fastbootd (userspace fastboot) answers on the same fastboot port as the bootloader.
+  return { fastboot: mode === 'bootloader' || mode === 'fastbootd', adb: mode === 'os' };
+}
+
+/** Where a reboot goes: Android, the bootloader, or fastbootd (userspace fastboot, dynamic partitions only). */
+export type RebootTarget = 'os' | 'bootloader' | 'fastboot';
+
+/** A stock phone with dynamic partitions: one physical `super` holding the logical partitions. */
+export interface DynamicPartitionsConfig {
+  /** Size of the physical `super` partition in bytes (a sparse file in the state directory). */
+  readonly superSize: number;
 }
 
 /** Timings of the simulated Android side (stock-android). */

@@ -235,7 +235,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
         this.emit('adb-session', end);
         // The handler accepted the target before the server ended the session with it.
         if (end.reason === 'reboot' && !this.#stopped) {
-          const into = rebootInto(end.target);
+          const into = rebootInto(end.target, this.device.hasFastbootd);
           void this.#restart('reboot', () => this.device.reboot(into));
         }
       });

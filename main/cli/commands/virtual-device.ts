@@ -77,6 +77,8 @@ interface VirtualDeviceCliOptions {
   tcp?: { host: string; port: number };
   adb?: { host: string; port: number };
   adbAuthorizedKeys?: string[];
+  dynamicPartitions: boolean;
+  superSize?: number;
   pty: boolean;
   state?: string;
   product?: string;
@@ -122,6 +124,16 @@ export function registerVirtualDevice(program: Command): void {
       'stock-android: accept only these host keys (adbkey.pub lines); default: accept any key',
       parseAuthorizedKeys,
     )
+    .option(
+      '--dynamic-partitions',
+      'stock-android: system/vendor/product are logical partitions in one super, flashed in fastbootd (reboot fastboot)',
+      false,
+    )
+    .option(
+      '--super-size <bytes>',
+      'with --dynamic-partitions: size of the super partition (default 268435456; a sparse file)',
+      parsePositiveInt,
+    )
     .option('--pty', 'also serve fastboot on a pty pair made by socat (prints the host end)', false)
     .option(
       '--state <dir>',
@@ -156,6 +168,12 @@ export function registerVirtualDevice(program: Command): void {
           { exitCode: 2 },
         );
       }
+      if (opts.profile !== 'stock-android' && opts.dynamicPartitions) {
+        cmd.error('error: --dynamic-partitions needs --profile stock-android.', { exitCode: 2 });
+      }
+      if (opts.superSize !== undefined && !opts.dynamicPartitions) {
+        cmd.error('error: --super-size needs --dynamic-partitions.', { exitCode: 2 });
+      }
       // Listen before anything starts: a stop that arrives while starting is a stop, not a crash.
       const interrupted = untilInterrupted(() => 'stopping the virtual device(s)');
       const faults: Faults = {
@@ -172,6 +190,9 @@ export function registerVirtualDevice(program: Command): void {
         tcp,
         adb: opts.adb,
         adbAuthorizedKeys: opts.adbAuthorizedKeys,
+        dynamicPartitions: opts.dynamicPartitions
+          ? { ...(opts.superSize === undefined ? {} : { superSize: opts.superSize }) }
+          : undefined,
         pty: opts.pty,
         stateDir: opts.state,
         product: opts.product,
@@ -203,7 +224,15 @@ export function registerVirtualDevice(program: Command): void {
         d.on('down', (why) => process.stderr.write(`${d.serial}: ${why}\n`));
         d.on('problem', (what) => process.stderr.write(`${d.serial}: ${what}\n`));
         d.on('up', () => {
-          const where = d.device.mode === 'os' ? (d.adbAddress ? ' in Android' : '') : ' in the bootloader';
+          const mode = d.device.mode;
+          const where =
+            mode === 'os'
+              ? d.adbAddress
+                ? ' in Android'
+                : ''
+              : mode === 'fastbootd'
+                ? ' in fastbootd'
+                : ' in the bootloader';
           process.stderr.write(
             `${d.serial}: up${where} (running ${d.device.runningVersion}, slot ${d.device.bootControl.active})\n`,
           );
