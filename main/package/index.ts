@@ -33,7 +33,10 @@ export {
 export {
   compareVersions,
   FORMAT_VERSION,
+  IMAGE_KINDS,
+  type ImageKind,
   type InstallStep,
+  imageKind,
   type Manifest,
   type ManifestImage,
 } from './manifest.js';

@@ -9,7 +9,8 @@ import { PKG, pkgError } from './codes.js';
 
 export const FORMAT_NAME = 'flashline-package';
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+/** 1.1 added image `kind` and `deviceRequirements` (optional: every 1.0 manifest is a valid 1.1 one). */
+export const FORMAT_MINOR = 1;
 export const FORMAT_VERSION = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
 
 export const MANIFEST_LIMITS = { maxBytes: 256 * 1024, maxDepth: 6 } as const;
@@ -31,11 +32,21 @@ const label = z
   .max(128)
   .regex(/^[\x20-\x7e]+$/, 'printable ASCII');
 const partition = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/, 'letters, digits, _ and - (max 63)');
+/** A fastboot variable name (`product`, `version-bootloader`, `version-baseband`, …). */
+const fastbootVariable = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,63}$/,
+    'a fastboot variable name: lowercase letters, digits, . _ - (max 64)',
+  );
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits');
 const isoTime = z.iso.datetime({ offset: false });
 const dotted = z
   .string()
   .regex(/^\d{1,9}(\.\d{1,9}){0,5}([-+][0-9A-Za-z.-]{1,64})?$/, 'a dotted version like 1.2.3');
+
+export const IMAGE_KINDS = ['partition', 'logical', 'super-layout'] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
 
 export const manifestImageSchema = z.strictObject({
   partition,
@@ -47,6 +58,13 @@ export const manifestImageSchema = z.strictObject({
   blocksSha256: sha256Hex,
   slotted: z.boolean(),
   sparse: z.boolean(),
+  /**
+   * `partition` (the default when absent): a physical partition, flashed from the bootloader.
+   * `logical`: a logical partition inside super, flashed in fastbootd (`slotted` as usual: system → system_b).
+   * `super-layout`: a `super_empty.img` (at most one per package, never slotted), sent with
+   * `update-super <super-partition-name>`.
+   */
+  kind: z.enum(IMAGE_KINDS).optional(),
 });
 
 export const installStepSchema = z.discriminatedUnion('op', [
@@ -71,6 +89,11 @@ export const manifestSchema = z
     install: z.array(installStepSchema).max(256).optional(),
     expectedVersion: label,
     description: z.string().max(4096).optional(),
+    /**
+     * Fastboot variables the device must report one of the listed values for (android-info.txt `require`
+     * lines): `product`, `version-bootloader`, `version-baseband`, … A value may end in `*` (prefix match).
+     */
+    deviceRequirements: z.record(fastbootVariable, z.array(label).min(1).max(64)).optional(),
   })
   .superRefine((m, ctx) => {
     const names = new Set<string>();
@@ -87,6 +110,26 @@ export const manifestSchema = z
         });
       }
     }
+    const layouts = m.images.filter((i) => i.kind === 'super-layout');
+    if (layouts.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most one super-layout image is allowed, found ${layouts.map((i) => i.partition).join(', ')}`,
+      });
+    }
+    for (const img of layouts) {
+      if (img.slotted)
+        ctx.addIssue({ code: 'custom', message: `super-layout image ${img.partition} cannot be slotted` });
+    }
+    const logical = m.images.filter((i) => i.kind === 'logical');
+    if (logical.length > 0 && layouts.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `logical image ${logical[0]!.partition} needs a super-layout image in the same package`,
+      });
+    }
+    if (m.deviceRequirements && Object.keys(m.deviceRequirements).length > 32)
+      ctx.addIssue({ code: 'custom', message: 'at most 32 device requirements' });
     if (Date.parse(m.expires) <= Date.parse(m.created)) {
       ctx.addIssue({ code: 'custom', message: 'expires must be after created' });
     }
@@ -98,6 +141,11 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestImage = z.infer<typeof manifestImageSchema>;
 export type InstallStep = z.infer<typeof installStepSchema>;
 
+/** An image's kind, `partition` when the manifest leaves it out. */
+export function imageKind(img: Pick<ManifestImage, 'kind'>): ImageKind {
+  return img.kind ?? 'partition';
+}
+
 function zodSummary(err: z.ZodError): string {
   return err.issues
     .slice(0, 3)
@@ -107,6 +155,14 @@ function zodSummary(err: z.ZodError): string {
 
 /** Validate a manifest object (used by the packer before signing). */
 export function validateManifest(value: unknown): Manifest {
+  // zod drops an own `__proto__` key of a record silently; a key that is not enforced must be refused.
+  const req = (value as { deviceRequirements?: unknown } | null)?.deviceRequirements;
+  if (typeof req === 'object' && req !== null && Object.hasOwn(req, '__proto__')) {
+    throw pkgError(
+      PKG.malformed,
+      'Manifest is invalid: deviceRequirements: __proto__ is not a fastboot variable.',
+    );
+  }
   const r = manifestSchema.safeParse(value);
   if (!r.success) throw pkgError(PKG.malformed, `Manifest is invalid: ${zodSummary(r.error)}.`);
   return r.data;

@@ -20,6 +20,7 @@ import {
   DEFAULT_HASH_BLOCK_SIZE,
   FORMAT_NAME,
   FORMAT_VERSION,
+  type ImageKind,
   type InstallStep,
   type Manifest,
   type ManifestImage,
@@ -27,14 +28,22 @@ import {
   validateManifest,
 } from './manifest.js';
 
+/** Opens the image bytes afresh; the packer reads them twice (hash pass, write pass). */
+export type ImageOpener = () => Promise<AsyncIterable<Buffer>>;
+
 export interface PackImageInput {
   readonly partition: string;
-  /** A file path, or a stream (spooled to a temporary file so it can be read twice). */
-  readonly source: string | Readable;
+  /**
+   * A file path; a stream (spooled to a temporary file so it can be read twice); or an opener called once
+   * per pass (hash, then write), for sources that can be read again without a copy (a zip entry).
+   */
+  readonly source: string | Readable | ImageOpener;
   /** When given, the image must have exactly this size. */
   readonly size?: number;
   readonly slotted?: boolean;
   readonly sparse?: boolean;
+  /** Left out of the manifest when not given (a `partition`). */
+  readonly kind?: ImageKind;
 }
 
 export interface PackOptions {
@@ -54,6 +63,8 @@ export interface PackOptions {
   readonly minFlashlineVersion?: string;
   readonly install?: readonly InstallStep[];
   readonly description?: string;
+  /** Fastboot variable → accepted values (android-info.txt `require` lines). */
+  readonly deviceRequirements?: Readonly<Record<string, readonly string[]>>;
   readonly blockSize?: number;
   readonly signal?: AbortSignal;
 }
@@ -65,7 +76,7 @@ export interface PackResult {
 }
 
 interface HashedImage {
-  readonly file: string;
+  readonly open: () => Promise<AsyncIterable<Buffer>>;
   readonly image: ManifestImage;
   readonly blockList: Buffer;
 }
@@ -77,18 +88,18 @@ async function spool(source: Readable, signal?: AbortSignal): Promise<string> {
   return file;
 }
 
-async function hashImageFile(
+async function hashImage(
   input: PackImageInput,
-  file: string,
+  open: () => Promise<AsyncIterable<Buffer>>,
+  what: string,
   blockSize: number,
-  signal?: AbortSignal,
 ): Promise<HashedImage> {
   const whole = createHash('sha256');
   const list: Buffer[] = [];
   let size = 0;
-  const stream = createReadStream(file, { highWaterMark: blockSize, ...(signal ? { signal } : {}) });
   try {
-    for await (const block of units(stream as AsyncIterable<Buffer>, blockSize)) {
+    const stream = await open();
+    for await (const block of units(stream, blockSize)) {
       whole.update(block);
       list.push(createHash('sha256').update(block).digest());
       size += block.byteLength;
@@ -96,7 +107,8 @@ async function hashImageFile(
   } catch (err) {
     throw new FlashlineError(
       'bad_input',
-      `Cannot read image ${input.partition} from ${file}: ${(err as Error).message}`,
+      `Cannot read image ${input.partition} from ${what}: ${(err as Error).message}`,
+      err instanceof FlashlineError ? err.detail : undefined,
     );
   }
   if (input.size !== undefined && input.size !== size) {
@@ -107,7 +119,7 @@ async function hashImageFile(
   }
   const blockList = Buffer.concat(list);
   return {
-    file,
+    open,
     blockList,
     image: {
       partition: input.partition,
@@ -117,6 +129,7 @@ async function hashImageFile(
       blocksSha256: createHash('sha256').update(blockList).digest('hex'),
       slotted: input.slotted ?? true,
       sparse: input.sparse ?? false,
+      ...(input.kind ? { kind: input.kind } : {}),
     },
   };
 }
@@ -169,10 +182,24 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
   try {
     const hashed: HashedImage[] = [];
     for (const input of options.images) {
-      const file =
-        typeof input.source === 'string' ? input.source : await spool(input.source, options.signal);
-      if (typeof input.source !== 'string') spooled.push(file);
-      hashed.push(await hashImageFile(input, file, blockSize, options.signal));
+      const source = input.source;
+      let open: () => Promise<AsyncIterable<Buffer>>;
+      let what: string;
+      if (typeof source === 'function') {
+        open = source;
+        what = input.partition;
+      } else {
+        const file = typeof source === 'string' ? source : await spool(source, options.signal);
+        if (typeof source !== 'string') spooled.push(file);
+        const signal = options.signal;
+        open = async () =>
+          createReadStream(file, {
+            highWaterMark: blockSize,
+            ...(signal ? { signal } : {}),
+          }) as AsyncIterable<Buffer>;
+        what = file;
+      }
+      hashed.push(await hashImage(input, open, what, blockSize));
     }
     const created = options.created ?? new Date();
     const expires = options.expires ?? new Date(created.getTime() + 365 * 24 * 3600 * 1000);
@@ -191,6 +218,13 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
       ...(options.install ? { install: [...options.install] } : {}),
       expectedVersion: options.expectedVersion ?? options.version,
       ...(options.description ? { description: options.description } : {}),
+      ...(options.deviceRequirements
+        ? {
+            deviceRequirements: Object.fromEntries(
+              Object.entries(options.deviceRequirements).map(([k, v]) => [k, [...v]]),
+            ),
+          }
+        : {}),
     });
     const mbytes = manifestBytes(manifest);
     const signatures = options.keys.map((k) => ({
@@ -208,13 +242,13 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
       for (const h of hashed) {
         await writeSmall(pack, ENTRY.blocks(h.image.partition), h.blockList, mtime);
         const size = enc ? encryptedSize(h.image.size, blockSize) : h.image.size;
-        const raw = createReadStream(h.file, { highWaterMark: blockSize });
+        const raw = await h.open();
         if (enc) {
           const key = imageKey(enc.contentKey, h.image.partition);
           const total = h.image.size === 0 ? 1 : Math.ceil(h.image.size / blockSize);
           const chunks = async function* () {
             let i = 0;
-            for await (const block of units(raw as AsyncIterable<Buffer>, blockSize)) {
+            for await (const block of units(raw, blockSize)) {
               yield encryptChunk(key, i, i === total - 1, block);
               i++;
             }
@@ -222,7 +256,13 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
           };
           await writeEntry(pack, ENTRY.image(h.image.partition), size, mtime, chunks());
         } else {
-          await writeEntry(pack, ENTRY.image(h.image.partition), size, mtime, raw as AsyncIterable<Buffer>);
+          await writeEntry(
+            pack,
+            ENTRY.image(h.image.partition),
+            size,
+            mtime,
+            sized(raw, h.image.size, h.image.partition),
+          );
         }
       }
       pack.finalize();
@@ -239,6 +279,28 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
   } finally {
     for (const f of spooled) await fs.rm(join(f, '..'), { recursive: true, force: true });
   }
+}
+
+/**
+ * The write pass must yield exactly the bytes the hash pass saw; an opener whose source changed in between
+ * (a file rewritten under the packer) would otherwise make a tar entry of the wrong length.
+ */
+async function* sized(
+  source: AsyncIterable<Buffer>,
+  size: number,
+  partition: string,
+): AsyncIterable<Uint8Array> {
+  let n = 0;
+  for await (const chunk of source) {
+    n += chunk.byteLength;
+    if (n > size) break;
+    yield chunk;
+  }
+  if (n !== size)
+    throw new FlashlineError(
+      'bad_input',
+      `Image ${partition} changed while it was being packed (${n} bytes, then ${size}).`,
+    );
 }
 
 /** A random hex id, for temporary names. */
