@@ -3,13 +3,14 @@
  * slotted image is written and verified, because a shared partition is live for both slots.
  */
 import { JOB_CODES, jobFailure } from './codes.js';
+import { sharedImages } from './dynamic.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';
 import { verifyImages } from './verify.js';
 import { writeImages } from './write-images.js';
 
 export async function install(ctx: JobContext): Promise<void> {
-  const shared = ctx.pkg.images.filter((i) => !i.slotted);
+  const shared = sharedImages(ctx.pkg);
   if (shared.length > 0) {
     await writeImages(ctx, shared);
     await verifyImages(ctx, shared);

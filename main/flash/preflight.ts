@@ -10,10 +10,13 @@ import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/var
 import { leaveAndroid } from './android-preflight.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
-import { checkBattery, detectInFastboot, readFact } from './facts.js';
+import { isDynamicPackage, preflightLogical } from './dynamic.js';
+import { capabilities, checkBattery, detectInFastboot, readFact } from './facts.js';
 import { planFor } from './image-plans.js';
 import { pieceLimit } from './pieces.js';
-import { DeviceLinkError } from './ports.js';
+import { ensureMode } from './modes.js';
+import { DeviceLinkError, kindOf } from './ports.js';
+import { checkDeviceRequirements } from './requirements.js';
 
 /** A device variable, bounded by the command timeout; undefined when the device does not report it. */
 export async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
@@ -40,6 +43,8 @@ export interface ResumePoint {
   readonly plan: JobPlan;
   /** The journal shows the switch was started: the device may already be on the target slot. */
   readonly afterSwitch: boolean;
+  /** The target slot was made active for fastbootd (logical phase begun): the device may be on it. */
+  readonly targetActive?: boolean;
 }
 
 export async function preflight(ctx: JobContext, resumePoint: ResumePoint | undefined): Promise<JobPlan> {
@@ -48,8 +53,15 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
   // A device found in Android is identified over ADB and rebooted to its bootloader first.
   if (ctx.android) await leaveAndroid(ctx, resume?.serial);
   // Detected once per run of the stage (a resumed job detects again: the record is a function of the device).
-  const caps = await detectInFastboot(ctx);
+  let caps = await detectInFastboot(ctx);
   ctx.capabilities = caps;
+  const dynamic = isDynamicPackage(pkg);
+  // Physical images are written from the bootloader: a device found in fastbootd goes there first, unless
+  // a resumed job is already past them (logical phase begun).
+  if (dynamic && caps.mode === 'fastbootd' && !ctx.logicalSteps.has('begin')) {
+    await ensureMode(ctx, 'fastboot');
+    caps = capabilities(ctx);
+  }
   if (!ctx.androidProps) ctx.report.device({ mode: caps.mode });
   const product = await getvar(ctx, 'product');
   const serial = await getvar(ctx, 'serialno');
@@ -85,6 +97,8 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     },
     { reported: true, stationRollback: async (p) => ctx.options.rollbackRecord?.highest(p) },
   );
+  // The package's android-info.txt requirements (bootloader, baseband, board…), as the device reports them.
+  await checkDeviceRequirements(ctx);
   // What only a job needs of the device: a serial to track it by, and the same unit as before a resume.
   if (!product || !serial) {
     throw jobFailure(
@@ -112,7 +126,8 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
   let targetSlot: string;
   if (resume) {
-    if (active !== resume.oldSlot && !(resumePoint?.afterSwitch && active === resume.targetSlot)) {
+    const mayBeOnTarget = resumePoint?.afterSwitch === true || resumePoint?.targetActive === true;
+    if (active !== resume.oldSlot && !(mayBeOnTarget && active === resume.targetSlot)) {
       throw jobFailure(
         JOB_CODES.noInactiveSlot,
         `The device is on slot ${active}, not slot ${resume.oldSlot} where the interrupted job started; start the job again.`,
@@ -130,8 +145,25 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
 
   let needed = 0;
   for (const img of pkg.images) {
+    const kind = kindOf(img);
+    if (kind === 'super-layout') {
+      // Sent whole with update-super: one download.
+      if (img.size > maxDownload) {
+        throw jobFailure(
+          JOB_CODES.downloadBufferTooSmall,
+          `The super layout ${img.partition} is ${img.size} bytes, more than the device's download buffer (${maxDownload}).`,
+        );
+      }
+      continue;
+    }
     const part = img.slotted ? slotted(img.partition, targetSlot) : img.partition;
     const plan = await planFor(ctx, img, part, limit, maxDownload);
+    // Logical partitions are sized in super (below); physical ones a resumed logical phase wrote already.
+    if (kind === 'logical' || (img.slotted && ctx.logicalSteps.has('begin'))) {
+      const done = ctx.donePieces.get(part);
+      needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
+      continue;
+    }
     const sizeText = await getvar(ctx, `partition-size:${part}`);
     if (sizeText === undefined) {
       throw jobFailure(
@@ -150,6 +182,7 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     const done = ctx.donePieces.get(part);
     needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
   }
+  if (dynamic) await preflightLogical(ctx, { target: targetSlot, old: resume?.oldSlot ?? active });
   const freeText = await readFact(ctx, caps.freeSpace);
   if (freeText !== undefined) {
     const free = parseSize('free space', freeText);
