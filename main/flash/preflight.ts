@@ -147,7 +147,7 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
   for (const img of pkg.images) {
     const kind = kindOf(img);
     if (kind === 'super-layout') {
-      // Sent whole with update-super: one download.
+      // Sent whole (one download) before the layout is applied in fastbootd.
       if (img.size > maxDownload) {
         throw jobFailure(
           JOB_CODES.downloadBufferTooSmall,
