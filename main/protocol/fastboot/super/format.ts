@@ -34,3 +34,34 @@ export const TARGET_TYPE_ZERO = 1;
 export const PARTITION_ATTRIBUTE_MASK_V0 = 0x3;
 export const PARTITION_ATTRIBUTE_MASK_V1 = 0xc;
 export const HEADER_FLAGS_MASK = 0x3;
+
+/**
+ * Flashline's own bounds on outside geometry (liblp has none): real devices use 64 KiB and 1–3 slots; these
+ * keep a hostile geometry from asking for gigabytes of metadata reads.
+ */
+export const MAX_METADATA_MAX_SIZE = 16 * 1024 * 1024;
+export const MAX_SLOT_COUNT = 16;
+
+/** Offset of the primary geometry copy in super (after the reserved bytes); the backup follows it. */
+export const PRIMARY_GEOMETRY_OFFSET = LP_PARTITION_RESERVED_BYTES;
+export const BACKUP_GEOMETRY_OFFSET = LP_PARTITION_RESERVED_BYTES + LP_GEOMETRY_SIZE;
+
+interface SlotGeometry {
+  readonly metadataMaxSize: number;
+  readonly metadataSlotCount: number;
+}
+
+/** Offset in super of slot `slot`'s primary metadata copy (utility.cpp GetPrimaryMetadataOffset). */
+export function primaryMetadataOffset(g: SlotGeometry, slot: number): number {
+  return LP_PARTITION_RESERVED_BYTES + LP_GEOMETRY_SIZE * 2 + g.metadataMaxSize * slot;
+}
+
+/** Offset in super of slot `slot`'s backup metadata copy (after all primary copies). */
+export function backupMetadataOffset(g: SlotGeometry, slot: number): number {
+  return primaryMetadataOffset(g, g.metadataSlotCount) + g.metadataMaxSize * slot;
+}
+
+/** Bytes at the start of super taken by reserved bytes, both geometries and every metadata copy. */
+export function totalMetadataSize(g: SlotGeometry): number {
+  return LP_PARTITION_RESERVED_BYTES + (LP_GEOMETRY_SIZE + g.metadataMaxSize * g.metadataSlotCount) * 2;
+}

@@ -1,15 +1,37 @@
-/** super_empty.img: geometry + one metadata copy. */
+/**
+ * super_empty.img (liblp images.cpp WriteToImageFile / ReadFromImageBlob): the 4096-byte geometry block at
+ * offset 0 followed directly by one metadata copy (header + tables) — no reserved bytes, no backups, no padding.
+ * `fastboot update-super` sends exactly these bytes.
+ */
+import { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
+import { SuperFormatError } from './errors.js';
+import { LP_GEOMETRY_MAGIC, LP_GEOMETRY_SIZE } from './format.js';
 import type { SuperMetadata } from './types.js';
 
+/** Does `head` (the first bytes of a file) start like a super_empty.img (geometry magic at offset 0)? */
 export function isSuperEmptyImage(head: Uint8Array): boolean {
-  void head;
-  throw new Error('not yet');
+  if (head.length < 4) return false;
+  return new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === LP_GEOMETRY_MAGIC;
 }
+
+/** Parse a super_empty.img; every checksum and table is validated. */
 export function parseSuperEmpty(bytes: Uint8Array): SuperMetadata {
-  void bytes;
-  throw new Error('not yet');
+  if (bytes.length < LP_GEOMETRY_SIZE) {
+    throw new SuperFormatError(
+      'image',
+      `super_empty.img is ${bytes.length} bytes, shorter than its ${LP_GEOMETRY_SIZE}-byte geometry block (truncated or not a super_empty.img)`,
+    );
+  }
+  const geometry = parseGeometry(bytes.subarray(0, LP_GEOMETRY_SIZE));
+  return parseMetadata(geometry, bytes.subarray(LP_GEOMETRY_SIZE));
 }
+
+/** Encode a super_empty.img (geometry block + one metadata copy). */
 export function encodeSuperEmpty(metadata: SuperMetadata): Uint8Array {
-  void metadata;
-  throw new Error('not yet');
+  const geometry = encodeGeometry(metadata.geometry);
+  const blob = encodeMetadata(metadata);
+  const out = new Uint8Array(geometry.length + blob.length);
+  out.set(geometry, 0);
+  out.set(blob, geometry.length);
+  return out;
 }

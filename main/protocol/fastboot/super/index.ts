@@ -15,14 +15,27 @@
  *
  * @module
  */
-export { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
+export {
+  encodedMetadataSize,
+  encodeGeometry,
+  encodeMetadata,
+  isValidSuperName,
+  parseGeometry,
+  parseMetadata,
+  validateSuperMetadata,
+} from './codec.js';
 export { SUPER_ERROR_CODES, type SuperFormatDetail, SuperFormatError, SuperLayoutError } from './errors.js';
 export {
+  BACKUP_GEOMETRY_OFFSET,
+  backupMetadataOffset,
   LP_DEFAULT_GROUP,
   LP_DEFAULT_SUPER_NAME,
   LP_GEOMETRY_SIZE,
   LP_PARTITION_RESERVED_BYTES,
   LP_SECTOR_SIZE,
+  PRIMARY_GEOMETRY_OFFSET,
+  primaryMetadataOffset,
+  totalMetadataSize,
 } from './format.js';
 export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty } from './image.js';
 export {
