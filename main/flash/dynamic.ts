@@ -20,6 +20,7 @@ import {
   SuperFormatError,
   SuperLayoutError,
 } from '../protocol/fastboot/super/index.js';
+import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { isJobFailure, JOB_CODES, jobFailure } from './codes.js';
 import { cancelled, downloadTimeout, type JobContext, op, session, slotted } from './context.js';
 import { capabilities } from './facts.js';
@@ -162,11 +163,22 @@ export function sizeLogicalImages(
   slots: { target: string; old: string },
 ): SuperMetadata {
   const made = layoutSuperSize(layout);
-  if (device.superSize !== undefined && made > device.superSize) {
+  // fastbootd applies a layout (without wiping) only to the super it was made for, as liblp compares the
+  // block devices: a larger one cannot fit, a smaller one is another device's.
+  if (device.superSize !== undefined && made !== device.superSize) {
     throw jobFailure(
       JOB_CODES.wrongProduct,
-      `The package's super layout is for a super partition of ${made} bytes, but this device's ${device.superName} holds only ${device.superSize}. The package is for another model or storage size; use the package made for this device.`,
+      made > device.superSize
+        ? `The package's super layout is for a super partition of ${made} bytes, but this device's ${device.superName} holds only ${device.superSize}. The package is for another model or storage size; use the package made for this device.`
+        : `The package's super layout is for a super partition of ${made} bytes, but this device's ${device.superName} has ${device.superSize}. The package is for another model or storage size; use the package made for this device.`,
       { layoutSuperSize: made, deviceSuperSize: device.superSize },
+    );
+  }
+  const named = layout.blockDevices[0]?.partitionName;
+  if (named !== undefined && named !== device.superName) {
+    throw jobFailure(
+      JOB_CODES.wrongProduct,
+      `The package's super layout is for a super partition named ${named}, but this device's is ${device.superName}. Use the package made for this device model.`,
     );
   }
   let model = layout;
@@ -226,6 +238,13 @@ async function superSizeOf(ctx: JobContext, name: string): Promise<number | unde
  * resumed job sets the working slot back), as Google's client does before entering fastbootd.
  */
 export async function beginLogical(ctx: JobContext): Promise<void> {
+  await activateTarget(ctx);
+  ctx.logicalSteps.add('begin');
+  await ctx.journal.append({ type: 'logical', step: 'begin' });
+}
+
+/** set_active to the target slot (from the bootloader); a failure from here on sets the working slot back. */
+async function activateTarget(ctx: JobContext): Promise<void> {
   const plan = ctx.plan;
   if (!plan) throw new Error('logical phase without a plan');
   const s = session(ctx);
@@ -243,8 +262,26 @@ export async function beginLogical(ctx: JobContext): Promise<void> {
     }
     throw err;
   }
-  ctx.logicalSteps.add('begin');
-  await ctx.journal.append({ type: 'logical', step: 'begin' });
+}
+
+/**
+ * fastbootd must run from the target slot before update-super, which keeps only the partitions of the slot
+ * not current. A resumed job whose device was set back to its working slot (rollback) or rebooted into it
+ * goes through the bootloader once more: set_active there, back into fastbootd.
+ */
+async function onTargetSlot(ctx: JobContext, target: string): Promise<void> {
+  const current = async () => normalizeSlot((await getvar(ctx, 'current-slot')) ?? '');
+  if ((await current()) === target) return;
+  await ensureMode(ctx, 'fastboot');
+  await activateTarget(ctx);
+  await ensureMode(ctx, 'fastbootd');
+  const now = await current();
+  if (now !== target) {
+    throw jobFailure(
+      JOB_CODES.switchFailed,
+      `The device runs fastbootd from slot ${now ?? '?'}, not slot ${target}, after set_active ${target}; the working slot's logical partitions would not be kept. It stays on its working slot.`,
+    );
+  }
 }
 
 /**
@@ -267,6 +304,7 @@ export async function prepareLogical(ctx: JobContext): Promise<void> {
   }
   const t = ctx.options.timeouts;
   if (!ctx.logicalSteps.has('super')) {
+    await onTargetSlot(ctx, plan.targetSlot);
     const working = await workingLogical(ctx, layout, plan.oldSlot);
     const superSize = dyn.superSize ?? (await superSizeOf(ctx, dyn.superPartition));
     sizeLogicalImages(layout, { superName: dyn.superPartition, superSize }, working, targetSizes(ctx, plan.targetSlot), {
