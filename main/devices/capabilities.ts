@@ -5,8 +5,9 @@
  * engine consults only this record: it never compares a vendor string or names a vendor command itself.
  * Everything here is pure (no I/O), so identification (main/devices) and the engine share it.
  */
-import type { DeviceMode } from './device-info.js';
+
 import { parseSizeVar } from '../protocol/fastboot/vars.js';
+import type { DeviceMode } from './device-info.js';
 import { type DeviceProfile, FALLBACK_PROFILE, loadDeviceProfiles } from './profiles.js';
 
 /** How one fact is read: a fastboot variable, an Android property, or a shell command's output. */
@@ -277,7 +278,9 @@ function adbReboots(targets: readonly string[]): Reboots {
 function fastbootReboots(mode: DeviceMode, edl: readonly string[] | undefined, dynamic: boolean): Reboots {
   return {
     bootloader: { via: 'fastboot', target: 'bootloader' },
-    ...(mode === 'fastbootd' || dynamic ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const } : {}),
+    ...(mode === 'fastbootd' || dynamic
+      ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const }
+      : {}),
     ...(edl ? { edl: { via: 'oem', args: edl } as const } : {}),
   };
 }

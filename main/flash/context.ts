@@ -3,8 +3,8 @@
  * the job's AbortSignal combined with a timeout, so no stage can wait forever.
  */
 import type { DeviceCapabilities } from '../devices/capabilities.js';
-import { JOB_CODES, jobFailure } from './codes.js';
 import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
+import { JOB_CODES, jobFailure } from './codes.js';
 import type { Journal, LogicalStep } from './journal.js';
 import type { ImagePlan } from './pieces.js';
 import {

@@ -16,9 +16,9 @@ import {
   LP_DEFAULT_GROUP,
   parseSuperEmpty,
   resizePartition,
-  type SuperMetadata,
   SuperFormatError,
   SuperLayoutError,
+  type SuperMetadata,
 } from '../protocol/fastboot/super/index.js';
 import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { isJobFailure, JOB_CODES, jobFailure } from './codes.js';
@@ -219,13 +219,22 @@ function targetSizes(ctx: JobContext, slot: string): { name: string; size: numbe
  * Preflight of a package with logical images (after the piece plans are made): the device has dynamic
  * partitions and a way into fastbootd, the layout parses, fits the device's super and holds the images.
  */
-export async function preflightLogical(ctx: JobContext, slots: { target: string; old: string }): Promise<void> {
+export async function preflightLogical(
+  ctx: JobContext,
+  slots: { target: string; old: string },
+): Promise<void> {
   const dyn = dynamicOf(ctx);
   const { layout } = await readLayout(ctx);
   ctx.superLayout = layout;
   // The bootloader may not report the super's size; fastbootd does (checked there again before writing).
   const superSize = dyn.superSize ?? (await superSizeOf(ctx, dyn.superPartition));
-  sizeLogicalImages(layout, { superName: dyn.superPartition, superSize }, [], targetSizes(ctx, slots.target), slots);
+  sizeLogicalImages(
+    layout,
+    { superName: dyn.superPartition, superSize },
+    [],
+    targetSizes(ctx, slots.target),
+    slots,
+  );
 }
 
 async function superSizeOf(ctx: JobContext, name: string): Promise<number | undefined> {
@@ -307,10 +316,16 @@ export async function prepareLogical(ctx: JobContext): Promise<void> {
     await onTargetSlot(ctx, plan.targetSlot);
     const working = await workingLogical(ctx, layout, plan.oldSlot);
     const superSize = dyn.superSize ?? (await superSizeOf(ctx, dyn.superPartition));
-    sizeLogicalImages(layout, { superName: dyn.superPartition, superSize }, working, targetSizes(ctx, plan.targetSlot), {
-      target: plan.targetSlot,
-      old: plan.oldSlot,
-    });
+    sizeLogicalImages(
+      layout,
+      { superName: dyn.superPartition, superSize },
+      working,
+      targetSizes(ctx, plan.targetSlot),
+      {
+        target: plan.targetSlot,
+        old: plan.oldSlot,
+      },
+    );
     const image = superLayoutImage(ctx.pkg);
     if (!image) throw new Error('no super layout image');
     const s = session(ctx);
@@ -318,7 +333,9 @@ export async function prepareLogical(ctx: JobContext): Promise<void> {
       s.download(image.size, ctx.pkg.openImage(image.partition, ctx.signal), o),
     );
     await refusedAs(JOB_CODES.wrongProduct, `update-super ${dyn.superPartition}`, () =>
-      op(ctx, `update-super ${dyn.superPartition}`, t.commandMs, (o) => cmds.updateSuper(dyn.superPartition, o)),
+      op(ctx, `update-super ${dyn.superPartition}`, t.commandMs, (o) =>
+        cmds.updateSuper(dyn.superPartition, o),
+      ),
     );
     ctx.logicalSteps.add('super');
     await ctx.journal.append({ type: 'logical', step: 'super' });

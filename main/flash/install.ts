@@ -3,8 +3,8 @@
  * slotted image is written and verified, because a shared partition is live for both slots.
  */
 import { JOB_CODES, jobFailure } from './codes.js';
-import { sharedImages } from './dynamic.js';
 import { type JobContext, op, session } from './context.js';
+import { sharedImages } from './dynamic.js';
 import { DeviceLinkError } from './ports.js';
 import { verifyImages } from './verify.js';
 import { writeImages } from './write-images.js';

@@ -16,7 +16,6 @@ import {
   type JobContext,
   STOPPED_RESUMABLE,
 } from './context.js';
-import type { JobEvent } from './events.js';
 import {
   beginLogical,
   isDynamicPackage,
@@ -25,6 +24,7 @@ import {
   prepareLogical,
   sharedImages,
 } from './dynamic.js';
+import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';
 import { Journal, type JournalState } from './journal.js';

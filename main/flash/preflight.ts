@@ -13,8 +13,8 @@ import { type JobContext, type JobPlan, op, session, slotted } from './context.j
 import { isDynamicPackage, preflightLogical } from './dynamic.js';
 import { capabilities, checkBattery, detectInFastboot, readFact } from './facts.js';
 import { planFor } from './image-plans.js';
-import { pieceLimit } from './pieces.js';
 import { ensureMode } from './modes.js';
+import { pieceLimit } from './pieces.js';
 import { DeviceLinkError, kindOf } from './ports.js';
 import { checkDeviceRequirements } from './requirements.js';
 

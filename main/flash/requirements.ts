@@ -18,8 +18,10 @@ export function meetsRequirement(reported: string, allowed: readonly string[]): 
 }
 
 const REMEDY: Readonly<Record<string, string>> = {
-  'version-bootloader': 'Update the bootloader to a version the package lists, or use a package for this bootloader.',
-  'version-baseband': 'Update the baseband (radio) to a version the package lists, or use a package for this radio.',
+  'version-bootloader':
+    'Update the bootloader to a version the package lists, or use a package for this bootloader.',
+  'version-baseband':
+    'Update the baseband (radio) to a version the package lists, or use a package for this radio.',
 };
 
 export async function checkDeviceRequirements(ctx: JobContext): Promise<void> {

@@ -246,6 +246,7 @@ export class FastbootClient {
 
 /** A logical partition size as a command argument; anything but a non-negative safe integer is a caller bug. */
 function logicalSize(size: number): string {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`logical partition size ${size} is not a byte count`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`logical partition size ${size} is not a byte count`);
   return String(size);
 }

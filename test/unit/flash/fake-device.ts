@@ -130,7 +130,8 @@ export class FakeDevice {
     for (const [name, p] of this.partitions) {
       if (!this.visible(name)) continue;
       out.set(`partition-size:${name}`, `0x${p.size.toString(16)}`);
-      if (this.dynamic && this.userspace) out.set(`is-logical:${name}`, this.logical.has(name) ? 'yes' : 'no');
+      if (this.dynamic && this.userspace)
+        out.set(`is-logical:${name}`, this.logical.has(name) ? 'yes' : 'no');
     }
     return out;
   }
@@ -217,13 +218,16 @@ export class FakeDevice {
       return;
     }
     const others = this.logicalBytes() - (this.partitions.get(name)?.size ?? 0);
-    if (others + (size ?? 0) > sup.superSize) throw new DeviceLinkError('device-fail', 'FAIL', 'Not enough space');
+    if (others + (size ?? 0) > sup.superSize)
+      throw new DeviceLinkError('device-fail', 'FAIL', 'Not enough space');
     if (cmd === 'create') {
-      if (this.logical.has(name)) throw new DeviceLinkError('device-fail', 'FAIL', 'partition already exists');
+      if (this.logical.has(name))
+        throw new DeviceLinkError('device-fail', 'FAIL', 'partition already exists');
       this.addLogical(name, size ?? 0);
     } else {
       const p = this.partitions.get(name);
-      if (!p || !this.logical.has(name)) throw new DeviceLinkError('device-fail', 'FAIL', 'no such partition');
+      if (!p || !this.logical.has(name))
+        throw new DeviceLinkError('device-fail', 'FAIL', 'no such partition');
       const data = Buffer.alloc(size ?? 0);
       p.data.copy(data, 0, 0, Math.min(p.data.length, data.length));
       this.partitions.set(name, { size: size ?? 0, data, length: Math.min(p.length, size ?? 0) });
