@@ -160,7 +160,13 @@ describe('super layout: operations', () => {
     ]);
     md = createPartition(md, { name: 'vendor_a', group: 'main_a', size: 4096 });
     // the next extent starts at the next 1 MiB boundary
-    assert.equal(logicalPartitionExtents(md, 'vendor_a')[0]!.offset, 2 * 1024 * 1024);
+    assert.deepEqual(logicalPartitionExtents(md, 'vendor_a')[0], {
+      type: 'linear',
+      logicalOffset: 0,
+      offset: 2 * 1024 * 1024,
+      length: 4096,
+      blockDevice: 'super',
+    });
     // growing system_a first fills its own tail up to the boundary, then takes a new aligned region
     md = resizePartition(md, 'system_a', 2 * 1024 * 1024);
     const ranges = logicalPartitionExtents(md, 'system_a');

@@ -48,6 +48,11 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A real copy (Buffer#slice would return a view and let us zero the caller's bytes). */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end);
+}
+
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -151,7 +156,7 @@ export function parseGeometry(bytes: Uint8Array): SuperGeometry {
   if (structSize !== GEOMETRY_STRUCT_SIZE) {
     throw new SuperFormatError('geometry', `struct size is ${structSize}, expected ${GEOMETRY_STRUCT_SIZE}`);
   }
-  const copy = bytes.slice(0, GEOMETRY_STRUCT_SIZE);
+  const copy = copyOf(bytes, 0, GEOMETRY_STRUCT_SIZE);
   copy.fill(0, 8, 40);
   if (!equalBytes(sha256(copy), bytes.subarray(8, 40))) {
     throw new SuperFormatError('geometry', 'SHA-256 checksum does not match (damaged geometry)');
@@ -407,7 +412,7 @@ export function parseMetadata(geometry: SuperGeometry, bytes: Uint8Array): Super
   if (bytes.length < headerSize) {
     throw new SuperFormatError('header', `only ${bytes.length} bytes, the header needs ${headerSize}`);
   }
-  const header = bytes.slice(0, headerSize);
+  const header = copyOf(bytes, 0, headerSize);
   header.fill(0, 12, 44);
   if (!equalBytes(sha256(header), bytes.subarray(12, 44))) {
     throw new SuperFormatError('header', 'header SHA-256 checksum does not match (damaged metadata)');
