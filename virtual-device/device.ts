@@ -20,10 +20,10 @@ import { CommandFailure } from './device-errors.js';
 import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
 import type { ImageMetadata } from './image-metadata.js';
-import { copyRawVerified, sha256OfFile } from './partition-io.js';
+import { copyRawTo, copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
 import type { DeviceProfile, DynamicPartitionsConfig, RebootTarget } from './profiles.js';
-import { isSparseImage, writeSparse } from './sparse-writer.js';
+import { isSparseImage, writeSparse, writeSparseTo } from './sparse-writer.js';
 import {
   type BootControl,
   type Layout,
@@ -32,6 +32,8 @@ import {
   type Slot,
   StateStore,
 } from './state-store.js';
+import { SuperPartition } from './super-partition.js';
+import { updateSuper } from './update-super.js';
 
 export { CommandFailure };
 
@@ -65,6 +67,8 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   #bc!: BootControl;
   #contentSize = new Map<string, number>();
   #download: DownloadedImage | null = null;
+  /** The physical `super` of a phone with dynamic partitions, else null. */
+  #super: SuperPartition | null = null;
   #mode: DeviceMode = 'off';
   #booted: BootedSlot | null = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -125,7 +129,11 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
   /** Whether the device has dynamic partitions (a `super`) and so a fastbootd. */
   get hasFastbootd(): boolean {
-    return this.config.dynamicPartitions !== undefined;
+    return (this.#layout ? this.#layout.dynamicPartitions : this.config.dynamicPartitions) !== undefined;
+  }
+  /** The physical `super` (dynamic partitions), else null. */
+  get superPartition(): SuperPartition | null {
+    return this.#super;
   }
   get layout(): Layout {
     return this.#layout;
@@ -157,8 +165,13 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
       partitions: c.partitions,
       maxRetries: c.maxRetries,
       factoryVersion: c.factoryVersion,
+      dynamicPartitions: c.dynamicPartitions,
+      createSuper: (path, size) => SuperPartition.createFactory(path, size, c.factoryVersion),
     });
     this.#layout = loaded.layout;
+    const dp = loaded.layout.dynamicPartitions;
+    this.#super = dp ? new SuperPartition(this.store.partitionPath('super'), dp.superSize) : null;
+    await this.#super?.load();
     this.#se = loaded.secureElement;
     this.#bc = loaded.bootControl;
     this.#download = null;
@@ -257,8 +270,35 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     await this.store.saveBootControl(this.#bc);
   }
 
+  /**
+   * A logical partition in super: `system_b`, or `system` for the active slot's copy; null when `arg` is not
+   * one (or the device has no dynamic partitions).
+   */
+  logicalPartition(arg: string): { name: string; slot: Slot | null } | null {
+    const sp = this.#super;
+    if (!sp) return null;
+    const m = /_([ab])$/.exec(arg);
+    if (sp.has(arg)) return { name: arg, slot: m ? (m[1] as Slot) : null };
+    const slotted = `${arg}_${this.#bc.active}`;
+    return sp.has(slotted) ? { name: slotted, slot: this.#bc.active } : null;
+  }
+
+  /** Logical partitions are changed in fastbootd only, as a real bootloader refuses them. */
+  #fastbootdOnly(what: string): SuperPartition {
+    const sp = this.#super;
+    if (!sp) throw new CommandFailure(`${what}: this device has no dynamic partitions`);
+    if (this.#mode !== 'fastbootd') {
+      throw new CommandFailure(
+        `Partition should be flashed in fastbootd (${what}: logical partitions live in super; run fastboot reboot fastboot)`,
+      );
+    }
+    return sp;
+  }
+
   async flash(arg: string): Promise<void> {
     this.#assertOn();
+    const logical = this.logicalPartition(arg);
+    if (logical) return this.#flashLogical(logical.name, logical.slot);
     const t = this.#target(arg);
     const image = this.#download;
     if (!image) throw new CommandFailure('no image downloaded: send download:<size> before flash');
@@ -284,10 +324,84 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
       this.#contentSize.set(t.name, st?.size ?? 0);
     }
     if (t.slot) await endSlotWrite(this.#port, t.slot, reactivate);
+    // The physical super was rewritten (e.g. fastboot wipe-super): its metadata is whatever it holds now.
+    if (t.name === 'super') await this.#super?.load();
+  }
+
+  /** Write the download onto a logical partition through its extents; a slot's copy follows the slot rules. */
+  async #flashLogical(name: string, slot: Slot | null): Promise<void> {
+    const sp = this.#fastbootdOnly(`flash ${name}`);
+    const image = this.#download;
+    if (!image) throw new CommandFailure('no image downloaded: send download:<size> before flash');
+    const sparse = await isSparseImage(image.path);
+    const newSize = sparse ? sparse.expandedSize : image.size;
+    const size = sp.sizeOf(name);
+    if (newSize > size) {
+      throw new CommandFailure(
+        `image is ${newSize} bytes but logical partition ${name} holds ${size}; resize-logical-partition first`,
+      );
+    }
+    const reactivate = slot ? await beginSlotWrite(this.#port, slot) : false;
+    const sink = await sp.openSink(name);
+    try {
+      if (sparse) await writeSparseTo(image.path, sink, this);
+      else {
+        const expected = await copyRawTo(image.path, sink, image.size, this);
+        const written = await sp.sha256(name, image.size);
+        if (written !== expected) {
+          throw new CommandFailure(`verification of ${name} failed: wrote ${written}, expected ${expected}`);
+        }
+      }
+    } finally {
+      await sink.close();
+    }
+    if (slot) await endSlotWrite(this.#port, slot, reactivate);
+  }
+
+  /** fastbootd: `create-logical-partition NAME SIZE` (in the slot's group, `main_a`/`main_b`, or `default`). */
+  async createLogicalPartition(name: string, size: number): Promise<void> {
+    this.#assertOn();
+    const sp = this.#fastbootdOnly(`create-logical-partition ${name}`);
+    if (this.resolvePartition(name)) throw new CommandFailure(`${name} is a physical partition`);
+    const m = /_([ab])$/.exec(name);
+    const groups = sp.metadata?.groups.map((g) => g.name) ?? [];
+    const group = m && groups.includes(`main_${m[1]}`) ? `main_${m[1]}` : 'default';
+    await sp.create(name, size, group);
+  }
+
+  async deleteLogicalPartition(name: string): Promise<void> {
+    this.#assertOn();
+    await this.#fastbootdOnly(`delete-logical-partition ${name}`).delete(name);
+  }
+
+  async resizeLogicalPartition(name: string, size: number): Promise<void> {
+    this.#assertOn();
+    await this.#fastbootdOnly(`resize-logical-partition ${name}`).resize(name, size);
+  }
+
+  /** fastbootd: `update-super NAME [wipe]` with a super_empty.img in the download buffer (update-super.ts). */
+  async updateSuper(name: string, wipe: boolean): Promise<void> {
+    this.#assertOn();
+    const sp = this.#fastbootdOnly(`update-super ${name}`);
+    const image = this.#download;
+    if (!image) throw new CommandFailure('no image downloaded: send super_empty.img before update-super');
+    if (name !== 'super') {
+      throw new CommandFailure(
+        `'${name}' is not this device's super partition (super-partition-name: super)`,
+      );
+    }
+    await updateSuper(sp, image, wipe, this.#bc.active);
   }
 
   async erase(arg: string): Promise<void> {
     this.#assertOn();
+    const logical = this.logicalPartition(arg);
+    if (logical) {
+      this.#fastbootdOnly(`erase ${logical.name}`);
+      throw new CommandFailure(
+        `erase of logical partition ${logical.name} is not simulated; flash it, or resize-logical-partition ${logical.name} 0`,
+      );
+    }
     const t = this.#target(arg);
     this.#cut('erase', 0);
     if (t.slot) await beginSlotWrite(this.#port, t.slot);
@@ -302,8 +416,11 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     // An erased slot stays unbootable until it is flashed again.
   }
 
+  /** SHA-256 of a partition's content; a logical partition is read through its extents (all its bytes). */
   async partitionSha256(arg: string): Promise<string> {
     this.#assertOn();
+    const logical = this.logicalPartition(arg);
+    if (logical && this.#super) return this.#super.sha256(logical.name);
     const t = this.#target(arg);
     return sha256OfFile(this.store.partitionPath(t.name));
   }

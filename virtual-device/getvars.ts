@@ -26,6 +26,7 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
 function globalVariables(d: VirtualDevice): [string, string][] {
   const all = referenceGlobals(d);
+  if (d.superPartition) all.push(['super-partition-name', 'super']);
   return hasFlashlineExtensions(d.config.profile) ? all : all.filter(([k]) => !VENDOR_VARIABLES.has(k));
 }
 
@@ -66,6 +67,7 @@ function partitionVariables(d: VirtualDevice): [string, string][] {
     out.push([`slot-unbootable:${s}`, yesNo(bc.slots[s].unbootable)]);
     out.push([`slot-retry-count:${s}`, String(bc.slots[s].retryCount)]);
   }
+  for (const base of logicalBaseNames(d)) out.push([`has-slot:${base}`, 'yes']);
   for (const p of d.layout.partitions) {
     const names = p.slotted ? SLOTS.map((s) => `${p.name}_${s}`) : [p.name];
     for (const n of names) {
@@ -74,7 +76,19 @@ function partitionVariables(d: VirtualDevice): [string, string][] {
       out.push([`is-logical:${n}`, 'no']);
     }
   }
+  const sp = d.superPartition;
+  for (const n of sp?.names() ?? []) {
+    out.push([`partition-size:${n}`, hex(sp!.sizeOf(n))]);
+    out.push([`partition-type:${n}`, 'raw']);
+    out.push([`is-logical:${n}`, 'yes']);
+  }
   return out;
+}
+
+/** Slot-suffixed logical partitions by base name (`system` for `system_a`/`system_b`). */
+function logicalBaseNames(d: VirtualDevice): string[] {
+  const names = d.superPartition?.names() ?? [];
+  return [...new Set(names.flatMap((n) => (/_[ab]$/.test(n) ? [n.slice(0, -2)] : [])))];
 }
 
 /** Every variable, in the order `getvar all` lists them. */
@@ -87,6 +101,11 @@ export function getVariable(d: VirtualDevice, name: string): string | undefined 
   // Per-partition queries accept the slot-less name for slotted partitions (`partition-size:boot`).
   const m = /^(partition-size|partition-type|is-logical):(.+)$/.exec(name);
   if (m) {
+    const logical = d.logicalPartition(m[2]!);
+    if (logical) {
+      if (m[1] === 'partition-size') return hex(d.superPartition!.sizeOf(logical.name));
+      return m[1] === 'partition-type' ? 'raw' : 'yes';
+    }
     const t = d.resolvePartition(m[2]!);
     if (!t) return undefined;
     if (m[1] === 'partition-size') return hex(t.spec.size);
@@ -99,8 +118,11 @@ export function getVariable(d: VirtualDevice, name: string): string | undefined 
     return yesNo(s[1] === 'successful' ? st.successful : st.unbootable);
   }
   if (name.startsWith('has-slot:')) {
-    const p = d.layout.partitions.find((x) => x.name === name.slice('has-slot:'.length));
-    return p ? yesNo(p.slotted) : undefined;
+    const base = name.slice('has-slot:'.length);
+    const p = d.layout.partitions.find((x) => x.name === base);
+    if (p) return yesNo(p.slotted);
+    if (logicalBaseNames(d).includes(base)) return 'yes';
+    return d.superPartition?.has(base) ? 'no' : undefined;
   }
   return globalVariables(d).find(([k]) => k === name)?.[1];
 }

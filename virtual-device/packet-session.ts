@@ -93,6 +93,22 @@ const REBOOTS = new Map<string, RebootTarget>([
   ['reboot:fastboot', 'fastboot'],
 ]);
 
+/** fastbootd's commands on logical partitions (AOSP fastboot/device/commands.cpp names). */
+const LOGICAL_COMMANDS = new Set([
+  'create-logical-partition',
+  'delete-logical-partition',
+  'resize-logical-partition',
+  'update-super',
+]);
+
+/** A partition size argument: decimal bytes, as the AOSP client sends it. */
+function parseSize(text: string | undefined): number {
+  const n = text !== undefined && /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new CommandFailure(`size '${(text ?? '').slice(0, 20)}' is not a number of bytes`);
+  return n;
+}
+
 /** Reboot targets a real device offers that the virtual device does not simulate (yet). */
 const UNSIMULATED_REBOOTS = new Set(['reboot-recovery', 'reboot:recovery']);
 
@@ -252,6 +268,7 @@ class PacketSession {
         if (name === 'flash') return this.#ok(() => this.device.flash(arg));
         if (name === 'erase') return this.#ok(() => this.device.erase(arg));
         if (name === 'set_active') return this.#ok(() => this.device.setActive(arg));
+        if (LOGICAL_COMMANDS.has(name)) return this.#ok(() => this.#logical(name, arg.split(':')));
         if (text.startsWith('oem ') && hasFlashlineExtensions(this.device.config.profile))
           return this.#oem(text.slice(4).trim().split(/ +/));
         const into = REBOOTS.get(text);
@@ -270,6 +287,19 @@ class PacketSession {
       if (err instanceof CommandFailure) await this.#reply({ type: 'FAIL', message: err.message });
       else throw err;
     }
+  }
+
+  /** create/delete/resize-logical-partition NAME[:SIZE], update-super:NAME[:wipe] (fastbootd only). */
+  async #logical(command: string, args: string[]): Promise<void> {
+    const [name = '', second] = args;
+    if (name === '') throw new CommandFailure(`${command} needs a partition name`);
+    const d = this.device;
+    if (command === 'create-logical-partition') return d.createLogicalPartition(name, parseSize(second));
+    if (command === 'resize-logical-partition') return d.resizeLogicalPartition(name, parseSize(second));
+    if (command === 'delete-logical-partition') return d.deleteLogicalPartition(name);
+    if (second !== undefined && second !== 'wipe')
+      throw new CommandFailure(`update-super: '${second.slice(0, 20)}' is not 'wipe'`);
+    return d.updateSuper(name, second === 'wipe');
   }
 
   async #ok(op: () => Promise<void>): Promise<void> {

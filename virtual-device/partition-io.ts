@@ -14,11 +14,34 @@ export interface FlashCutHook {
   firePowerCut(stage: 'flash'): never;
 }
 
+/**
+ * Where a partition write lands: positional writes plus fsync. A partition file's FileHandle is one; a
+ * logical partition maps positions through its extents in super (super-partition.ts).
+ */
+export interface BlockSink {
+  write(buf: Buffer, offset: number, length: number, position: number): Promise<unknown>;
+  sync(): Promise<void>;
+}
+
 /** Replace `dst`'s content with the first `size` bytes of `src`, then fsync; returns the SHA-256 of those bytes. */
 export async function copyRaw(src: string, dst: string, size: number, hook: FlashCutHook): Promise<string> {
+  const output = await fs.open(dst, 'w');
+  try {
+    return await copyRawTo(src, output, size, hook);
+  } finally {
+    await output.close();
+  }
+}
+
+/** Write the first `size` bytes of `src` at offset 0 of `output`, then fsync; returns their SHA-256. */
+export async function copyRawTo(
+  src: string,
+  output: BlockSink,
+  size: number,
+  hook: FlashCutHook,
+): Promise<string> {
   const hash = createHash('sha256');
   const input = await fs.open(src, 'r');
-  const output = await fs.open(dst, 'w');
   try {
     const buf = Buffer.allocUnsafe(Math.min(IO_BLOCK, Math.max(size, 1)));
     let done = 0;
@@ -39,7 +62,7 @@ export async function copyRaw(src: string, dst: string, size: number, hook: Flas
     await output.sync();
     return hash.digest('hex');
   } finally {
-    await Promise.all([input.close(), output.close()]);
+    await input.close();
   }
 }
 

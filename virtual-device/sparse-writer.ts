@@ -13,7 +13,7 @@ import {
   SparseFormatError,
 } from '../main/protocol/fastboot/sparse/format.js';
 import { CommandFailure } from './device-errors.js';
-import { type FlashCutHook, IO_BLOCK } from './partition-io.js';
+import { type BlockSink, type FlashCutHook, IO_BLOCK } from './partition-io.js';
 
 /** The expanded size when the file is a sparse image, null when it is raw. */
 export async function isSparseImage(path: string): Promise<{ expandedSize: number } | null> {
@@ -34,11 +34,23 @@ export async function isSparseImage(path: string): Promise<{ expandedSize: numbe
   }
 }
 
+/** Apply a sparse image to a partition file; the file ends at the expanded size. */
 export async function writeSparse(src: string, dst: string, hook: FlashCutHook): Promise<void> {
   const out = await fs.open(dst, 'a+').then(async (h) => {
     await h.close();
     return fs.open(dst, 'r+');
   });
+  try {
+    const expanded = await writeSparseTo(src, out, hook);
+    await out.truncate(expanded);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+}
+
+/** Apply a sparse image at offset 0 of `out` (DONT_CARE keeps the old bytes), fsync; returns the expanded size. */
+export async function writeSparseTo(src: string, out: BlockSink, hook: FlashCutHook): Promise<number> {
   const stage = Buffer.allocUnsafe(IO_BLOCK);
   let stageStart = 0;
   let staged = 0;
@@ -82,13 +94,10 @@ export async function writeSparse(src: string, dst: string, hook: FlashCutHook):
       result = await ops.next();
     }
     await flush();
-    const expanded = result.value.header.totalBlocks * result.value.header.blockSize;
-    await out.truncate(expanded);
     await out.sync();
+    return result.value.header.totalBlocks * result.value.header.blockSize;
   } catch (err) {
     if (err instanceof SparseFormatError) throw new CommandFailure(`invalid sparse image: ${err.message}`);
     throw err;
-  } finally {
-    await out.close();
   }
 }

@@ -36,6 +36,8 @@ const layoutSchema = z.object({
   format: z.literal(1),
   partitions: z.array(partitionSchema).min(1),
   capacity: z.number().int().positive(),
+  /** A phone with dynamic partitions: the physical `super` partition's size (super-partition.ts). */
+  dynamicPartitions: z.object({ superSize: z.number().int().positive() }).optional(),
 });
 export type Layout = z.infer<typeof layoutSchema>;
 
@@ -47,6 +49,17 @@ export const DEFAULT_PARTITIONS: readonly PartitionSpec[] = [
   { name: 'misc', size: MiB, slotted: false },
   { name: 'userdata', size: 4 * GiB, slotted: false },
 ];
+
+/** Physical partitions of a phone with dynamic partitions: system/vendor/product live inside `super`. */
+export function dynamicPhysicalPartitions(superSize: number): PartitionSpec[] {
+  return [
+    { name: 'boot', size: 96 * MiB, slotted: true },
+    { name: 'vbmeta', size: 64 * 1024, slotted: true },
+    { name: 'misc', size: MiB, slotted: false },
+    { name: 'super', size: superSize, slotted: false },
+    { name: 'userdata', size: 4 * GiB, slotted: false },
+  ];
+}
 
 const secureElementSchema = z.object({
   format: z.literal(1),
@@ -80,6 +93,10 @@ export interface CreateStateOptions {
   readonly maxRetries: number;
   /** Version written into both factory boot images. */
   readonly factoryVersion: string;
+  /** A phone with dynamic partitions (fixed when the directory is created). */
+  readonly dynamicPartitions?: { readonly superSize: number };
+  /** Writes the factory `super` (metadata + logical partitions' content) at `path`. */
+  readonly createSuper?: (path: string, superSize: number) => Promise<void>;
 }
 
 export interface LoadedState {
@@ -104,12 +121,15 @@ export class StateStore {
     await fs.mkdir(join(this.dir, 'partitions'), { recursive: true });
     // The download buffer is RAM on a real device: whatever was there before power-on is gone.
     await fs.rm(this.downloadPath, { force: true });
+    const dp = create.dynamicPartitions;
+    const partitions = dp
+      ? dynamicPhysicalPartitions(dp.superSize)
+      : (create.partitions ?? DEFAULT_PARTITIONS);
     const layout = await this.#readOrInit('layout.json', layoutSchema, async () => ({
       format: 1 as const,
-      partitions: [...(create.partitions ?? DEFAULT_PARTITIONS)],
-      capacity:
-        create.capacity ??
-        (create.partitions ?? DEFAULT_PARTITIONS).reduce((n, p) => n + p.size * (p.slotted ? 2 : 1), 0),
+      partitions: [...partitions],
+      capacity: create.capacity ?? partitions.reduce((n, p) => n + p.size * (p.slotted ? 2 : 1), 0),
+      ...(dp ? { dynamicPartitions: { superSize: dp.superSize } } : {}),
     }));
     const secureElement = await this.#readOrInit('secure-element.json', secureElementSchema, async () => ({
       format: 1 as const,
@@ -122,6 +142,9 @@ export class StateStore {
       // Factory image in both slots so the device has two bootable slots from the first power-on.
       const header = encodeImageHeader({ version: create.factoryVersion, rollbackIndex: 0 });
       for (const slot of SLOTS) await fs.writeFile(this.partitionPath(`boot_${slot}`), header);
+      const superSize = layout.dynamicPartitions?.superSize;
+      if (superSize !== undefined && create.createSuper)
+        await create.createSuper(this.partitionPath('super'), superSize);
       return {
         format: 1 as const,
         active: 'a' as const,
