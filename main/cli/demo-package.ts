@@ -5,8 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import { makeVirtualImage, type PartitionSpec } from '../../virtual-device/index.js';
+import { androidBootImage } from '../package/android-image/boot.js';
 import { createDemoPackage } from '../package/index.js';
-import { buildBootImageV3 } from '../protocol/android/boot-image.js';
 
 const MiB = 1024 * 1024;
 
@@ -29,20 +29,6 @@ export interface DemoPackageSpec {
    * level 2026-11) — the device reads its version as a bootloader does; it carries no rollback index.
    */
   readonly bootFormat?: 'flashline' | 'android';
-}
-
-/** An Android boot image whose os_version is `version`; the kernel fills it to about `size` bytes. */
-function androidBootImage(version: string, size: number): Buffer {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(version);
-  if (!m) throw new RangeError(`version '${version}' must be A.B.C for an Android boot image`);
-  const [major, minor, patch] = [m[1], m[2], m[3]].map(Number) as [number, number, number];
-  const page = 4096;
-  return buildBootImageV3({
-    kernel: Buffer.alloc(Math.max(page, size - 2 * page), 0x4b),
-    ramdisk: Buffer.alloc(page, 0x52),
-    osVersion: { major, minor, patch },
-    osPatchLevel: { year: 2026, month: 11 },
-  });
 }
 
 /** Build a signed demo package with a virtual boot image (version metadata) and a system image. */

@@ -9,6 +9,8 @@ import {
   loadStationPublicKey,
   type PackImageInput,
   packPackage,
+  type SigningPrivateKey,
+  type StationPublicKey,
 } from '../../package/index.js';
 import { collect, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 
@@ -65,6 +67,7 @@ async function isAndroidSparse(file: string): Promise<boolean> {
 
 interface PackOpts {
   manifest?: string;
+  fromAndroidImage?: string;
   product: string[];
   version?: string;
   rollbackIndex?: number;
@@ -77,14 +80,75 @@ interface PackOpts {
   blockSize?: number;
 }
 
+async function packFromAndroidImage(
+  opts: PackOpts,
+  input: string,
+  keys: SigningPrivateKey[],
+  encryptTo: StationPublicKey[],
+  created: Date,
+): Promise<void> {
+  if (opts.manifest || opts.image.length > 0 || opts.product.length > 1) {
+    throw new FlashlineError(
+      'bad_input',
+      '--from-android-image takes its images from the Android image: use it without --manifest and --image, and with at most one --product.',
+    );
+  }
+  // Loaded here: the zip reader and the super codec are only needed by this mode.
+  const { packAndroidImage } = await import('../../package/android-image/index.js');
+  const { plan, pack } = await packAndroidImage({
+    input,
+    outPath: opts.out,
+    keys,
+    encryptTo,
+    created,
+    expires: new Date(created.getTime() + opts.expiresInDays * 86400_000),
+    ...(opts.product[0] !== undefined ? { product: opts.product[0] } : {}),
+    ...(opts.version !== undefined ? { version: opts.version } : {}),
+    ...(opts.expectedVersion !== undefined ? { expectedVersion: opts.expectedVersion } : {}),
+    ...(opts.rollbackIndex !== undefined ? { rollbackIndex: opts.rollbackIndex } : {}),
+    ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+  }).catch((err: unknown) => {
+    if (err instanceof FlashlineError && typeof err.code !== 'number') throw err;
+    if (err instanceof FlashlineError) throw new FlashlineError('bad_input', err.message, err.detail);
+    throw err;
+  });
+  for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
+  const m = pack.manifest;
+  const req = Object.entries(m.deviceRequirements ?? {})
+    .map(([k, v]) => `${k}=${v.join('|')}`)
+    .join(', ');
+  process.stdout.write(
+    `wrote ${pack.path} (${pack.bytes} bytes) from ${plan.source}: ${m.products.join(', ')} ${m.version} ` +
+      `(device reports ${m.expectedVersion}), rollback index ${m.rollbackIndex}, requires ${req}\n`,
+  );
+  for (const i of plan.images) {
+    process.stdout.write(
+      `  ${i.partition.padEnd(16)} ${i.kind.padEnd(12)} ${i.sparse ? 'sparse' : 'raw   '} ${i.slotted ? 'slotted' : 'shared '} ${i.size} bytes${i.sparse ? ` (${i.expandedSize} written)` : ''}  ← ${i.file}\n`,
+    );
+  }
+}
+
 export function registerPack(program: Command): void {
   program
     .command('pack')
     .description('build and sign a package (.flp) from a pack description or from simple flags')
     .option('--manifest <file>', 'pack description JSON (see docs/package-format.md)')
-    .option('--product <id>', 'product id (repeatable; simple mode)', collect(String), [])
-    .option('--version <v>', 'human version string (simple mode)')
-    .option('--rollback-index <n>', 'monotonic rollback index (simple mode)', parseNonNegativeInt)
+    .option(
+      '--from-android-image <zip|dir>',
+      'an Android factory/update image (zip with android-info.txt, or its unpacked folder; see docs/android-images.md)',
+    )
+    .option(
+      '--product <id>',
+      'product id (repeatable; simple mode; with --from-android-image: which of its products)',
+      collect(String),
+      [],
+    )
+    .option('--version <v>', 'human version string (simple mode; android image: default boot.img os_version)')
+    .option(
+      '--rollback-index <n>',
+      'monotonic rollback index (simple mode; android image: default the security patch level YYYYMM)',
+      parseNonNegativeInt,
+    )
     .option('--image <partition=file>', 'an image (repeatable; simple mode)', collect(parseImage), [])
     .option('--expected-version <v>', 'version the device reports after the update (default: --version)')
     .option('--expires-in-days <n>', 'validity of the package', parsePositiveInt, 365)
@@ -98,6 +162,10 @@ export function registerPack(program: Command): void {
       const keys = await Promise.all(opts.key.map(loadSigningPrivateKey));
       const encryptTo = await Promise.all(opts.encryptTo.map(loadStationPublicKey));
       const created = new Date();
+      if (opts.fromAndroidImage !== undefined) {
+        await packFromAndroidImage(opts, opts.fromAndroidImage, keys, encryptTo, created);
+        return;
+      }
       let base: Omit<Parameters<typeof packPackage>[0], 'outPath' | 'keys' | 'images'>;
       let images: PackImageInput[];
       if (opts.manifest) {

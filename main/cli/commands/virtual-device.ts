@@ -22,6 +22,7 @@ import {
   parsePositiveInt,
   untilInterrupted,
 } from '../options.js';
+import { registerMakeAndroidImage } from './make-android-image.js';
 
 function parseSlot(value: string): Slot {
   if (value === 'a' || value === 'b') return value;
@@ -241,4 +242,5 @@ export function registerVirtualDevice(program: Command): void {
       await interrupted;
       await Promise.all(devices.map((d) => d.stop()));
     });
+  registerMakeAndroidImage(program.commands.find((c) => c.name() === 'virtual-device')!);
 }
