@@ -87,7 +87,8 @@ test('a super layout larger than the phone super is refused 27 before anything i
   const pkg = await androidPackage(p.dir, TEST_SUPER_SIZE * 2);
   const before = structuredClone(p.vd.device.bootControl);
   const systemB = await deviceSha256(p.vd, 'system_b').catch(() => 'absent');
-  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [p.vd.address]);
+  assert.ok(p.vd.adbAddress);
+  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [p.vd.adbAddress, p.vd.address]);
   assert.equal(report.status, 27, report.message);
   assert.match(report.message, /super layout is for a super partition of \d+ bytes, but this device's super holds only/);
   assert.deepEqual(p.vd.device.bootControl, before, 'no slot touched');
