@@ -69,7 +69,10 @@ test('a package made from an Android image flashes to 0: logical system_b/vendor
   const pkg = await androidPackage(p.dir, TEST_SUPER_SIZE);
   const systemA = await deviceSha256(p.vd, 'system_a');
   assert.ok(p.vd.adbAddress);
-  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [p.vd.adbAddress, p.vd.address]);
+  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [
+    p.vd.adbAddress,
+    p.vd.address,
+  ]);
   assert.equal(report.status, 0, `${report.message}\n${report.messages.join('\n')}`);
   assert.equal(report.device.slotAfter, 'b');
   assert.equal(report.device.versionAfter, '2.0.0');
@@ -79,7 +82,10 @@ test('a package made from an Android image flashes to 0: logical system_b/vendor
   assert.equal(await deviceSha256(p.vd, 'system_b'), pkg.system, 'system_b read back through its extents');
   assert.equal(await deviceSha256(p.vd, 'vendor_b'), pkg.vendor);
   assert.equal(await deviceSha256(p.vd, 'system_a'), systemA, 'the working slot keeps its system');
-  assert.ok(report.messages.some((m) => /into fastbootd/.test(m)), report.messages.join('\n'));
+  assert.ok(
+    report.messages.some((m) => /into fastbootd/.test(m)),
+    report.messages.join('\n'),
+  );
 });
 
 test('a super layout larger than the phone super is refused 27 before anything is written', async (t) => {
@@ -88,9 +94,47 @@ test('a super layout larger than the phone super is refused 27 before anything i
   const before = structuredClone(p.vd.device.bootControl);
   const systemB = await deviceSha256(p.vd, 'system_b').catch(() => 'absent');
   assert.ok(p.vd.adbAddress);
-  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [p.vd.adbAddress, p.vd.address]);
+  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [
+    p.vd.adbAddress,
+    p.vd.address,
+  ]);
   assert.equal(report.status, 27, report.message);
-  assert.match(report.message, /super layout is for a super partition of \d+ bytes, but this device's super holds only/);
+  assert.match(
+    report.message,
+    /super layout is for a super partition of \d+ bytes, but this device's super holds only/,
+  );
   assert.deepEqual(p.vd.device.bootControl, before, 'no slot touched');
   assert.equal(await deviceSha256(p.vd, 'system_b').catch(() => 'absent'), systemB);
+});
+
+test('a cable pull in fastbootd (while system_b is written) resumes there and ends 0', async (t) => {
+  const p = await dynamicPhone(t);
+  const pkg = await androidPackage(p.dir, TEST_SUPER_SIZE);
+  const d = p.vd.device;
+  // Armed once the phone is in fastbootd: the next download past 512 KiB (a piece of system_b) is cut.
+  let armed = false;
+  const watch = setInterval(() => {
+    if (!armed && d.mode === 'fastbootd') {
+      armed = true;
+      d.faults = { ...d.faults, dropAtByte: 512 * 1024 };
+    }
+  }, 1);
+  t.after(() => clearInterval(watch));
+  assert.ok(p.vd.adbAddress);
+  const { report } = await flash(t, join(p.dir, 'home'), pkg.trust, pkg.path, [
+    p.vd.adbAddress,
+    p.vd.address,
+  ]);
+  clearInterval(watch);
+  assert.ok(armed, 'the phone reached fastbootd');
+  assert.equal(d.faults.dropAtByte, undefined, 'the cable pull happened');
+  assert.equal(report.status, 0, `${report.message}\n${report.messages.join('\n')}`);
+  assert.ok(
+    report.messages.some((m) => /reconnecting/.test(m)),
+    report.messages.join('\n'),
+  );
+  await eventually(async () => p.vd.isUp && d.mode === 'os', 'Android after the update');
+  assert.equal(d.bootedSlot, 'b');
+  assert.equal(await deviceSha256(p.vd, 'system_b'), pkg.system);
+  assert.equal(await deviceSha256(p.vd, 'vendor_b'), pkg.vendor);
 });
