@@ -259,6 +259,40 @@ describe('engine: fastbootd and dynamic partitions', () => {
   });
 });
 
+describe('engine: resuming before update-super', () => {
+  it('a job rolled back after set_active goes through the bootloader again so fastbootd runs from the target slot', async () => {
+    const d = dynamicDevice();
+    d.noFastbootd = true;
+    const first = await run(d);
+    assert.equal(first.status, 27, first.message);
+    assert.match(first.message, /refused to reboot into fastbootd/);
+    assert.equal(d.active, 'a', 'rolled back to the working slot');
+    assert.equal(d.superUpdates, 0);
+    const state = await readJournal(join(home, 'journal', `${first.jobId}.jsonl`));
+    assert.ok(state?.logical.has('begin') && !state.logical.has('super'));
+    d.noFastbootd = false;
+    const connector = new FakeConnector();
+    connector.devices.set('fake:1', d);
+    const mark = d.log.length;
+    const resumed = await runJob({
+      deviceId: 'fake:1',
+      pkg: pkg(),
+      connector,
+      options: options(),
+      emit: () => {},
+      resume: { ...state!, end: undefined },
+    });
+    assert.equal(resumed.status, 0, resumed.message);
+    const log = d.log.slice(mark);
+    const at = (prefix: string) => log.findIndex((l) => l.startsWith(prefix));
+    assert.ok(at('set_active:b') >= 0 && at('set_active:b') < at('update-super:super'), log.join(' '));
+    assert.ok(!log.includes('flash:boot_b'), 'physical images not written again');
+    assert.equal(d.sha('system_a'), sha256(systemA), 'the working slot kept its system');
+    assert.equal(d.sha('system_b'), sha256(system));
+    assert.equal(d.active, 'b');
+  });
+});
+
 describe('pure parts', () => {
   it('requirements match exactly or by prefix, case-insensitively', () => {
     assert.ok(meetsRequirement('G7-1.2', ['g7-1.2']));
