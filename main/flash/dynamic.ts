@@ -23,10 +23,10 @@ import {
 import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { isJobFailure, JOB_CODES, jobFailure } from './codes.js';
 import { cancelled, downloadTimeout, type JobContext, op, session, slotted } from './context.js';
+import { getvar, parseSize } from './device-vars.js';
 import { capabilities } from './facts.js';
 import { ensureMode } from './modes.js';
 import { DeviceLinkError, type FlashImage, type FlashPackage, kindOf } from './ports.js';
-import { getvar, parseSize } from './preflight.js';
 
 /** A super layout (`super_empty.img`) is metadata only: geometry and one table, far below this. */
 export const MAX_SUPER_LAYOUT_BYTES = 4 * 1024 * 1024;

@@ -9,9 +9,9 @@ import { userspaceVariable } from '../devices/capabilities.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';
+import { getvar } from './device-vars.js';
 import { capabilities, detectInFastboot } from './facts.js';
 import { DeviceLinkError } from './ports.js';
-import { getvar } from './preflight.js';
 
 /** The two fastboot modes: the bootloader (`fastboot`) and userspace fastboot (`fastbootd`). */
 export type FastbootMode = 'fastboot' | 'fastbootd';

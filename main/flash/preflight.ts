@@ -6,36 +6,20 @@
  */
 import { UNAVAILABLE } from '../devices/capabilities.js';
 import { checkPackageFits } from '../package/head-checks.js';
-import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
+import { normalizeSlot, otherSlot } from '../protocol/fastboot/vars.js';
 import { leaveAndroid } from './android-preflight.js';
 import { JOB_CODES, jobFailure } from './codes.js';
-import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
+import { type JobContext, type JobPlan, slotted } from './context.js';
+import { getvar, parseSize } from './device-vars.js';
 import { isDynamicPackage, preflightLogical } from './dynamic.js';
 import { capabilities, checkBattery, detectInFastboot, readFact } from './facts.js';
 import { planFor } from './image-plans.js';
 import { ensureMode } from './modes.js';
 import { pieceLimit } from './pieces.js';
-import { DeviceLinkError, kindOf } from './ports.js';
+import { kindOf } from './ports.js';
 import { checkDeviceRequirements } from './requirements.js';
 
-/** A device variable, bounded by the command timeout; undefined when the device does not report it. */
-export async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
-  const s = session(ctx);
-  const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o));
-  return v === undefined || v === '' ? undefined : v.trim();
-}
-
-/** Sizes come as hex (`0x1000`) or decimal; anything else is a malformed reply. */
-export function parseSize(name: string, value: string): number {
-  const n = parseSizeVar(value);
-  if (n === undefined) {
-    throw new DeviceLinkError(
-      'protocol',
-      `device reported ${name} as '${value.slice(0, 40)}', which is not a size`,
-    );
-  }
-  return n;
-}
+export { getvar, parseSize } from './device-vars.js';
 
 const MiB = 1024 * 1024;
 

@@ -6,7 +6,7 @@
  */
 import { JOB_CODES, jobFailure } from './codes.js';
 import type { JobContext } from './context.js';
-import { getvar } from './preflight.js';
+import { getvar } from './device-vars.js';
 
 /** Does `reported` satisfy one of `allowed` (exact, case-insensitive; `x*` = starts with x)? */
 export function meetsRequirement(reported: string, allowed: readonly string[]): boolean {
