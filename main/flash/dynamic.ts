@@ -27,6 +27,7 @@ import { getvar, parseSize } from './device-vars.js';
 import { capabilities } from './facts.js';
 import { ensureMode } from './modes.js';
 import { DeviceLinkError, type FlashImage, type FlashPackage, kindOf } from './ports.js';
+import { switchSlot } from './switch-slot.js';
 
 /** A super layout (`super_empty.img`) is metadata only: geometry and one table, far below this. */
 export const MAX_SUPER_LAYOUT_BYTES = 4 * 1024 * 1024;
@@ -181,26 +182,35 @@ export function sizeLogicalImages(
       `The package's super layout is for a super partition named ${named}, but this device's is ${device.superName}. Use the package made for this device model.`,
     );
   }
-  let model = layout;
-  try {
-    for (const w of working) model = place(model, w.name, w.size, slots.old);
-  } catch (err) {
-    if (!(err instanceof SuperLayoutError)) throw err;
-    throw jobFailure(
+  const model = placeAll(layout, working, slots.old, (err) =>
+    jobFailure(
       JOB_CODES.wrongProduct,
       `The package's super layout cannot hold the partitions slot ${slots.old} is running from (${err.message}); use the package made for this device.`,
-    );
-  }
+    ),
+  );
   const need = targets.reduce((a, t) => a + t.size, 0);
-  try {
-    for (const t of targets) model = place(model, t.name, t.size, slots.target);
-  } catch (err) {
-    if (!(err instanceof SuperLayoutError)) throw err;
-    throw jobFailure(
+  return placeAll(model, targets, slots.target, (err) =>
+    jobFailure(
       JOB_CODES.insufficientStorage,
       `The logical images of slot ${slots.target} need ${need} bytes in ${device.superName}, which does not have room for them next to slot ${slots.old}: ${err.message}. Use the package made for this device model.`,
       { needed: need },
-    );
+    ),
+  );
+}
+
+/** Place every partition of `list`; the codec's refusal becomes `refuse(err)`. */
+function placeAll(
+  layout: SuperMetadata,
+  list: readonly { name: string; size: number }[],
+  slot: string,
+  refuse: (err: SuperLayoutError) => Error,
+): SuperMetadata {
+  let model = layout;
+  try {
+    for (const p of list) model = place(model, p.name, p.size, slot);
+  } catch (err) {
+    if (!(err instanceof SuperLayoutError)) throw err;
+    throw refuse(err);
   }
   return model;
 }
@@ -254,23 +264,8 @@ export async function beginLogical(ctx: JobContext): Promise<void> {
 
 /** set_active to the target slot (from the bootloader); a failure from here on sets the working slot back. */
 async function activateTarget(ctx: JobContext): Promise<void> {
-  const plan = ctx.plan;
-  if (!plan) throw new Error('logical phase without a plan');
-  const s = session(ctx);
   ctx.targetActive = true;
-  try {
-    await op(ctx, `set_active ${plan.targetSlot}`, ctx.options.timeouts.commandMs, (o) =>
-      s.setActive(plan.targetSlot, o),
-    );
-  } catch (err) {
-    if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
-      throw jobFailure(
-        JOB_CODES.switchFailed,
-        `The device refused to make slot ${plan.targetSlot} active for fastbootd: ${err.deviceMessage ?? err.message}`,
-      );
-    }
-    throw err;
-  }
+  await switchSlot(ctx, (slot) => `The device refused to make slot ${slot} active for fastbootd`);
 }
 
 /**
