@@ -42,7 +42,7 @@ export async function ensureMode(ctx: JobContext, want: FastbootMode): Promise<v
       `This device (${capabilities(ctx).profile.name}) cannot be rebooted from ${NAMES[now]} into ${NAMES[want]} by Flashline, which the package needs; use a package for this device model.`,
     );
   }
-  ctx.report.message(`rebooting ${serial} from ${NAMES[now]} into ${NAMES[want]}`);
+  ctx.report.announce(`rebooting ${serial} from ${NAMES[now]} into ${NAMES[want]}`);
   const t = ctx.options.timeouts;
   try {
     await op(ctx, `reboot into ${NAMES[want]}`, t.commandMs, (o) =>
