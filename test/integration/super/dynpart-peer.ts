@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   LP_SECTOR_SIZE,
-  PARTITION_ATTRIBUTE,
+  metadataForSlot,
   type SuperMetadata,
 } from '../../../main/protocol/fastboot/super/index.js';
 
@@ -105,11 +105,10 @@ export function expectedDynpartTables(
   device = SHIM_DEVICE,
 ): Map<string, string[]> {
   const tables = new Map<string, string[]>();
-  const suffix = `_${String.fromCharCode(0x61 + slot)}`;
-  for (const p of md.partitions) {
+  for (const p of metadataForSlot(md, slot).partitions) {
     let start = 0;
     tables.set(
-      p.attributes & PARTITION_ATTRIBUTE.slotSuffixed ? p.name + suffix : p.name,
+      p.name,
       p.extents.map((e) => {
         const line =
           e.type === 'linear'

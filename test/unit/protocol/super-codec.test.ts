@@ -19,6 +19,7 @@ import {
   parseMetadata,
   parseSuperEmpty,
   primaryMetadataOffset,
+  readSuperEmptyStream,
   readSuperGeometry,
   readSuperMetadata,
   readSuperMetadataWithReport,
@@ -152,6 +153,17 @@ describe('super codec: byte layout', () => {
     assert.equal(dv.getUint32(8, true), 256);
     assert.equal(dv.getUint32(128, true), 1);
     assert.deepEqual(parseMetadata(md.geometry, blob).header, { major: 10, minor: 2, flags: 1 });
+  });
+
+  it('reads a super_empty.img from a stream, refusing one that is too large without buffering it', async () => {
+    const md = small();
+    const img = encodeSuperEmpty(md);
+    async function* chunks(bytes: Uint8Array, size: number) {
+      for (let i = 0; i < bytes.length; i += size) yield Buffer.from(bytes.subarray(i, i + size));
+    }
+    assert.deepEqual(await readSuperEmptyStream(chunks(img, 1000)), md);
+    await assert.rejects(readSuperEmptyStream(chunks(img, 1000), 4096), /too large for a super_empty.img/);
+    await assert.rejects(readSuperEmptyStream([img.subarray(0, 100)]), SuperFormatError);
   });
 
   it('a super_empty.img is geometry + one metadata copy, nothing else', () => {

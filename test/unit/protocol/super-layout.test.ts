@@ -7,12 +7,15 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   addGroup,
+  BLOCK_DEVICE_FLAG,
   createPartition,
   deletePartition,
   freeBytes,
+  GROUP_FLAG,
   LP_SECTOR_SIZE,
   logicalPartitionExtents,
   mergeLayout,
+  metadataForSlot,
   newSuperMetadata,
   partitionSize,
   resizePartition,
@@ -139,6 +142,43 @@ describe('super layout: properties', () => {
   });
 });
 
+describe('super layout: update-super merge (property)', () => {
+  it('keeps every other-slot partition with its extents, takes the new layout for the rest, or says wipe needed', () => {
+    fc.assert(
+      fc.property(
+        arbitraryBase,
+        fc.array(arbitraryOp, { maxLength: 15 }),
+        fc.array(fc.constantFrom('system_a', 'vendor_a', 'system_b', 'odm'), { maxLength: 4 }),
+        (base, ops, nextNames) => {
+          const empty = baseMetadata(base);
+          let current = empty;
+          for (const op of ops) current = applyOp(current, op).md;
+          let next = empty;
+          for (const name of new Set(nextNames)) next = createPartition(next, { name, size: 0 });
+          let merged: SuperMetadata;
+          try {
+            merged = mergeLayout(current, next, { currentSlotSuffix: '_a' });
+          } catch (err) {
+            assert.ok(err instanceof SuperLayoutError && /wipe needed/.test(err.message), String(err));
+            return;
+          }
+          checkInvariants(merged);
+          for (const p of current.partitions) {
+            const m = merged.partitions.find((x) => x.name === p.name);
+            if (p.name.endsWith('_a')) {
+              if (m) assert.equal(partitionSize(merged, p.name), 0);
+            } else {
+              assert.deepEqual(m?.extents, p.extents, `${p.name} kept`);
+            }
+          }
+          for (const p of next.partitions) assert.ok(merged.partitions.some((x) => x.name === p.name));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('super layout: operations', () => {
   const base = () =>
     newSuperMetadata({
@@ -245,6 +285,28 @@ describe('super layout: operations', () => {
       () => mergeLayout(current, noGroups, { currentSlotSuffix: '_a' }),
       /group 'main_b'.*wipe|wipe needed/,
     );
+  });
+
+  it('metadataForSlot names slot-suffixed partitions, groups and block devices as the device sees them', () => {
+    const base = newSuperMetadata({ size: 16 * 1024 * 1024, superName: 'system' });
+    let md: SuperMetadata = {
+      ...base,
+      groups: [...base.groups, { name: 'main', flags: GROUP_FLAG.slotSuffixed, maximumSize: 0 }],
+      blockDevices: [{ ...base.blockDevices[0]!, flags: BLOCK_DEVICE_FLAG.slotSuffixed }],
+    };
+    md = createPartition(md, { name: 'vendor', group: 'main', size: 4096, attributes: 3 });
+    md = createPartition(md, { name: 'odm', size: 4096, attributes: 1 });
+    const b = metadataForSlot(md, 1);
+    assert.deepEqual(
+      b.partitions.map((p) => [p.name, p.group, p.attributes]),
+      [
+        ['vendor_b', 'main_b', 1],
+        ['odm', 'default', 1],
+      ],
+    );
+    assert.equal(b.blockDevices[0]!.partitionName, 'system_b');
+    assert.equal(b.blockDevices[0]!.flags, 0);
+    validateSuperMetadata(b);
   });
 
   it('update-super with wipe takes the layout as is, for a super of the same size only', () => {

@@ -41,6 +41,8 @@ export const HEADER_FLAGS_MASK = 0x3;
  */
 export const MAX_METADATA_MAX_SIZE = 16 * 1024 * 1024;
 export const MAX_SLOT_COUNT = 16;
+/** Largest super_empty.img Flashline reads (geometry block + the largest metadata copy it accepts). */
+export const MAX_SUPER_EMPTY_SIZE = LP_GEOMETRY_SIZE + MAX_METADATA_MAX_SIZE;
 
 /** Offset of the primary geometry copy in super (after the reserved bytes); the backup follows it. */
 export const PRIMARY_GEOMETRY_OFFSET = LP_PARTITION_RESERVED_BYTES;

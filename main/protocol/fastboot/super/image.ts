@@ -5,7 +5,7 @@
  */
 import { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
 import { SuperFormatError } from './errors.js';
-import { LP_GEOMETRY_MAGIC, LP_GEOMETRY_SIZE } from './format.js';
+import { LP_GEOMETRY_MAGIC, LP_GEOMETRY_SIZE, MAX_SUPER_EMPTY_SIZE } from './format.js';
 import type { SuperMetadata } from './types.js';
 
 /** Does `head` (the first bytes of a file) start like a super_empty.img (geometry magic at offset 0)? */
@@ -34,4 +34,34 @@ export function encodeSuperEmpty(metadata: SuperMetadata): Uint8Array {
   out.set(geometry, 0);
   out.set(blob, geometry.length);
   return out;
+}
+
+/**
+ * Read a super_empty.img from a stream (a zip entry, a file stream) and parse it. Refuses, without buffering
+ * more, a stream longer than `maxSize` (default MAX_SUPER_EMPTY_SIZE: the geometry block plus the largest
+ * metadata copy Flashline accepts) — a super_empty.img is a few KiB, a whole super image is not one.
+ */
+export async function readSuperEmptyStream(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  maxSize: number = MAX_SUPER_EMPTY_SIZE,
+): Promise<SuperMetadata> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > maxSize) {
+      throw new SuperFormatError(
+        'image',
+        `more than ${maxSize} bytes — too large for a super_empty.img (is this a whole super image? flash it as a partition instead)`,
+      );
+    }
+    chunks.push(Uint8Array.prototype.slice.call(chunk));
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return parseSuperEmpty(bytes);
 }

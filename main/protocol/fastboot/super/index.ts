@@ -33,11 +33,12 @@ export {
   LP_GEOMETRY_SIZE,
   LP_PARTITION_RESERVED_BYTES,
   LP_SECTOR_SIZE,
+  MAX_SUPER_EMPTY_SIZE,
   PRIMARY_GEOMETRY_OFFSET,
   primaryMetadataOffset,
   totalMetadataSize,
 } from './format.js';
-export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty } from './image.js';
+export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty, readSuperEmptyStream } from './image.js';
 export {
   flashSuperMetadata,
   type ReadSuperOptions,
@@ -56,10 +57,12 @@ export {
   logicalPartitionExtents,
   type MergeLayoutOptions,
   mergeLayout,
+  metadataForSlot,
   type NewSuperOptions,
   newSuperMetadata,
   partitionSize,
   resizePartition,
+  slotSuffixForSlot,
   wipeLayout,
 } from './layout.js';
 export {

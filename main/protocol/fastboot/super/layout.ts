@@ -17,13 +17,16 @@ import {
   PARTITION_ATTRIBUTE_MASK_V1,
   totalMetadataSize,
 } from './format.js';
-import type {
-  LogicalExtentRange,
-  SuperBlockDevice,
-  SuperExtent,
-  SuperGroup,
-  SuperMetadata,
-  SuperPartition,
+import {
+  BLOCK_DEVICE_FLAG,
+  GROUP_FLAG,
+  type LogicalExtentRange,
+  PARTITION_ATTRIBUTE,
+  type SuperBlockDevice,
+  type SuperExtent,
+  type SuperGroup,
+  type SuperMetadata,
+  type SuperPartition,
 } from './types.js';
 
 export interface NewSuperOptions {
@@ -516,4 +519,46 @@ export function logicalPartitionExtents(metadata: SuperMetadata, name: string): 
     logicalOffset += length;
   }
   return out;
+}
+
+/** The slot suffix of metadata slot `slot` (0 → `_a`, 1 → `_b`, …), as liblp's SlotSuffixForSlotNumber. */
+export function slotSuffixForSlot(slot: number): string {
+  if (!Number.isInteger(slot) || slot < 0 || slot > 25)
+    throw new SuperLayoutError(`slot ${slot} has no suffix`);
+  return `_${String.fromCharCode(0x61 + slot)}`;
+}
+
+/**
+ * The names a device sees for slot `slot` (liblp reader AdjustMetadataForSlot, used on retrofit devices):
+ * SLOT_SUFFIXED partitions, groups and block devices get the slot's suffix and lose the flag.
+ */
+export function metadataForSlot(metadata: SuperMetadata, slot: number): SuperMetadata {
+  const suffix = slotSuffixForSlot(slot);
+  const rename = (name: string) => {
+    if (!isValidSuperName(name + suffix))
+      throw new SuperLayoutError(`'${name}${suffix}' is too long for a name`);
+    return name + suffix;
+  };
+  const groupNames = new Map<string, string>();
+  const groups = metadata.groups.map((g) => {
+    const suffixed = (g.flags & GROUP_FLAG.slotSuffixed) !== 0;
+    const name = suffixed ? rename(g.name) : g.name;
+    groupNames.set(g.name, name);
+    return suffixed ? { ...g, name, flags: g.flags & ~GROUP_FLAG.slotSuffixed } : g;
+  });
+  return {
+    ...metadata,
+    groups,
+    partitions: metadata.partitions.map((p) => ({
+      ...p,
+      name: p.attributes & PARTITION_ATTRIBUTE.slotSuffixed ? rename(p.name) : p.name,
+      attributes: p.attributes & ~PARTITION_ATTRIBUTE.slotSuffixed,
+      group: groupNames.get(p.group) ?? p.group,
+    })),
+    blockDevices: metadata.blockDevices.map((b) =>
+      b.flags & BLOCK_DEVICE_FLAG.slotSuffixed
+        ? { ...b, partitionName: rename(b.partitionName), flags: b.flags & ~BLOCK_DEVICE_FLAG.slotSuffixed }
+        : b,
+    ),
+  };
 }
