@@ -358,6 +358,15 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     if (slot) await endSlotWrite(this.#port, slot, reactivate);
   }
 
+  /** fastbootd: zero a logical partition through its extents; like a physical erase, its slot stays unbootable. */
+  async #eraseLogical(name: string, slot: Slot | null): Promise<void> {
+    const sp = this.#fastbootdOnly(`erase ${name}`);
+    this.#cut('erase', 0);
+    if (slot) await beginSlotWrite(this.#port, slot);
+    this.#cut('erase', 1);
+    await sp.zero(name);
+  }
+
   /** fastbootd: `create-logical-partition NAME SIZE` (in the slot's group, `main_a`/`main_b`, or `default`). */
   async createLogicalPartition(name: string, size: number): Promise<void> {
     this.#assertOn();
@@ -396,12 +405,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   async erase(arg: string): Promise<void> {
     this.#assertOn();
     const logical = this.logicalPartition(arg);
-    if (logical) {
-      this.#fastbootdOnly(`erase ${logical.name}`);
-      throw new CommandFailure(
-        `erase of logical partition ${logical.name} is not simulated; flash it, or resize-logical-partition ${logical.name} 0`,
-      );
-    }
+    if (logical) return this.#eraseLogical(logical.name, logical.slot);
     const t = this.#target(arg);
     this.#cut('erase', 0);
     if (t.slot) await beginSlotWrite(this.#port, t.slot);

@@ -274,7 +274,7 @@ class PacketSession {
         const into = REBOOTS.get(text);
         if (UNSIMULATED_REBOOTS.has(text) || (into === 'fastboot' && !this.device.hasFastbootd)) {
           throw new CommandFailure(
-            `'${text}' is not simulated: this device has no ${into ? 'fastbootd (start it with dynamic partitions)' : 'recovery'} (issue #13); use reboot or reboot-bootloader`,
+            `'${text}' is not simulated: this device has no ${into ? 'fastbootd (a stock-android phone started with dynamic partitions has one)' : 'recovery'} (issue #13); use reboot or reboot-bootloader`,
           );
         }
         if (into) {

@@ -234,6 +234,21 @@ export class SuperPartition {
     };
   }
 
+  /** Write zeros over a whole logical partition (erase), then fsync. */
+  async zero(name: string): Promise<void> {
+    const size = this.sizeOf(name);
+    const sink = await this.openSink(name);
+    try {
+      const zeros = Buffer.alloc(Math.min(IO_BLOCK, Math.max(size, 1)));
+      for (let done = 0; done < size; done += zeros.byteLength) {
+        await sink.write(zeros, 0, Math.min(zeros.byteLength, size - done), done);
+      }
+      await sink.sync();
+    } finally {
+      await sink.close();
+    }
+  }
+
   /** SHA-256 of the first `length` bytes of a logical partition (default: all of it), read through its extents. */
   async sha256(name: string, length = this.sizeOf(name)): Promise<string> {
     const hash = createHash('sha256');

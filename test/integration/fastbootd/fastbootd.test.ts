@@ -17,6 +17,7 @@ import {
   MiB,
   rawImage,
   rebooting,
+  superEmpty,
   TEST_SUPER_SIZE,
 } from './helpers.js';
 
@@ -87,4 +88,16 @@ test('adb reboot fastboot enters fastbootd on the fastboot port; reboot returns 
   assert.equal(await getvar(p.vd.address, 'is-userspace'), 'yes');
   await rebooting(p.vd, () => fastboot(p.vd.address, 'reboot'));
   assert.equal(p.vd.device.mode, 'os');
+});
+
+test("fastboot wipe-super SUPER_EMPTY: Google's liblp writes the whole super, the phone reads its metadata", async (t) => {
+  const p = await dynamicPhone(t);
+  await adbReboot(p, 'bootloader');
+  const a = p.vd.address;
+  // The client builds a full super image from super_empty.img with its own liblp and flashes `super`.
+  await fastboot(a, 'wipe-super', await superEmpty(p.dir, ['system', 'vendor', 'odm']));
+  const names = p.vd.device.superPartition?.names().sort();
+  assert.deepEqual(names, ['odm_a', 'odm_b', 'system_a', 'system_b', 'vendor_a', 'vendor_b']);
+  assert.equal(await getvar(a, 'is-logical:odm_b'), 'yes');
+  assert.equal(await getvar(a, 'partition-size:system_a'), '0x0');
 });

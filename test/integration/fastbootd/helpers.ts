@@ -30,6 +30,8 @@ export async function dynamicPhone(t: TestContext): Promise<Phone> {
   const vd = await startVirtualDevice({
     profile: 'stock-android',
     dynamicPartitions: { superSize: TEST_SUPER_SIZE },
+    // Kept until the test's temp dir goes, so the super can be read after the phone stopped.
+    stateDir: join(dir, 'state'),
     bootDelayMs: 100,
     android: { bootCompletedMs: 100, markSuccessfulMs: 200 },
   });

@@ -1,6 +1,6 @@
 /** `flashline virtual-device` as a user runs it: start, print addresses, serve, fault flags, Ctrl-C. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, promises as fs } from 'node:fs';
@@ -10,9 +10,10 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { tempDir } from '../../unit/virtual-device/helpers/fixtures.js';
 import { MiniClient } from '../../unit/virtual-device/helpers/mini-client.js';
+import { FLASHLINE_BIN, startVirtualDeviceCli } from './cli-helpers.js';
 
 const run = promisify(execFile);
-const bin = join(import.meta.dirname, '../../../bin/flashline.js');
+const bin = FLASHLINE_BIN;
 
 interface Row {
   serial: string;
@@ -21,34 +22,10 @@ interface Row {
 }
 
 test('starts N devices with distinct serials, serves fastboot, injects power loss, stops on SIGINT', async (t) => {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'virtual-device',
-      '--tcp',
-      '127.0.0.1:0',
-      '--count',
-      '2',
-      '--json',
-      '--boot-delay',
-      '50',
-      '--power-loss-at',
-      'flash:4096',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(() => {
-      throw new Error('virtual-device exited early');
-    }),
-  ])) as [string];
-  const rows = JSON.parse(first) as Row[];
+  const { child, rows } = await startVirtualDeviceCli<Row>(t, [
+    ...['--tcp', '127.0.0.1:0', '--count', '2', '--json'],
+    ...['--boot-delay', '50', '--power-loss-at', 'flash:4096'],
+  ]);
   assert.equal(rows.length, 2);
   assert.notEqual(rows[0]!.serial, rows[1]!.serial);
   for (const row of rows) {
