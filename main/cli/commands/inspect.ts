@@ -22,13 +22,16 @@ export function registerInspect(program: Command): void {
         `  created/expires: ${m.created} / ${m.expires}`,
         ...(m.minBootloaderVersion ? [`  min bootloader:  ${m.minBootloaderVersion}`] : []),
         ...(m.minFlashlineVersion ? [`  min Flashline:   ${m.minFlashlineVersion}`] : []),
+        ...Object.entries(m.deviceRequirements ?? {}).map(
+          ([k, v]) => `  device requires: ${k} = ${v.join(' or ')}`,
+        ),
         `  signatures:      ${r.signatures.join(', ') || '(none)'}`,
         `  encrypted for:   ${r.encryptedFor ? r.encryptedFor.join(', ') : '(not encrypted)'}`,
         `  manifest sha256: ${r.manifestSha256}`,
         '  images:',
         ...m.images.map(
           (i) =>
-            `    ${i.partition.padEnd(16)} ${String(i.size).padStart(12)} bytes  sha256 ${i.sha256}${i.slotted ? '  A/B' : ''}${i.sparse ? '  sparse' : ''}`,
+            `    ${i.partition.padEnd(16)} ${String(i.size).padStart(12)} bytes  sha256 ${i.sha256}${i.slotted ? '  A/B' : ''}${i.sparse ? '  sparse' : ''}${i.kind && i.kind !== 'partition' ? `  ${i.kind}` : ''}`,
         ),
         ...(m.install
           ? [

@@ -214,6 +214,14 @@ export function requirementsForPackage(info: AndroidInfo, chosenProduct?: string
     }
     add(r.name, r.values, r.line);
   }
+  if (Object.keys(deviceRequirements).length > 32) {
+    throw bad(
+      'android-info.txt requires more than 32 device variables; a package holds at most 32 requirements.',
+      {
+        reason: 'android_info_too_many',
+      },
+    );
+  }
   return { products, deviceRequirements, notes };
 }
 

@@ -10,13 +10,14 @@
  * Every refusal happens before the package file is written and says what is wrong with the input.
  * Images are read from the source as streams, twice (hash pass, write pass); none is held in memory.
  */
+import { FlashlineError } from '../../common/errors.js';
 import {
   formatOsVersion,
   formatPatchLevel,
   parseBootImageHeader,
 } from '../../protocol/android/boot-image.js';
 import { isSparseHeader, parseSparseHeader } from '../../protocol/fastboot/sparse/index.js';
-import { parseSuperEmpty, type SuperMetadata } from '../../protocol/fastboot/super/index.js';
+import { readSuperEmptyStream, type SuperMetadata } from '../../protocol/fastboot/super/index.js';
 import type { SigningPrivateKey, StationPublicKey } from '../keys.js';
 import type { ImageKind } from '../manifest.js';
 import { type PackImageInput, type PackResult, packPackage } from '../writer.js';
@@ -156,11 +157,11 @@ export async function planAndroidImage(
         'absurd_size',
       );
     }
-    const bytes = await source.head('super_empty.img', superSize);
     try {
-      // A plain Uint8Array copy: the codec must not see (or alter) a Node Buffer, whose slice() is a view.
-      superLayout = parseSuperEmpty(new Uint8Array(bytes));
+      // Streamed through the entry's CRC check; the codec bounds what it collects.
+      superLayout = await readSuperEmptyStream(source.open('super_empty.img'));
     } catch (err) {
+      if (err instanceof FlashlineError && err.code === 'bad_input') throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw refuse(
         `${where}: super_empty.img is not a valid super layout (${why}). The image is damaged or not an Android 10+ image; download it again.`,
@@ -234,6 +235,12 @@ export async function planAndroidImage(
   if (superLayout && logical) {
     checkFits(superLayout, logical, images, where);
     const name = superLayout.blockDevices[0]?.partitionName ?? 'super';
+    if (!PARTITION.test(name)) {
+      throw refuse(
+        `${where}: super_empty.img names its super partition '${name}', which is not a partition name (letters, digits, _ and -). The image is damaged.`,
+        'bad_super_empty',
+      );
+    }
     images.push({
       file: 'super_empty.img',
       partition: name,
@@ -243,6 +250,14 @@ export async function planAndroidImage(
       size: superSize!,
       expandedSize: superSize!,
     });
+  }
+  if (!superLayout) {
+    const dynamic = images.filter((i) => (KNOWN_LOGICAL as readonly string[]).includes(i.partition));
+    if (dynamic.length > 0) {
+      notes.push(
+        `There is no super_empty.img: ${dynamic.map((i) => i.partition).join(', ')} are packed as physical partitions (an image for a device without dynamic partitions, before Android 10).`,
+      );
+    }
   }
   if (images.length === 0) throw refuse(`${where} holds no images (*.img).`, 'no_images');
   if (images.some((i) => i.partition === 'super' && i.kind !== 'super-layout') && superLayout) {

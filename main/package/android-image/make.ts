@@ -28,8 +28,6 @@ import { androidBootImage } from './boot.js';
 const MiB = 1024 * 1024;
 /** The `--dynamic-partitions` virtual phone's super (virtual-device DEFAULT_SUPER_SIZE). */
 export const DEFAULT_SUPER_SIZE = 256 * MiB;
-/** Room liblp leaves before the first logical sector (reserved, geometry ×2, metadata ×2 per slot), aligned. */
-const METADATA_REGION = MiB;
 const METADATA_MAX_SIZE = 65536;
 const LOGICAL = ['system', 'vendor', 'product'] as const;
 
@@ -63,9 +61,17 @@ export interface MadeAndroidImage {
 
 const bad = (message: string) => new FlashlineError('bad_input', message);
 
+/**
+ * Each slot's group maximum: 45 % of super, as the `--dynamic-partitions` phone's factory layout has it
+ * (virtual-device/super-partition.ts), so both slots fit with room to spare.
+ */
+export function slotGroupSize(superSize: number): number {
+  return Math.max(MiB, Math.floor((superSize * 0.45) / MiB) * MiB);
+}
+
 /** The layout of the virtual phone's super: one group per slot, system/vendor/product in each. */
 export function virtualPhoneLayout(superSize: number): SuperMetadata {
-  const group = Math.floor((superSize - METADATA_REGION) / 2 / MiB) * MiB;
+  const group = slotGroupSize(superSize);
   return newSuperMetadata({
     size: superSize,
     metadataMaxSize: METADATA_MAX_SIZE,
@@ -127,7 +133,7 @@ export async function makeAndroidImage(options: MakeAndroidImageOptions): Promis
   checkSize('--vendor-size', sizes.vendor, 4096);
   checkSize('--product-size', sizes.product, 0);
   checkSize('--boot-size', bootSize, 3 * 4096);
-  const group = Math.floor((superSize - METADATA_REGION) / 2 / MiB) * MiB;
+  const group = slotGroupSize(superSize);
   const need = sizes.system + sizes.vendor + sizes.product;
   if (need > group) {
     throw bad(

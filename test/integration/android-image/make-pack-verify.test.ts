@@ -38,6 +38,20 @@ describe('make-android-image → pack --from-android-image → verify', () => {
     }
   };
   const p = (name: string) => join(dir, name);
+  const make = (version: string, zip: string, ...more: string[]) =>
+    run(
+      'virtual-device',
+      'make-android-image',
+      '--product',
+      'acme-phone',
+      '--version',
+      version,
+      '--out',
+      p(zip),
+      ...more,
+    );
+  const packFrom = (zip: string, out: string) =>
+    run('pack', '--from-android-image', p(zip), '--key', p('release.key'), '--out', p(out));
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flashline-android-image-'));
@@ -49,15 +63,9 @@ describe('make-android-image → pack --from-android-image → verify', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('packs the made image; verify accepts it; super layout and sparse logical images in the manifest', async () => {
-    const made = await run(
-      'virtual-device',
-      'make-android-image',
-      '--product',
-      'acme-phone',
-      '--version',
+    const made = await make(
       '3.1.4',
-      '--out',
-      p('img.zip'),
+      'img.zip',
       '--super-size',
       String(64 * 1024 * 1024),
       '--system-size',
@@ -72,15 +80,7 @@ describe('make-android-image → pack --from-android-image → verify', () => {
       made.out,
       /wrote .*img\.zip: android-info\.txt .* boot\.img .* super_empty\.img .* system\.img .* vendor\.img .* product\.img/,
     );
-    const packed = await run(
-      'pack',
-      '--from-android-image',
-      p('img.zip'),
-      '--key',
-      p('release.key'),
-      '--out',
-      p('img.flp'),
-    );
+    const packed = await packFrom('img.zip', 'img.flp');
     assert.equal(packed.code, 0, packed.err);
     assert.match(packed.out, /acme-phone 3\.1\.4 \(device reports 3\.1\.4\)/);
     const verified = await run('verify', p('img.flp'), '--trust', p('trust'), '--product', 'acme-phone');
@@ -107,15 +107,9 @@ describe('make-android-image → pack --from-android-image → verify', () => {
   });
 
   it('reads a zip64 image (zip64 headers on every entry)', async () => {
-    const made = await run(
-      'virtual-device',
-      'make-android-image',
-      '--product',
-      'acme-phone',
-      '--version',
+    const made = await make(
       '3.1.5',
-      '--out',
-      p('z64.zip'),
+      'z64.zip',
       '--zip64',
       '--store',
       '--system-size',
@@ -127,15 +121,7 @@ describe('make-android-image → pack --from-android-image → verify', () => {
     // The headers really are zip64: every central directory entry carries the zip64 extra field (0x0001).
     const raw = readFileSync(p('z64.zip'));
     assert.ok(raw.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06])), 'zip64 end of central directory record');
-    const packed = await run(
-      'pack',
-      '--from-android-image',
-      p('z64.zip'),
-      '--key',
-      p('release.key'),
-      '--out',
-      p('z64.flp'),
-    );
+    const packed = await packFrom('z64.zip', 'z64.flp');
     assert.equal(packed.code, 0, packed.err);
     assert.equal(
       (await run('verify', p('z64.flp'), '--trust', p('trust'), '--product', 'acme-phone')).code,
@@ -146,15 +132,7 @@ describe('make-android-image → pack --from-android-image → verify', () => {
   it('refuses a truncated zip and a zip without android-info.txt with exit 1 and one clear line; writes nothing', async () => {
     const whole = readFileSync(p('img.zip'));
     writeFileSync(p('cut.zip'), whole.subarray(0, whole.length - 5000));
-    const cut = await run(
-      'pack',
-      '--from-android-image',
-      p('cut.zip'),
-      '--key',
-      p('release.key'),
-      '--out',
-      p('cut.flp'),
-    );
+    const cut = await packFrom('cut.zip', 'cut.flp');
     assert.equal(cut.code, 1);
     assert.match(
       cut.err,
@@ -163,15 +141,7 @@ describe('make-android-image → pack --from-android-image → verify', () => {
     assert.ok(!existsSync(p('cut.flp')));
     const { writeZip } = await import('../../unit/package/android-zip.js');
     await writeZip(p('noinfo.zip'), [{ name: 'boot.img', data: Buffer.alloc(4096) }]);
-    const no = await run(
-      'pack',
-      '--from-android-image',
-      p('noinfo.zip'),
-      '--key',
-      p('release.key'),
-      '--out',
-      p('no.flp'),
-    );
+    const no = await packFrom('noinfo.zip', 'no.flp');
     assert.equal(no.code, 1);
     assert.match(
       no.err,

@@ -215,11 +215,38 @@ describe('pack --from-android-image (unit)', () => {
     assert.equal(u.reason, 'logical_not_in_layout');
     assert.match(u.message, /super_empty\.img does not list system_ext \(it lists system, vendor, product\)/);
 
-    // Each slot's group of a 64 MiB super holds 31 MiB; a system image expanding to 32 MiB does not fit.
+    // Each slot's group of a 64 MiB super holds 28 MiB (45 %); a system image expanding to 32 MiB does not fit.
     const big = join(fx.dir, 'too-big.zip');
     await writeZip(big, basicEntries({ 'super_empty.img': superEmpty, 'system.img': sparseSkipImage(8192) }));
     const b = await refused(big);
     assert.equal(b.reason, 'image_too_large');
     assert.match(b.message, /system\.img does not fit its group main_a in super_empty\.img/);
+  });
+
+  it('damaged zips (random bytes changed) are packed or refused as bad input, never another error', async () => {
+    const zip = join(fx.dir, 'fuzz-base.zip');
+    await writeZip(zip, basicEntries());
+    const base = await fs.readFile(zip);
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const b = Buffer.from(base);
+      for (let j = 0, k = 1 + (rnd() % 4); j < k; j++) b[rnd() % b.length] = rnd() & 0xff;
+      const f = join(fx.dir, `fuzz-${i}.zip`);
+      await fs.writeFile(f, b);
+      let outcome = 'packed';
+      try {
+        await packAndroidImage({ input: f, outPath: out(), keys: [fx.key] });
+      } catch (err) {
+        assert.ok(err instanceof FlashlineError && err.code === 'bad_input', `mutation ${i}: ${String(err)}`);
+        outcome = (err.detail as { reason: string }).reason;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    assert.ok((outcomes.get('bad_zip') ?? 0) > 0, JSON.stringify([...outcomes]));
   });
 });

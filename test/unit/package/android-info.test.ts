@@ -1,7 +1,11 @@
 /** android-info.txt: fastboot's requirement lines → a package's products and deviceRequirements. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { FlashlineError } from '../../../main/common/errors.js';
 import { parseAndroidInfo, requirementsForPackage } from '../../../main/package/android-image/index.js';
+import { validateManifest } from '../../../main/package/manifest.js';
+import { baseManifest, bytes, describeImage } from './helpers.js';
 
 const parse = (text: string) => parseAndroidInfo(Buffer.from(text));
 const refusal = (fn: () => unknown): string => {
@@ -104,6 +108,55 @@ describe('android-info.txt', () => {
     assert.match(
       refusal(() => parseAndroidInfo(Buffer.alloc(70_000, 0x61))),
       /a few lines/,
+    );
+  });
+
+  it('any text: parsed or refused as bad input; what it yields is always a valid manifest', () => {
+    const word = fc.constantFrom(
+      'require',
+      'reject',
+      'require-for-product:acme',
+      '',
+      'board',
+      'product',
+      '#',
+    );
+    const name = fc.constantFrom(
+      'board',
+      'product',
+      'version-bootloader',
+      'version-baseband',
+      'Bad Name',
+      'x_y',
+      '',
+    );
+    const value = fc.oneof(fc.constantFrom('acme', 'acme*', '1.0', 'b|c', ' '), fc.string({ maxLength: 12 }));
+    const line = fc.oneof(
+      fc.tuple(word, name, fc.array(value, { maxLength: 4 })).map(([w, n, v]) => `${w} ${n}=${v.join('|')}`),
+      fc.string({ maxLength: 40 }),
+    );
+    const image = describeImage('boot', bytes(10, 1)).image;
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 8 }),
+        fc.option(fc.constantFrom('acme', 'other')),
+        (lines, product) => {
+          let r: ReturnType<typeof requirementsForPackage>;
+          try {
+            r = requirementsForPackage(
+              parseAndroidInfo(Buffer.from(lines.join('\n'), 'latin1')),
+              product ?? undefined,
+            );
+          } catch (err) {
+            assert.ok(err instanceof FlashlineError && err.code === 'bad_input', String(err));
+            return;
+          }
+          validateManifest(
+            baseManifest([image], { products: [...r.products], deviceRequirements: r.deviceRequirements }),
+          );
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
