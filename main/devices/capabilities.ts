@@ -5,6 +5,8 @@
  * engine consults only this record: it never compares a vendor string or names a vendor command itself.
  * Everything here is pure (no I/O), so identification (main/devices) and the engine share it.
  */
+
+import { parseSizeVar } from '../protocol/fastboot/vars.js';
 import type { DeviceMode } from './device-info.js';
 import { type DeviceProfile, FALLBACK_PROFILE, loadDeviceProfiles } from './profiles.js';
 
@@ -60,6 +62,12 @@ export interface DeviceCapabilities {
     readonly fastbootd?: RebootHow;
     readonly edl?: RebootHow;
   };
+  /**
+   * Dynamic partitions (Android 10+): logical partitions inside one super partition, written in userspace
+   * fastboot (fastbootd). Absent when the device shows none (no `super-partition-name`, no `is-logical:`
+   * partition, no Android dynamic-partitions property).
+   */
+  readonly dynamicPartitions?: DynamicPartitions;
   /** Where the device is expected after a normal reboot (the postcheck accepts either). */
   readonly afterReboot: 'fastboot' | 'android';
   /** The postcheck in fastboot: version variable and commit command (absent → said in the report). */
@@ -67,6 +75,36 @@ export interface DeviceCapabilities {
   readonly androidConfirm: AndroidConfirm;
   /** One sentence per thing that cannot be checked on this device, for the report and the screen. */
   readonly unavailable: readonly string[];
+}
+
+export interface DynamicPartitions {
+  /** The super partition's name (`super-partition-name`; AOSP's `super` when only Android says so). */
+  readonly superPartition: string;
+  /** Bytes of the super partition (`partition-size:<super>`), when this mode reports it. */
+  readonly superSize?: number;
+  /** Partitions this mode reports as logical (`is-logical:<p>` = yes), with slot suffix. */
+  readonly logical: readonly string[];
+}
+
+/** The standard (AOSP) fastboot variables of dynamic partitions. */
+const SUPER_NAME_VAR = 'super-partition-name';
+const IS_LOGICAL_VAR = 'is-logical:';
+const PARTITION_SIZE_VAR = 'partition-size:';
+const USERSPACE_VAR = 'is-userspace';
+
+/** The variable that tells userspace fastboot (fastbootd, `yes`) from the bootloader. */
+export function userspaceVariable(): string {
+  return USERSPACE_VAR;
+}
+
+/** The variable holding a partition's size (`partition-size:NAME`). */
+export function partitionSizeVariable(partition: string): string {
+  return `${PARTITION_SIZE_VAR}${partition}`;
+}
+
+/** The variable saying whether a partition is logical (`is-logical:NAME`). */
+export function isLogicalVariable(partition: string): string {
+  return `${IS_LOGICAL_VAR}${partition}`;
 }
 
 /** What probing found; a mode's map is absent when the device was not seen in that mode. */
@@ -159,7 +197,10 @@ export function detectCapabilities(
   const oem = (c: { oem: readonly string[] } | undefined): VendorCommand | undefined =>
     c ? { via: 'oem', args: c.oem } : undefined;
   const commitCommand = oem(fb.commit);
-  const reboot = inAndroid ? adbReboots(an.rebootTargets) : fastbootReboots(probe.mode, fb.rebootEdl?.oem);
+  const dynamic = dynamicPartitionsOf(vars, probe.props?.get(an.dynamicPartitions.prop));
+  const reboot = inAndroid
+    ? adbReboots(an.rebootTargets)
+    : fastbootReboots(probe.mode, fb.rebootEdl?.oem, dynamic !== undefined);
   const deviceHash = inAndroid ? undefined : oem(fb.deviceHash);
   const slots = inAndroid ? androidSlots(probe.props, an.slotSuffix.prop) : fastbootSlots(vars);
   return {
@@ -170,6 +211,7 @@ export function detectCapabilities(
     ...(deviceHash ? { deviceHash } : {}),
     commit: commitCommand ? { by: 'host', command: commitCommand } : { by: 'device' },
     reboot,
+    ...(dynamic ? { dynamicPartitions: dynamic } : {}),
     afterReboot: profile.afterReboot,
     fastbootConfirm: {
       ...(fastbootFacts.runningVersion ? { version: fastbootFacts.runningVersion } : {}),
@@ -183,9 +225,42 @@ export function detectCapabilities(
       battery: fastbootFacts.battery ?? (probe.props ? androidFacts.battery : undefined),
       freeSpace: facts.freeSpace ?? fastbootFacts.freeSpace,
       commit: commitCommand ?? androidConfirm.commitConfirm,
-    }),
+    }).concat(dynamicUnavailable(dynamic, reboot)),
   };
 }
+
+/** Dynamic partitions as the variables (or, failing those, Android) show them; undefined when none. */
+function dynamicPartitionsOf(
+  vars: ReadonlyMap<string, string> | undefined,
+  androidFlag: string | undefined,
+): DynamicPartitions | undefined {
+  const named = vars?.get(SUPER_NAME_VAR)?.trim();
+  const logical = [...(vars ?? new Map<string, string>())]
+    .filter(([k, v]) => k.startsWith(IS_LOGICAL_VAR) && v.trim() === 'yes')
+    .map(([k]) => k.slice(IS_LOGICAL_VAR.length));
+  if (!named && logical.length === 0 && androidFlag?.trim() !== 'true') return undefined;
+  const superPartition = named || 'super';
+  const sizeText = vars?.get(partitionSizeVariable(superPartition));
+  const superSize = sizeText === undefined ? undefined : parseSizeVar(sizeText.trim());
+  return { superPartition, ...(superSize !== undefined ? { superSize } : {}), logical };
+}
+
+/** What a device with dynamic partitions lacks for Flashline to check and drive them. */
+function dynamicUnavailable(dynamic: DynamicPartitions | undefined, reboot: Reboots): string[] {
+  if (!dynamic) return [];
+  return [
+    ...(dynamic.superSize === undefined ? [UNAVAILABLE_DYNAMIC.superSize] : []),
+    ...(reboot.fastbootd ? [] : [UNAVAILABLE_DYNAMIC.fastbootd]),
+  ];
+}
+
+/** Said only for devices with dynamic partitions. */
+export const UNAVAILABLE_DYNAMIC = {
+  superSize:
+    'super partition size not reported in this mode: logical images are sized against the package layout until fastbootd reports it',
+  fastbootd:
+    'userspace fastboot (fastbootd) not reachable from this mode: packages with logical partitions cannot be flashed from here',
+} as const;
 
 type Reboots = DeviceCapabilities['reboot'];
 
@@ -196,11 +271,16 @@ function adbReboots(targets: readonly string[]): Reboots {
   return definedOnly({ bootloader: to('bootloader'), fastbootd: to('fastboot'), edl: to('edl') });
 }
 
-/** From fastboot: standard reboots (fastbootd only from userspace fastboot), EDL by a vendor command. */
-function fastbootReboots(mode: DeviceMode, edl: readonly string[] | undefined): Reboots {
+/**
+ * From fastboot: standard reboots, EDL by a vendor command. Userspace fastboot is reachable from itself and,
+ * on a device with dynamic partitions, from its bootloader (`reboot-fastboot`, which such bootloaders take).
+ */
+function fastbootReboots(mode: DeviceMode, edl: readonly string[] | undefined, dynamic: boolean): Reboots {
   return {
     bootloader: { via: 'fastboot', target: 'bootloader' },
-    ...(mode === 'fastbootd' ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const } : {}),
+    ...(mode === 'fastbootd' || dynamic
+      ? { fastbootd: { via: 'fastboot', target: 'fastboot' } as const }
+      : {}),
     ...(edl ? { edl: { via: 'oem', args: edl } as const } : {}),
   };
 }

@@ -46,6 +46,8 @@ const androidSection = z
     build: propFact.default({ prop: 'ro.build.fingerprint' }),
     slotSuffix: propFact.default({ prop: 'ro.boot.slot_suffix' }),
     bootCompleted: propFact.default({ prop: 'sys.boot_completed' }),
+    /** Set to `true` on devices with dynamic partitions (logical partitions inside super). */
+    dynamicPartitions: propFact.default({ prop: 'ro.boot.dynamic_partitions' }),
     runningVersion: z.union([propFact, shellFact]).optional(),
     battery: z.union([propFact, shellFact]).optional(),
     freeSpace: z.union([propFact, shellFact]).optional(),

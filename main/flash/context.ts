@@ -3,8 +3,9 @@
  * the job's AbortSignal combined with a timeout, so no stage can wait forever.
  */
 import type { DeviceCapabilities } from '../devices/capabilities.js';
+import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
-import type { Journal } from './journal.js';
+import type { Journal, LogicalStep } from './journal.js';
 import type { ImagePlan } from './pieces.js';
 import {
   type AndroidSession,
@@ -96,6 +97,15 @@ export interface JobContext {
   readonly imagePlans: Map<string, ImagePlan>;
   /** partition (with slot) -> piece sizes journaled for it (the plan identity a resumed job must match). */
   readonly journaledPlans: Map<string, readonly number[]>;
+  /** Steps of the logical-partition phase done (journaled), for resume. */
+  readonly logicalSteps: Set<LogicalStep>;
+  /**
+   * The target slot was set active before the switch stage (for fastbootd, whose update-super keeps the
+   * partitions of the slot not booted): a failure must set the working slot back, as after the switch.
+   */
+  targetActive: boolean;
+  /** The package's super layout, parsed and checked in preflight (packages with logical images). */
+  superLayout: SuperMetadata | undefined;
   /** The stage the journal last recorded before this run (for resume), if any. */
   readonly resumedFrom: string | undefined;
 }

@@ -10,6 +10,7 @@ import {
   type FactSource,
   fillCommand,
   shellFactValue,
+  userspaceVariable,
   type VendorCommand,
 } from '../devices/capabilities.js';
 import { JOB_CODES, jobFailure } from './codes.js';
@@ -74,7 +75,7 @@ export async function detectInFastboot(ctx: JobContext): Promise<DeviceCapabilit
     }
   }
   const probe: CapabilityProbe = {
-    mode: vars.get('is-userspace') === 'yes' ? 'fastbootd' : 'fastboot',
+    mode: vars.get(userspaceVariable()) === 'yes' ? 'fastbootd' : 'fastboot',
     vars,
     ...(ctx.androidProps ? { props: ctx.androidProps } : {}),
   };

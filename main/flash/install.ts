@@ -4,12 +4,13 @@
  */
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, op, session } from './context.js';
+import { sharedImages } from './dynamic.js';
 import { DeviceLinkError } from './ports.js';
 import { verifyImages } from './verify.js';
 import { writeImages } from './write-images.js';
 
 export async function install(ctx: JobContext): Promise<void> {
-  const shared = ctx.pkg.images.filter((i) => !i.slotted);
+  const shared = sharedImages(ctx.pkg);
   if (shared.length > 0) {
     await writeImages(ctx, shared);
     await verifyImages(ctx, shared);

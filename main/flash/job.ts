@@ -16,11 +16,20 @@ import {
   type JobContext,
   STOPPED_RESUMABLE,
 } from './context.js';
+import {
+  beginLogical,
+  isDynamicPackage,
+  logicalImages,
+  physicalSlotted,
+  prepareLogical,
+  sharedImages,
+} from './dynamic.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';
 import { Journal, type JournalState } from './journal.js';
-import { type DeviceConnector, DeviceLinkError, type FlashPackage } from './ports.js';
+import { ensureMode, type FastbootMode } from './modes.js';
+import { type DeviceConnector, DeviceLinkError, type FlashImage, type FlashPackage } from './ports.js';
 import { postcheck } from './postcheck.js';
 import { preflight, type ResumePoint } from './preflight.js';
 import { ProgressMeter } from './progress.js';
@@ -94,6 +103,9 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     donePieces: new Map([...(input.resume?.pieces ?? new Map())].map(([k, v]) => [k, new Set(v)])),
     imagePlans: new Map(),
     journaledPlans: new Map(input.resume?.piecePlans ?? []),
+    logicalSteps: new Set(input.resume?.logical ?? []),
+    targetActive: input.resume?.logical.has('begin') ?? false,
+    superLayout: undefined,
     resumedFrom: input.resume?.lastStage,
   };
   let stage: Stage = 'preflight';
@@ -136,6 +148,7 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
       ? {
           plan: { ...input.resume.plan, maxDownload: 0 },
           afterSwitch: AFTER_SWITCH.includes(input.resume.lastStage ?? 'preflight'),
+          targetActive: input.resume.logical.has('begin'),
         }
       : undefined;
     await retrying(async () => {
@@ -154,38 +167,27 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
       });
     }
 
-    const slottedImages = pkg.images.filter((i) => i.slotted);
+    const dynamic = isDynamicPackage(pkg);
     if (!resumePoint?.afterSwitch) {
-      const rewritten = new Set<string>();
-      for (;;) {
-        const totals = wireTotals(ctx, slottedImages);
-        await enter('download', totals.total, totals.done);
-        await retrying(() => writeImages(ctx, slottedImages));
-        await enter('verify');
-        try {
-          await retrying(() => verifyImages(ctx, slottedImages));
-          break;
-        } catch (err) {
-          if (!(err instanceof DeviceHashMismatch)) throw err;
-          if (rewritten.has(err.partition)) {
-            throw jobFailure(
-              JOB_CODES.imageMismatch,
-              `Device-side verification failed twice: ${err.message}. The device storage may be faulty.`,
-            );
-          }
-          // Writes acknowledged before a power loss may not have reached storage: write the image once more.
-          rewritten.add(err.partition);
-          report.message(`${err.message}; writing it again`);
-          ctx.donePieces.delete(err.partition);
-          await journal.append({ type: 'reset', partition: err.partition });
-        }
+      // Physical slotted images from the bootloader (as today); a package with logical images then moves
+      // to fastbootd for them, and back to the bootloader for shared images or erase steps.
+      if (!ctx.logicalSteps.has('begin')) {
+        await writeAndVerify(ctx, physicalSlotted(pkg), enter, retrying, dynamic ? 'fastboot' : undefined);
+        if (dynamic) await retrying(() => beginLogical(ctx));
       }
-      const shared = wireTotals(
-        ctx,
-        pkg.images.filter((i) => !i.slotted),
-      );
-      await enter('install', shared.total, shared.done);
-      await retrying(() => install(ctx));
+      if (dynamic && !ctx.logicalSteps.has('done')) {
+        await writeAndVerify(ctx, logicalImages(pkg), enter, retrying, 'fastbootd');
+        ctx.logicalSteps.add('done');
+        await journal.append({ type: 'logical', step: 'done' });
+      }
+      const shared = sharedImages(pkg);
+      const totals = wireTotals(ctx, shared);
+      await enter('install', totals.total, totals.done);
+      const needsBootloader = dynamic && (shared.length > 0 || (pkg.erase?.length ?? 0) > 0);
+      await retrying(async () => {
+        if (needsBootloader) await ensureMode(ctx, 'fastboot');
+        await install(ctx);
+      });
     }
     await enter('switch');
     switched = true;
@@ -202,7 +204,7 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
         ? (cancelled() as Failure)
         : (stationStorageFailure(storedWhat(err, input.options.journalDir), err) ?? classify(err, stage));
     status = failure.code;
-    if (switched) await rollback(ctx, failure.code);
+    if (switched || ctx.targetActive) await rollback(ctx, failure.code);
   } finally {
     await closeSession(ctx);
   }
@@ -222,6 +224,58 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
     report: outcome.final,
   });
   return outcome.final;
+}
+
+type Enter = (s: Stage, bytesTotal?: number, bytesDone?: number) => Promise<void>;
+type Retrying = (fn: () => Promise<void>) => Promise<void>;
+
+/**
+ * Download then verify `images` (the device-hash mismatch of one image rewrites it once, then fails 28), in
+ * `mode` when given: the bootloader for physical images of a package with logical ones, fastbootd (after
+ * update-super and sizing the target partitions) for the logical ones. The mode is re-checked after every
+ * reconnect, so a device that rebooted (power cut, cable pull) is brought back to it.
+ */
+async function writeAndVerify(
+  ctx: JobContext,
+  images: readonly FlashImage[],
+  enter: Enter,
+  retrying: Retrying,
+  mode: FastbootMode | undefined,
+): Promise<void> {
+  const ready = async () => {
+    if (mode === 'fastbootd') await prepareLogical(ctx);
+    else if (mode) await ensureMode(ctx, mode);
+  };
+  const rewritten = new Set<string>();
+  for (;;) {
+    const totals = wireTotals(ctx, images);
+    await enter('download', totals.total, totals.done);
+    await retrying(async () => {
+      await ready();
+      await writeImages(ctx, images);
+    });
+    await enter('verify');
+    try {
+      await retrying(async () => {
+        if (mode) await ensureMode(ctx, mode);
+        await verifyImages(ctx, images);
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof DeviceHashMismatch)) throw err;
+      if (rewritten.has(err.partition)) {
+        throw jobFailure(
+          JOB_CODES.imageMismatch,
+          `Device-side verification failed twice: ${err.message}. The device storage may be faulty.`,
+        );
+      }
+      // Writes acknowledged before a power loss may not have reached storage: write the image once more.
+      rewritten.add(err.partition);
+      ctx.report.message(`${err.message}; writing it again`);
+      ctx.donePieces.delete(err.partition);
+      await ctx.journal.append({ type: 'reset', partition: err.partition });
+    }
+  }
 }
 
 /** The job's endpoints: `deviceId` first, each id once. */

@@ -13,6 +13,9 @@ import { fsyncDir } from '../common/atomic-write.js';
 import { type DiskIo, nodeDisk } from '../common/station-storage.js';
 import { STAGES } from './stages.js';
 
+export const LOGICAL_STEPS = ['begin', 'super', 'done'] as const;
+export type LogicalStep = (typeof LOGICAL_STEPS)[number];
+
 const packageRef = z.object({
   id: z.string(),
   version: z.string(),
@@ -56,6 +59,13 @@ export const journalRecord = z.discriminatedUnion('type', [
   /** The device's hash disagreed: the image's pieces are written again. */
   z.object({ type: z.literal('reset'), at: z.string(), partition: z.string() }),
   z.object({ type: z.literal('resumed'), at: z.string() }),
+  /** The device arrived in this fastboot mode (bootloader or userspace fastboot). */
+  z.object({ type: z.literal('mode'), at: z.string(), mode: z.enum(['fastboot', 'fastbootd']) }),
+  /**
+   * Progress of the logical-partition phase: `begin` = physical images written and verified, target slot
+   * set active for fastbootd; `super` = update-super applied; `done` = logical images written and verified.
+   */
+  z.object({ type: z.literal('logical'), at: z.string(), step: z.enum(LOGICAL_STEPS) }),
   z.object({ type: z.literal('end'), at: z.string(), status: z.number().int(), message: z.string() }),
 ]);
 export type JournalRecord = z.infer<typeof journalRecord>;
@@ -122,6 +132,10 @@ export interface JournalState {
   readonly pieces: ReadonlyMap<string, ReadonlySet<number>>;
   /** `partition -> piece sizes` of the plan the written pieces belong to (latest record wins). */
   readonly piecePlans: ReadonlyMap<string, readonly number[]>;
+  /** The steps of the logical-partition phase already done. */
+  readonly logical: ReadonlySet<LogicalStep>;
+  /** The fastboot mode the device last arrived in, if the job moved it. */
+  readonly mode?: 'fastboot' | 'fastbootd';
   readonly end?: Extract<JournalRecord, { type: 'end' }>;
 }
 
@@ -146,8 +160,12 @@ export async function readJournal(path: string): Promise<JournalState | undefine
   let end: JournalState['end'];
   const pieces = new Map<string, Set<number>>();
   const piecePlans = new Map<string, readonly number[]>();
+  const logical = new Set<LogicalStep>();
+  let mode: JournalState['mode'];
   for (const r of records) {
-    if (r.type === 'plan') plan = r;
+    if (r.type === 'logical') logical.add(r.step);
+    else if (r.type === 'mode') mode = r.mode;
+    else if (r.type === 'plan') plan = r;
     else if (r.type === 'pieces') piecePlans.set(r.partition, r.sizes);
     else if (r.type === 'stage') lastStage = r.stage;
     else if (r.type === 'end') end = r;
@@ -158,7 +176,7 @@ export async function readJournal(path: string): Promise<JournalState | undefine
       pieces.set(r.partition, set);
     }
   }
-  return { path, start: first, plan, lastStage, pieces, piecePlans, end };
+  return { path, start: first, plan, lastStage, pieces, piecePlans, logical, ...(mode ? { mode } : {}), end };
 }
 
 /**

@@ -77,9 +77,31 @@ export interface DeviceSession {
   setActive(slot: string, options: OpOptions): Promise<void>;
   /** Ask the device to reboot; the session is unusable afterwards. */
   reboot(options: OpOptions): Promise<void>;
+  /**
+   * Reboot into `mode` (the bootloader, userspace fastboot, Android); the session is unusable afterwards.
+   * Optional: a session without it cannot move a device between bootloader and fastbootd.
+   */
+  rebootTo?(mode: RebootMode, options: OpOptions): Promise<void>;
+  /**
+   * Logical partitions inside super (userspace fastboot). Optional: absent on sessions that cannot drive
+   * dynamic partitions; the engine then refuses packages with logical images.
+   */
+  readonly logical?: LogicalPartitionCommands;
   close(): Promise<void>;
   /** INFO/TEXT lines the device sent so far (for the report). Optional. */
   readonly messages?: readonly string[];
+}
+
+/** The modes a fastboot session can reboot a device into. */
+export type RebootMode = 'bootloader' | 'fastbootd' | 'android';
+
+/** The logical-partition commands of userspace fastboot (fastbootd); sizes in bytes. */
+export interface LogicalPartitionCommands {
+  /** Apply the super layout just downloaded to the super partition `superName` (never wiping it). */
+  updateSuper(superName: string, options: OpOptions): Promise<void>;
+  createPartition(name: string, size: number, options: OpOptions): Promise<void>;
+  resizePartition(name: string, size: number, options: OpOptions): Promise<void>;
+  deletePartition(name: string, options: OpOptions): Promise<void>;
 }
 
 /** What an Android shell command printed, and its exit status when the device reports one. */
@@ -124,6 +146,18 @@ export interface FlashImage {
   readonly slotted: boolean;
   /** Already an Android sparse image: sent as one piece, as it is (the device expands it). */
   readonly sparse?: boolean;
+  /**
+   * `partition` (default): a physical partition, written from the bootloader. `logical`: a partition inside
+   * super, written in fastbootd. `super-layout`: the super layout (`super_empty.img`), sent with update-super.
+   */
+  readonly kind?: ImageKind;
+}
+
+export type ImageKind = 'partition' | 'logical' | 'super-layout';
+
+/** An image's kind (`partition` when the package does not say). */
+export function kindOf(img: Pick<FlashImage, 'kind'>): ImageKind {
+  return img.kind ?? 'partition';
 }
 
 /** A package that has passed signature checks; image bytes are hash-checked while they stream. */
@@ -139,6 +173,11 @@ export interface FlashPackage {
   /** The version the device must report after the update (postcheck); defaults to `version`. */
   readonly expectedVersion?: string;
   readonly images: readonly FlashImage[];
+  /**
+   * Fastboot variables the device must report one of the listed values for (android-info.txt `require`
+   * lines); a value ending in `*` matches by prefix.
+   */
+  readonly deviceRequirements?: Readonly<Record<string, readonly string[]>>;
   /** Partitions to erase during install (shared partitions only, never a slot). */
   readonly erase?: readonly string[];
   /** Verified bytes of one image from its start; the stream errors on a hash or size mismatch. */

@@ -6,33 +6,20 @@
  */
 import { UNAVAILABLE } from '../devices/capabilities.js';
 import { checkPackageFits } from '../package/head-checks.js';
-import { normalizeSlot, otherSlot, parseSizeVar } from '../protocol/fastboot/vars.js';
+import { normalizeSlot, otherSlot } from '../protocol/fastboot/vars.js';
 import { leaveAndroid } from './android-preflight.js';
 import { JOB_CODES, jobFailure } from './codes.js';
-import { type JobContext, type JobPlan, op, session, slotted } from './context.js';
-import { checkBattery, detectInFastboot, readFact } from './facts.js';
+import { type JobContext, type JobPlan, slotted } from './context.js';
+import { getvar, parseSize } from './device-vars.js';
+import { isDynamicPackage, preflightLogical } from './dynamic.js';
+import { capabilities, checkBattery, detectInFastboot, readFact } from './facts.js';
 import { planFor } from './image-plans.js';
+import { ensureMode } from './modes.js';
 import { pieceLimit } from './pieces.js';
-import { DeviceLinkError } from './ports.js';
+import { kindOf } from './ports.js';
+import { checkDeviceRequirements } from './requirements.js';
 
-/** A device variable, bounded by the command timeout; undefined when the device does not report it. */
-export async function getvar(ctx: JobContext, name: string): Promise<string | undefined> {
-  const s = session(ctx);
-  const v = await op(ctx, `getvar ${name}`, ctx.options.timeouts.commandMs, (o) => s.getvar(name, o));
-  return v === undefined || v === '' ? undefined : v.trim();
-}
-
-/** Sizes come as hex (`0x1000`) or decimal; anything else is a malformed reply. */
-export function parseSize(name: string, value: string): number {
-  const n = parseSizeVar(value);
-  if (n === undefined) {
-    throw new DeviceLinkError(
-      'protocol',
-      `device reported ${name} as '${value.slice(0, 40)}', which is not a size`,
-    );
-  }
-  return n;
-}
+export { getvar, parseSize } from './device-vars.js';
 
 const MiB = 1024 * 1024;
 
@@ -40,6 +27,8 @@ export interface ResumePoint {
   readonly plan: JobPlan;
   /** The journal shows the switch was started: the device may already be on the target slot. */
   readonly afterSwitch: boolean;
+  /** The target slot was made active for fastbootd (logical phase begun): the device may be on it. */
+  readonly targetActive?: boolean;
 }
 
 export async function preflight(ctx: JobContext, resumePoint: ResumePoint | undefined): Promise<JobPlan> {
@@ -48,8 +37,15 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
   // A device found in Android is identified over ADB and rebooted to its bootloader first.
   if (ctx.android) await leaveAndroid(ctx, resume?.serial);
   // Detected once per run of the stage (a resumed job detects again: the record is a function of the device).
-  const caps = await detectInFastboot(ctx);
+  let caps = await detectInFastboot(ctx);
   ctx.capabilities = caps;
+  const dynamic = isDynamicPackage(pkg);
+  // Physical images are written from the bootloader: a device found in fastbootd goes there first, unless
+  // a resumed job is already past them (logical phase begun).
+  if (dynamic && caps.mode === 'fastbootd' && !ctx.logicalSteps.has('begin')) {
+    await ensureMode(ctx, 'fastboot');
+    caps = capabilities(ctx);
+  }
   if (!ctx.androidProps) ctx.report.device({ mode: caps.mode });
   const product = await getvar(ctx, 'product');
   const serial = await getvar(ctx, 'serialno');
@@ -85,6 +81,8 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     },
     { reported: true, stationRollback: async (p) => ctx.options.rollbackRecord?.highest(p) },
   );
+  // The package's android-info.txt requirements (bootloader, baseband, board…), as the device reports them.
+  await checkDeviceRequirements(ctx);
   // What only a job needs of the device: a serial to track it by, and the same unit as before a resume.
   if (!product || !serial) {
     throw jobFailure(
@@ -112,7 +110,8 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     throw jobFailure(JOB_CODES.noInactiveSlot, `The device reports an unknown current slot '${current}'.`);
   let targetSlot: string;
   if (resume) {
-    if (active !== resume.oldSlot && !(resumePoint?.afterSwitch && active === resume.targetSlot)) {
+    const mayBeOnTarget = resumePoint?.afterSwitch === true || resumePoint?.targetActive === true;
+    if (active !== resume.oldSlot && !(mayBeOnTarget && active === resume.targetSlot)) {
       throw jobFailure(
         JOB_CODES.noInactiveSlot,
         `The device is on slot ${active}, not slot ${resume.oldSlot} where the interrupted job started; start the job again.`,
@@ -130,8 +129,25 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
 
   let needed = 0;
   for (const img of pkg.images) {
+    const kind = kindOf(img);
+    if (kind === 'super-layout') {
+      // Sent whole (one download) before the layout is applied in fastbootd.
+      if (img.size > maxDownload) {
+        throw jobFailure(
+          JOB_CODES.downloadBufferTooSmall,
+          `The super layout ${img.partition} is ${img.size} bytes, more than the device's download buffer (${maxDownload}).`,
+        );
+      }
+      continue;
+    }
     const part = img.slotted ? slotted(img.partition, targetSlot) : img.partition;
     const plan = await planFor(ctx, img, part, limit, maxDownload);
+    // Logical partitions are sized in super (below); physical ones a resumed logical phase wrote already.
+    if (kind === 'logical' || (img.slotted && ctx.logicalSteps.has('begin'))) {
+      const done = ctx.donePieces.get(part);
+      needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
+      continue;
+    }
     const sizeText = await getvar(ctx, `partition-size:${part}`);
     if (sizeText === undefined) {
       throw jobFailure(
@@ -150,6 +166,7 @@ export async function preflight(ctx: JobContext, resumePoint: ResumePoint | unde
     const done = ctx.donePieces.get(part);
     needed += plan.pieces.filter((p) => !done?.has(p.index)).reduce((a, p) => a + p.deviceBytes, 0);
   }
+  if (dynamic) await preflightLogical(ctx, { target: targetSlot, old: resume?.oldSlot ?? active });
   const freeText = await readFact(ctx, caps.freeSpace);
   if (freeText !== undefined) {
     const free = parseSize('free space', freeText);

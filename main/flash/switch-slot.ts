@@ -3,7 +3,11 @@ import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';
 
-export async function switchSlot(ctx: JobContext): Promise<void> {
+/** `refused` words the device's FAIL (32): the switch stage, or the activation before fastbootd. */
+export async function switchSlot(
+  ctx: JobContext,
+  refused = (slot: string) => `The device refused to switch to slot ${slot}`,
+): Promise<void> {
   const plan = ctx.plan;
   if (!plan) throw new Error('switch without a plan');
   const s = session(ctx);
@@ -15,7 +19,7 @@ export async function switchSlot(ctx: JobContext): Promise<void> {
     if (err instanceof DeviceLinkError && err.kind === 'device-fail') {
       throw jobFailure(
         JOB_CODES.switchFailed,
-        `The device refused to switch to slot ${plan.targetSlot}: ${err.deviceMessage ?? err.message}`,
+        `${refused(plan.targetSlot)}: ${err.deviceMessage ?? err.message}`,
       );
     }
     throw err;

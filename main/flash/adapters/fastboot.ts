@@ -12,7 +12,14 @@ import {
 } from '../../protocol/fastboot/index.js';
 import type { OpenLinkOptions } from '../../transport/index.js';
 import { AbortedError, DisconnectedError, OpenError, TimeoutError } from '../../transport/index.js';
-import { type DeviceConnector, DeviceLinkError, type DeviceSession, type OpOptions } from '../ports.js';
+import {
+  type DeviceConnector,
+  DeviceLinkError,
+  type DeviceSession,
+  type LogicalPartitionCommands,
+  type OpOptions,
+  type RebootMode,
+} from '../ports.js';
 
 export function toLinkError(err: unknown): unknown {
   if (err instanceof DeviceLinkError) return err;
@@ -112,6 +119,26 @@ export class FastbootSession implements DeviceSession {
   async reboot(o: OpOptions): Promise<void> {
     await call(() => this.#client.reboot(undefined, io(o)));
   }
+
+  async rebootTo(mode: RebootMode, o: OpOptions): Promise<void> {
+    const target = mode === 'android' ? undefined : mode === 'fastbootd' ? 'fastboot' : 'bootloader';
+    await call(() => this.#client.reboot(target, io(o)));
+  }
+
+  readonly logical: LogicalPartitionCommands = {
+    updateSuper: async (superName, o) => {
+      await call(() => this.#client.updateSuper(superName, io(o)));
+    },
+    createPartition: async (name, size, o) => {
+      await call(() => this.#client.createLogicalPartition(name, size, io(o)));
+    },
+    resizePartition: async (name, size, o) => {
+      await call(() => this.#client.resizeLogicalPartition(name, size, io(o)));
+    },
+    deletePartition: async (name, o) => {
+      await call(() => this.#client.deleteLogicalPartition(name, io(o)));
+    },
+  };
 
   async close(): Promise<void> {
     await this.#client.close().catch(() => undefined);

@@ -12,7 +12,7 @@ import {
   type StationPrivateKey,
   type VerifiedPackage,
 } from '../../package/index.js';
-import type { FlashPackage } from '../ports.js';
+import type { FlashPackage, ImageKind } from '../ports.js';
 
 export function flashPackageOf(verified: VerifiedPackage): FlashPackage {
   const m = verified.manifest;
@@ -33,10 +33,31 @@ export function flashPackageOf(verified: VerifiedPackage): FlashPackage {
       sha256: i.sha256,
       slotted: i.slotted,
       sparse: i.sparse,
+      ...imageKindOf(i),
     })),
+    ...requirementsOf(m),
     ...(erase.length > 0 ? { erase } : {}),
     openImage: (partition, signal) => verified.openImage(partition, { signal }),
   };
+}
+
+/**
+ * The manifest's image `kind` and `deviceRequirements` (package format 1.1), read defensively: a manifest
+ * without them (1.0) is a package of physical partitions with no requirements.
+ */
+function imageKindOf(image: object): { kind?: ImageKind } {
+  const kind: unknown = (image as { kind?: unknown }).kind;
+  return kind === 'partition' || kind === 'logical' || kind === 'super-layout' ? { kind } : {};
+}
+
+function requirementsOf(manifest: object): { deviceRequirements?: Record<string, string[]> } {
+  const given: unknown = (manifest as { deviceRequirements?: unknown }).deviceRequirements;
+  if (typeof given !== 'object' || given === null) return {};
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(given)) {
+    if (Array.isArray(values) && values.every((v) => typeof v === 'string')) out[name] = [...values];
+  }
+  return Object.keys(out).length > 0 ? { deviceRequirements: out } : {};
 }
 
 /** The station's decryption keys: every `*.key` in `<home>/station-keys/`, plus key files named by hand. */

@@ -205,6 +205,29 @@ export class FastbootClient {
     return this.reboot('bootloader', opts);
   }
 
+  /**
+   * `update-super:NAME` (fastbootd): apply the super layout (`super_empty.img`) just downloaded to the super
+   * partition NAME; `:wipe` only when asked.
+   */
+  updateSuper(superName: string, opts: CallOptions & { wipe?: boolean } = {}): Promise<CommandResult> {
+    return this.command(`update-super:${superName}${opts.wipe ? ':wipe' : ''}`, opts);
+  }
+
+  /** `create-logical-partition:NAME:SIZE` (fastbootd; size in bytes, decimal as AOSP's client sends it). */
+  createLogicalPartition(name: string, size: number, opts: CallOptions = {}): Promise<CommandResult> {
+    return this.command(`create-logical-partition:${name}:${logicalSize(size)}`, opts);
+  }
+
+  /** `resize-logical-partition:NAME:SIZE` (fastbootd). */
+  resizeLogicalPartition(name: string, size: number, opts: CallOptions = {}): Promise<CommandResult> {
+    return this.command(`resize-logical-partition:${name}:${logicalSize(size)}`, opts);
+  }
+
+  /** `delete-logical-partition:NAME` (fastbootd). */
+  deleteLogicalPartition(name: string, opts: CallOptions = {}): Promise<CommandResult> {
+    return this.command(`delete-logical-partition:${name}`, opts);
+  }
+
   /** `oem ARGS` (vendor commands; the reply's INFO lines are in the result). */
   oem(args: string, opts: CallOptions = {}): Promise<CommandResult> {
     return this.command(`oem ${args}`, opts);
@@ -219,4 +242,11 @@ export class FastbootClient {
   close(): Promise<void> {
     return this.link.close();
   }
+}
+
+/** A logical partition size as a command argument; anything but a non-negative safe integer is a caller bug. */
+function logicalSize(size: number): string {
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`logical partition size ${size} is not a byte count`);
+  return String(size);
 }

@@ -11,6 +11,8 @@ import {
   type DeviceSession,
   type FlashImage,
   type FlashPackage,
+  type ImageKind,
+  type LogicalPartitionCommands,
   type OpOptions,
 } from '../../../main/flash/ports.js';
 import { decodeSparse } from '../../../main/protocol/fastboot/sparse/index.js';
@@ -51,6 +53,13 @@ export class FakeDevice {
   #offlineLeft = 0;
   #lastWrite: { name: string; before: Buffer; length: number } | undefined;
   readonly log: string[] = [];
+  /** Dynamic partitions (enableDynamic): super's name and size, logical partition names, mode. */
+  dynamic: { superName: string; superSize: number } | undefined;
+  readonly logical = new Set<string>();
+  userspace = false;
+  superUpdates = 0;
+  /** Answers FAIL to `reboot-fastboot` (a bootloader without userspace fastboot). */
+  noFastbootd = false;
 
   constructor(serial: string, faults: FakeFaults = {}, product = 'flashline-virtual') {
     this.faults = faults;
@@ -70,14 +79,45 @@ export class FakeDevice {
     this.partitions.set(name, { size, data: Buffer.alloc(size), length: 0 });
   }
 
+  /**
+   * Give the device dynamic partitions: a physical `super` of `superSize` bytes, and logical partitions
+   * (`system_a`/`_b`, … with their sizes) reachable only in fastbootd. The bootloader lists the super name.
+   */
+  enableDynamic(superSize: number, logical: Record<string, number> = {}): void {
+    this.dynamic = { superName: 'super', superSize };
+    this.vars.set('super-partition-name', 'super');
+    this.addPartition('super', superSize);
+    for (const [name, size] of Object.entries(logical)) this.addLogical(name, size);
+  }
+
+  addLogical(name: string, size: number): void {
+    this.logical.add(name);
+    this.addPartition(name, size);
+  }
+
+  /** Bytes the logical partitions take in super. */
+  logicalBytes(): number {
+    let n = 0;
+    for (const name of this.logical) n += this.partitions.get(name)?.size ?? 0;
+    return n;
+  }
+
+  /** A partition as the current mode sees it: logical ones only in fastbootd. */
+  visible(name: string): boolean {
+    return this.partitions.has(name) && (this.userspace || !this.logical.has(name));
+  }
+
   getvar(name: string): string | undefined {
     if (name === 'current-slot') return this.active;
     if (name === 'running-version') return this.runningVersion;
+    if (name === 'is-userspace') return this.userspace ? 'yes' : 'no';
     const m = /^partition-size:(.+)$/.exec(name);
     if (m) {
-      const p = this.partitions.get(m[1]!);
+      const p = this.visible(m[1]!) ? this.partitions.get(m[1]!) : undefined;
       return p ? `0x${p.size.toString(16)}` : undefined;
     }
+    const l = /^is-logical:(.+)$/.exec(name);
+    if (l && this.dynamic) return this.visible(l[1]!) ? (this.logical.has(l[1]!) ? 'yes' : 'no') : undefined;
     return this.vars.get(name);
   }
 
@@ -86,7 +126,13 @@ export class FakeDevice {
     const out = new Map(this.vars);
     out.set('current-slot', this.active);
     out.set('running-version', this.runningVersion);
-    for (const [name, p] of this.partitions) out.set(`partition-size:${name}`, `0x${p.size.toString(16)}`);
+    if (this.userspace) out.set('is-userspace', 'yes');
+    for (const [name, p] of this.partitions) {
+      if (!this.visible(name)) continue;
+      out.set(`partition-size:${name}`, `0x${p.size.toString(16)}`);
+      if (this.dynamic && this.userspace)
+        out.set(`is-logical:${name}`, this.logical.has(name) ? 'yes' : 'no');
+    }
     return out;
   }
 
@@ -119,9 +165,12 @@ export class FakeDevice {
 
   async write(partition: string): Promise<void> {
     if (this.faults.failFlash) throw new DeviceLinkError('device-fail', 'FAIL from device', 'write error');
-    if (partition.endsWith(`_${this.active}`))
+    // fastbootd writes the current slot's logical partitions (Google's flow makes the target slot current).
+    if (partition.endsWith(`_${this.active}`) && !(this.userspace && this.logical.has(partition)))
       throw new DeviceLinkError('device-fail', 'FAIL', 'active slot is protected');
-    const p = this.partitions.get(partition);
+    if (this.logical.has(partition) && !this.userspace)
+      throw new DeviceLinkError('device-fail', 'FAIL', `${partition} is logical: flash it in fastbootd`);
+    const p = this.visible(partition) ? this.partitions.get(partition) : undefined;
     const buf = this.#buffer;
     if (!p || !buf) throw new DeviceLinkError('device-fail', 'FAIL', `unknown partition ${partition}`);
     this.#lastWrite = { name: partition, before: Buffer.from(p.data), length: p.length };
@@ -143,7 +192,50 @@ export class FakeDevice {
     }
   }
 
+  /** `reboot-bootloader` / `reboot-fastboot` / `reboot`. */
+  rebootTo(mode: 'bootloader' | 'fastbootd' | 'android'): void {
+    if (mode === 'fastbootd' && (!this.dynamic || this.noFastbootd))
+      throw new DeviceLinkError('device-fail', 'FAIL', 'unknown command');
+    if (mode === 'android') this.boot();
+    else this.userspace = mode === 'fastbootd';
+  }
+
+  /** fastbootd's logical-partition commands, sizes checked against super (layout details are the codec's). */
+  logicalCommand(cmd: string, name: string, size?: number): void {
+    if (!this.userspace) throw new DeviceLinkError('device-fail', 'FAIL', 'unknown command');
+    const sup = this.dynamic!;
+    if (cmd === 'update-super') {
+      if (name !== sup.superName) throw new DeviceLinkError('device-fail', 'FAIL', 'not the super partition');
+      if (!this.#buffer) throw new DeviceLinkError('device-fail', 'FAIL', 'no image downloaded');
+      this.superUpdates++;
+      // What fastbootd keeps without wipe: the partitions of the slot that is not current.
+      for (const n of [...this.logical]) if (n.endsWith(`_${this.active}`)) this.partitions.get(n)!.size = 0;
+      return;
+    }
+    if (cmd === 'delete') {
+      this.logical.delete(name);
+      this.partitions.delete(name);
+      return;
+    }
+    const others = this.logicalBytes() - (this.partitions.get(name)?.size ?? 0);
+    if (others + (size ?? 0) > sup.superSize)
+      throw new DeviceLinkError('device-fail', 'FAIL', 'Not enough space');
+    if (cmd === 'create') {
+      if (this.logical.has(name))
+        throw new DeviceLinkError('device-fail', 'FAIL', 'partition already exists');
+      this.addLogical(name, size ?? 0);
+    } else {
+      const p = this.partitions.get(name);
+      if (!p || !this.logical.has(name))
+        throw new DeviceLinkError('device-fail', 'FAIL', 'no such partition');
+      const data = Buffer.alloc(size ?? 0);
+      p.data.copy(data, 0, 0, Math.min(p.data.length, data.length));
+      this.partitions.set(name, { size: size ?? 0, data, length: Math.min(p.length, size ?? 0) });
+    }
+  }
+
   boot(): void {
+    this.userspace = false;
     const target = this.active;
     if (this.faults.badBoot === target) {
       this.active = target === 'a' ? 'b' : 'a';
@@ -246,6 +338,23 @@ class FakeSession implements DeviceSession {
     this.#closed = true;
     this.#d.boot();
   }
+  async rebootTo(mode: 'bootloader' | 'fastbootd' | 'android', o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, `reboot-to:${mode}`, o.signal);
+    this.#d.rebootTo(mode);
+    this.#closed = true;
+  }
+  readonly logical: LogicalPartitionCommands = {
+    updateSuper: (name, o) => this.#logical('update-super', name, undefined, o),
+    createPartition: (name, size, o) => this.#logical('create', name, size, o),
+    resizePartition: (name, size, o) => this.#logical('resize', name, size, o),
+    deletePartition: (name, o) => this.#logical('delete', name, undefined, o),
+  };
+  async #logical(cmd: string, name: string, size: number | undefined, o: OpOptions): Promise<void> {
+    this.#check();
+    await guard(this.#d, `${cmd}:${name}${size === undefined ? '' : `:${size}`}`, o.signal);
+    this.#d.logicalCommand(cmd, name, size);
+  }
   async close(): Promise<void> {
     this.#closed = true;
   }
@@ -263,7 +372,7 @@ export class FakeConnector implements DeviceConnector {
 
 /** A package held in memory; `corrupt` flips a byte of that image to test streaming hash checks. */
 export function memoryPackage(
-  images: { partition: string; data: Buffer; slotted?: boolean; sparse?: boolean }[],
+  images: { partition: string; data: Buffer; slotted?: boolean; sparse?: boolean; kind?: ImageKind }[],
   extra: Partial<FlashPackage> & { corrupt?: string } = {},
 ): FlashPackage {
   const list: FlashImage[] = images.map((i) => ({
@@ -272,6 +381,7 @@ export function memoryPackage(
     sha256: createHash('sha256').update(i.data).digest('hex'),
     slotted: i.slotted ?? true,
     ...(i.sparse ? { sparse: true } : {}),
+    ...(i.kind ? { kind: i.kind } : {}),
   }));
   return {
     id: 'demo',

@@ -19,6 +19,10 @@ const FORBIDDEN: readonly (readonly [what: string, pattern: RegExp])[] = [
   ['a vendor variable', /\b(rollback-index|running-version|battery-level|free-space)\b/],
   ['an Android property', /\b(ro\.(build|boot|product|serialno)[\w.]*|sys\.boot_completed)\b/],
   ['an Android commit tool', /\b(bootctl|update_verifier)\b/],
+  // Issue #13: fastbootd and dynamic partitions live in the capability layer and the fastboot client.
+  ['a fastbootd command on the wire', /\b(update-super|(create|resize|delete)-logical-partition):/],
+  ['a reboot command on the wire', /\breboot-(fastboot|bootloader)\b/],
+  ['a dynamic-partitions variable', /(super-partition-name|is-logical:|['"`]is-userspace['"`])/],
 ];
 
 function filesUnder(dir: string): string[] {
@@ -44,6 +48,11 @@ describe('no vendor commands in the engine', () => {
     assert.equal(vendorNames("props.get('ro.boot.slot_suffix')").length, 1);
     assert.equal(vendorNames('`oem mark-successful`').length, 2);
     assert.equal(vendorNames("const slot = await getvar(ctx, 'current-slot');").length, 0);
+    assert.equal(vendorNames("s.command('update-super:' + name)").length, 1);
+    assert.equal(vendorNames("client.command('reboot-fastboot')").length, 1);
+    assert.equal(vendorNames("await getvar(ctx, 'super-partition-name')").length, 1);
+    assert.equal(vendorNames("vars.get('is-userspace')").length, 1);
+    assert.equal(vendorNames("getvar(ctx, 'is-logical:' + p)").length, 1);
   });
 
   test('main/flash/** names none of them', () => {
