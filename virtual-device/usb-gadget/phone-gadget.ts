@@ -10,6 +10,7 @@
  */
 import { AndroidSide, rebootInto } from '../android-side.js';
 import type { VirtualDevice } from '../device.js';
+import type { RebootTarget } from '../profiles.js';
 import { serveAdbOverUsb, type UsbAdbSessionEnd } from './adb-function.js';
 import type { GadgetSpec } from './configfs.js';
 import { adbDescriptors, fastbootDescriptors, functionStrings } from './descriptors.js';
@@ -82,7 +83,8 @@ export async function servePhoneGadget(device: VirtualDevice, ids: PhoneGadgetId
     const { ffs } = gadgets[mode];
     await ffs.waitEnabled(24 * 3600_000);
     let end: UsbAdbSessionEnd | Awaited<ReturnType<typeof serveFastbootOverUsb>>;
-    let into: 'os' | 'bootloader' | undefined;
+    // fastbootd (a phone with dynamic partitions) is served by the same fastboot function as the bootloader.
+    let into: RebootTarget | undefined;
     if (mode === 'android') {
       end = await serveAdbOverUsb(ffs, android, { serial: ids.serial });
       if (end.reason === 'reboot') into = rebootInto(end.target);
