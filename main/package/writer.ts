@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { FlashlineError } from '../common/errors.js';
+import { isPackageCode } from './codes.js';
 import { ENTRY } from './container.js';
 import { encryptChunk, encryptedSize, imageKey, wrapContentKey } from './encryption.js';
 import { units } from './image-stream.js';
@@ -105,8 +106,9 @@ async function hashImage(
       size += block.byteLength;
     }
   } catch (err) {
+    // A source that already judged its input (an Android image refusing a damaged zip: 21) keeps its code.
     throw new FlashlineError(
-      'bad_input',
+      err instanceof FlashlineError && isPackageCode(err.code) ? err.code : 'bad_input',
       `Cannot read image ${input.partition} from ${what}: ${(err as Error).message}`,
       err instanceof FlashlineError ? err.detail : undefined,
     );

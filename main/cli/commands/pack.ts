@@ -107,10 +107,6 @@ async function packFromAndroidImage(
     ...(opts.expectedVersion !== undefined ? { expectedVersion: opts.expectedVersion } : {}),
     ...(opts.rollbackIndex !== undefined ? { rollbackIndex: opts.rollbackIndex } : {}),
     ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
-  }).catch((err: unknown) => {
-    if (err instanceof FlashlineError && typeof err.code !== 'number') throw err;
-    if (err instanceof FlashlineError) throw new FlashlineError('bad_input', err.message, err.detail);
-    throw err;
   });
   for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
   const m = pack.manifest;

@@ -12,7 +12,7 @@
  * This parser keeps every line's meaning and says which lines it did not understand; what becomes of each
  * in a package is decided by {@link requirementsForPackage}.
  */
-import { FlashlineError } from '../../common/errors.js';
+import { PKG, pkgError } from '../codes.js';
 
 export const ANDROID_INFO_MAX_BYTES = 64 * 1024;
 const MAX_VALUES = 32;
@@ -33,7 +33,7 @@ export interface AndroidInfo {
   readonly unknown: readonly { readonly line: number; readonly text: string }[];
 }
 
-const bad = (message: string, detail?: unknown) => new FlashlineError('bad_input', message, detail);
+const bad = (message: string, detail?: unknown) => pkgError(PKG.malformed, message, detail);
 
 /** Parse android-info.txt bytes; refuses binary or oversized content (it is only ever a few lines). */
 export function parseAndroidInfo(bytes: Uint8Array, where = 'android-info.txt'): AndroidInfo {

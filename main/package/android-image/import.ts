@@ -18,6 +18,7 @@ import {
 } from '../../protocol/android/boot-image.js';
 import { isSparseHeader, parseSparseHeader } from '../../protocol/fastboot/sparse/index.js';
 import { readSuperEmptyStream, type SuperMetadata } from '../../protocol/fastboot/super/index.js';
+import { PKG } from '../codes.js';
 import type { SigningPrivateKey, StationPublicKey } from '../keys.js';
 import type { ImageKind } from '../manifest.js';
 import { type PackImageInput, type PackResult, packPackage } from '../writer.js';
@@ -161,7 +162,7 @@ export async function planAndroidImage(
       // Streamed through the entry's CRC check; the codec bounds what it collects.
       superLayout = await readSuperEmptyStream(source.open('super_empty.img'));
     } catch (err) {
-      if (err instanceof FlashlineError && err.code === 'bad_input') throw err;
+      if (err instanceof FlashlineError && err.code === PKG.malformed) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw refuse(
         `${where}: super_empty.img is not a valid super layout (${why}). The image is damaged or not an Android 10+ image; download it again.`,

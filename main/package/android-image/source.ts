@@ -15,6 +15,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FlashlineError } from '../../common/errors.js';
+import { PKG, pkgError } from '../codes.js';
 
 /** Entries a factory image could plausibly hold; more is not an Android image. */
 export const MAX_ZIP_ENTRIES = 4096;
@@ -39,15 +40,18 @@ export const refuse = (
   message: string,
   reason: string,
   detail: Record<string, unknown> = {},
-): FlashlineError => new FlashlineError('bad_input', message, { reason, ...detail });
+): FlashlineError => pkgError(PKG.malformed, message, { reason, ...detail });
 
 /** Open a zip file or a folder. */
 export async function openAndroidImage(path: string): Promise<AndroidImageSource> {
   const st = await fs.stat(path).catch(() => {
-    throw refuse(`${path} cannot be read: no such file or folder.`, 'not_found');
+    throw new FlashlineError('bad_input', `${path} cannot be read: no such file or folder.`, {
+      reason: 'not_found',
+    });
   });
   if (st.isDirectory()) return openFolder(path);
-  if (!st.isFile()) throw refuse(`${path} is not a file or folder.`, 'not_a_file');
+  if (!st.isFile())
+    throw new FlashlineError('bad_input', `${path} is not a file or folder.`, { reason: 'not_a_file' });
   return openZip(path, st.size);
 }
 

@@ -129,11 +129,11 @@ describe('make-android-image → pack --from-android-image → verify', () => {
     );
   });
 
-  it('refuses a truncated zip and a zip without android-info.txt with exit 1 and one clear line; writes nothing', async () => {
+  it('refuses a truncated zip and a zip without android-info.txt with exit 21 (malformed_package) and one clear line; writes nothing', async () => {
     const whole = readFileSync(p('img.zip'));
     writeFileSync(p('cut.zip'), whole.subarray(0, whole.length - 5000));
     const cut = await packFrom('cut.zip', 'cut.flp');
-    assert.equal(cut.code, 1);
+    assert.equal(cut.code, 21);
     assert.match(
       cut.err,
       /^flashline: cut\.zip is not a readable zip: it is truncated or damaged \(.*\)\. Download or copy it again\.\n$/,
@@ -142,7 +142,7 @@ describe('make-android-image → pack --from-android-image → verify', () => {
     const { writeZip } = await import('../../unit/package/android-zip.js');
     await writeZip(p('noinfo.zip'), [{ name: 'boot.img', data: Buffer.alloc(4096) }]);
     const no = await packFrom('noinfo.zip', 'no.flp');
-    assert.equal(no.code, 1);
+    assert.equal(no.code, 21);
     assert.match(
       no.err,
       /^flashline: noinfo\.zip has no android-info\.txt at its top level, so it is not an Android update image/,

@@ -1,6 +1,6 @@
 /**
  * pack --from-android-image, unit level: small hand-built zips and folders. Every refusal is a
- * FlashlineError 'bad_input' (exit 1 in the CLI) with a reason, and leaves no package file behind.
+ * FlashlineError 21 malformed_package (exit 21 in the CLI) with a reason, and leaves no package file behind.
  */
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
@@ -29,7 +29,7 @@ async function refused(input: string): Promise<{ message: string; reason: string
     await packAndroidImage({ input, outPath, keys: [fx.key] });
   } catch (err) {
     assert.ok(err instanceof FlashlineError, String(err));
-    assert.equal(err.code, 'bad_input');
+    assert.equal(err.code, 21);
     assert.ok(!existsSync(outPath), 'nothing written');
     assert.doesNotMatch(err.message, /\n\s+at /, 'no stack trace');
     return { message: err.message, reason: (err.detail as { reason: string }).reason };
@@ -242,7 +242,7 @@ describe('pack --from-android-image (unit)', () => {
       try {
         await packAndroidImage({ input: f, outPath: out(), keys: [fx.key] });
       } catch (err) {
-        assert.ok(err instanceof FlashlineError && err.code === 'bad_input', `mutation ${i}: ${String(err)}`);
+        assert.ok(err instanceof FlashlineError && err.code === 21, `mutation ${i}: ${String(err)}`);
         outcome = (err.detail as { reason: string }).reason;
       }
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);

@@ -148,7 +148,7 @@ describe('android-info.txt', () => {
               product ?? undefined,
             );
           } catch (err) {
-            assert.ok(err instanceof FlashlineError && err.code === 'bad_input', String(err));
+            assert.ok(err instanceof FlashlineError && err.code === 21, String(err));
             return;
           }
           validateManifest(
