@@ -60,6 +60,15 @@ describe('a stock Android phone in Chromium', () => {
     await job.and(page.locator('[data-state="done"]')).waitFor({ timeout: 120_000 });
     assert.equal(await job.getByTestId('status-code').textContent(), '0');
     assert.equal(rig.demo.devices[0]!.device.bootControl.active, 'b');
+    // What the postcheck confirmed, and what this stock phone cannot have checked, are on screen too.
+    assert.match(
+      (await job.getByTestId('job-confirmed').textContent()) ?? '',
+      /Android booted .* on slot b, running 2\.0\.0/,
+    );
+    assert.match(
+      (await job.getByTestId('job-unchecked').textContent()) ?? '',
+      /device rollback index not available: checked against this station's record only/,
+    );
   });
 
   test('a phone that does not allow this computer shows the remedy, and cannot be rebooted from here', async (t) => {

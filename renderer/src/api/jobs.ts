@@ -41,6 +41,10 @@ export interface JobView {
   readonly message?: string;
   readonly error?: JobError;
   readonly endedAt?: string;
+  /** How the postcheck confirmed the update (from the report), e.g. "Android booted … on slot b". */
+  readonly confirmed?: string;
+  /** What could not be checked on this device (said on screen, as in the report). */
+  readonly unchecked?: readonly string[];
 }
 
 /** Start and end of each stage on the overall bar, in percent. */
@@ -164,6 +168,8 @@ export function applyJobEvent(jobs: JobMap, event: JobEvent, now: number = Date.
         eta: null,
         rate: 0,
         endedAt: r.endedAt,
+        ...(r.postcheck ? { confirmed: r.postcheck } : {}),
+        ...(r.unchecked?.length ? { unchecked: r.unchecked } : {}),
         ...(ok
           ? {}
           : {

@@ -84,6 +84,21 @@ export function JobRow(props: {
           remedy={job.error?.remedy ?? remedyFor(props.codes, job.status)}
         />
       ) : null}
+      {ended && job.confirmed ? (
+        <p className="muted job-confirmed" data-testid="job-confirmed">
+          Confirmed: {job.confirmed}
+        </p>
+      ) : null}
+      {ended && job.unchecked?.length ? (
+        <div className="job-unchecked" data-testid="job-unchecked">
+          <span className="muted">Not checked on this device:</span>
+          <ul>
+            {job.unchecked.map((u) => (
+              <li key={u}>{u}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
     </li>
   );
 }
