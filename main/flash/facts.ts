@@ -78,6 +78,7 @@ export async function detectInFastboot(ctx: JobContext): Promise<DeviceCapabilit
     mode: vars.get(userspaceVariable()) === 'yes' ? 'fastbootd' : 'fastboot',
     vars,
     ...(ctx.androidProps ? { props: ctx.androidProps } : {}),
+    ...(s.usbId ? { usbIds: [s.usbId] } : {}),
   };
   return detectCapabilities(probe);
 }

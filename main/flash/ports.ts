@@ -90,6 +90,8 @@ export interface DeviceSession {
   close(): Promise<void>;
   /** INFO/TEXT lines the device sent so far (for the report). Optional. */
   readonly messages?: readonly string[];
+  /** `VVVV:PPPP` when the session runs over USB: vendor profiles match by it. */
+  readonly usbId?: string;
 }
 
 /** The modes a fastboot session can reboot a device into. */

@@ -20,6 +20,11 @@ export interface LinkBase {
   /** Human-readable description used in messages (`tcp 127.0.0.1:5554`, `usb 18d1:4ee0 SERIAL`). */
   readonly description: string;
   /**
+   * USB links only: the device's `VVVV:PPPP` (lower-case hex), what vendor profiles match by
+   * (resources/devices). Absent on TCP, serial and in-process links.
+   */
+  readonly usbId?: string;
+  /**
    * Settles (never rejects) with a DisconnectedError once the link is gone, whether the peer went away or
    * `close()` was called. Pending reads and writes fail with that error rather than hang.
    */

@@ -246,9 +246,11 @@ export function usbPacketLink(
     }
   };
 
+  const hex4 = (n: number) => n.toString(16).padStart(4, '0');
   const link: PacketLink = {
     kind: 'packet',
     description,
+    usbId: `${hex4(device.vendorId)}:${hex4(device.productId)}`,
     disconnected,
     get isClosed() {
       return goneController.signal.aborted;

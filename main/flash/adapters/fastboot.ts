@@ -56,9 +56,11 @@ const MAX_MESSAGES = 100;
 export class FastbootSession implements DeviceSession {
   readonly #client: FastbootClient;
   readonly messages: string[] = [];
+  readonly usbId: string | undefined;
 
   constructor(client: FastbootClient) {
     this.#client = client;
+    this.usbId = client.link.usbId;
     client.events.on('message', (m) => {
       if (this.messages.length < MAX_MESSAGES) this.messages.push(`${m.command}: ${m.text}`);
     });

@@ -14,6 +14,14 @@ import {
   loadDeviceProfiles,
   parseDeviceProfile,
 } from '../../../main/devices/profiles.js';
+import { FastbootSession } from '../../../main/flash/adapters/fastboot.js';
+import { FastbootClient } from '../../../main/protocol/fastboot/client.js';
+import {
+  createDuplexPair,
+  framedPacketLink,
+  memoryLink,
+  type PacketLink,
+} from '../../../main/transport/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'flashline-profiles-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -100,6 +108,15 @@ describe('device capabilities: probe + profile', () => {
     const c = detectCapabilities({ mode: 'fastboot', vars: stockVars, usbIds: ['18d1:4ee0'] });
     assert.equal(c.profile.id, 'google-pixel');
     assert.equal(c.profile.verifiedOnHardware, false);
+  });
+
+  it("a job's fastboot session carries its USB link's ids to the probe (none over TCP)", () => {
+    const [a] = createDuplexPair();
+    const tcpLike = framedPacketLink(memoryLink(a));
+    assert.equal(new FastbootSession(new FastbootClient(tcpLike)).usbId, undefined);
+    const usbLike = { ...tcpLike, usbId: '18d1:4ee0' } as PacketLink;
+    assert.equal(new FastbootSession(new FastbootClient(usbLike)).usbId, '18d1:4ee0');
+    void tcpLike.close();
   });
 
   it('fills command placeholders and reads shell facts', () => {
