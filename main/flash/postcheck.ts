@@ -52,8 +52,17 @@ async function confirmAndCommit(ctx: JobContext, deadline: number): Promise<void
       await waitForDevice(ctx, plan.serial, Math.max(1, deadline - Date.now()), 'any');
     } catch (err) {
       if (err instanceof DeviceLinkError && err.retryable) {
-        const expected = capabilities(ctx).afterReboot === 'android' ? 'Android (ADB)' : 'fastboot';
-        throw jobFailure(JOB_CODES.notBack, `After reboot (expected back in ${expected}): ${err.message}.`);
+        const android = capabilities(ctx).afterReboot === 'android';
+        const expected = android ? 'Android (ADB)' : 'fastboot';
+        // A phone that boots into Android can only be seen over ADB: say so when the job was given no way in.
+        const blind = android && !ctx.endpoints.some((id) => id.startsWith('adb:') || id.startsWith('usb:'));
+        const hint = blind
+          ? ` This job knows the phone only as ${ctx.endpoints.join(', ')}, which cannot reach Android: name its ADB endpoint too (--device adb:HOST:PORT, or a USB connection).`
+          : '';
+        throw jobFailure(
+          JOB_CODES.notBack,
+          `After reboot (expected back in ${expected}): ${err.message}.${hint}`,
+        );
       }
       // Back, but refusing this station's key: not back as far as the job can tell, with the phone's remedy.
       if (err instanceof DeviceLinkError && err.kind === 'unauthorized') {

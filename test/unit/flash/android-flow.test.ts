@@ -104,6 +104,19 @@ describe('flash engine: a stock phone found in Android', () => {
     assert.match(report.remedy, /Allow USB debugging/);
   });
 
+  it('a phone known only by its fastboot endpoint ends 41 after it boots Android, saying to name its ADB endpoint', async () => {
+    const { report, phone } = await run(
+      {},
+      (p) => {
+        p.mode = 'fastboot';
+      },
+      ['tcp:phone'],
+    );
+    assert.equal(report.status, 41, report.message);
+    assert.equal(phone.mode, 'android', 'the update booted; only the job could not see it');
+    assert.match(report.message, /knows the phone only as tcp:phone.*--device adb:HOST:PORT/);
+  });
+
   it('a phone reachable only over ADB says to give its fastboot endpoint', async () => {
     const { report, phone } = await run({}, undefined, ['adb:phone']);
     assert.equal(report.status, 15, report.message);
