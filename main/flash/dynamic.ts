@@ -10,7 +10,8 @@
  * resumable). Every command goes through the session's logical-partition port; the capability record says
  * whether the device has dynamic partitions, what super is called and how to reach fastbootd.
  */
-import { type DynamicPartitions, partitionSizeVariable } from '../devices/capabilities.js';
+import type { DynamicPartitions } from '../devices/capability-types.js';
+import { partitionSizeVariable } from '../devices/dynamic-partition-vars.js';
 import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
 import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { isJobFailure, JOB_CODES, jobFailure } from './codes.js';
