@@ -4,7 +4,7 @@ import {
   formatPatchLevel,
   parseBootImageHeader,
 } from '../../protocol/android/boot-image.js';
-import { type AndroidImageSource, refuse } from './source.js';
+import { type AndroidImageSource, refuse } from './source-contract.js';
 
 export async function bootVersion(
   source: AndroidImageSource,

@@ -19,4 +19,5 @@ export type {
 } from './import-types.js';
 export { KNOWN_LOGICAL } from './logical-images.js';
 export { planAndroidImage } from './plan.js';
-export { type AndroidImageSource, MAX_IMAGE_BYTES, openAndroidImage } from './source.js';
+export { openAndroidImage } from './source.js';
+export { type AndroidImageSource, MAX_IMAGE_BYTES } from './source-contract.js';

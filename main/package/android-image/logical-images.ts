@@ -4,7 +4,7 @@
  */
 import type { SuperMetadata } from '../../protocol/fastboot/super/index.js';
 import type { PlannedImage } from './import-types.js';
-import { refuse } from './source.js';
+import { refuse } from './source-contract.js';
 
 /** super_empty.img is geometry plus one metadata copy: kilobytes. More is not a super_empty.img. */
 export const MAX_SUPER_EMPTY_BYTES = 4 * 1024 * 1024;

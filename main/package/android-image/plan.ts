@@ -12,7 +12,7 @@ import { parseAndroidInfo, requirementsForPackage } from './android-info.js';
 import { bootVersion } from './boot-version.js';
 import type { AndroidImportOptions, AndroidImportPlan, PlannedImage } from './import-types.js';
 import { checkFits, KNOWN_LOGICAL, logicalNames, MAX_SUPER_EMPTY_BYTES } from './logical-images.js';
-import { type AndroidImageSource, MAX_IMAGE_BYTES, refuse } from './source.js';
+import { type AndroidImageSource, MAX_IMAGE_BYTES, refuse } from './source-contract.js';
 
 /** Images `fastboot update` writes to the other slot; a Flashline package writes only the inactive slot. */
 const SECONDARY = /^(system|vendor|boot)_other\.img$/;
