@@ -1,7 +1,8 @@
 /**
  * The virtual device model: partitions, A/B boot control, secure element, download buffer, fault hooks.
  * The A/B boot-control rules (slot writes, set_active, which slot boots, mark-successful) live in boot.ts,
- * working on this model through a private BootPort; partition naming lives in partitions.ts.
+ * working on this model through a private BootPort; the dynamic-partitions (logical partition) operations live
+ * in logical-partitions.ts, through a private LogicalPort; partition naming lives in partitions.ts.
  * Transport-free: sessions (fastboot-session.ts) call these methods; a `CommandFailure` becomes a FAIL reply.
  * Operations are serialized by the session through `exclusive()`: the device is one machine.
  */
@@ -20,10 +21,20 @@ import { CommandFailure } from './device-errors.js';
 import { type DownloadedImage, DownloadSink } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
 import type { ImageMetadata } from './image-metadata.js';
-import { copyRawTo, copyRawVerified, sha256OfFile } from './partition-io.js';
+import {
+  createLogicalPartition,
+  deleteLogicalPartition,
+  eraseLogical,
+  flashLogical,
+  type LogicalPort,
+  logicalPartition,
+  resizeLogicalPartition,
+  updateSuperPartition,
+} from './logical-partitions.js';
+import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
 import type { DeviceProfile, DynamicPartitionsConfig, RebootTarget } from './profiles.js';
-import { isSparseImage, writeSparse, writeSparseTo } from './sparse-writer.js';
+import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
   type Layout,
@@ -33,7 +44,6 @@ import {
   StateStore,
 } from './state-store.js';
 import { SuperPartition } from './super-partition.js';
-import { updateSuper } from './update-super.js';
 
 export { CommandFailure };
 
@@ -90,6 +100,16 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     markBootedStale: () => {
       if (this.#booted) this.#booted = { ...this.#booted, stale: true };
     },
+  };
+  readonly #logicalPort: LogicalPort = {
+    superPartition: () => this.#super,
+    inFastbootd: () => this.#mode === 'fastbootd',
+    activeSlot: () => this.#bc.active,
+    downloaded: () => this.#download,
+    resolvePartition: (arg) => this.resolvePartition(arg),
+    cut: (stage, at) => this.#cut(stage, at),
+    flashHook: this,
+    boot: this.#port,
   };
 
   constructor(readonly config: DeviceConfig) {
@@ -275,30 +295,13 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
    * one (or the device has no dynamic partitions).
    */
   logicalPartition(arg: string): { name: string; slot: Slot | null } | null {
-    const sp = this.#super;
-    if (!sp) return null;
-    const m = /_([ab])$/.exec(arg);
-    if (sp.has(arg)) return { name: arg, slot: m ? (m[1] as Slot) : null };
-    const slotted = `${arg}_${this.#bc.active}`;
-    return sp.has(slotted) ? { name: slotted, slot: this.#bc.active } : null;
-  }
-
-  /** Logical partitions are changed in fastbootd only, as a real bootloader refuses them. */
-  #fastbootdOnly(what: string): SuperPartition {
-    const sp = this.#super;
-    if (!sp) throw new CommandFailure(`${what}: this device has no dynamic partitions`);
-    if (this.#mode !== 'fastbootd') {
-      throw new CommandFailure(
-        `Partition should be flashed in fastbootd (${what}: logical partitions live in super; run fastboot reboot fastboot)`,
-      );
-    }
-    return sp;
+    return logicalPartition(this.#logicalPort, arg);
   }
 
   async flash(arg: string): Promise<void> {
     this.#assertOn();
     const logical = this.logicalPartition(arg);
-    if (logical) return this.#flashLogical(logical.name, logical.slot);
+    if (logical) return flashLogical(this.#logicalPort, logical.name, logical.slot);
     const t = this.#target(arg);
     const image = this.#download;
     if (!image) throw new CommandFailure('no image downloaded: send download:<size> before flash');
@@ -328,84 +331,32 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     if (t.name === 'super') await this.#super?.load();
   }
 
-  /** Write the download onto a logical partition through its extents; a slot's copy follows the slot rules. */
-  async #flashLogical(name: string, slot: Slot | null): Promise<void> {
-    const sp = this.#fastbootdOnly(`flash ${name}`);
-    const image = this.#download;
-    if (!image) throw new CommandFailure('no image downloaded: send download:<size> before flash');
-    const sparse = await isSparseImage(image.path);
-    const newSize = sparse ? sparse.expandedSize : image.size;
-    const size = sp.sizeOf(name);
-    if (newSize > size) {
-      throw new CommandFailure(
-        `image is ${newSize} bytes but logical partition ${name} holds ${size}; resize-logical-partition first`,
-      );
-    }
-    const reactivate = slot ? await beginSlotWrite(this.#port, slot) : false;
-    const sink = await sp.openSink(name);
-    try {
-      if (sparse) await writeSparseTo(image.path, sink, this);
-      else {
-        const expected = await copyRawTo(image.path, sink, image.size, this);
-        const written = await sp.sha256(name, image.size);
-        if (written !== expected) {
-          throw new CommandFailure(`verification of ${name} failed: wrote ${written}, expected ${expected}`);
-        }
-      }
-    } finally {
-      await sink.close();
-    }
-    if (slot) await endSlotWrite(this.#port, slot, reactivate);
-  }
-
-  /** fastbootd: zero a logical partition through its extents; like a physical erase, its slot stays unbootable. */
-  async #eraseLogical(name: string, slot: Slot | null): Promise<void> {
-    const sp = this.#fastbootdOnly(`erase ${name}`);
-    this.#cut('erase', 0);
-    if (slot) await beginSlotWrite(this.#port, slot);
-    this.#cut('erase', 1);
-    await sp.zero(name);
-  }
-
   /** fastbootd: `create-logical-partition NAME SIZE` (in the slot's group, `main_a`/`main_b`, or `default`). */
   async createLogicalPartition(name: string, size: number): Promise<void> {
     this.#assertOn();
-    const sp = this.#fastbootdOnly(`create-logical-partition ${name}`);
-    if (this.resolvePartition(name)) throw new CommandFailure(`${name} is a physical partition`);
-    const m = /_([ab])$/.exec(name);
-    const groups = sp.metadata?.groups.map((g) => g.name) ?? [];
-    const group = m && groups.includes(`main_${m[1]}`) ? `main_${m[1]}` : 'default';
-    await sp.create(name, size, group);
+    await createLogicalPartition(this.#logicalPort, name, size);
   }
 
   async deleteLogicalPartition(name: string): Promise<void> {
     this.#assertOn();
-    await this.#fastbootdOnly(`delete-logical-partition ${name}`).delete(name);
+    await deleteLogicalPartition(this.#logicalPort, name);
   }
 
   async resizeLogicalPartition(name: string, size: number): Promise<void> {
     this.#assertOn();
-    await this.#fastbootdOnly(`resize-logical-partition ${name}`).resize(name, size);
+    await resizeLogicalPartition(this.#logicalPort, name, size);
   }
 
   /** fastbootd: `update-super NAME [wipe]` with a super_empty.img in the download buffer (update-super.ts). */
   async updateSuper(name: string, wipe: boolean): Promise<void> {
     this.#assertOn();
-    const sp = this.#fastbootdOnly(`update-super ${name}`);
-    const image = this.#download;
-    if (!image) throw new CommandFailure('no image downloaded: send super_empty.img before update-super');
-    if (name !== 'super') {
-      throw new CommandFailure(
-        `'${name}' is not this device's super partition (super-partition-name: super)`,
-      );
-    }
-    await updateSuper(sp, image, wipe, this.#bc.active);
+    await updateSuperPartition(this.#logicalPort, name, wipe);
   }
 
   async erase(arg: string): Promise<void> {
     this.#assertOn();
     const logical = this.logicalPartition(arg);
-    if (logical) return this.#eraseLogical(logical.name, logical.slot);
+    if (logical) return eraseLogical(this.#logicalPort, logical.name, logical.slot);
     const t = this.#target(arg);
     this.#cut('erase', 0);
     if (t.slot) await beginSlotWrite(this.#port, t.slot);

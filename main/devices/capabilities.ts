@@ -6,106 +6,10 @@
  * Everything here is pure (no I/O), so identification (main/devices) and the engine share it.
  */
 
-import { parseSizeVar } from '../protocol/fastboot/vars.js';
+import type { AndroidConfirm, DeviceCapabilities, FactSource, VendorCommand } from './capability-types.js';
 import type { DeviceMode } from './device-info.js';
+import { dynamicPartitionsOf, dynamicUnavailable } from './dynamic-partition-vars.js';
 import { type DeviceProfile, FALLBACK_PROFILE, loadDeviceProfiles } from './profiles.js';
-
-/** How one fact is read: a fastboot variable, an Android property, or a shell command's output. */
-export type FactSource =
-  | { readonly via: 'getvar'; readonly name: string }
-  | { readonly via: 'prop'; readonly name: string }
-  | { readonly via: 'shell'; readonly command: string; readonly pattern?: string };
-
-/** A vendor fastboot command (`oem ARGS…`); `{partition}`, `{slot}`, `{slotIndex}` are filled in when run. */
-export interface VendorCommand {
-  readonly via: 'oem';
-  readonly args: readonly string[];
-}
-
-/** How to reboot into a mode from the current one. */
-export type RebootHow =
-  | { readonly via: 'adb'; readonly target: 'bootloader' | 'fastboot' | 'recovery' | 'edl' }
-  | { readonly via: 'fastboot'; readonly target: 'bootloader' | 'fastboot' }
-  | VendorCommand;
-
-/** How the postcheck confirms a boot in Android (ADB), whatever mode the device was flashed in. */
-export interface AndroidConfirm {
-  readonly serial: string;
-  readonly product: string;
-  readonly build: string;
-  readonly slotSuffix: string;
-  readonly bootCompleted: string;
-  readonly version?: FactSource;
-  readonly battery?: FactSource;
-  /** How to get from Android into the bootloader (rollback after a bad postcheck in Android). */
-  readonly toBootloader?: RebootHow;
-  /** A command exiting 0 once the slot is marked successful (the device commits itself), polled ≤ waitMs. */
-  readonly commitConfirm?: { readonly command: string; readonly waitMs: number };
-}
-
-export interface DeviceCapabilities {
-  readonly profile: { readonly id: string; readonly name: string; readonly verifiedOnHardware: boolean };
-  readonly mode: DeviceMode;
-  /** A/B slots as probed (fastboot `slot-count`/`current-slot`, Android slot suffix); absent when unknown. */
-  readonly slots?: { readonly count: number; readonly current: string };
-  /** Facts readable in `mode`; absent = not available on this device in this mode. */
-  readonly runningVersion?: FactSource;
-  readonly rollbackIndex?: FactSource;
-  readonly battery?: FactSource;
-  readonly freeSpace?: FactSource;
-  /** Device-side hash of a written partition (fastboot). */
-  readonly deviceHash?: VendorCommand;
-  /** Commit of the booted slot: by the host in fastboot, or the device's own after Android boots. */
-  readonly commit: { readonly by: 'host'; readonly command: VendorCommand } | { readonly by: 'device' };
-  readonly reboot: {
-    readonly bootloader?: RebootHow;
-    readonly fastbootd?: RebootHow;
-    readonly edl?: RebootHow;
-  };
-  /**
-   * Dynamic partitions (Android 10+): logical partitions inside one super partition, written in userspace
-   * fastboot (fastbootd). Absent when the device shows none (no `super-partition-name`, no `is-logical:`
-   * partition, no Android dynamic-partitions property).
-   */
-  readonly dynamicPartitions?: DynamicPartitions;
-  /** Where the device is expected after a normal reboot (the postcheck accepts either). */
-  readonly afterReboot: 'fastboot' | 'android';
-  /** The postcheck in fastboot: version variable and commit command (absent → said in the report). */
-  readonly fastbootConfirm: { readonly version?: FactSource; readonly commit?: VendorCommand };
-  readonly androidConfirm: AndroidConfirm;
-  /** One sentence per thing that cannot be checked on this device, for the report and the screen. */
-  readonly unavailable: readonly string[];
-}
-
-export interface DynamicPartitions {
-  /** The super partition's name (`super-partition-name`; AOSP's `super` when only Android says so). */
-  readonly superPartition: string;
-  /** Bytes of the super partition (`partition-size:<super>`), when this mode reports it. */
-  readonly superSize?: number;
-  /** Partitions this mode reports as logical (`is-logical:<p>` = yes), with slot suffix. */
-  readonly logical: readonly string[];
-}
-
-/** The standard (AOSP) fastboot variables of dynamic partitions. */
-const SUPER_NAME_VAR = 'super-partition-name';
-const IS_LOGICAL_VAR = 'is-logical:';
-const PARTITION_SIZE_VAR = 'partition-size:';
-const USERSPACE_VAR = 'is-userspace';
-
-/** The variable that tells userspace fastboot (fastbootd, `yes`) from the bootloader. */
-export function userspaceVariable(): string {
-  return USERSPACE_VAR;
-}
-
-/** The variable holding a partition's size (`partition-size:NAME`). */
-export function partitionSizeVariable(partition: string): string {
-  return `${PARTITION_SIZE_VAR}${partition}`;
-}
-
-/** The variable saying whether a partition is logical (`is-logical:NAME`). */
-export function isLogicalVariable(partition: string): string {
-  return `${IS_LOGICAL_VAR}${partition}`;
-}
 
 /** What probing found; a mode's map is absent when the device was not seen in that mode. */
 export interface CapabilityProbe {
@@ -229,39 +133,6 @@ export function detectCapabilities(
   };
 }
 
-/** Dynamic partitions as the variables (or, failing those, Android) show them; undefined when none. */
-function dynamicPartitionsOf(
-  vars: ReadonlyMap<string, string> | undefined,
-  androidFlag: string | undefined,
-): DynamicPartitions | undefined {
-  const named = vars?.get(SUPER_NAME_VAR)?.trim();
-  const logical = [...(vars ?? new Map<string, string>())]
-    .filter(([k, v]) => k.startsWith(IS_LOGICAL_VAR) && v.trim() === 'yes')
-    .map(([k]) => k.slice(IS_LOGICAL_VAR.length));
-  if (!named && logical.length === 0 && androidFlag?.trim() !== 'true') return undefined;
-  const superPartition = named || 'super';
-  const sizeText = vars?.get(partitionSizeVariable(superPartition));
-  const superSize = sizeText === undefined ? undefined : parseSizeVar(sizeText.trim());
-  return { superPartition, ...(superSize !== undefined ? { superSize } : {}), logical };
-}
-
-/** What a device with dynamic partitions lacks for Flashline to check and drive them. */
-function dynamicUnavailable(dynamic: DynamicPartitions | undefined, reboot: Reboots): string[] {
-  if (!dynamic) return [];
-  return [
-    ...(dynamic.superSize === undefined ? [UNAVAILABLE_DYNAMIC.superSize] : []),
-    ...(reboot.fastbootd ? [] : [UNAVAILABLE_DYNAMIC.fastbootd]),
-  ];
-}
-
-/** Said only for devices with dynamic partitions. */
-export const UNAVAILABLE_DYNAMIC = {
-  superSize:
-    'super partition size not reported in this mode: logical images are sized against the package layout until fastbootd reports it',
-  fastbootd:
-    'userspace fastboot (fastbootd) not reachable from this mode: packages with logical partitions cannot be flashed from here',
-} as const;
-
 type Reboots = DeviceCapabilities['reboot'];
 
 /** From Android: the `reboot:TARGET` services the profile says the device accepts. */
@@ -320,41 +191,4 @@ function unavailableSentences(has: Record<keyof typeof UNAVAILABLE, unknown>): s
   return (Object.keys(UNAVAILABLE) as (keyof typeof UNAVAILABLE)[])
     .filter((k) => has[k] === undefined)
     .map((k) => UNAVAILABLE[k]);
-}
-
-/** A vendor command's arguments with its placeholders filled in. */
-export function fillCommand(
-  args: readonly string[],
-  values: { partition?: string; slot?: string },
-): string[] {
-  const slotIndex = values.slot ? String(values.slot.charCodeAt(0) - 97) : '';
-  return args.map((a) =>
-    a
-      .replaceAll('{partition}', values.partition ?? '')
-      .replaceAll('{slotIndex}', slotIndex)
-      .replaceAll('{slot}', values.slot ?? ''),
-  );
-}
-
-/** The value a shell fact's output holds: its pattern's first group (or the trimmed output). */
-export function shellFactValue(fact: { pattern?: string }, stdout: string): string | undefined {
-  if (fact.pattern === undefined) return stdout.trim() || undefined;
-  const m = new RegExp(fact.pattern, 'm').exec(stdout);
-  return m?.[1]?.trim() || undefined;
-}
-
-/** What an Android device says about itself, read from its properties through the record. */
-export function androidIdentity(
-  confirm: AndroidConfirm,
-  props: ReadonlyMap<string, string>,
-): { serial?: string; product?: string; build?: string; slot?: string; booted: boolean } {
-  const get = (n: string) => props.get(n)?.trim() || undefined;
-  const slot = get(confirm.slotSuffix)?.replace(/^_/, '');
-  return {
-    ...(get(confirm.serial) ? { serial: get(confirm.serial) } : {}),
-    ...(get(confirm.product) ? { product: get(confirm.product) } : {}),
-    ...(get(confirm.build) ? { build: get(confirm.build) } : {}),
-    ...(slot ? { slot } : {}),
-    booted: get(confirm.bootCompleted) === '1',
-  };
 }

@@ -5,7 +5,8 @@
  * so Flashline polls (briefly) the confirmation its capability record names, or says what it verified.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { androidIdentity, fillCommand, UNAVAILABLE } from '../devices/capabilities.js';
+import { UNAVAILABLE } from '../devices/capabilities.js';
+import { androidIdentity, fillCommand } from '../devices/capability-values.js';
 import { checkBooted } from './boot-check.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { cancelled, describeLimit, type JobContext, op } from './context.js';

@@ -5,7 +5,8 @@
  * nothing, then reboot it into its bootloader the way the record says and wait (bounded) for the same serial
  * in fastboot. The staged flash then runs as for any fastboot device.
  */
-import { androidIdentity, detectCapabilities, UNAVAILABLE } from '../devices/capabilities.js';
+import { detectCapabilities, UNAVAILABLE } from '../devices/capabilities.js';
+import { androidIdentity } from '../devices/capability-values.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op } from './context.js';

@@ -5,7 +5,8 @@
  * speak the mode it needs and keeps the one where the same serial answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { androidIdentity, detectCapabilities } from '../devices/capabilities.js';
+import { detectCapabilities } from '../devices/capabilities.js';
+import { androidIdentity } from '../devices/capability-values.js';
 import { cancelled, type JobContext, op } from './context.js';
 import { type AndroidSession, DeviceLinkError, type DeviceSession } from './ports.js';
 

@@ -10,51 +10,20 @@
  * resumable). Every command goes through the session's logical-partition port; the capability record says
  * whether the device has dynamic partitions, what super is called and how to reach fastbootd.
  */
-import { type DynamicPartitions, partitionSizeVariable } from '../devices/capabilities.js';
-import {
-  createPartition,
-  LP_DEFAULT_GROUP,
-  parseSuperEmpty,
-  resizePartition,
-  SuperFormatError,
-  SuperLayoutError,
-  type SuperMetadata,
-} from '../protocol/fastboot/super/index.js';
+import type { DynamicPartitions } from '../devices/capability-types.js';
+import { partitionSizeVariable } from '../devices/dynamic-partition-vars.js';
+import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
 import { normalizeSlot } from '../protocol/fastboot/vars.js';
 import { isJobFailure, JOB_CODES, jobFailure } from './codes.js';
-import { cancelled, downloadTimeout, type JobContext, op, session, slotted } from './context.js';
+import { downloadTimeout, type JobContext, op, session, slotted } from './context.js';
 import { getvar, parseSize } from './device-vars.js';
+import { logicalImages, superLayoutImage } from './dynamic-images.js';
 import { capabilities } from './facts.js';
 import { ensureMode } from './modes.js';
-import { DeviceLinkError, type FlashImage, type FlashPackage, kindOf } from './ports.js';
+import { DeviceLinkError } from './ports.js';
+import { readLayout } from './super-layout-read.js';
+import { sizeLogicalImages } from './super-sizing.js';
 import { switchSlot } from './switch-slot.js';
-
-/** A super layout (`super_empty.img`) is metadata only: geometry and one table, far below this. */
-export const MAX_SUPER_LAYOUT_BYTES = 4 * 1024 * 1024;
-
-/** Physical images written to the inactive slot from the bootloader. */
-export function physicalSlotted(pkg: FlashPackage): FlashImage[] {
-  return pkg.images.filter((i) => kindOf(i) === 'partition' && i.slotted);
-}
-
-/** Shared physical images (install stage). */
-export function sharedImages(pkg: FlashPackage): FlashImage[] {
-  return pkg.images.filter((i) => kindOf(i) === 'partition' && !i.slotted);
-}
-
-/** Logical images (written in fastbootd). */
-export function logicalImages(pkg: FlashPackage): FlashImage[] {
-  return pkg.images.filter((i) => kindOf(i) === 'logical');
-}
-
-export function superLayoutImage(pkg: FlashPackage): FlashImage | undefined {
-  return pkg.images.find((i) => kindOf(i) === 'super-layout');
-}
-
-/** The package needs fastbootd: it holds logical images. */
-export function isDynamicPackage(pkg: FlashPackage): boolean {
-  return logicalImages(pkg).length > 0;
-}
 
 /** The device's dynamic partitions, or a refusal (27) saying the package needs them. */
 export function dynamicOf(ctx: JobContext): DynamicPartitions {
@@ -78,143 +47,6 @@ export function dynamicOf(ctx: JobContext): DynamicPartitions {
   }
   return dyn;
 }
-
-/** Read the package's super layout (bounded, hash-checked while it streams) and parse it (21 when invalid). */
-async function readLayout(ctx: JobContext): Promise<{ image: FlashImage; layout: SuperMetadata }> {
-  const image = superLayoutImage(ctx.pkg);
-  if (!image) {
-    throw jobFailure(
-      JOB_CODES.malformedPackage,
-      'The package holds logical partitions but no super layout (super_empty.img); rebuild the package.',
-    );
-  }
-  if (image.size > MAX_SUPER_LAYOUT_BYTES) {
-    throw jobFailure(
-      JOB_CODES.malformedPackage,
-      `The package's super layout ${image.partition} is ${image.size} bytes; a super_empty image is at most ${MAX_SUPER_LAYOUT_BYTES}. Rebuild the package.`,
-    );
-  }
-  const bytes = await readSmallImage(ctx, image);
-  try {
-    return { image, layout: parseSuperEmpty(bytes) };
-  } catch (err) {
-    if (err instanceof SuperFormatError || err instanceof SuperLayoutError) {
-      throw jobFailure(
-        JOB_CODES.malformedPackage,
-        `The package's super layout ${image.partition} is not a valid super_empty image: ${err.message}. Rebuild the package.`,
-      );
-    }
-    throw err;
-  }
-}
-
-async function readSmallImage(ctx: JobContext, image: FlashImage): Promise<Uint8Array> {
-  const out = new Uint8Array(image.size);
-  let at = 0;
-  try {
-    for await (const chunk of ctx.pkg.openImage(image.partition, ctx.signal)) {
-      if (at + chunk.byteLength > out.byteLength) {
-        throw jobFailure(
-          JOB_CODES.imageMismatch,
-          `Image ${image.partition} is longer than the ${image.size} bytes its manifest says.`,
-        );
-      }
-      out.set(chunk, at);
-      at += chunk.byteLength;
-    }
-  } catch (err) {
-    if (ctx.signal.aborted) throw cancelled();
-    throw err;
-  }
-  return out;
-}
-
-/** Bytes the block devices of a layout describe (the super size it was made for). */
-function layoutSuperSize(layout: SuperMetadata): number {
-  return layout.blockDevices.reduce((a, b) => a + b.size, 0);
-}
-
-/** The group a new partition `name` goes to: the layout's own, or the one of the same slot. */
-function groupFor(layout: SuperMetadata, name: string, slot: string): string {
-  const own = layout.partitions.find((p) => p.name === name);
-  if (own) return own.group;
-  const ofSlot = layout.groups.filter((g) => g.name.endsWith(`_${slot}`));
-  if (ofSlot.length === 1 && ofSlot[0]) return ofSlot[0].name;
-  return layout.groups.find((g) => g.name !== LP_DEFAULT_GROUP)?.name ?? LP_DEFAULT_GROUP;
-}
-
-/** Give `name` exactly `size` bytes in `layout` (create it when the layout does not list it). */
-function place(layout: SuperMetadata, name: string, size: number, slot: string): SuperMetadata {
-  return layout.partitions.some((p) => p.name === name)
-    ? resizePartition(layout, name, size)
-    : createPartition(layout, { name, group: groupFor(layout, name, slot), size });
-}
-
-/**
- * Size the target slot's logical images in the package's layout, with the working slot's logical
- * partitions at the sizes the device reports (`working`, empty in the bootloader). A layout made for a
- * larger super than the device's is refused 27 (another device model); images that do not fit the super's
- * free space or their group's maximum are refused 13. Both before anything is written.
- */
-export function sizeLogicalImages(
-  layout: SuperMetadata,
-  device: { superName: string; superSize: number | undefined },
-  working: readonly { name: string; size: number }[],
-  targets: readonly { name: string; size: number }[],
-  slots: { target: string; old: string },
-): SuperMetadata {
-  const made = layoutSuperSize(layout);
-  // fastbootd applies a layout (without wiping) only to the super it was made for, as liblp compares the
-  // block devices: a larger one cannot fit, a smaller one is another device's.
-  if (device.superSize !== undefined && made !== device.superSize) {
-    throw jobFailure(
-      JOB_CODES.wrongProduct,
-      made > device.superSize
-        ? `The package's super layout is for a super partition of ${made} bytes, but this device's ${device.superName} holds only ${device.superSize}. The package is for another model or storage size; use the package made for this device.`
-        : `The package's super layout is for a super partition of ${made} bytes, but this device's ${device.superName} has ${device.superSize}. The package is for another model or storage size; use the package made for this device.`,
-      { layoutSuperSize: made, deviceSuperSize: device.superSize },
-    );
-  }
-  const named = layout.blockDevices[0]?.partitionName;
-  if (named !== undefined && named !== device.superName) {
-    throw jobFailure(
-      JOB_CODES.wrongProduct,
-      `The package's super layout is for a super partition named ${named}, but this device's is ${device.superName}. Use the package made for this device model.`,
-    );
-  }
-  const model = placeAll(layout, working, slots.old, (err) =>
-    jobFailure(
-      JOB_CODES.wrongProduct,
-      `The package's super layout cannot hold the partitions slot ${slots.old} is running from (${err.message}); use the package made for this device.`,
-    ),
-  );
-  const need = targets.reduce((a, t) => a + t.size, 0);
-  return placeAll(model, targets, slots.target, (err) =>
-    jobFailure(
-      JOB_CODES.insufficientStorage,
-      `The logical images of slot ${slots.target} need ${need} bytes in ${device.superName}, which does not have room for them next to slot ${slots.old}: ${err.message}. Use the package made for this device model.`,
-      { needed: need },
-    ),
-  );
-}
-
-/** Place every partition of `list`; the codec's refusal becomes `refuse(err)`. */
-function placeAll(
-  layout: SuperMetadata,
-  list: readonly { name: string; size: number }[],
-  slot: string,
-  refuse: (err: SuperLayoutError) => Error,
-): SuperMetadata {
-  let model = layout;
-  try {
-    for (const p of list) model = place(model, p.name, p.size, slot);
-  } catch (err) {
-    if (!(err instanceof SuperLayoutError)) throw err;
-    throw refuse(err);
-  }
-  return model;
-}
-
 /** The sizes the target slot's logical partitions get: each image's expanded size on the device. */
 function targetSizes(ctx: JobContext, slot: string): { name: string; size: number }[] {
   return logicalImages(ctx.pkg).map((img) => {

@@ -3,16 +3,10 @@
  * (fastboot variable, Android property, shell command) and run a vendor command it names. Stages call these
  * with what the record holds; no stage spells a vendor command or variable itself.
  */
-import {
-  type CapabilityProbe,
-  type DeviceCapabilities,
-  detectCapabilities,
-  type FactSource,
-  fillCommand,
-  shellFactValue,
-  userspaceVariable,
-  type VendorCommand,
-} from '../devices/capabilities.js';
+import { type CapabilityProbe, detectCapabilities } from '../devices/capabilities.js';
+import type { DeviceCapabilities, FactSource, VendorCommand } from '../devices/capability-types.js';
+import { fillCommand, shellFactValue } from '../devices/capability-values.js';
+import { userspaceVariable } from '../devices/dynamic-partition-vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, op, session } from './context.js';
 import { DeviceLinkError } from './ports.js';

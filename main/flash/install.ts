@@ -4,7 +4,7 @@
  */
 import { JOB_CODES, jobFailure } from './codes.js';
 import { type JobContext, op, session } from './context.js';
-import { sharedImages } from './dynamic.js';
+import { sharedImages } from './dynamic-images.js';
 import { DeviceLinkError } from './ports.js';
 import { verifyImages } from './verify.js';
 import { writeImages } from './write-images.js';

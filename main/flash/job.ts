@@ -16,14 +16,8 @@ import {
   type JobContext,
   STOPPED_RESUMABLE,
 } from './context.js';
-import {
-  beginLogical,
-  isDynamicPackage,
-  logicalImages,
-  physicalSlotted,
-  prepareLogical,
-  sharedImages,
-} from './dynamic.js';
+import { beginLogical, prepareLogical } from './dynamic.js';
+import { isDynamicPackage, logicalImages, physicalSlotted, sharedImages } from './dynamic-images.js';
 import type { JobEvent } from './events.js';
 import { install } from './install.js';
 import { recordOutcome, storedWhat } from './job-outcome.js';

@@ -5,7 +5,7 @@
  * from the device (its userspace variable), never assumed, so a resumed job — or one whose device rebooted on its
  * own — reaches the mode it needs again.
  */
-import { userspaceVariable } from '../devices/capabilities.js';
+import { userspaceVariable } from '../devices/dynamic-partition-vars.js';
 import { JOB_CODES, jobFailure } from './codes.js';
 import { closeSession, waitForDevice } from './connect.js';
 import { type JobContext, op, session } from './context.js';

@@ -10,13 +10,14 @@ export {
   parseAndroidInfo,
   requirementsForPackage,
 } from './android-info.js';
-export {
-  type AndroidImportOptions,
-  type AndroidImportPlan,
-  type AndroidImportResult,
-  KNOWN_LOGICAL,
-  type PlannedImage,
-  packAndroidImage,
-  planAndroidImage,
-} from './import.js';
-export { type AndroidImageSource, MAX_IMAGE_BYTES, openAndroidImage } from './source.js';
+export { packAndroidImage } from './import.js';
+export type {
+  AndroidImportOptions,
+  AndroidImportPlan,
+  AndroidImportResult,
+  PlannedImage,
+} from './import-types.js';
+export { KNOWN_LOGICAL } from './logical-images.js';
+export { planAndroidImage } from './plan.js';
+export { openAndroidImage } from './source.js';
+export { type AndroidImageSource, MAX_IMAGE_BYTES } from './source-contract.js';

@@ -3,12 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  detectCapabilities,
-  fillCommand,
-  shellFactValue,
-  UNAVAILABLE,
-} from '../../../main/devices/capabilities.js';
+import { detectCapabilities, UNAVAILABLE } from '../../../main/devices/capabilities.js';
+import { fillCommand, shellFactValue } from '../../../main/devices/capability-values.js';
 import {
   DeviceProfileError,
   loadDeviceProfiles,

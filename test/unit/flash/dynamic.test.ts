@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { detectCapabilities } from '../../../main/devices/capabilities.js';
 import type { EngineOptions } from '../../../main/flash/context.js';
-import { sizeLogicalImages } from '../../../main/flash/dynamic.js';
 import { runJob } from '../../../main/flash/job.js';
 import { readJournal } from '../../../main/flash/journal.js';
 import { DeviceLinkError, type FlashPackage } from '../../../main/flash/ports.js';
 import { meetsRequirement } from '../../../main/flash/requirements.js';
+import { sizeLogicalImages } from '../../../main/flash/super-sizing.js';
 import { encodeSuperEmpty, newSuperMetadata } from '../../../main/protocol/fastboot/super/index.js';
 import { bootImage, FakeConnector, FakeDevice, fastEngineOptions, memoryPackage } from './fake-device.js';
 

@@ -3,9 +3,12 @@
  * offset 0 followed directly by one metadata copy (header + tables) — no reserved bytes, no backups, no padding.
  * `fastboot update-super` sends exactly these bytes.
  */
-import { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
+
 import { SuperFormatError } from './errors.js';
 import { LP_GEOMETRY_MAGIC, LP_GEOMETRY_SIZE, MAX_SUPER_EMPTY_SIZE } from './format.js';
+import { encodeGeometry, parseGeometry } from './geometry.js';
+import { encodeMetadata } from './metadata-encode.js';
+import { parseMetadata } from './metadata-parse.js';
 import type { SuperMetadata } from './types.js';
 
 /** Does `head` (the first bytes of a file) start like a super_empty.img (geometry magic at offset 0)? */

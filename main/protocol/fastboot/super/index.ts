@@ -15,16 +15,9 @@
  *
  * @module
  */
-export {
-  encodedMetadataSize,
-  encodeGeometry,
-  encodeMetadata,
-  isValidSuperName,
-  parseGeometry,
-  parseMetadata,
-  validateSuperMetadata,
-} from './codec.js';
+
 export { SUPER_ERROR_CODES, type SuperFormatDetail, SuperFormatError, SuperLayoutError } from './errors.js';
+export { freeBytes } from './extent-allocation.js';
 export {
   BACKUP_GEOMETRY_OFFSET,
   backupMetadataOffset,
@@ -38,6 +31,7 @@ export {
   primaryMetadataOffset,
   totalMetadataSize,
 } from './format.js';
+export { encodeGeometry, parseGeometry } from './geometry.js';
 export { encodeSuperEmpty, isSuperEmptyImage, parseSuperEmpty, readSuperEmptyStream } from './image.js';
 export {
   flashSuperMetadata,
@@ -48,23 +42,19 @@ export {
   type SuperReadResult,
   writeSuperMetadata,
 } from './io.js';
+export { encodedMetadataSize, encodeMetadata } from './metadata-encode.js';
+export { parseMetadata } from './metadata-parse.js';
+export { logicalPartitionExtents, metadataForSlot, slotSuffixForSlot } from './metadata-views.js';
 export {
   addGroup,
   type CreatePartitionRequest,
   createPartition,
   deletePartition,
-  freeBytes,
-  logicalPartitionExtents,
-  type MergeLayoutOptions,
-  mergeLayout,
-  metadataForSlot,
   type NewSuperOptions,
   newSuperMetadata,
   partitionSize,
   resizePartition,
-  slotSuffixForSlot,
-  wipeLayout,
-} from './layout.js';
+} from './partition-ops.js';
 export {
   BLOCK_DEVICE_FLAG,
   GROUP_FLAG,
@@ -81,3 +71,5 @@ export {
   type SuperReader,
   type SuperWriter,
 } from './types.js';
+export { type MergeLayoutOptions, mergeLayout, wipeLayout } from './update-super-layout.js';
+export { isValidSuperName, validateSuperMetadata } from './validate.js';

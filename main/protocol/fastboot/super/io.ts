@@ -4,7 +4,7 @@
  * every slot's backup copy. Only the metadata region is touched (≤ 4096 + 2 × (4096 + max × slots) bytes);
  * logical partition data is never read.
  */
-import { encodeGeometry, encodeMetadata, parseGeometry, parseMetadata } from './codec.js';
+
 import { SuperFormatError } from './errors.js';
 import {
   BACKUP_GEOMETRY_OFFSET,
@@ -15,6 +15,9 @@ import {
   PRIMARY_GEOMETRY_OFFSET,
   primaryMetadataOffset,
 } from './format.js';
+import { encodeGeometry, parseGeometry } from './geometry.js';
+import { encodeMetadata } from './metadata-encode.js';
+import { parseMetadata } from './metadata-parse.js';
 import type { SuperGeometry, SuperMetadata, SuperReader, SuperWriter } from './types.js';
 
 export interface ReadSuperOptions {
