@@ -58,7 +58,7 @@ describe('DIAG HDLC codec', () => {
 
   it('reports a corrupted frame', () => {
     const f = encodeDiagFrame(DIAG_EDL_SWITCH);
-    f[1] ^= 0x01;
+    f[1] = f[1]! ^ 0x01;
     const [r] = new DiagFrameDecoder().push(f);
     assert.equal(r?.ok, false);
   });
