@@ -18,7 +18,7 @@ export const ZTE_MIFI_IDENTITY: ModemIdentityConfig = {
   manufacturer: 'ZTE CORPORATION',
   model: 'MF920V',
   revision: 'BD_MF920VV1.0.0B05',
-  imei: '866123045678906',
+  imei: '866123045678904',
 };
 
 export interface ZteMifiOptions {
