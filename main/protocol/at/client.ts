@@ -118,6 +118,12 @@ export class AtClient {
         this.#remember(answer.unsolicited);
         return this.#judge(command, answer);
       }
+      // Noise rarely holds a line end: judge the unfinished line too, or binary would only ever time out.
+      if (!isTextLine(this.#splitter.pending))
+        throw new AtProtocolError(
+          command,
+          `binary data (${JSON.stringify(this.#splitter.pending.slice(0, 40))})`,
+        );
       if (this.#splitter.pending.length > MAX_LINE)
         throw new AtProtocolError(command, `a line longer than ${MAX_LINE} characters`);
     }
