@@ -17,6 +17,7 @@ export class ModemPtyPort {
   #hostPath: string | null = null;
   #closed = false;
   #tasks: Promise<void> = Promise.resolve();
+  #offerWaiters: (() => void)[] = [];
 
   constructor(
     readonly dir: string,
@@ -26,6 +27,14 @@ export class ModemPtyPort {
 
   get hostPath(): string | null {
     return this.#hostPath;
+  }
+
+  /**
+   * Resolves when the next fresh pair is offered (after a host hung up). A host reopening sooner can catch
+   * the old pair while socat winds it down (pty.ts); tests wait for this instead of sleeping.
+   */
+  nextOffer(): Promise<void> {
+    return new Promise((resolve) => this.#offerWaiters.push(resolve));
   }
 
   open(): Promise<void> {
@@ -66,6 +75,7 @@ export class ModemPtyPort {
     this.#pair = pair;
     this.#port = port;
     this.#hostPath = pair.hostPath;
+    for (const w of this.#offerWaiters.splice(0)) w();
     // The host hung up: offer a fresh pair at the same path for the next host.
     void pair.exited.then(() =>
       this.#task(async () => {

@@ -82,6 +82,11 @@ export class ZteMifiDevice extends EventEmitter<{
     return (this.options.identity ?? ZTE_MIFI_IDENTITY).imei;
   }
 
+  /** Resolves when the AT port is offered afresh after its host hung up (see ModemPtyPort.nextOffer). */
+  nextAtOffer(): Promise<void> {
+    return this.#at.nextOffer();
+  }
+
   async start(): Promise<void> {
     await this.#at.open();
     await this.#diag.open();
