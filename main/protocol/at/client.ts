@@ -3,9 +3,11 @@
  * flush what the modem said unasked, write `COMMAND\r`, collect lines until a final result, all within the
  * command's own time limit. Unsolicited result codes are set aside, not mistaken for answers.
  *
- * Retries follow fwupd's modem-manager plugin: before anything else a plain `AT` is sent up to three times
- * (a modem that just enumerated may drop the first bytes), and only that probe is retried — a vendor
- * command that switches modes must never be sent twice by accident.
+ * Retries: fwupd's modem-manager plugin (fu-mm-device.c) sends a plain `AT` first and retries each AT
+ * exchange 3 times, 3 s apart, reading with 1.5 s limits after flushing input. Here only the `AT` probe is
+ * retried: identification commands are harmless but answer at once once `AT` did, and a vendor command that
+ * switches modes must never be sent twice by accident. Commands end with CR alone (V.250 §5.2.1, S3);
+ * fwupd's CR LF works too, the LF being ignored by the modem.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TimeoutError } from '../../transport/errors.js';

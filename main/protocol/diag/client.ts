@@ -1,9 +1,10 @@
 /**
  * The one DIAG request Flashline sends: the EDL switch. A device that accepts it echoes the request and then
- * drops off the bus to come back as 05c6:9008; bkerler/edl sends it and waits for the port to go away. So
- * success is the echo or the port vanishing; a DIAG error response (command code 0x13 "bad command", 0x14
+ * drops off the bus to come back as 05c6:9008; fwupd's modem-manager plugin compares the reply with the
+ * request and repeats until the QCDM port is gone. So success is the echo or the port vanishing; a DIAG error response (command code 0x13 "bad command", 0x14
  * "bad parameters", 0x15 "bad length", 0x18 "bad mode") is a refusal.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashlineError } from '../../common/errors.js';
 import { DisconnectedError, TimeoutError } from '../../transport/errors.js';
 import type { IoOptions, StreamLink } from '../../transport/types.js';
@@ -35,12 +36,38 @@ export class DiagProtocolError extends FlashlineError {
 
 export type EdlSwitchOutcome = 'echoed' | 'port-gone';
 
+export interface EdlSwitchOptions extends IoOptions {
+  /** fwupd sends the switch up to 30 times, 1 s apart, until the port goes away. */
+  readonly tries?: number;
+  readonly intervalMs?: number;
+}
+
 /**
- * Send the EDL switch and wait (bounded) for its echo or for the port to disappear.
- * @throws DiagRefusedError, DiagProtocolError, TimeoutError, AbortedError
+ * Send the EDL switch until the port goes away (fwupd's modem-manager plugin: up to 30 tries, 1 s apart;
+ * a device that echoed but stays is asked again). Resolves `port-gone`, or `echoed` when the device
+ * accepted but was still there after the last try.
+ * @throws DiagRefusedError, DiagProtocolError, TimeoutError (never echoed), AbortedError
  */
-export async function diagEnterEdl(link: StreamLink, opts: IoOptions = {}): Promise<EdlSwitchOutcome> {
-  const timeoutMs = opts.timeoutMs ?? 3000;
+export async function diagEnterEdl(link: StreamLink, opts: EdlSwitchOptions = {}): Promise<EdlSwitchOutcome> {
+  const tries = opts.tries ?? 30;
+  const intervalMs = opts.intervalMs ?? 1000;
+  let echoed = false;
+  for (let attempt = 0; attempt < tries; attempt++) {
+    const outcome = await sendEdlSwitch(link, opts);
+    if (outcome === 'port-gone') return outcome;
+    echoed = true;
+    const gone = await Promise.race([
+      link.disconnected.then(() => true),
+      sleep(intervalMs, false, opts.signal ? { signal: opts.signal } : {}),
+    ]);
+    if (gone) return 'port-gone';
+  }
+  return echoed ? 'echoed' : 'port-gone';
+}
+
+/** One request: its echo (success), a refusal, or the port vanishing. */
+async function sendEdlSwitch(link: StreamLink, opts: IoOptions): Promise<EdlSwitchOutcome> {
+  const timeoutMs = opts.timeoutMs ?? 1500;
   const io = { ...(opts.signal ? { signal: opts.signal } : {}) };
   const deadline = Date.now() + timeoutMs;
   const decoder = new DiagFrameDecoder();
