@@ -1,6 +1,6 @@
 /**
  * What a technician can ask of a device no job owns: reboot it (from Android or recovery, over its ADB
- * endpoint) into the bootloader. Refusals say what is wrong and what to do; they never touch the device.
+ * endpoint) into the bootloader, or take a modem (AT port) into download mode (EDL, modem-source.ts). Refusals say what is wrong and what to do; they never touch the device.
  */
 import { FlashlineError } from '../common/errors.js';
 import type { AdbRebootTarget } from '../protocol/adb/contract.js';
@@ -44,7 +44,10 @@ export async function rebootDevice(
     );
   }
   const adb = unit.find(
-    (e) => e.state === 'ready' && (e.mode === 'android' || e.mode === 'recovery') && registry.controlOf(e.id),
+    (e) =>
+      e.state === 'ready' &&
+      (e.mode === 'android' || e.mode === 'recovery' || (e.mode === 'modem' && target === 'edl')) &&
+      registry.controlOf(e.id),
   );
   const control = adb && registry.controlOf(adb.id);
   if (!adb || !control) {

@@ -7,8 +7,8 @@
 import { AtProtocolError } from '../protocol/at/index.js';
 import { OpenError, type SerialBackend, TimeoutError } from '../transport/index.js';
 import type { DeviceInfo } from './device-info.js';
-import { identifyModemAt } from './modem-actions.js';
-import type { DeviceSource, Probe } from './source.js';
+import { enterModemEdl, identifyModemAt } from './modem-actions.js';
+import type { DeviceControl, DeviceSource, Probe } from './source.js';
 
 export interface ModemSourceOptions {
   readonly paths: readonly string[];
@@ -48,6 +48,24 @@ function probeFor(path: string, opts: ModemSourceOptions): Probe {
   };
 }
 
+/** What the registry may ask of a modem no job owns: download mode (EDL) through the vendor table. */
+function controlFor(path: string, opts: ModemSourceOptions): DeviceControl {
+  return {
+    async reboot(target, signal) {
+      if (target !== 'edl')
+        throw new Error(`a modem can only be switched to download mode (EDL), not to ${target || 'Android'}`);
+      const result = await enterModemEdl(path, {
+        signal,
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.backend ? { backend: opts.backend } : {}),
+      });
+      const left = result.pending.map((p) => ('adb' in p ? `adb ${p.adb.join(' ')}` : JSON.stringify(p)));
+      if (left.length > 0)
+        throw new Error(`the modem accepted the switch but stayed; finish with: ${left.join(', ')}`);
+    },
+  };
+}
+
 export function modemSource(opts: ModemSourceOptions): DeviceSource {
   const pending = new Set<Promise<unknown>>();
   return {
@@ -55,12 +73,14 @@ export function modemSource(opts: ModemSourceOptions): DeviceSource {
     async start(sink, signal) {
       for (const path of opts.paths) {
         const probe = probeFor(path, opts);
+        const control = controlFor(path, opts);
         sink.upsert(
           { id: `serial:${path}`, connection: 'serial', address: path, mode: 'modem', state: 'identifying' },
           probe,
+          control,
         );
         const p = probe(signal).then((info) => {
-          if (!signal.aborted) sink.upsert(info, probe);
+          if (!signal.aborted) sink.upsert(info, probe, control);
         });
         pending.add(p);
         void p.finally(() => pending.delete(p));

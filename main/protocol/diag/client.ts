@@ -53,7 +53,18 @@ export async function diagEnterEdl(link: StreamLink, opts: EdlSwitchOptions = {}
   const intervalMs = opts.intervalMs ?? 1000;
   let echoed = false;
   for (let attempt = 0; attempt < tries; attempt++) {
-    const outcome = await sendEdlSwitch(link, opts);
+    let outcome: EdlSwitchOutcome;
+    try {
+      outcome = await sendEdlSwitch(link, opts);
+    } catch (err) {
+      // No answer to this try: fwupd retries on any failure. A device that accepted already may not answer
+      // a repeat while it leaves; one that never answered gets the last timeout after the last try.
+      if (!(err instanceof TimeoutError) || attempt === tries - 1) {
+        if (echoed && err instanceof TimeoutError) return 'echoed';
+        throw err;
+      }
+      continue;
+    }
     if (outcome === 'port-gone') return outcome;
     echoed = true;
     const gone = await Promise.race([

@@ -9,7 +9,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { rebootDevice } from '../../../main/devices/device-actions.js';
 import { enterModemEdl, identifyModemAt } from '../../../main/devices/modem-actions.js';
+import { modemSource } from '../../../main/devices/modem-source.js';
+import { DeviceRegistry } from '../../../main/devices/registry.js';
 import { AtProtocolError } from '../../../main/protocol/at/index.js';
 import { TimeoutError } from '../../../main/transport/index.js';
 import type { AtFault } from '../../../virtual-device/modem/at-responder.js';
@@ -58,6 +61,26 @@ describe('zte-mifi virtual modem over ptys', () => {
     assert.deepEqual(await left, ['at']);
     assert.equal(device.mode, 'edl');
     await assert.rejects(identifyModemAt(device.atPath!, quick));
+  });
+
+  it('is listed by the modem source and switched to EDL through the registry (the UI/API path)', async () => {
+    const device = await start();
+    const registry = new DeviceRegistry();
+    const source = modemSource({ paths: [device.atPath!], timeoutMs: 1000 });
+    const stop = new AbortController();
+    const reoffered = device.nextAtOffer();
+    await source.start(registry, stop.signal);
+    await source.settled?.();
+    await reoffered;
+    const id = `serial:${device.atPath}`;
+    assert.equal(registry.get(id)?.mode, 'modem');
+    assert.equal(registry.get(id)?.state, 'ready');
+    assert.equal(registry.get(id)?.imei, ZTE_MIFI_IDENTITY.imei);
+    await assert.rejects(rebootDevice(registry, id, 'bootloader'), /not in Android/);
+    const left = once(device, 'download-mode');
+    await rebootDevice(registry, id, 'edl', AbortSignal.timeout(30_000));
+    assert.deepEqual(await left, ['at']);
+    stop.abort();
   });
 
   it('switches to EDL via DIAG (4B 65 01 00, HDLC framed)', async () => {
