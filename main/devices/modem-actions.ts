@@ -59,12 +59,13 @@ export interface ModeSwitchResult {
   readonly pending: readonly ModemStep[];
 }
 
-/** No table entry covers this modem for the mode. */
+/** No table entry covers this modem for the mode, or its entry needs a port that was not given. */
 export class NoModeSwitchError extends Error {
-  constructor(readonly identity: ModemIdentity) {
-    super(
-      `no entry in resources/modems knows how to take ${identity.manufacturer ?? 'this modem'} ${identity.model ?? ''} into download mode; try --via diag with its DIAG port`,
-    );
+  constructor(
+    readonly identity: ModemIdentity,
+    why = `no entry in resources/modems knows how to take ${identity.manufacturer ?? 'this modem'} ${identity.model ?? ''} into download mode; try --via diag with its DIAG port`,
+  ) {
+    super(why);
     this.name = 'NoModeSwitchError';
   }
 }
@@ -103,7 +104,11 @@ export async function enterModemEdl(
       if ('adb' in step)
         return { identity, vendor: vendor.name, vendorFile: vendor.file, done, pending: steps.slice(i) };
       if ('diag' in step) {
-        if (!opts.diagPath) throw new NoModeSwitchError(identity);
+        if (!opts.diagPath)
+          throw new NoModeSwitchError(
+            identity,
+            `${vendor.name} modems enter download mode through their DIAG port; give it with --diag serial:PATH`,
+          );
         const outcome = await withPort(opts.diagPath, opts, (d) => diagEnterEdl(d, io(opts)));
         done.push({ step, outcome });
         return { identity, vendor: vendor.name, vendorFile: vendor.file, done, pending: [] };
