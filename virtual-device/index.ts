@@ -245,3 +245,4 @@ export async function startVirtualDevices(
   }
   return handles;
 }
+export { ZTE_MIFI_IDENTITY, ZteMifiDevice, type ZteMifiOptions } from './modem/zte-mifi.js';

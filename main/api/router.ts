@@ -68,12 +68,13 @@ export const appRouter = router({
       return device;
     }),
     /**
-     * rebootDevice: reboot a device that runs Android into the bootloader (fastboot) over its ADB endpoint.
+     * rebootDevice: reboot a device that runs Android into the bootloader (fastboot) over its ADB endpoint,
+     * or (`edl`) take a modem on its AT port into download mode through the vendor table.
      * Refused for a busy device or one not in Android (nothing is sent then). Resolves once the device took
      * the command; its list entry follows as discovery sees it come back in fastboot.
      */
     reboot: procedure
-      .input(z.object({ id: deviceId, target: z.enum(['bootloader']) }).strict())
+      .input(z.object({ id: deviceId, target: z.enum(['bootloader', 'edl']) }).strict())
       .mutation(({ ctx, input }) => rebootDevice(ctx.devices, input.id, input.target)),
     /** added/changed/ready/removed events, live. */
     events: procedure.subscription(async function* ({ ctx, signal }) {

@@ -1,6 +1,6 @@
 /**
  * What a technician can ask of a device no job owns: reboot it (from Android or recovery, over its ADB
- * endpoint) into the bootloader. Refusals say what is wrong and what to do; they never touch the device.
+ * endpoint) into the bootloader, or take a modem (AT port) into download mode (EDL, modem-source.ts). Refusals say what is wrong and what to do; they never touch the device.
  */
 import { FlashlineError } from '../common/errors.js';
 import type { AdbRebootTarget } from '../protocol/adb/contract.js';
@@ -44,9 +44,19 @@ export async function rebootDevice(
     );
   }
   const adb = unit.find(
-    (e) => e.state === 'ready' && (e.mode === 'android' || e.mode === 'recovery') && registry.controlOf(e.id),
+    (e) =>
+      e.state === 'ready' &&
+      // Modems go only to download mode; phones only where the API offers (the bootloader).
+      (target === 'edl' ? e.mode === 'modem' : e.mode === 'android' || e.mode === 'recovery') &&
+      registry.controlOf(e.id),
   );
   const control = adb && registry.controlOf(adb.id);
+  if (target === 'edl' && (!adb || !control)) {
+    throw new FlashlineError(
+      'not_possible',
+      `${label(device)} is in ${device.mode} mode: Flashline takes only modems identified on their AT port into download mode (EDL); a phone is rebooted only to the bootloader from here.`,
+    );
+  }
   if (!adb || !control) {
     const locked = unit.find((e) => e.authorization === 'unauthorized');
     throw new FlashlineError(
@@ -64,6 +74,14 @@ export async function rebootDevice(
       `${label(device)} did not take the reboot to ${TARGET_WORDS[target]}: ${err instanceof Error ? err.message : String(err)}. Check the connection and try again.`,
     );
   }
+  // A modem's AT port vanishes as it re-enumerates in download mode; nothing polls that port again.
+  if (adb.mode === 'modem')
+    return (
+      registry.update(adb.id, {
+        state: 'gone',
+        note: 'switched to download mode (EDL); its AT port is gone',
+      }) ?? adb
+    );
   // The phone drops its ADB link now; say so at once rather than showing a stale "ready".
   return (
     registry.update(adb.id, { state: 'identifying', note: `rebooting to ${TARGET_WORDS[target]}` }) ?? adb

@@ -37,6 +37,10 @@ export interface DeviceInfo {
   readonly product?: string;
   readonly serial?: string;
   readonly hardwareRevision?: string;
+  /** Modems (mode `modem`): what AT +CGMI / +CGMM say, and the IMEI when +CGSN gives a valid one. */
+  readonly manufacturer?: string;
+  readonly model?: string;
+  readonly imei?: string;
   readonly currentSlot?: string;
   readonly version?: string;
   readonly rollbackIndex?: number;

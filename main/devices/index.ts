@@ -21,6 +21,9 @@ export {
 } from './endpoint-source.js';
 export { describeFailure, IDENTIFY_TIMEOUT_MS, type Identity, identifyFastboot } from './identify.js';
 export { type AdbEndpoint, identifyAdb, probeAdbEndpoint } from './identify-adb.js';
+export { enterModemEdl, identifyModemAt, NoModeSwitchError } from './modem-actions.js';
+export { modemSource } from './modem-source.js';
+export { loadModemVendors, matchModemVendor } from './modem-vendors.js';
 export { DeviceRegistry } from './registry.js';
 export type { DeviceControl, DeviceSink, DeviceSource, Probe } from './source.js';
 export {

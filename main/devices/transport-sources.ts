@@ -59,6 +59,8 @@ export interface SerialSourceOptions extends EndpointSourceOptions {
   readonly paths?: readonly string[];
   /** Also list the system's serial ports (default true). Listed ports are classified, never probed. */
   readonly list?: boolean;
+  /** Paths another source owns (modem AT ports): never listed here, so their identity is not overwritten. */
+  readonly skip?: readonly string[];
   readonly backend?: SerialBackend;
 }
 
@@ -86,7 +88,7 @@ export function serialSource(opts: SerialSourceOptions = {}): DeviceSource {
       const table = loadUsbIds();
       for (const p of listing.ports) {
         const id = `serial:${p.path}`;
-        if (manual.some((m) => m.id === id)) continue;
+        if (manual.some((m) => m.id === id) || opts.skip?.includes(p.path)) continue;
         const vid = p.vendorId ? Number.parseInt(p.vendorId, 16) : Number.NaN;
         const pid = p.productId ? Number.parseInt(p.productId, 16) : Number.NaN;
         const known = lookupUsbId(table, vid, pid);

@@ -9,6 +9,7 @@ import { type AdbEndpointSpec, adbSource } from '../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
   type DeviceSource,
+  modemSource,
   serialSource,
   startDiscovery,
   type TcpEndpointSpec,
@@ -29,6 +30,8 @@ export interface LiveServiceOptions {
   readonly tcp?: readonly TcpEndpointSpec[];
   /** ADB TCP endpoints to watch (`--adb`: phones in Android), polled the same way. */
   readonly adb?: readonly AdbEndpointSpec[];
+  /** Modem AT ports (`--modem`): identified over AT once at start, offered "enter download mode". */
+  readonly modem?: readonly string[];
 }
 
 /** How often named endpoints are probed: a phone rebooted into fastboot shows up within this. */
@@ -49,6 +52,7 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   if (options.usb) sources.push(usbSource());
   if (options.serial) sources.push(serialSource());
   if (options.tcp?.length) sources.push(tcpSource(options.tcp, { pollIntervalMs: ENDPOINT_POLL_MS }));
+  if (options.modem?.length) sources.push(modemSource({ paths: options.modem }));
   if (options.adb?.length) sources.push(adbSource(options.adb, { pollIntervalMs: ENDPOINT_POLL_MS }));
   const discovery = await startDiscovery(devices, sources);
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.

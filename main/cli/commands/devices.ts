@@ -5,6 +5,7 @@ import {
   type DeviceInfo,
   DeviceRegistry,
   type DeviceSource,
+  modemSource,
   serialSource,
   startDiscovery,
   tcpSource,
@@ -18,6 +19,7 @@ interface DevicesOptions {
   tcp: { host: string; port: number }[];
   adb: { host: string; port: number }[];
   serial: string[];
+  modem: string[];
   usb: boolean;
   listSerial: boolean;
   timeout: number;
@@ -33,6 +35,7 @@ function row(d: DeviceInfo): string {
     d.version && `version=${d.version}`,
     d.rollbackIndex !== undefined && `rollback=${d.rollbackIndex}`,
     d.hardwareRevision && `hw=${d.hardwareRevision}`,
+    d.imei && `imei=${d.imei}`,
     d.sameAs && `same-unit-as=${d.sameAs}`,
     // An unauthorized phone's note is the remedy: what the technician must do, in full.
     d.note && (d.authorization === 'unauthorized' ? `\n  what to do: ${d.note}` : `(${d.note})`),
@@ -63,6 +66,12 @@ export function registerDevices(program: Command): void {
       collect(String),
       [],
     )
+    .option(
+      '--modem <path>',
+      'also identify a modem AT port over AT (repeatable; never probed with fastboot)',
+      collect(String),
+      [],
+    )
     .option('--no-usb', 'do not look at USB')
     .option('--no-list-serial', 'do not enumerate serial ports')
     .option('--timeout <ms>', 'time allowed to identify each device', parsePositiveInt, 5000)
@@ -71,8 +80,14 @@ export function registerDevices(program: Command): void {
       const sources: DeviceSource[] = [];
       if (opts.usb) sources.push(usbSource({ identifyTimeoutMs: opts.timeout }));
       sources.push(
-        serialSource({ paths: opts.serial, list: opts.listSerial, identifyTimeoutMs: opts.timeout }),
+        serialSource({
+          paths: opts.serial,
+          list: opts.listSerial,
+          skip: opts.modem,
+          identifyTimeoutMs: opts.timeout,
+        }),
       );
+      if (opts.modem.length > 0) sources.push(modemSource({ paths: opts.modem }));
       if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
       if (opts.adb.length > 0) sources.push(adbSource(opts.adb, { identifyTimeoutMs: opts.timeout }));
       // Ctrl-C: list what is known so far, then stop identifying (every port and socket is closed).
@@ -87,7 +102,7 @@ export function registerDevices(program: Command): void {
       try {
         // Identify, then release: every probe closes its link, so a job can open the same port next.
         const discovery = await startDiscovery(registry, sources);
-        const probing = opts.serial.length + opts.tcp.length + opts.adb.length;
+        const probing = opts.serial.length + opts.modem.length + opts.tcp.length + opts.adb.length;
         if (probing > 0) process.stderr.write(`Identifying ${probing} device(s) you named…\n`);
         await Promise.race([discovery.settled(), once(interrupt.signal, 'abort')]);
         const devices = registry.list();

@@ -50,6 +50,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./line.js')).registerLine,
   },
   {
+    name: 'modem',
+    summary: 'identify a modem on its AT port, or take it into download mode (EDL) with the vendor table',
+    load: async () => (await import('./modem.js')).registerModem,
+  },
+  {
     name: 'pack',
     summary: 'build and sign a package (.flp) from a pack description or from simple flags',
     load: async () => (await import('./pack.js')).registerPack,

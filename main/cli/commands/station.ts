@@ -28,6 +28,7 @@ interface StationFlags {
   usb: boolean;
   serial: boolean;
   tcp: { host: string; port: number }[];
+  modem: string[];
   adb: { host: string; port: number }[];
   json: boolean;
 }
@@ -79,6 +80,12 @@ export function registerStation(program: Command): void {
       collect(parseHostPort),
       [],
     )
+    .option(
+      '--modem <path>',
+      'also identify a modem AT port over AT (offers "enter download mode"); repeatable',
+      collect(String),
+      [],
+    )
     .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
     .action(async (opts: StationFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -92,6 +99,7 @@ export function registerStation(program: Command): void {
         serial: opts.serial,
         tcp: opts.tcp,
         adb: opts.adb,
+        modem: opts.modem,
         log,
       });
       let station: Awaited<ReturnType<typeof runStation>>;

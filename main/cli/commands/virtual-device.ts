@@ -23,6 +23,7 @@ import {
   untilInterrupted,
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
+import { runZteMifi } from './virtual-modem.js';
 
 function parseSlot(value: string): Slot {
   if (value === 'a' || value === 'b') return value;
@@ -37,10 +38,13 @@ function parsePowerLossOption(value: string): PowerLossFault {
   }
 }
 
-function parseProfile(value: string): DeviceProfile {
+function parseProfile(value: string): DeviceProfile | 'zte-mifi' {
+  if (value === 'zte-mifi') return value;
   const profile = DEVICE_PROFILES.find((p) => p === value);
   if (!profile)
-    throw new InvalidArgumentError(`'${value}' is not a profile (${DEVICE_PROFILES.join(' or ')}).`);
+    throw new InvalidArgumentError(
+      `'${value}' is not a profile (${[...DEVICE_PROFILES, 'zte-mifi'].join(', ')}).`,
+    );
   return profile;
 }
 
@@ -74,7 +78,7 @@ function parsePercent(value: string): number {
 }
 
 interface VirtualDeviceCliOptions {
-  profile: DeviceProfile;
+  profile: DeviceProfile | 'zte-mifi';
   tcp?: { host: string; port: number };
   adb?: { host: string; port: number };
   adbAuthorizedKeys?: string[];
@@ -106,7 +110,7 @@ export function registerVirtualDevice(program: Command): void {
     )
     .option(
       '--profile <name>',
-      "reference (Flashline's device: fastboot always, oem extensions) or stock-android (starts in Android with ADB; fastboot only in the bootloader)",
+      "reference (Flashline's device: fastboot always, oem extensions) stock-android (starts in Android with ADB; fastboot only in the bootloader) or zte-mifi (a MiFi router: AT + DIAG ports on ptys, --json prints them)",
       parseProfile,
       'reference',
     )
@@ -163,6 +167,8 @@ export function registerVirtualDevice(program: Command): void {
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
+      // A MiFi router in normal mode: AT + DIAG ports on ptys, nothing of the phone options applies.
+      if (opts.profile === 'zte-mifi') return runZteMifi({ json: opts.json, stateDir: opts.state });
       if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
         cmd.error(
           'error: --adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',

@@ -29,6 +29,14 @@ export interface RebootOffer {
   readonly why?: string;
 }
 
+/** "Enter download mode" for a modem identified on its AT port (vendor table: resources/modems). */
+export function enterDownloadModeOffer(device: DeviceInfo): RebootOffer {
+  if (device.mode !== 'modem') return { shown: false, enabled: false };
+  if (device.state === 'busy') return { shown: true, enabled: false, why: 'A job owns this device' };
+  if (device.state !== 'ready') return { shown: true, enabled: false, why: 'The modem is not identified' };
+  return { shown: true, enabled: true };
+}
+
 export function rebootToFastbootOffer(device: DeviceInfo): RebootOffer {
   if (device.mode !== 'android' && device.mode !== 'recovery') return { shown: false, enabled: false };
   if (device.sameAs) return { shown: false, enabled: false };

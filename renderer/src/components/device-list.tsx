@@ -2,7 +2,12 @@ import { useState } from 'react';
 import type { DeviceInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { deviceLabel } from '../api/device-label.js';
-import { authorizationLabel, MODE_LABELS, rebootToFastbootOffer } from '../api/device-mode.js';
+import {
+  authorizationLabel,
+  enterDownloadModeOffer,
+  MODE_LABELS,
+  rebootToFastbootOffer,
+} from '../api/device-mode.js';
 
 const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
   usb: 'USB',
@@ -36,20 +41,30 @@ function Field({
   );
 }
 
-/** "Reboot to fastboot" for a device in Android: the service sends it over the device's ADB endpoint. */
-function RebootToFastboot({ api, device }: { api: Api; device: DeviceInfo }) {
+/** One device action sent through `devices.reboot`: reboot to fastboot (Android) or download mode (modem). */
+function RebootAction({
+  api,
+  device,
+  target,
+}: {
+  api: Api;
+  device: DeviceInfo;
+  target: 'bootloader' | 'edl';
+}) {
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const offer = rebootToFastbootOffer(device);
+  const offer = target === 'edl' ? enterDownloadModeOffer(device) : rebootToFastbootOffer(device);
   if (!offer.shown) return null;
   const reboot = () => {
     setSending(true);
     setError(null);
     api.client.devices.reboot
-      .mutate({ id: device.id, target: 'bootloader' })
+      .mutate({ id: device.id, target })
       .catch((err: unknown) => setError(errorMessage(err)))
       .finally(() => setSending(false));
   };
+  const words =
+    target === 'edl' ? ['Switching…', 'Enter download mode'] : ['Rebooting…', 'Reboot to fastboot'];
   return (
     <div className="actions device-actions">
       <button
@@ -57,9 +72,9 @@ function RebootToFastboot({ api, device }: { api: Api; device: DeviceInfo }) {
         onClick={reboot}
         disabled={!offer.enabled || sending}
         title={offer.why}
-        data-testid="reboot-fastboot"
+        data-testid={target === 'edl' ? 'enter-download-mode' : 'reboot-fastboot'}
       >
-        {sending ? 'Rebooting…' : 'Reboot to fastboot'}
+        {sending ? words[0] : words[1]}
       </button>
       {error ? (
         <p className="error" role="alert">
@@ -101,6 +116,7 @@ function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
           <Field label="Slot" value={device.currentSlot} testId="device-slot" />
           <Field label="Version" value={device.version} testId="device-version" />
           <Field label="Rollback index" value={device.rollbackIndex} testId="device-rollback" />
+          {device.imei ? <Field label="IMEI" value={device.imei} testId="device-imei" /> : null}
         </dl>
         {device.note ? (
           <p
@@ -115,7 +131,8 @@ function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
             Another way into this unit, which is now reached through {device.sameAs}.
           </p>
         ) : null}
-        <RebootToFastboot api={api} device={device} />
+        <RebootAction api={api} device={device} target="bootloader" />
+        <RebootAction api={api} device={device} target="edl" />
       </article>
     </li>
   );
