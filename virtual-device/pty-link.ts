@@ -4,11 +4,9 @@
  * pty.ts), so a host that hangs up mid-session never leaves the next host talking to a half-finished
  * session. The runner (runner.ts) decides when it is offered and what a session's end means.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialPort } from 'serialport';
-import { enableDirectSerialIo } from '../main/common/serial-direct-io.js';
 import type { SessionEnd } from './fastboot-session.js';
-import { openPtyPair, type PtyPair } from './pty.js';
+import { closeServedPty, openServedPty, type ServedPty } from './pty-port.js';
 
 export interface PtyLinkOwner {
   /** Whether a pair may be offered now (device up and offering fastboot). */
@@ -24,9 +22,8 @@ export interface PtyLinkOwner {
 }
 
 export class PtyLink {
-  #pair: PtyPair | null = null;
+  #served: ServedPty | null = null;
   #hostPath: string | null = null;
-  #port: SerialPort | null = null;
   /** Open/close steps run one after another (a hang-up and a reboot may ask at the same moment). */
   #tasks: Promise<void> = Promise.resolve();
 
@@ -60,59 +57,29 @@ export class PtyLink {
   }
 
   async #open(): Promise<void> {
-    if (this.#port || !this.owner.canOffer()) return;
-    const pair = await openPtyPair(this.dir);
-    let port: SerialPort;
-    try {
-      port = await openSerial(pair.devicePath);
-    } catch (err) {
-      await pair.close();
-      throw err;
-    }
-    // The host hanging up shows as end of stream; errors after that must not crash the process.
-    port.on('error', () => {});
-    this.#pair = pair;
-    this.#hostPath = pair.hostPath;
-    this.#port = port;
-    void this.#serve(port);
+    if (this.#served || !this.owner.canOffer()) return;
+    const served = await openServedPty(this.dir);
+    this.#served = served;
+    this.#hostPath = served.pair.hostPath;
+    void this.#serve(served.port);
   }
 
   async #close(flushMs: number): Promise<void> {
-    const port = this.#port;
-    const pair = this.#pair;
-    this.#port = null;
-    this.#pair = null;
-    if (port?.isOpen) {
-      // The last reply (OKAY to a reboot) is still on its way; a host that is not reading gets 500 ms.
-      await Promise.race([new Promise<void>((r) => port.drain(() => r())), sleep(500)]);
-      await new Promise<void>((r) => port.close(() => r()));
-    } else port?.destroy();
-    await pair?.close(flushMs);
+    const served = this.#served;
+    this.#served = null;
+    // The last reply (OKAY to a reboot) is still on its way; closeServedPty bounds the wait.
+    await closeServedPty(served, flushMs);
   }
 
   async #serve(port: SerialPort): Promise<void> {
     const end = await this.owner.serve(port);
-    if (this.owner.ended(end, port === this.#port)) return;
+    if (this.owner.ended(end, port === this.#served?.port)) return;
     // The host hung up (or the session ended on a timeout or a protocol error, where TCP would drop the
     // socket): hang up our side too and offer a fresh port for the next host.
     void this.#task(async () => {
-      if (port !== this.#port) return;
+      if (port !== this.#served?.port) return;
       await this.#close(0);
       await this.#open();
     });
   }
-}
-
-async function openSerial(path: string): Promise<SerialPort> {
-  // Loaded on first use, like the host's serial transport: a device served over TCP or USB never needs the
-  // native serial binding (and the USB VM's bundle cannot load it).
-  const { SerialPort: Port } = await import('serialport');
-  return new Promise((resolve, reject) => {
-    const port = new Port({ path, baudRate: 115200, autoOpen: false });
-    port.open((err) => {
-      if (err) return reject(err);
-      enableDirectSerialIo(port.port);
-      resolve(port);
-    });
-  });
 }

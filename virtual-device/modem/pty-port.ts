@@ -4,16 +4,13 @@
  * the same path (pty.ts: socat exits once the host hangs up), so identification and a later action can
  * open the port one after the other.
  */
-import type { SerialPort } from 'serialport';
-import { enableDirectSerialIo } from '../../main/common/serial-direct-io.js';
-import { openPtyPair, type PtyPair } from '../pty.js';
+import { closeServedPty, openServedPty, type ServedPty } from '../pty-port.js';
 
 /** Bytes from the host in, bytes to write back out. */
 export type PortHandler = (bytes: Uint8Array) => readonly Uint8Array[];
 
 export class ModemPtyPort {
-  #pair: PtyPair | null = null;
-  #port: SerialPort | null = null;
+  #served: ServedPty | null = null;
   #hostPath: string | null = null;
   #closed = false;
   #tasks: Promise<void> = Promise.resolve();
@@ -56,30 +53,20 @@ export class ModemPtyPort {
   }
 
   async #open(): Promise<void> {
-    if (this.#closed || this.#port) return;
-    const pair = await openPtyPair(this.dir);
-    const { SerialPort: Port } = await import('serialport');
-    const port = await new Promise<SerialPort>((resolve, reject) => {
-      const p = new Port({ path: pair.devicePath, baudRate: 115200, autoOpen: false });
-      p.open((err) => (err ? reject(err) : resolve(p)));
-    }).catch(async (err: unknown) => {
-      await pair.close();
-      throw err;
-    });
-    enableDirectSerialIo(port.port);
-    port.on('error', () => {});
+    if (this.#closed || this.#served) return;
+    const served = await openServedPty(this.dir);
+    const { pair, port } = served;
     const handle = this.makeHandler();
     port.on('data', (chunk: Buffer) => {
       for (const reply of handle(new Uint8Array(chunk))) if (reply.byteLength > 0) port.write(reply);
     });
-    this.#pair = pair;
-    this.#port = port;
+    this.#served = served;
     this.#hostPath = pair.hostPath;
     for (const w of this.#offerWaiters.splice(0)) w();
     // The host hung up: offer a fresh pair at the same path for the next host.
     void pair.exited.then(() =>
       this.#task(async () => {
-        if (this.#pair !== pair) return;
+        if (this.#served !== served) return;
         await this.#close(0);
         await this.#open();
       }),
@@ -87,14 +74,8 @@ export class ModemPtyPort {
   }
 
   async #close(flushMs: number): Promise<void> {
-    const port = this.#port;
-    const pair = this.#pair;
-    this.#port = null;
-    this.#pair = null;
-    if (port?.isOpen) {
-      await new Promise<void>((r) => port.drain(() => r()));
-      await new Promise<void>((r) => port.close(() => r()));
-    }
-    await pair?.close(flushMs);
+    const served = this.#served;
+    this.#served = null;
+    await closeServedPty(served, flushMs);
   }
 }
