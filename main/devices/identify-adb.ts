@@ -1,16 +1,19 @@
 /**
- * Identify a device over ADB: the CNXN banner says whether it runs Android or recovery, a few properties
- * say which unit it is (serial, product, build, slot). Each property read is bounded, the whole too. A phone
+ * Identify a device over ADB: the CNXN banner says whether it runs Android or recovery; one bounded `getprop`
+ * listing, read as the capability record says, tells which unit it is (serial, product, build, slot). A phone
  * that has not accepted this computer's key is not an error of ours: it is reported as `unauthorized` with
  * the remedy, and the next probe (polling, or a refresh) finds it once the technician tapped "Allow".
  */
 import { type AdbConnection, AdbUnauthorizedError } from '../protocol/adb/contract.js';
 import { normalizeSlot } from '../protocol/fastboot/index.js';
+import { detectCapabilities } from './capabilities.js';
+import { androidIdentity } from './capability-values.js';
 import type { DeviceInfo, DeviceMode } from './device-info.js';
 import { describeFailure, type Identity, probeStart } from './identify.js';
 import { IDENTIFY_TIMEOUT_MS } from './source.js';
 
-const PER_PROP_TIMEOUT_MS = 2000;
+/** One `getprop` listing: a few hundred short lines. */
+const PROPS_TIMEOUT_MS = 3000;
 
 /**
  * How long opening an ADB link waits for the phone's "Allow USB debugging?" answer during identification:
@@ -34,19 +37,20 @@ export async function identifyAdb(
 ): Promise<AdbIdentity> {
   const deadline = AbortSignal.timeout(opts.timeoutMs ?? IDENTIFY_TIMEOUT_MS);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
-  const get = async (name: string): Promise<string | undefined> => {
-    const v = (await adb.getprop(name, { signal, timeoutMs: PER_PROP_TIMEOUT_MS })).trim();
-    return v.length > 0 ? v : undefined;
-  };
-  const serial = await get('ro.serialno');
+  const props = await adb.getprops({ signal, timeoutMs: PROPS_TIMEOUT_MS });
+  const mode = adbMode(adb.banner.state);
+  // Which property says what comes from the capability record, as in the engine's preflight: one way to read
+  // an Android device's identity, whatever profile it matches.
+  const caps = detectCapabilities({ mode, props });
+  const id = androidIdentity(caps.androidConfirm, props);
   // The banner names the device too (ro.product.device), in case the property cannot be read.
-  const product = (await get('ro.product.device')) ?? adb.banner.properties['ro.product.device'];
-  const version = await get('ro.build.version.incremental');
-  const slot = await get('ro.boot.slot_suffix');
-  const currentSlot = slot ? normalizeSlot(slot) : undefined;
+  const product = id.product ?? adb.banner.properties['ro.product.device'];
+  const versionProp = caps.runningVersion?.via === 'prop' ? caps.runningVersion.name : undefined;
+  const version = versionProp ? props.get(versionProp)?.trim() || undefined : undefined;
+  const currentSlot = id.slot ? normalizeSlot(id.slot) : undefined;
   return {
-    mode: adbMode(adb.banner.state),
-    ...(serial ? { serial } : {}),
+    mode,
+    ...(id.serial ? { serial: id.serial } : {}),
     ...(product ? { product } : {}),
     ...(version ? { version } : {}),
     ...(currentSlot ? { currentSlot } : {}),
