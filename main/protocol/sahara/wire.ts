@@ -146,7 +146,7 @@ function words(cmd: number, ...values: number[]): Uint8Array {
   const v = new DataView(out.buffer);
   v.setUint32(0, cmd, true);
   v.setUint32(4, out.byteLength, true);
-  values.forEach((x, i) => v.setUint32(8 + i * 4, x >>> 0, true));
+  for (const [i, x] of values.entries()) v.setUint32(8 + i * 4, x >>> 0, true);
   return out;
 }
 
