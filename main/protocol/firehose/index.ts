@@ -4,3 +4,4 @@ export * from './errors.js';
 export { FirehoseReader, MAX_DOCUMENT } from './framing.js';
 export * from './sectors.js';
 export * from './xml.js';
+export * from './gpt.js';
