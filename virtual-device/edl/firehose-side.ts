@@ -54,8 +54,8 @@ export async function serveFirehose(
       if ((err as { code?: string }).code === 'firehose_protocol') {
         // Not XML (e.g. a host still speaking Sahara): say so in XML, which is how a host learns that a
         // programmer already runs; then drop what was buffered.
+        // The reader's buffer (the garbage) is dropped with it; what the host sends next starts afresh.
         await reply(['ERROR: expected an XML document'], 'NAK');
-        await link.read({ timeoutMs: 200 }).catch(() => undefined);
         return serveFirehose(link, state);
       }
       return 'hangup';

@@ -6,7 +6,7 @@
  * of a write (the device flushes a large image before it answers).
  */
 import { EventEmitter } from 'node:events';
-import { TimeoutError } from '../../transport/errors.js';
+import { DisconnectedError, TimeoutError } from '../../transport/errors.js';
 import type { ByteProgress, StreamLink } from '../../transport/types.js';
 import { FirehoseNakError, FirehoseProtocolError, StorageDetectError } from './errors.js';
 import { FirehoseReader } from './framing.js';
@@ -155,7 +155,8 @@ export class FirehoseClient {
       try {
         doc = await this.#document(LOG_TAIL_MS, opts);
       } catch (err) {
-        if (err instanceof TimeoutError) return;
+        // Silence ends the logs; so does a device that restarts right after its ACK (power reset).
+        if (err instanceof TimeoutError || err instanceof DisconnectedError) return;
         throw err;
       }
       for (const el of doc.children) {
@@ -167,6 +168,26 @@ export class FirehoseClient {
 
   async #send(tag: string, attrs: Record<string, string>, opts: CallOptions): Promise<void> {
     await this.link.write(Buffer.from(buildXml([{ tag, attrs }])), io(COMMAND_TIMEOUT_MS, opts));
+  }
+
+  /**
+   * Read and keep whatever the device says unasked (a programmer's banner, its answer to a Sahara probe
+   * that reached it) until LOG_TAIL_MS of silence, so the next command's reply is really its own.
+   */
+  drain(opts: CallOptions = {}): Promise<readonly string[]> {
+    return this.#exclusive(async () => {
+      const logs: string[] = [];
+      for (;;) {
+        let doc: ReturnType<typeof parseXml>;
+        try {
+          doc = await this.#document(LOG_TAIL_MS, opts);
+        } catch (err) {
+          if (err instanceof TimeoutError) return logs;
+          throw err;
+        }
+        for (const el of doc.children) if (el.tag === 'log') this.#keepLog(logs, el.attrs.value ?? '');
+      }
+    });
   }
 
   /** Send a command and wait for its ACK. @throws FirehoseNakError with the device's log */

@@ -87,9 +87,15 @@ export function encodeGpt(
 }
 
 /** Parse a GPT header sector. @throws GptFormatError */
-export function parseGptHeader(sector: Uint8Array): { entriesLba: number; count: number; entrySize: number; entriesCrc: number } {
+export function parseGptHeader(sector: Uint8Array): {
+  entriesLba: number;
+  count: number;
+  entrySize: number;
+  entriesCrc: number;
+} {
   const h = Buffer.from(sector.buffer, sector.byteOffset, sector.byteLength);
-  if (h.byteLength < 92 || h.toString('latin1', 0, 8) !== SIGNATURE) throw new GptFormatError('no GPT header (signature "EFI PART" missing)');
+  if (h.byteLength < 92 || h.toString('latin1', 0, 8) !== SIGNATURE)
+    throw new GptFormatError('no GPT header (signature "EFI PART" missing)');
   const size = h.readUInt32LE(12);
   if (size < 92 || size > h.byteLength) throw new GptFormatError(`GPT header size ${size}`);
   const copy = Buffer.from(h.subarray(0, size));
@@ -97,7 +103,8 @@ export function parseGptHeader(sector: Uint8Array): { entriesLba: number; count:
   if (crc32(copy) !== h.readUInt32LE(16)) throw new GptFormatError('GPT header CRC mismatch');
   const count = h.readUInt32LE(80);
   const entrySize = h.readUInt32LE(84);
-  if (entrySize < 128 || entrySize > 1024 || count > 1024) throw new GptFormatError(`GPT entries ${count} × ${entrySize}`);
+  if (entrySize < 128 || entrySize > 1024 || count > 1024)
+    throw new GptFormatError(`GPT entries ${count} × ${entrySize}`);
   return { entriesLba: Number(h.readBigUInt64LE(72)), count, entrySize, entriesCrc: h.readUInt32LE(88) };
 }
 
