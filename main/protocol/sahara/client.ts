@@ -171,13 +171,14 @@ export class SaharaClient {
     };
     const serial = await run(SAHARA_EXEC.serialNumber);
     if (serial && serial.byteLength >= 4) out.serialNumber = Buffer.from(serial).readUInt32LE(0);
-    if (this.#version >= 3) {
+    // v3 ROMs refuse the MSM HW id; when HELLO was swallowed the version is unknown, so a refusal of 0x02
+    // is also the cue to ask READ_CHIP_ID_V3.
+    const hw = this.#version >= 3 ? null : await run(SAHARA_EXEC.msmHwId);
+    if (hw && hw.byteLength >= 8)
+      out.msmHwId = Buffer.from(hw).readBigUInt64LE(0).toString(16).padStart(16, '0');
+    else {
       const chip = await run(SAHARA_EXEC.chipIdV3);
       if (chip) out.chipId = decodeChipIdV3(chip);
-    } else {
-      const hw = await run(SAHARA_EXEC.msmHwId);
-      if (hw && hw.byteLength >= 8)
-        out.msmHwId = Buffer.from(hw).readBigUInt64LE(0).toString(16).padStart(16, '0');
     }
     const pk = await run(SAHARA_EXEC.oemPkHash);
     if (pk && pk.byteLength >= 32) out.oemPkHash = hex(pk.subarray(0, 32));
