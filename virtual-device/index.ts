@@ -245,3 +245,9 @@ export async function startVirtualDevices(
   }
   return handles;
 }
+
+export {
+  DEFAULT_OEM_PK_HASH,
+  EdlDeviceHandle,
+  type EdlDeviceOptions,
+} from './edl/edl-device.js';

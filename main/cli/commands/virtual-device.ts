@@ -23,6 +23,7 @@ import {
   untilInterrupted,
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
+import { type EdlCliOptions, edlUsageProblem, runEdlDevice } from './virtual-device-edl.js';
 
 function parseSlot(value: string): Slot {
   if (value === 'a' || value === 'b') return value;
@@ -37,10 +38,13 @@ function parsePowerLossOption(value: string): PowerLossFault {
   }
 }
 
-function parseProfile(value: string): DeviceProfile {
+function parseProfile(value: string): DeviceProfile | 'qualcomm-edl' {
+  if (value === 'qualcomm-edl') return value;
   const profile = DEVICE_PROFILES.find((p) => p === value);
   if (!profile)
-    throw new InvalidArgumentError(`'${value}' is not a profile (${DEVICE_PROFILES.join(' or ')}).`);
+    throw new InvalidArgumentError(
+      `'${value}' is not a profile (${[...DEVICE_PROFILES, 'qualcomm-edl'].join(', ')}).`,
+    );
   return profile;
 }
 
@@ -73,8 +77,9 @@ function parsePercent(value: string): number {
   return n;
 }
 
-interface VirtualDeviceCliOptions {
-  profile: DeviceProfile;
+interface VirtualDeviceCliOptions
+  extends Omit<EdlCliOptions, 'json' | 'pty' | 'tcp' | 'state' | 'dropAtByte'> {
+  profile: DeviceProfile | 'qualcomm-edl';
   tcp?: { host: string; port: number };
   adb?: { host: string; port: number };
   adbAuthorizedKeys?: string[];
@@ -162,7 +167,25 @@ export function registerVirtualDevice(program: Command): void {
     .option('--rate <bytes-per-s>', 'fault: pace the link (USB 2 ~ 40000000, UART ~ 11520)', parsePositiveInt)
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
+    .option('--storage <type>', 'qualcomm-edl: emmc (512-byte sectors) or ufs (4096, default)')
+    .option(
+      '--sahara-version <n>',
+      'qualcomm-edl: Sahara protocol version 2 (default) or 3',
+      parsePositiveInt,
+    )
+    .option(
+      '--nak-at-sector <n>',
+      'qualcomm-edl fault: NAK a Firehose program that covers sector N',
+      parseNonNegativeInt,
+    )
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
+      if (opts.profile === 'qualcomm-edl') {
+        const problem = edlUsageProblem(opts);
+        if (problem) cmd.error(`error: ${problem}`, { exitCode: 2 });
+        await runEdlDevice(opts);
+        return;
+      }
+      const profile = opts.profile;
       if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
         cmd.error(
           'error: --adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
@@ -187,7 +210,7 @@ export function registerVirtualDevice(program: Command): void {
       };
       const tcp = opts.tcp ?? (opts.pty ? false : { host: '127.0.0.1', port: TCP_DEFAULT_PORT });
       const devices = await startVirtualDevices(opts.count, {
-        profile: opts.profile,
+        profile,
         tcp,
         adb: opts.adb,
         adbAuthorizedKeys: opts.adbAuthorizedKeys,
