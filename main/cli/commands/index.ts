@@ -18,6 +18,11 @@ export interface CommandEntry {
 
 export const commands: readonly CommandEntry[] = [
   {
+    name: 'backup',
+    summary: 'read a partition of a device in Qualcomm EDL back to a local image (Firehose)',
+    load: async () => (await import('./backup.js')).registerBackup,
+  },
+  {
     name: 'demo',
     summary:
       'start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)',

@@ -3,6 +3,7 @@ export * from './client.js';
 export * from './errors.js';
 export { FirehoseReader, MAX_DOCUMENT } from './framing.js';
 export * from './gpt.js';
+export * from './partitions.js';
 export * from './sectors.js';
 export * from './session.js';
 export * from './xml.js';
