@@ -60,6 +60,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./pack.js')).registerPack,
   },
   {
+    name: 'rescue',
+    summary: 'program a device in Qualcomm EDL from an unpacked rescue folder (rawprogram/patch XML)',
+    load: async () => (await import('./rescue.js')).registerRescue,
+  },
+  {
     name: 'report',
     summary: 'job reports: export the local history, list interrupted jobs',
     load: async () => (await import('./report.js')).registerReport,

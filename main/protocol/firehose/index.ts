@@ -4,6 +4,7 @@ export * from './errors.js';
 export { FirehoseReader, MAX_DOCUMENT } from './framing.js';
 export * from './gpt.js';
 export * from './partitions.js';
+export * from './program-folder.js';
 export * from './sectors.js';
 export * from './session.js';
 export * from './xml.js';
