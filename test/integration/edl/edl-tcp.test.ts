@@ -13,7 +13,7 @@ import {
   SaharaClient,
   SaharaStatusError,
 } from '../../../main/protocol/sahara/index.js';
-import { openStreamLink, type StreamLink } from '../../../main/transport/index.js';
+import { DisconnectedError, openStreamLink, type StreamLink } from '../../../main/transport/index.js';
 import { EdlDeviceHandle } from '../../../virtual-device/edl/edl-device.js';
 import { chunks, tempDir, writeProgrammer } from './edl-helpers.js';
 
@@ -158,6 +158,22 @@ describe('EDL over TCP (qualcomm-edl virtual device)', () => {
     );
     // The session stays usable after a NAK.
     await s.firehose.nop();
+  });
+
+  it('surfaces a link dropped mid-program as DisconnectedError, not a hang', async () => {
+    const d = await start({ faults: { dropAtByte: 200_000 } });
+    const s = await startEdlSession(await connect(d), {
+      programmer: await writeProgrammer(dir, d.oemPkHash),
+    });
+    const image = randomBytes(1024 * 1024);
+    await assert.rejects(
+      s.firehose.program(
+        { sectorSize: 4096, physicalPartition: 0, startSector: 200, numSectors: 256 },
+        image.byteLength,
+        chunks(image),
+      ),
+      (e: unknown) => e instanceof DisconnectedError,
+    );
   });
 
   it('goes straight to Firehose when the programmer already runs', async () => {
