@@ -10,9 +10,8 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlashlineError } from '../../main/common/errors.js';
-import { streamLink } from '../../main/transport/stream-link.js';
-import type { StreamLink } from '../../main/transport/types.js';
 import { TcpListener } from '../tcp-listener.js';
+import { DeviceLink } from './device-link.js';
 import { type FirehoseDeviceState, type FirehoseFaults, serveFirehose } from './firehose-side.js';
 import { EdlPty } from './pty-server.js';
 import { serveSahara } from './sahara-side.js';
@@ -43,7 +42,7 @@ export class EdlDeviceHandle {
   #tcp: TcpListener | null = null;
   #pty: EdlPty | null = null;
   #busy = false;
-  #links = new Set<StreamLink>();
+  #links = new Set<DeviceLink>();
   /** Sessions that ended (for tests and the CLI's stderr): what happened, in order. */
   readonly history: string[] = [];
 
@@ -112,11 +111,11 @@ export class EdlDeviceHandle {
       socket.destroy();
       return;
     }
-    void this.serve(streamLink(socket, 'edl host'));
+    void this.serve(new DeviceLink(socket));
   }
 
   /** Serve one host connection until it hangs up or the device resets. */
-  async serve(link: StreamLink): Promise<void> {
+  async serve(link: DeviceLink): Promise<void> {
     this.#busy = true;
     this.#links.add(link);
     try {

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import { FirehoseReader } from '../../main/protocol/firehose/framing.js';
 import { resolveSector } from '../../main/protocol/firehose/sectors.js';
 import { buildXml, parseXml, type XmlElement } from '../../main/protocol/firehose/xml.js';
-import type { StreamLink } from '../../main/transport/types.js';
+import type { DeviceLink } from './device-link.js';
 import type { SectorStorage } from './storage.js';
 
 export interface FirehoseFaults {
@@ -34,7 +34,7 @@ const IDLE_MS = 120_000;
 const io = { timeoutMs: IDLE_MS };
 
 export async function serveFirehose(
-  link: StreamLink,
+  link: DeviceLink,
   state: FirehoseDeviceState,
   pending?: Uint8Array,
 ): Promise<FirehoseEnd> {

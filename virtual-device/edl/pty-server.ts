@@ -4,9 +4,8 @@
  */
 import type { SerialPort } from 'serialport';
 import { enableDirectSerialIo } from '../../main/common/serial-direct-io.js';
-import { streamLink } from '../../main/transport/stream-link.js';
-import type { StreamLink } from '../../main/transport/types.js';
 import { openPtyPair, type PtyPair } from '../pty.js';
+import { DeviceLink } from './device-link.js';
 
 export class EdlPty {
   #pair: PtyPair | null = null;
@@ -15,7 +14,7 @@ export class EdlPty {
 
   constructor(
     readonly dir: string,
-    readonly serve: (link: StreamLink) => Promise<void>,
+    readonly serve: (link: DeviceLink) => Promise<void>,
   ) {}
 
   async open(): Promise<void> {
@@ -36,7 +35,7 @@ export class EdlPty {
     port.on('error', () => {});
     this.#pair = pair;
     this.hostPath = pair.hostPath;
-    void this.serve(streamLink(port, 'edl pty')).then(async () => {
+    void this.serve(new DeviceLink(port)).then(async () => {
       // Let the last reply through, then offer a fresh pair for the next host.
       await pair.close(200);
       if (this.#pair === pair) this.#pair = null;

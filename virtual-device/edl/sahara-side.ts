@@ -16,7 +16,7 @@ import {
   SAHARA_MODE,
   type SaharaPacket,
 } from '../../main/protocol/sahara/wire.js';
-import type { StreamLink } from '../../main/transport/types.js';
+import type { DeviceLink } from './device-link.js';
 
 export interface SaharaIdentityConfig {
   readonly version: 2 | 3;
@@ -34,7 +34,7 @@ export type SaharaEnd = 'programmer-loaded' | 'reset' | 'refused';
 const IDLE_MS = 120_000;
 const PIECE = 0x1000;
 
-export async function serveSahara(link: StreamLink, cfg: SaharaIdentityConfig): Promise<SaharaEnd> {
+export async function serveSahara(link: DeviceLink, cfg: SaharaIdentityConfig): Promise<SaharaEnd> {
   const send = (p: SaharaPacket) =>
     link.write(encodeSahara(p, cfg.version >= 3 && p.cmd === 'readData'), { timeoutMs: IDLE_MS });
   const recv = async (): Promise<SaharaPacket> => {
@@ -135,7 +135,7 @@ function commandData(cfg: SaharaIdentityConfig, command: number): Uint8Array | n
 async function receiveProgrammer(
   send: (p: SaharaPacket) => Promise<void>,
   recv: () => Promise<SaharaPacket>,
-  link: StreamLink,
+  link: DeviceLink,
   cfg: SaharaIdentityConfig,
 ): Promise<SaharaEnd> {
   const ask = async (offset: number, length: number) => {

@@ -8,6 +8,9 @@ import type { IoOptions } from '../../transport/deadline.js';
 import type { StreamLink } from '../../transport/types.js';
 import { FirehoseProtocolError } from './errors.js';
 
+/** What the reader needs of a link: a StreamLink, or the virtual device's own end of one. */
+export type ByteSource = Pick<StreamLink, 'read' | 'readExactly'>;
+
 const START = Buffer.from('<?xml');
 const END = Buffer.from('</data>');
 /** Larger than any MaxXMLSizeInBytes seen (4096) with room for long logs. */
@@ -17,7 +20,7 @@ export class FirehoseReader {
   #pending: Buffer;
 
   constructor(
-    readonly link: StreamLink,
+    readonly link: ByteSource,
     pending: Uint8Array = new Uint8Array(0),
   ) {
     this.#pending = Buffer.from(pending);
