@@ -3,13 +3,13 @@
  * configure, program and read back byte-identical through the serial transport.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startEdlSession } from '../../../main/protocol/firehose/index.js';
 import { openStreamLink, type StreamLink } from '../../../main/transport/index.js';
 import { EdlDeviceHandle } from '../../../virtual-device/edl/edl-device.js';
-import { chunks, tempDir, writeProgrammer } from './edl-helpers.js';
+import { programAndVerify, tempDir, writeProgrammer } from './edl-helpers.js';
 
 describe('EDL over a pty (qualcomm-edl virtual device, serial transport)', () => {
   let dir: string;
@@ -36,16 +36,6 @@ describe('EDL over a pty (qualcomm-edl virtual device, serial transport)', () =>
     assert.equal(s.identity?.oemPkHash, Buffer.from(device.oemPkHash).toString('hex'));
     assert.equal(s.config.sectorSize, 512);
     const system = device.storage.partitions.find((p) => p.label === 'system')!;
-    const image = randomBytes(1024 * 1024 + 100);
-    const numSectors = Math.ceil(image.byteLength / 512);
-    const range = { sectorSize: 512, physicalPartition: 0, startSector: system.firstLba, numSectors };
-    await s.firehose.program({ ...range, label: 'system' }, image.byteLength, chunks(image));
-    const padded = Buffer.concat([image, Buffer.alloc(numSectors * 512 - image.byteLength)]);
-    assert.equal(await s.firehose.sha256(range), createHash('sha256').update(padded).digest('hex'));
-    const back: Buffer[] = [];
-    await s.firehose.read(range, (c) => {
-      back.push(Buffer.from(c));
-    });
-    assert.ok(Buffer.concat(back).equals(padded));
+    await programAndVerify(s.firehose, 512, system.firstLba, randomBytes(1024 * 1024 + 100), 'system');
   });
 });
