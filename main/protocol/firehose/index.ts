@@ -1,5 +1,6 @@
 /** Firehose (Qualcomm programmer protocol) host side: XML codec, stream framing, client, errors, file parsers. */
 export * from './client.js';
+export { detectStorage } from './detect-storage.js';
 export * from './errors.js';
 export { FirehoseReader, MAX_DOCUMENT } from './framing.js';
 export * from './gpt.js';

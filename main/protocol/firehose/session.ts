@@ -8,6 +8,7 @@ import type { ByteProgress, StreamLink } from '../../transport/types.js';
 import { SaharaClient, type SaharaClientOptions, type SaharaIdentity } from '../sahara/client.js';
 import { FirehoseAlreadyRunningError } from '../sahara/errors.js';
 import { type ConfigureResult, FirehoseClient, type StorageType } from './client.js';
+import { detectStorage } from './detect-storage.js';
 
 export interface EdlSessionOptions extends SaharaClientOptions {
   /** Programmer file (needed unless one already runs). */
@@ -47,6 +48,9 @@ export async function startEdlSession(link: StreamLink, opts: EdlSessionOptions)
     firehose = new FirehoseClient(link, err.pending);
   }
   await firehose.drain(call);
-  const config = await firehose.detectStorage({ ...call, ...(opts.storage ? { prefer: opts.storage } : {}) });
+  const config = await detectStorage(firehose, {
+    ...call,
+    ...(opts.storage ? { prefer: opts.storage } : {}),
+  });
   return { firehose, ...(identity ? { identity } : {}), config };
 }
