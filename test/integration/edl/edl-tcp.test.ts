@@ -54,11 +54,19 @@ describe('EDL over TCP (qualcomm-edl virtual device)', () => {
 
   it('identifies a v3 device with READ_CHIP_ID_V3, and answers a swallowed HELLO', async () => {
     const d = await start({ saharaVersion: 3, faults: { swallowHello: true } });
-    const id = await new SaharaClient(await connect(d), { helloTimeoutMs: 300 }).identify();
+    const sahara = new SaharaClient(await connect(d), { helloTimeoutMs: 300 });
+    const id = await sahara.identify();
     // The swallowed HELLO hid the version; the refused MSM HW id led to READ_CHIP_ID_V3.
     assert.deepEqual(id.refused, [{ clientCommand: 2, status: 0x1f }]);
     assert.deepEqual(id.chipId, { msmId: 0x000a50e1, oemId: 0x51, modelId: 1 });
     assert.equal(id.oemPkHash, hex(d.oemPkHash));
+    // A v3 ROM asks with READ_DATA64.
+    await sahara.uploadProgrammer(await writeProgrammer(dir, d.oemPkHash, 'v3.elf'), {
+      expectedOemPkHash: id.oemPkHash!,
+    });
+    // The ROM hands over right after DONE_RESP; give the device's own bookkeeping a moment.
+    for (let i = 0; i < 200 && d.mode !== 'firehose'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(d.mode, 'firehose');
   });
 
   it('refuses a programmer signed for another OEM key before sending it', async () => {
