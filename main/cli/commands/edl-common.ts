@@ -3,7 +3,7 @@
  * ends with. Dedicated EDL sub-codes belong in main/common/status-codes.ts (engine-owned); until they are
  * added, failures map to the decade's general code or an existing link code.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { FlashlineError } from '../../common/errors.js';
 import {
   type EdlSession,
@@ -35,7 +35,7 @@ export function withEdlOptions(command: Command): Command {
       `storage type to try first (${STORAGE_TYPES.join(', ')}); detected otherwise`,
       (v: string) => {
         if (!(STORAGE_TYPES as readonly string[]).includes(v))
-          throw new Error(`'${v}' is not ${STORAGE_TYPES.join(', ')}`);
+          throw new InvalidArgumentError(`'${v}' is not ${STORAGE_TYPES.join(', ')}.`);
         return v as StorageType;
       },
     )
