@@ -90,4 +90,30 @@ describe('flashline rescue (EDL over a pty)', () => {
     assert.equal(device.state.bootableDrive, 0);
     assert.ok(device.history.includes('firehose: reset'), device.history.join(', '));
   });
+
+  it('ends 30 with the device log when the device NAKs mid-program', async () => {
+    const nakDevice = await EdlDeviceHandle.start({ storage: 'emmc', faults: { nakAtSector: 0x1000 } });
+    try {
+      const folder = join(dir, 'nak');
+      await fs.mkdir(folder);
+      await fs.writeFile(join(folder, 'big.img'), randomBytes(1024 * 1024));
+      await fs.writeFile(
+        join(folder, 'rawprogram0.xml'),
+        '<?xml version="1.0" ?><data><program SECTOR_SIZE_IN_BYTES="512" filename="big.img" label="system" num_partition_sectors="2048" physical_partition_number="0" start_sector="3968"/></data>',
+      );
+      const r = await runFlashline([
+        'rescue',
+        '--device',
+        nakDevice.address!,
+        '--programmer',
+        await writeProgrammer(dir, nakDevice.oemPkHash, 'nak.elf'),
+        '--folder',
+        folder,
+      ]);
+      assert.equal(r.code, 30, describeRun(r));
+      assert.match(r.stderr, /device: ERROR: write failed at sector 4096/);
+    } finally {
+      await nakDevice.stop();
+    }
+  });
 });
