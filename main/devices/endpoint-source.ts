@@ -135,6 +135,7 @@ export function describeId(id: string): { connection: Connection; address: strin
   switch (a.kind) {
     case 'tcp':
     case 'adb':
+    case 'edl':
       return { connection: 'tcp', address: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` };
     case 'serial':
       return { connection: 'serial', address: a.path };

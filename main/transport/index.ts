@@ -17,11 +17,13 @@ export { createDuplexPair, memoryLink } from './memory.js';
 export {
   ADB_TCP_PORT,
   type DeviceAddress,
+  EDL_TCP_PORT,
   findUsbDevice,
   type OpenLinkOptions,
   openLink,
   parseDeviceId,
 } from './open.js';
+export { openStreamLink } from './open-stream.js';
 export {
   listSerialPorts,
   nodeSerialBackend,

@@ -14,11 +14,15 @@ import type { UsbBackend, UsbDeviceLike } from './usb-types.js';
 
 /** adbd's TCP port (`adb tcpip 5555`, emulators): the default for `adb:HOST`. */
 export const ADB_TCP_PORT = 5555;
+/** Default port of `edl:HOST` (Flashline's choice, after the EDL USB product id 9008; no standard exists). */
+export const EDL_TCP_PORT = 9008;
 
 export type DeviceAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
   /** ADB over TCP (`adb:HOST:PORT`, default port 5555); opened by main/protocol/adb's openAdb. */
   | { readonly kind: 'adb'; readonly host: string; readonly port: number }
+  /** Qualcomm EDL (Sahara/Firehose) as a raw TCP byte stream (`edl:HOST:PORT`); opened by openStreamLink. */
+  | { readonly kind: 'edl'; readonly host: string; readonly port: number }
   | { readonly kind: 'serial'; readonly path: string }
   | { readonly kind: 'usb'; readonly serial: string }
   | { readonly kind: 'usb-ids'; readonly vendorId: number; readonly productId: number };
@@ -27,9 +31,9 @@ export type DeviceAddress =
 export function parseDeviceId(id: string): DeviceAddress {
   const [scheme, ...restParts] = id.split(':');
   const rest = restParts.join(':');
-  if (scheme === 'tcp' || scheme === 'adb') {
+  if (scheme === 'tcp' || scheme === 'adb' || scheme === 'edl') {
     const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(rest);
-    const fallback = scheme === 'tcp' ? FASTBOOT_TCP_PORT : ADB_TCP_PORT;
+    const fallback = scheme === 'tcp' ? FASTBOOT_TCP_PORT : scheme === 'adb' ? ADB_TCP_PORT : EDL_TCP_PORT;
     const port = m?.[2] === undefined ? fallback : Number(m[2]);
     if (m && port > 0 && port <= 65535) return { kind: scheme, host: m[1]!.replace(/^\[|\]$/g, ''), port };
   } else if (scheme === 'serial' && rest.length > 0) {
@@ -45,7 +49,7 @@ export function parseDeviceId(id: string): DeviceAddress {
     return { kind: 'usb', serial: rest };
   }
   throw new OpenError(
-    `'${id}' is not a device id; use tcp:HOST:PORT (fastboot over TCP), adb:HOST:PORT (ADB over TCP), serial:PATH or usb:SERIAL (see 'flashline devices')`,
+    `'${id}' is not a device id; use tcp:HOST:PORT (fastboot over TCP), adb:HOST:PORT (ADB over TCP), edl:HOST:PORT (EDL over TCP), serial:PATH or usb:SERIAL (see 'flashline devices')`,
   );
 }
 
@@ -92,6 +96,10 @@ export async function openLink(id: string, opts: OpenLinkOptions = {}): Promise<
     case 'adb':
       throw new OpenError(
         `${id} is an ADB endpoint, not a fastboot one; reboot the device to the bootloader (adb reboot bootloader) and use its fastboot id`,
+      );
+    case 'edl':
+      throw new OpenError(
+        `${id} is a Qualcomm EDL (Sahara/Firehose) endpoint, not a fastboot one; use 'flashline rescue' or 'flashline backup'`,
       );
     case 'serial':
       return openSerial({

@@ -18,6 +18,11 @@ export interface CommandEntry {
 
 export const commands: readonly CommandEntry[] = [
   {
+    name: 'backup',
+    summary: 'read a partition of a device in Qualcomm EDL back to a local image (Firehose)',
+    load: async () => (await import('./backup.js')).registerBackup,
+  },
+  {
     name: 'demo',
     summary:
       'start virtual devices and a signed demo package, then the station UI (or flash them with --no-ui)',
@@ -58,6 +63,11 @@ export const commands: readonly CommandEntry[] = [
     name: 'pack',
     summary: 'build and sign a package (.flp) from a pack description or from simple flags',
     load: async () => (await import('./pack.js')).registerPack,
+  },
+  {
+    name: 'rescue',
+    summary: 'program a device in Qualcomm EDL from an unpacked rescue folder (rawprogram/patch XML)',
+    load: async () => (await import('./rescue.js')).registerRescue,
   },
   {
     name: 'report',

@@ -24,6 +24,7 @@ import {
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
 import { runZteMifi } from './virtual-modem.js';
+import { type EdlCliOptions, edlUsageProblem, runEdlDevice } from './virtual-device-edl.js';
 
 function parseSlot(value: string): Slot {
   if (value === 'a' || value === 'b') return value;
@@ -38,12 +39,12 @@ function parsePowerLossOption(value: string): PowerLossFault {
   }
 }
 
-function parseProfile(value: string): DeviceProfile | 'zte-mifi' {
-  if (value === 'zte-mifi') return value;
+function parseProfile(value: string): DeviceProfile | 'zte-mifi' | 'qualcomm-edl' {
+  if (value === 'zte-mifi' || value === 'qualcomm-edl') return value;
   const profile = DEVICE_PROFILES.find((p) => p === value);
   if (!profile)
     throw new InvalidArgumentError(
-      `'${value}' is not a profile (${[...DEVICE_PROFILES, 'zte-mifi'].join(', ')}).`,
+      `'${value}' is not a profile (${[...DEVICE_PROFILES, 'zte-mifi', 'qualcomm-edl'].join(', ')}).`,
     );
   return profile;
 }
@@ -77,8 +78,9 @@ function parsePercent(value: string): number {
   return n;
 }
 
-interface VirtualDeviceCliOptions {
-  profile: DeviceProfile | 'zte-mifi';
+interface VirtualDeviceCliOptions
+  extends Omit<EdlCliOptions, 'json' | 'pty' | 'tcp' | 'state' | 'dropAtByte'> {
+  profile: DeviceProfile | 'zte-mifi' | 'qualcomm-edl';
   tcp?: { host: string; port: number };
   adb?: { host: string; port: number };
   adbAuthorizedKeys?: string[];
@@ -110,7 +112,7 @@ export function registerVirtualDevice(program: Command): void {
     )
     .option(
       '--profile <name>',
-      "reference (Flashline's device: fastboot always, oem extensions) stock-android (starts in Android with ADB; fastboot only in the bootloader) or zte-mifi (a MiFi router: AT + DIAG ports on ptys, --json prints them)",
+      "reference (Flashline's device: fastboot always, oem extensions) stock-android (starts in Android with ADB; fastboot only in the bootloader) zte-mifi (a MiFi router: AT + DIAG ports on ptys, --json prints them) or qualcomm-edl (a bricked Qualcomm device in Emergency Download mode: Sahara + Firehose over edl:HOST:PORT or --pty)",
       parseProfile,
       'reference',
     )
@@ -166,9 +168,27 @@ export function registerVirtualDevice(program: Command): void {
     .option('--rate <bytes-per-s>', 'fault: pace the link (USB 2 ~ 40000000, UART ~ 11520)', parsePositiveInt)
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
+    .option('--storage <type>', 'qualcomm-edl: emmc (512-byte sectors) or ufs (4096, default)')
+    .option(
+      '--sahara-version <n>',
+      'qualcomm-edl: Sahara protocol version 2 (default) or 3',
+      parsePositiveInt,
+    )
+    .option(
+      '--nak-at-sector <n>',
+      'qualcomm-edl fault: NAK a Firehose program that covers sector N',
+      parseNonNegativeInt,
+    )
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
       // A MiFi router in normal mode: AT + DIAG ports on ptys, nothing of the phone options applies.
       if (opts.profile === 'zte-mifi') return runZteMifi({ json: opts.json, stateDir: opts.state });
+      if (opts.profile === 'qualcomm-edl') {
+        const problem = edlUsageProblem(opts);
+        if (problem) cmd.error(`error: ${problem}`, { exitCode: 2 });
+        await runEdlDevice(opts);
+        return;
+      }
+      const profile = opts.profile;
       if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
         cmd.error(
           'error: --adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
@@ -193,7 +213,7 @@ export function registerVirtualDevice(program: Command): void {
       };
       const tcp = opts.tcp ?? (opts.pty ? false : { host: '127.0.0.1', port: TCP_DEFAULT_PORT });
       const devices = await startVirtualDevices(opts.count, {
-        profile: opts.profile,
+        profile,
         tcp,
         adb: opts.adb,
         adbAuthorizedKeys: opts.adbAuthorizedKeys,

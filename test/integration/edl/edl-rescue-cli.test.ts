@@ -1,0 +1,119 @@
+/**
+ * `flashline rescue` as a child process over a real pty: a vendor-style folder (rawprogram0.xml with a
+ * NUM_DISK_SECTORS-relative entry, patch0.xml with device-evaluated expressions) is programmed, patched,
+ * the bootable drive set and the device reset; secdata is refused before the device is touched.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
+import { EdlDeviceHandle } from '../../../virtual-device/edl/edl-device.js';
+import { describeRun, runFlashline } from '../cli/child.js';
+import { tempDir, writeProgrammer } from './edl-helpers.js';
+
+describe('flashline rescue (EDL over a pty)', () => {
+  let dir: string;
+  let device: EdlDeviceHandle;
+
+  before(async () => {
+    dir = await tempDir();
+    device = await EdlDeviceHandle.start({ storage: 'emmc', tcp: false, pty: true });
+  });
+  after(async () => {
+    await device.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const part = (label: string) => device.storage.partitions.find((p) => p.label === label)!;
+
+  it('refuses secdata before touching the device (21)', async () => {
+    const folder = join(dir, 'secdata');
+    await fs.mkdir(folder);
+    await fs.writeFile(join(folder, 'sec.dat'), 'x');
+    await fs.writeFile(
+      join(folder, 'rawprogram0.xml'),
+      '<?xml version="1.0" ?><data><program SECTOR_SIZE_IN_BYTES="512" filename="sec.dat" label="secdata" num_partition_sectors="1" physical_partition_number="0" start_sector="100"/></data>',
+    );
+    const r = await runFlashline([
+      'rescue',
+      '--device',
+      `serial:${device.ptyPath}`,
+      '--programmer',
+      join(dir, 'none.elf'),
+      '--folder',
+      folder,
+    ]);
+    assert.equal(r.code, 21, describeRun(r));
+    assert.match(r.stderr, /secdata/);
+  });
+
+  it('programs, patches, sets the bootable drive and resets', async () => {
+    const folder = join(dir, 'rescue');
+    await fs.mkdir(folder);
+    const xbl = randomBytes(10_000);
+    const boot = randomBytes(700_000);
+    const tail = randomBytes(512);
+    await fs.writeFile(join(folder, 'xbl.elf'), xbl);
+    await fs.writeFile(join(folder, 'boot.img'), boot);
+    await fs.writeFile(join(folder, 'tail.bin'), tail);
+    const ss = 512;
+    const entry = (label: string, file: string, start: number | string, sectors: number) =>
+      `<program SECTOR_SIZE_IN_BYTES="${ss}" file_sector_offset="0" filename="${file}" label="${label}" num_partition_sectors="${sectors}" physical_partition_number="0" start_sector="${start}"/>`;
+    await fs.writeFile(
+      join(folder, 'rawprogram0.xml'),
+      `<?xml version="1.0" ?>\n<data>\n${entry('xbl', 'xbl.elf', part('xbl').firstLba, 512)}\n${entry('boot', 'boot.img', part('boot').firstLba, 4096)}\n${entry('last', 'tail.bin', 'NUM_DISK_SECTORS-3.', 1)}\n${entry('userdata', '', part('userdata').firstLba, 0)}\n</data>\n`,
+    );
+    const abl = part('abl').firstLba;
+    await fs.writeFile(
+      join(folder, 'patch0.xml'),
+      `<?xml version="1.0" ?>\n<patches>\n<patch SECTOR_SIZE_IN_BYTES="${ss}" byte_offset="0" filename="DISK" physical_partition_number="0" size_in_bytes="8" start_sector="${abl}" value="NUM_DISK_SECTORS-1."/>\n<patch SECTOR_SIZE_IN_BYTES="${ss}" byte_offset="8" filename="DISK" physical_partition_number="0" size_in_bytes="4" start_sector="${abl}" value="CRC32(${part('boot').firstLba},1024)"/>\n<patch SECTOR_SIZE_IN_BYTES="${ss}" byte_offset="0" filename="gpt_main0.bin" physical_partition_number="0" size_in_bytes="4" start_sector="1" value="0"/>\n</patches>\n`,
+    );
+    const r = await runFlashline([
+      'rescue',
+      '--device',
+      `serial:${device.ptyPath}`,
+      '--programmer',
+      await writeProgrammer(dir, device.oemPkHash),
+      '--folder',
+      folder,
+    ]);
+    assert.equal(r.code, 0, describeRun(r));
+    const st = device.storage;
+    assert.ok((await st.read(part('xbl').firstLba * ss, xbl.byteLength)).equals(xbl));
+    assert.ok((await st.read(part('boot').firstLba * ss, boot.byteLength)).equals(boot));
+    assert.ok((await st.read((st.totalSectors - 3) * ss, ss)).equals(tail));
+    const patched = await st.read(abl * ss, 12);
+    assert.equal(patched.readBigUInt64LE(0), BigInt(st.totalSectors - 1));
+    assert.equal(patched.readUInt32LE(8), crc32(boot.subarray(0, 1024)));
+    assert.equal(device.state.bootableDrive, 0);
+    assert.ok(device.history.includes('firehose: reset'), device.history.join(', '));
+  });
+
+  it('ends 30 with the device log when the device NAKs mid-program', async () => {
+    const nakDevice = await EdlDeviceHandle.start({ storage: 'emmc', faults: { nakAtSector: 0x1000 } });
+    try {
+      const folder = join(dir, 'nak');
+      await fs.mkdir(folder);
+      await fs.writeFile(join(folder, 'big.img'), randomBytes(1024 * 1024));
+      await fs.writeFile(
+        join(folder, 'rawprogram0.xml'),
+        '<?xml version="1.0" ?><data><program SECTOR_SIZE_IN_BYTES="512" filename="big.img" label="system" num_partition_sectors="2048" physical_partition_number="0" start_sector="3968"/></data>',
+      );
+      const r = await runFlashline([
+        'rescue',
+        '--device',
+        nakDevice.address!,
+        '--programmer',
+        await writeProgrammer(dir, nakDevice.oemPkHash, 'nak.elf'),
+        '--folder',
+        folder,
+      ]);
+      assert.equal(r.code, 30, describeRun(r));
+      assert.match(r.stderr, /device: ERROR: write failed at sector 4096/);
+    } finally {
+      await nakDevice.stop();
+    }
+  });
+});
