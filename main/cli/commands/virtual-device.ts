@@ -23,8 +23,8 @@ import {
   untilInterrupted,
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
-import { runZteMifi } from './virtual-modem.js';
 import { type EdlCliOptions, edlUsageProblem, runEdlDevice } from './virtual-device-edl.js';
+import { runZteMifi } from './virtual-modem.js';
 
 function parseSlot(value: string): Slot {
   if (value === 'a' || value === 'b') return value;

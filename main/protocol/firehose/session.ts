@@ -6,7 +6,7 @@
  */
 import type { ByteProgress, StreamLink } from '../../transport/types.js';
 import { SaharaClient, type SaharaClientOptions, type SaharaIdentity } from '../sahara/client.js';
-import { FirehoseAlreadyRunningError, ProgrammerRefusedError } from '../sahara/errors.js';
+import { FirehoseAlreadyRunningError } from '../sahara/errors.js';
 import { type ConfigureResult, FirehoseClient, type StorageType } from './client.js';
 import { detectStorage } from './detect-storage.js';
 
