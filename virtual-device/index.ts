@@ -245,10 +245,10 @@ export async function startVirtualDevices(
   }
   return handles;
 }
-export { ZTE_MIFI_IDENTITY, ZteMifiDevice, type ZteMifiOptions } from './modem/zte-mifi.js';
 
 export {
   DEFAULT_OEM_PK_HASH,
   EdlDeviceHandle,
   type EdlDeviceOptions,
 } from './edl/edl-device.js';
+export { ZTE_MIFI_IDENTITY, ZteMifiDevice, type ZteMifiOptions } from './modem/zte-mifi.js';
