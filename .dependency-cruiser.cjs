@@ -79,8 +79,16 @@ module.exports = {
       name: 'engine-not-api',
       severity: 'error',
       comment: 'The engine, packages and devices know nothing of the API or composition roots.',
-      from: { path: '^main/(flash|package|devices)/' },
+      from: { path: '^main/(flash|package|devices|fleet)/' },
       to: { path: '^main/(api|station|cli)/' },
+    },
+    {
+      name: 'engine-not-fleet',
+      severity: 'error',
+      comment:
+        'The fleet (PostgreSQL outbox, MQTT live bus) sits beside the engine: it reads reports and events, and the engine reaches it only through ports the composition roots fill (a single station needs none of it).',
+      from: { path: '^main/(transport|protocol|common|devices|package|flash)/' },
+      to: { path: '^main/fleet/' },
     },
     {
       name: 'api-not-roots',
