@@ -1,0 +1,141 @@
+/**
+ * The fleet's central history as the API, the UI and the CLI see it: one row per job from every station,
+ * read from PostgreSQL (never from MQTT). Times cross this contract as ISO-8601 strings so the same types
+ * serve IPC, WebSocket and JSON exports. Inputs are zod schemas so every caller validates at its boundary.
+ */
+import { z } from 'zod';
+
+/** `ok`, `failed`, a decade (`4x`) or one code (`42`). */
+export const statusFilterSchema = z
+  .string()
+  .trim()
+  .regex(/^(ok|failed|[0-4]x|\d{1,3})$/i, 'status is ok, failed, a decade such as 4x, or a code such as 42');
+export type StatusFilter = z.infer<typeof statusFilterSchema>;
+
+export const jobFilterSchema = z.object({
+  /** Jobs that ended at or after this time (ISO-8601). */
+  since: z.string().datetime({ offset: true }).optional(),
+  /** Jobs that ended before this time (ISO-8601). */
+  until: z.string().datetime({ offset: true }).optional(),
+  product: z.string().min(1).max(200).optional(),
+  status: statusFilterSchema.optional(),
+  station: z.string().min(1).max(200).optional(),
+  site: z.string().min(1).max(200).optional(),
+  serial: z.string().min(1).max(200).optional(),
+  /** Free text over job id, serial, product, package id/version, station (case-insensitive substring). */
+  text: z.string().max(200).optional(),
+});
+export type JobFilter = z.infer<typeof jobFilterSchema>;
+
+/** One job as the central store holds it. */
+export interface FleetJob {
+  readonly jobId: string;
+  readonly station: string;
+  readonly site: string;
+  readonly operator?: string | undefined;
+  readonly deviceId: string;
+  readonly serial?: string | undefined;
+  readonly product?: string | undefined;
+  readonly hardwareRevision?: string | undefined;
+  readonly packageId: string;
+  readonly packageVersion: string;
+  readonly packageSha256: string;
+  readonly rollbackIndex: number;
+  readonly status: number;
+  readonly statusName: string;
+  readonly message: string;
+  /** Station clock. */
+  readonly startedAt: string;
+  /** Station clock. */
+  readonly endedAt: string;
+  /** Server clock when the row arrived (beside the station's, so clock skew is visible). */
+  readonly receivedAt: string;
+  readonly bytesWritten: number;
+  /** Bytes per second over the download stage. */
+  readonly rate: number;
+  /**
+   * `pending`: the job ran while the database was unreachable and its unit claim is checked at sync;
+   * `duplicate`: that check found another station had already flashed this unit with this package.
+   */
+  readonly duplicateCheck?: 'pending' | 'duplicate' | undefined;
+}
+
+export interface JobPage {
+  /** Newest first (by end time, then job id). */
+  readonly jobs: FleetJob[];
+  /** Pass back as `cursor` for the next (older) page; null on the last page. Opaque. */
+  readonly nextCursor: string | null;
+}
+
+export const statsQuerySchema = z.object({
+  since: z.string().datetime({ offset: true }),
+  /** Bucket width in minutes (1 minute to 1 day). */
+  bucketMinutes: z.number().int().min(1).max(1440),
+});
+export type StatsQuery = z.infer<typeof statsQuerySchema>;
+
+export interface FleetStats {
+  /** Units finished per station per bucket (only buckets with jobs), oldest first. */
+  readonly buckets: {
+    readonly station: string;
+    readonly site: string;
+    /** Start of the bucket (ISO-8601, aligned to the bucket width since the epoch). */
+    readonly bucketStart: string;
+    readonly units: number;
+    readonly passed: number;
+    readonly failed: number;
+  }[];
+  /** Jobs since `since` by status code (0 = passed), most frequent first. */
+  readonly byCode: { readonly status: number; readonly statusName: string; readonly count: number }[];
+}
+
+export interface FleetStation {
+  readonly station: string;
+  readonly site: string;
+  /** End time of its newest job (station clock), null when none. */
+  readonly lastJobAt: string | null;
+  /** Jobs that ended in the last 24 hours. */
+  readonly jobs24h: number;
+}
+
+/** Read-only queries over the central history (implemented over PostgreSQL in main/fleet/queries.ts). */
+export interface FleetQueries {
+  searchJobs(filter: JobFilter, cursor: string | null | undefined, limit: number): Promise<JobPage>;
+  stats(query: StatsQuery): Promise<FleetStats>;
+  /** The newest `n` failed jobs (status ≠ 0), newest first. */
+  lastFailures(n: number): Promise<FleetJob[]>;
+  stations(): Promise<FleetStation[]>;
+}
+
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore');
+
+/**
+ * `<home>/fleet.json` (written by `flashline fleet init`, mode 0600). URLs are kept without passwords:
+ * the password comes from the environment (FLASHLINE_FLEET_DB_PASSWORD / FLASHLINE_FLEET_MQTT_PASSWORD)
+ * or from `passwordFile` (a file of mode 0600). TLS follows the URL (`sslmode=require|verify-full`,
+ * `mqtts://`). No file = no fleet: the station behaves exactly as a single station.
+ */
+export const fleetConfigSchema = z.object({
+  version: z.literal(1),
+  station: nameSchema,
+  site: nameSchema,
+  operator: z.string().trim().min(1).max(100).optional(),
+  db: z
+    .object({
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'the database URL starts with postgres://'),
+      passwordFile: z.string().optional(),
+    })
+    .optional(),
+  mqtt: z
+    .object({
+      url: z.string().regex(/^mqtts?:\/\//, 'the broker URL starts with mqtt:// or mqtts://'),
+      passwordFile: z.string().optional(),
+    })
+    .optional(),
+});
+export type FleetConfig = z.infer<typeof fleetConfigSchema>;
