@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { flashlineHome } from '../../common/paths.js';
 import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
@@ -20,6 +21,7 @@ import {
   usbSource,
 } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
+import { openStationFleet } from '../../fleet/station-fleet.js';
 import { collect, parseHostPort, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
 import { parseDeviceId } from './flash.js';
@@ -113,15 +115,18 @@ export async function runLine(
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   const registry = new DeviceRegistry();
+  const fleet = await openStationFleet(flashlineHome());
   const service = new FlashService({
     concurrency: opts.concurrency,
     ...(opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
     decryptionKeyFiles: opts.decryptionKey,
     devices: registry,
+    ...fleet?.serviceOptions,
   });
   // Verified (and, when encrypted, its key unwrapped) before any device is looked at: a package this
   // station cannot use ends here with its 2x code.
   const pkg = await service.openPackage(pkgPath);
+  fleet?.start(service.reports, service.manager);
   const tally = new LineTally();
   const tty = !opts.json && (out as NodeJS.WriteStream).isTTY === true;
   const view: LineView = opts.json
@@ -192,6 +197,7 @@ export async function runLine(
     unsubscribeJobs();
     unsubscribeDevices();
     disposeSignals();
+    await fleet?.close();
   }
   const codes = Object.fromEntries(tally.codes());
   view.close(
