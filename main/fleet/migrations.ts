@@ -47,7 +47,9 @@ CREATE TABLE fleet_jobs (
 CREATE INDEX fleet_jobs_ended ON fleet_jobs (ended_at DESC, job_id DESC);
 CREATE INDEX fleet_jobs_product ON fleet_jobs (product, ended_at DESC);
 CREATE INDEX fleet_jobs_station ON fleet_jobs (station, ended_at DESC);
-CREATE INDEX fleet_jobs_serial ON fleet_jobs (serial);
+-- Serial and job id are searched by case-insensitive prefix (the free-text box): pattern-ops indexes.
+CREATE INDEX fleet_jobs_serial ON fleet_jobs (lower(serial) text_pattern_ops);
+CREATE INDEX fleet_jobs_job_prefix ON fleet_jobs (lower(job_id) text_pattern_ops);
 CREATE INDEX fleet_jobs_failed ON fleet_jobs (ended_at DESC) WHERE status <> 0;
 
 -- "Never twice the same unit": one row per (unit, package); 'running' while a station's job owns it,
