@@ -23,8 +23,8 @@ export const jobFilterSchema = z.object({
   site: z.string().min(1).max(200).optional(),
   serial: z.string().min(1).max(200).optional(),
   /**
-   * The search box: serial or job id starting with this (case-insensitive), or exactly this product,
-   * station or package version. Prefix, not substring, so it stays fast over millions of jobs.
+   * The search box: serial or job id starting with this (case-insensitive), or exactly this product or
+   * station. Prefix, not substring, so it stays fast over millions of jobs.
    */
   text: z.string().max(200).optional(),
 });

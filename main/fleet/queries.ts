@@ -86,11 +86,12 @@ export function filterClause(sql: Sql, f: JobFilter) {
   if (f.status) conds.push(statusCondition(sql, f.status));
   const text = f.text?.trim();
   if (text) {
-    // Served by indexes over any number of rows: serial or job id by case-insensitive prefix, product,
-    // station or package version exactly (a substring search would read every row).
+    // Every branch has an index (BitmapOr), so this stays fast over any number of rows: serial or job id by
+    // case-insensitive prefix, product or station exactly. A substring, or a column without an index in the
+    // OR, would read every row (1.5 s over 1,000,000 jobs, measured).
     const prefix = prefixPattern(text);
     conds.push(
-      sql`(lower(serial) LIKE ${prefix} OR lower(job_id) LIKE ${prefix} OR product = ${text} OR station = ${text} OR package_version = ${text})`,
+      sql`(lower(serial) LIKE ${prefix} OR lower(job_id) LIKE ${prefix} OR product = ${text} OR station = ${text})`,
     );
   }
   return conds.reduce((a, c) => sql`${a} AND ${c}`);
