@@ -207,8 +207,10 @@ export class PgFleetQueries implements OpenFleetQueries {
 
   async stations(): Promise<FleetStation[]> {
     const sql = this.#sql;
-    const rows = await sql<{ station: string; site: string; last: Date | null; jobs24h: number }[]>`
-      SELECT s.station, s.site,
+    const rows = await sql<
+      { station: string; site: string; last: Date | null; jobs24h: number; last_sync_at: Date }[]
+    >`
+      SELECT s.station, s.site, s.last_sync_at,
         (SELECT max(ended_at) FROM fleet_jobs j WHERE j.station = s.station) AS last,
         (SELECT count(*)::int FROM fleet_jobs j
           WHERE j.station = s.station AND j.ended_at >= now() - interval '24 hours') AS jobs24h
@@ -218,6 +220,7 @@ export class PgFleetQueries implements OpenFleetQueries {
       site: r.site,
       lastJobAt: r.last ? r.last.toISOString() : null,
       jobs24h: r.jobs24h,
+      lastSyncAt: r.last_sync_at.toISOString(),
     }));
   }
 

@@ -239,6 +239,7 @@ describe('fleet database', () => {
       stations.some(
         (x) =>
           x.station === 'query' &&
+          !Number.isNaN(Date.parse(x.lastSyncAt)) &&
           x.site === 'lab' &&
           x.lastJobAt === new Date(base + 59 * 60_000).toISOString(),
       ),
