@@ -14,6 +14,7 @@ import {
   DownloadError,
   DownloadLengthMismatchError,
   ExpiredMetadataError,
+  RuntimeError,
 } from 'tuf-js/dist/error.js';
 import { FlashlineError } from '../common/errors.js';
 
@@ -30,6 +31,27 @@ export const REPO_CODE = {
 const ACTION =
   'Nothing was written to the package cache; tell the repository operator, or use another mirror.';
 
+/**
+ * tuf-js rethrows a failure while loading snapshot or targets as a RuntimeError that keeps only the
+ * original message, so those are recognised by the messages tuf-js's own checks write.
+ */
+const WRAPPED: readonly [RegExp, number][] = [
+  [/is expired/, REPO_CODE.expired],
+  [/version .*(less than|does not match|doesn't match)|Expected version/i, REPO_CODE.rollback],
+  [/was signed by \d+\/\d+ keys/, REPO_CODE.untrusted],
+  [/Expected (length|hash)|Max length reached/, REPO_CODE.mismatch],
+];
+
+function classify(err: unknown): number | undefined {
+  if (err instanceof ExpiredMetadataError) return REPO_CODE.expired;
+  if (err instanceof BadVersionError) return REPO_CODE.rollback;
+  if (err instanceof UnsignedMetadataError) return REPO_CODE.untrusted;
+  if (err instanceof LengthOrHashMismatchError || err instanceof DownloadLengthMismatchError)
+    return REPO_CODE.mismatch;
+  if (err instanceof RuntimeError) return WRAPPED.find(([re]) => re.test(err.message))?.[1];
+  return undefined;
+}
+
 export function repoRefusal(repoUrl: string, err: unknown): FlashlineError {
   if (err instanceof FlashlineError) return err;
   const why = err instanceof Error ? err.message : String(err);
@@ -40,20 +62,15 @@ export function repoRefusal(repoUrl: string, err: unknown): FlashlineError {
       { repoUrl },
       { cause: err },
     );
-  if (err instanceof ExpiredMetadataError)
-    return refuse(
-      REPO_CODE.expired,
-      'its metadata has expired — a stale or frozen copy; check the station clock too',
-    );
-  if (err instanceof BadVersionError)
-    return refuse(REPO_CODE.rollback, 'it offers older metadata than this station already trusts (a replay)');
-  if (err instanceof UnsignedMetadataError)
-    return refuse(
-      REPO_CODE.untrusted,
-      'its metadata is not signed by the keys in the root this station trusts',
-    );
-  if (err instanceof LengthOrHashMismatchError || err instanceof DownloadLengthMismatchError)
-    return refuse(REPO_CODE.mismatch, 'a file does not have the length or hash its signed metadata gives');
+  const code = classify(err);
+  if (code === REPO_CODE.expired)
+    return refuse(code, 'its metadata has expired — a stale or frozen copy; check the station clock too');
+  if (code === REPO_CODE.rollback)
+    return refuse(code, 'it offers older metadata than this station already trusts (a replay)');
+  if (code === REPO_CODE.untrusted)
+    return refuse(code, 'its metadata is not signed by the keys in the root this station trusts');
+  if (code === REPO_CODE.mismatch)
+    return refuse(code, 'a file does not have the length or hash its signed metadata gives');
   if (err instanceof DownloadError || (err instanceof TypeError && /fetch/i.test(err.message)))
     return new FlashlineError(
       REPO_CODE.unreachable,
