@@ -70,11 +70,17 @@ async function fetchOnce(d: TargetDownload, have: number): Promise<void> {
   let done = start;
   try {
     if (!res.body) throw refuse(d, 'the server sent no body');
-    for await (const chunk of res.body) {
-      if (done + chunk.byteLength > d.length) throw refuse(d, 'the server sends more data than signed');
-      await file.write(chunk);
-      done += chunk.byteLength;
-      d.onBytes?.(done);
+    const reader = res.body.getReader();
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        const chunk = r.value;
+        if (done + chunk.byteLength > d.length) throw refuse(d, 'the server sends more data than signed');
+        await file.write(chunk);
+        done += chunk.byteLength;
+        d.onBytes?.(done);
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
     }
     await file.sync();
   } finally {
