@@ -41,7 +41,7 @@ export interface Catalog {
   readonly entries: readonly CatalogEntry[];
   /** Targets whose custom info is not a Flashline package description (listed, never downloaded). */
   readonly ignored: readonly string[];
-  /** When the signed targets list stops being valid: a station offline past it must sync again. */
+  /** When the trusted metadata stops being valid (the earliest of timestamp, snapshot, targets). */
   readonly expires: string;
 }
 
@@ -127,6 +127,17 @@ function envFor(home?: string): NodeJS.ProcessEnv {
   return home ? { ...process.env, FLASHLINE_HOME: home } : process.env;
 }
 
+/** The first of timestamp, snapshot and targets to expire: after it this station must sync again. */
+async function earliestExpiry(dir: string, targetsExpires: string): Promise<string> {
+  let earliest = targetsExpires;
+  for (const role of ['timestamp', 'snapshot']) {
+    const text = await fs.readFile(join(dir, 'metadata', `${role}.json`), 'utf8');
+    const expires = (JSON.parse(text) as { signed?: { expires?: unknown } }).signed?.expires;
+    if (typeof expires === 'string' && Date.parse(expires) < Date.parse(earliest)) earliest = expires;
+  }
+  return earliest;
+}
+
 async function readCatalog(opened: Opened, home?: string): Promise<Catalog> {
   // tuf-js persists targets.json only after verifying it, so this file is the trusted targets list.
   const text = await fs.readFile(join(opened.dir, 'metadata', 'targets.json'), 'utf8');
@@ -149,7 +160,12 @@ async function readCatalog(opened: Opened, home?: string): Promise<Catalog> {
     });
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
-  return { repoUrl: opened.url, entries, ignored, expires: targets.signed.expires };
+  return {
+    repoUrl: opened.url,
+    entries,
+    ignored,
+    expires: await earliestExpiry(opened.dir, targets.signed.expires),
+  };
 }
 
 /** Refresh the repository metadata and list its packages (nothing is downloaded). */
