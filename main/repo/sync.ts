@@ -14,7 +14,13 @@ import { Updater } from 'tuf-js';
 import { ensureFreeSpace, writeFileAtomic, writeJsonAtomic } from '../common/atomic-write.js';
 import { FlashlineError, withContext } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
-import { cacheDir, importPackage, type StationPrivateKey, type TrustStore } from '../package/index.js';
+import {
+  cacheDir,
+  compareVersions,
+  importPackage,
+  type StationPrivateKey,
+  type TrustStore,
+} from '../package/index.js';
 import { downloadTarget } from './download.js';
 import { REPO_CODE, repoRefusal } from './refusals.js';
 import { type PackageInfo, packageInfoSchema } from './state.js';
@@ -179,11 +185,7 @@ export interface SyncProgress {
   readonly bytesTotal: number;
 }
 
-export interface SyncOptions extends RepoLocation {
-  /** Only packages for these products (default: every package in the repository). */
-  readonly products?: readonly string[];
-  /** Only these target names. */
-  readonly names?: readonly string[];
+export interface SyncOptions extends RepoLocation, EntryFilter {
   readonly trust: TrustStore;
   readonly decryptionKeys?: readonly StationPrivateKey[];
   readonly signal?: AbortSignal;
@@ -197,23 +199,52 @@ export interface SyncedPackage {
   readonly package: PackageInfo;
 }
 
-export function selectEntries(
-  catalog: Catalog,
-  filter: { products?: readonly string[]; names?: readonly string[] },
-): CatalogEntry[] {
+/** Newer first: the higher rollback index, then the higher version. */
+function newerFirst(a: CatalogEntry, b: CatalogEntry): number {
+  return (
+    b.package.rollbackIndex - a.package.rollbackIndex || compareVersions(b.package.version, a.package.version)
+  );
+}
+
+export interface EntryFilter {
+  /** Only packages for these products (default: every package). */
+  readonly products?: readonly string[];
+  /** Only these target names. */
+  readonly names?: readonly string[];
+  /** Only the newest package for each of `products` (what a line or auto-flash follows). */
+  readonly newest?: boolean;
+}
+
+export function selectEntries(catalog: Catalog, filter: EntryFilter): CatalogEntry[] {
   const { products, names } = filter;
-  return catalog.entries.filter(
+  const matching = catalog.entries.filter(
     (e) =>
       (!names || names.length === 0 || names.includes(e.name)) &&
       (!products || products.length === 0 || e.package.products.some((p) => products.includes(p))),
   );
+  if (!filter.newest) return matching;
+  if (!products || products.length === 0) {
+    throw new FlashlineError('bad_input', 'Say which product to follow: --newest goes with --product ID.');
+  }
+  const picked = new Set<CatalogEntry>();
+  for (const product of products) {
+    const newest = matching.filter((e) => e.package.products.includes(product)).sort(newerFirst)[0];
+    if (!newest) {
+      throw new FlashlineError(
+        'not_found',
+        `${catalog.repoUrl} has no package for product ${product}. Check the product id with 'flashline sync --list'.`,
+      );
+    }
+    picked.add(newest);
+  }
+  return [...picked];
 }
 
 /** Download one catalog entry (resuming a partial one), verify it and place it in the cache. */
 async function syncEntry(
   opened: { url: string; dir: string },
   entry: CatalogEntry,
-  options: Omit<SyncOptions, 'repoUrl' | 'rootFile' | 'products' | 'names'>,
+  options: Omit<SyncOptions, 'repoUrl' | 'rootFile' | keyof EntryFilter>,
 ): Promise<SyncedPackage> {
   const env = envFor(options.home);
   const cachePath = join(cacheDir(env), `${entry.package.manifestSha256}.flp`);

@@ -1,5 +1,6 @@
 /**
- * `flashline sync --repo URL [--root ROOT.json] [--product P …] [--package NAME …] [--list] [--json]`:
+ * `flashline sync --repo URL [--root ROOT.json] [--product P …] [--package NAME …] [--newest] [--print-path]
+ * [--list] [--json]`:
  * bring the repository's packages into the station's package cache (main/repo/sync.ts). The exit code is
  * the status code: 0, 1x when the repository cannot be reached, 2x when it is refused.
  */
@@ -16,6 +17,8 @@ interface SyncOpts {
   product: string[];
   package: string[];
   list: boolean;
+  newest: boolean;
+  printPath: boolean;
   json: boolean;
   trust: string[];
   decryptionKey: string[];
@@ -58,6 +61,12 @@ export function registerSync(program: Command): void {
       .option('--root <file>', "the repository's root.json; needed the first time only (it is remembered)")
       .option('--product <id>', 'only packages for this product (repeatable)', collect(String), [])
       .option('--package <name>', 'only this package file name (repeatable)', collect(String), [])
+      .option('--newest', 'only the newest package for each --product (rollback index, then version)', false)
+      .option(
+        '--print-path',
+        'print only the cached package path(s), one a line (for scripts and `line`)',
+        false,
+      )
       .option('--list', 'refresh and list the packages; download nothing', false)
       .option('--json', 'print the result as JSON', false),
   ).action(async (opts: SyncOpts) => {
@@ -88,10 +97,15 @@ export function registerSync(program: Command): void {
       home,
       products: opts.product,
       names: opts.package,
+      newest: opts.newest,
       trust: await loadTrustStore({ dirs: opts.trust.length > 0 ? opts.trust : defaultTrustDirs() }),
       decryptionKeys: await loadStationKeys(home, opts.decryptionKey),
-      ...(opts.json ? {} : { onProgress: progressPrinter() }),
+      ...(opts.json || opts.printPath ? {} : { onProgress: progressPrinter() }),
     });
+    if (opts.printPath) {
+      process.stdout.write(result.packages.map((p) => `${p.path}\n`).join(''));
+      return;
+    }
     if (opts.json) {
       process.stdout.write(
         `${JSON.stringify({ repoUrl: result.catalog.repoUrl, packages: result.packages })}\n`,

@@ -113,4 +113,33 @@ describe('flashline repo + flashline sync (CLI)', () => {
     assert.equal(none.code, 1);
     assert.match(none.stderr, /Pass --root ROOT\.json/);
   });
+
+  it('--newest --print-path follows the newest package of a product (for line and scripts)', async () => {
+    for (const [version, index] of [
+      ['1.2', 3],
+      ['1.10', 3],
+      ['0.9', 2],
+    ] as const) {
+      const add = await runFlashline([
+        'repo',
+        'add',
+        repoDir,
+        await fx.packVersion(version, index),
+        '--trust',
+        fx.trustDir,
+      ]);
+      assert.equal(add.code, 0, add.stderr);
+    }
+    assert.equal((await runFlashline(['repo', 'publish', repoDir])).code, 0);
+    const home = join(fx.dir, 'home-1');
+    const r = await sync(home, '--product', 'phone-x', '--newest', '--print-path');
+    assert.equal(r.code, 0, r.stderr);
+    const paths = r.stdout.trim().split('\n');
+    assert.equal(paths.length, 1);
+    const inspect = await runFlashline(['inspect', paths[0]!, '--json']);
+    assert.equal((JSON.parse(inspect.stdout) as { manifest: { version: string } }).manifest.version, '1.10');
+    const none = await sync(home, '--product', 'no-such-product', '--newest');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no package for product no-such-product/);
+  });
 });

@@ -37,6 +37,8 @@ export interface RepoFixture {
   readonly packagePath: string;
   /** The package's file in the served directory (public/targets/<sha256>.<name>). */
   targetFile(): Promise<string>;
+  /** Pack another phone-x package (same signer, encrypted to the station) as `phone-x-VERSION.flp`. */
+  packVersion(version: string, rollbackIndex: number): Promise<string>;
   /** A fresh station home (station key installed). */
   newHome(): Promise<string>;
   cleanup(): Promise<void>;
@@ -51,16 +53,20 @@ export async function makeRepoFixture(options: { imageBytes?: number } = {}): Pr
   const station = await writeKeyPair(join(dir, 'station'), generateKeyPair({ kind: 'station' }));
   const image = join(dir, 'boot.img');
   await fs.writeFile(image, randomBytes(options.imageBytes ?? 1_500_000));
-  const packagePath = join(dir, 'phone-x-1.0.flp');
-  await packPackage({
-    outPath: packagePath,
-    products: [PRODUCT],
-    version: '1.0',
-    rollbackIndex: 1,
-    images: [{ partition: 'boot', source: image }],
-    keys: [await loadSigningPrivateKey(signer.key)],
-    encryptTo: [await loadStationPublicKey(station.pub)],
-  });
+  const packVersion = async (version: string, rollbackIndex: number) => {
+    const outPath = join(dir, `phone-x-${version}.flp`);
+    await packPackage({
+      outPath,
+      products: [PRODUCT],
+      version,
+      rollbackIndex,
+      images: [{ partition: 'boot', source: image }],
+      keys: [await loadSigningPrivateKey(signer.key)],
+      encryptTo: [await loadStationPublicKey(station.pub)],
+    });
+    return outPath;
+  };
+  const packagePath = await packVersion('1.0', 1);
   const trust = await loadTrustStore({ dirs: [trustDir] });
   const repoDir = join(dir, 'repo');
   await initRepository(repoDir);
@@ -75,6 +81,7 @@ export async function makeRepoFixture(options: { imageBytes?: number } = {}): Pr
     trust,
     stationKey: await loadStationPrivateKey(station.key),
     packagePath,
+    packVersion,
     async targetFile() {
       const names = await fs.readdir(join(publicDir(repoDir), 'targets'));
       const name = names.find((n) => n.endsWith('.phone-x-1.0.flp'));
