@@ -10,8 +10,9 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { repoStateDir } from '../../../main/repo/sync.js';
 import { runFlashline } from '../cli/child.js';
-import { filesUnder, makeRepoFixture, type RepoFixture } from './fixture.js';
+import { filesUnder, hostileMirror, makeRepoFixture, type RepoFixture } from './fixture.js';
 
 const cli = fileURLToPath(new URL('../../../bin/flashline.js', import.meta.url));
 
@@ -141,5 +142,54 @@ describe('flashline repo + flashline sync (CLI)', () => {
     const none = await sync(home, '--product', 'no-such-product', '--newest');
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no package for product no-such-product/);
+  });
+
+  it('a sync killed mid-download resumes where it stopped on the next run', async () => {
+    const ranges: (string | undefined)[] = [];
+    let cutAt = 0;
+    const mirror = await hostileMirror(repoDir, (req, res, next) => {
+      if (!req.url?.startsWith('/targets/')) return next();
+      ranges.push(req.headers.range);
+      if (ranges.length > 1) return next();
+      // First request: a third of the file, then the mirror stalls with the connection open.
+      void fs.readFile(join(repoDir, 'public', req.url)).then((bytes) => {
+        cutAt = Math.floor(bytes.length / 3);
+        res.writeHead(200, { 'content-length': bytes.length });
+        res.write(bytes.subarray(0, cutAt));
+      });
+    });
+    const home = await fx.newHome();
+    const args = ['sync', '--repo', mirror.url, '--root', join(repoDir, 'root.json'), '--trust', fx.trustDir];
+    const partial = join(repoStateDir(mirror.url, home), 'partial');
+    let size = 0;
+    const killed = await runFlashline([...args, '--package', 'phone-x-1.0.flp'], {
+      env: { FLASHLINE_HOME: home },
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          void fs.readdir(partial).then(
+            async (names) => {
+              if (!names[0]) return;
+              size = (await fs.stat(join(partial, names[0]))).size;
+              if (size === cutAt && cutAt > 0) {
+                clearInterval(poll);
+                child.kill('SIGKILL');
+              }
+            },
+            () => undefined,
+          );
+        }, 20);
+        child.on('exit', () => clearInterval(poll));
+      },
+    });
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(size, cutAt);
+    const resumed = await runFlashline([...args, '--package', 'phone-x-1.0.flp'], {
+      env: { FLASHLINE_HOME: home },
+    });
+    await mirror.close();
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(ranges, [undefined, `bytes=${cutAt}-`]);
+    const [cached] = await fs.readdir(join(home, 'cache'));
+    assert.deepEqual(await fs.readFile(join(home, 'cache', cached!)), await fs.readFile(fx.packagePath));
   });
 });
