@@ -6,7 +6,7 @@
  *   signature missing or by a key root does not trust → 23 untrusted_signer
  *   wrong length or hash (tamper, endless, truncated) → 28 image_mismatch
  *   metadata that is not valid TUF                    → 21 malformed_package
- *   repository unreachable, HTTP error                → 10 download_failed
+ *   repository unreachable, timeout, HTTP error       → 10 download_failed
  */
 import { LengthOrHashMismatchError, UnsignedMetadataError } from '@tufjs/models/dist/error.js';
 import {
@@ -52,6 +52,18 @@ function classify(err: unknown): number | undefined {
   return undefined;
 }
 
+/** The network, not the content: fetch failures, timeouts, HTTP errors, connection resets. */
+function isNetworkFailure(err: unknown): boolean {
+  if (err instanceof DownloadError) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  if (err instanceof TypeError && /fetch/i.test(err.message)) return true;
+  return (
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code))
+  );
+}
+
 export function repoRefusal(repoUrl: string, err: unknown): FlashlineError {
   if (err instanceof FlashlineError) return err;
   const why = err instanceof Error ? err.message : String(err);
@@ -71,7 +83,7 @@ export function repoRefusal(repoUrl: string, err: unknown): FlashlineError {
     return refuse(code, 'its metadata is not signed by the keys in the root this station trusts');
   if (code === REPO_CODE.mismatch)
     return refuse(code, 'a file does not have the length or hash its signed metadata gives');
-  if (err instanceof DownloadError || (err instanceof TypeError && /fetch/i.test(err.message)))
+  if (isNetworkFailure(err))
     return new FlashlineError(
       REPO_CODE.unreachable,
       `Repository ${repoUrl} cannot be reached (${why}). Check the address and the network, then retry.`,
