@@ -14,6 +14,7 @@ import { FlashService } from '../../../main/flash/service.js';
 import type { CatalogDownload } from '../../../main/repo/catalog.js';
 import { publicDir } from '../../../main/repo/state.js';
 import { syncRepository } from '../../../main/repo/sync.js';
+import { defaultPackageFolders, PackageFolders } from '../../../main/station/package-folders.js';
 import {
   hostileMirror,
   makeRepoFixture,
@@ -138,5 +139,12 @@ describe('repo API (Catalog)', () => {
     assert.match(last.message ?? '', /signed SHA-256/);
     assert.deepEqual(await fs.readdir(join(home, 'cache')).catch(() => []), before);
     await assert.rejects(caller.repo.download({ repoUrl: 'file:///etc', name: 'x.flp' }), /repoUrl/);
+  });
+
+  it('a remote station may open what the Catalog placed in the cache (a default package folder)', async () => {
+    const h = await stationHome();
+    const folders = new PackageFolders(defaultPackageFolders(join(h, 'uploads')));
+    await folders.check(join(h, 'cache', `${'0'.repeat(64)}.flp`));
+    await assert.rejects(folders.check(join(h, 'elsewhere.flp')), /package folders/);
   });
 });
