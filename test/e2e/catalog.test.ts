@@ -74,7 +74,11 @@ describe('catalog in Chromium', () => {
 
     await loadPackageByPath(page, cached.path);
     await startFlash(page, [s.idOf('DEMO001')]);
-    await rig.flash.manager.waitAll();
+    // The confirm click starts the job asynchronously: wait (bounded) until it has ended.
+    const until = Date.now() + LONG.timeout;
+    while (!rig.flash.listJobs().some((j) => j.status !== undefined) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.deepEqual(
       rig.flash.listJobs().map((j) => j.status),
       [0],
