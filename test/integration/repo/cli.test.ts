@@ -144,7 +144,7 @@ describe('flashline repo + flashline sync (CLI)', () => {
     assert.match(none.stderr, /no package for product no-such-product/);
   });
 
-  it('a sync killed mid-download resumes where it stopped on the next run', async () => {
+  it('a sync killed mid-download resumes where it stopped on the next run', async (t) => {
     const ranges: (string | undefined)[] = [];
     let cutAt = 0;
     const mirror = await hostileMirror(repoDir, (req, res, next) => {
@@ -158,6 +158,8 @@ describe('flashline repo + flashline sync (CLI)', () => {
         res.write(bytes.subarray(0, cutAt));
       });
     });
+    // The stalled connection must not outlive a failing assertion.
+    t.after(() => mirror.close());
     const home = await fx.newHome();
     const args = ['sync', '--repo', mirror.url, '--root', join(repoDir, 'root.json'), '--trust', fx.trustDir];
     const partial = join(repoStateDir(mirror.url, home), 'partial');
@@ -186,7 +188,6 @@ describe('flashline repo + flashline sync (CLI)', () => {
     const resumed = await runFlashline([...args, '--package', 'phone-x-1.0.flp'], {
       env: { FLASHLINE_HOME: home },
     });
-    await mirror.close();
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual(ranges, [undefined, `bytes=${cutAt}-`]);
     const [cached] = await fs.readdir(join(home, 'cache'));
