@@ -9,6 +9,7 @@ import { STATUS_CODES } from '../common/status-codes.js';
 import { rebootDevice } from '../devices/device-actions.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
+import { repoRouter } from './repo-router.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
@@ -34,6 +35,7 @@ function flashOf(ctx: ServiceContext): FlashServiceApi {
 }
 
 export const appRouter = router({
+  repo: repoRouter,
   app: router({
     info: procedure.query(({ ctx }) => ({
       product: 'Flashline',

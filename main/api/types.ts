@@ -9,6 +9,8 @@ export type { JobEvent } from '../flash/events.js';
 export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
 export type { Stage } from '../flash/stages.js';
+export type { CatalogDownload } from '../repo/catalog.js';
+export type { Catalog, CatalogEntry } from '../repo/sync.js';
 export type {
   IpcBridge,
   IpcClientMessage,

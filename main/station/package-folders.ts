@@ -2,7 +2,7 @@
  * Which files a station client may name as a package. A browser on another machine must not make the
  * station open any path it likes (`/etc/shadow`, a device node, another user's files), so a remote station
  * opens packages only below its package folders: `--packages DIR` (repeatable), by default
- * `<FLASHLINE_HOME>/packages` and the uploads folder. Paths are compared after resolving symbolic links and
+ * `<FLASHLINE_HOME>/packages`, the uploads folder and the package cache. Paths are compared after resolving symbolic links and
  * `..` on both sides, so a link inside a folder that points outside it is refused too.
  *
  * A loopback station without `--packages` keeps no such limit: its only client is the local user's browser
@@ -14,11 +14,14 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { PackagePathPolicy } from '../api/service.js';
 import { FlashlineError } from '../common/errors.js';
 import { flashlineHome } from '../common/paths.js';
+import { cacheDir } from '../package/index.js';
 import { defaultUploadDir } from './upload.js';
 
+/** The package cache is included: only verified packages get there (`flashline sync`, the Catalog). */
 export const defaultPackageFolders = (uploadDir = defaultUploadDir()): string[] => [
   join(flashlineHome(), 'packages'),
   uploadDir,
+  cacheDir(),
 ];
 
 /** The real path of `p`, or of its deepest existing ancestor joined with the rest (for missing files). */

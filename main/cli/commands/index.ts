@@ -70,6 +70,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./pack.js')).registerPack,
   },
   {
+    name: 'repo',
+    summary: 'a static, signed update repository (TUF): init, add, publish, rotate-key, serve',
+    load: async () => (await import('./repo.js')).registerRepo,
+  },
+  {
     name: 'rescue',
     summary: 'program a device in Qualcomm EDL from an unpacked rescue folder (rawprogram/patch XML)',
     load: async () => (await import('./rescue.js')).registerRescue,
@@ -84,6 +89,11 @@ export const commands: readonly CommandEntry[] = [
     summary:
       'serve the Flashline UI and API to a browser (headless factory stations); loopback only by default',
     load: async () => (await import('./station.js')).registerStation,
+  },
+  {
+    name: 'sync',
+    summary: "bring a signed repository's packages into the package cache (ranged, resumable download)",
+    load: async () => (await import('./sync.js')).registerSync,
   },
   {
     name: 'verify',

@@ -3,6 +3,7 @@ import type { PackageView } from '../../../main/api/types.js';
 import type { Api } from '../api/client.js';
 import { useAppInfo, useConnection, useDevices } from '../use-api.js';
 import { useJobs, useStatusCodes } from '../use-jobs.js';
+import { CatalogScreen } from './catalog-screen.js';
 import { DeviceList } from './device-list.js';
 import { EmptyState } from './empty-state.js';
 import { FactoryScreen } from './factory-screen.js';
@@ -12,7 +13,7 @@ import { HistoryScreen } from './history-screen.js';
 import { InterruptedBanner } from './interrupted-banner.js';
 import { PackageScreen } from './package-screen.js';
 
-const SCREENS = ['devices', 'package', 'flash', 'factory', 'history'] as const;
+const SCREENS = ['devices', 'package', 'flash', 'factory', 'history', 'catalog'] as const;
 type Screen = (typeof SCREENS)[number];
 const TITLES: Readonly<Record<Screen, string>> = {
   devices: 'Devices',
@@ -20,6 +21,7 @@ const TITLES: Readonly<Record<Screen, string>> = {
   flash: 'Flash',
   factory: 'Factory',
   history: 'History',
+  catalog: 'Catalog',
 };
 
 export function App({ api }: { readonly api: Api }) {
@@ -129,6 +131,7 @@ export function App({ api }: { readonly api: Api }) {
           />
         ) : null}
         {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} codes={codes} /> : null}
+        {screen === 'catalog' ? <CatalogScreen api={api} codes={codes} /> : null}
       </main>
     </>
   );
