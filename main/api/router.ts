@@ -8,6 +8,7 @@ import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import { rebootDevice } from '../devices/device-actions.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import { fleetRouter } from './fleet-router.js';
 import { packageView } from './package-view.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
 import type { ServiceContext } from './service.js';
@@ -156,6 +157,7 @@ export const appRouter = router({
         return { status: null };
       }),
   }),
+  fleet: fleetRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,6 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { flashlineHome } from '../../common/paths.js';
+import { FLASHLINE_VERSION } from '../../common/version.js';
 import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
@@ -20,6 +22,9 @@ import {
   usbSource,
 } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
+import { readFleetConfig } from '../../fleet/config.js';
+import { startFleetLive } from '../../station/fleet-live.js';
+import { type LiveFlags, withLiveOptions } from '../live-options.js';
 import { collect, parseHostPort, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
 import { parseDeviceId } from './flash.js';
@@ -44,7 +49,7 @@ function parseSeconds(value: string): number {
   return Number(value);
 }
 
-export interface LineOptions {
+export interface LineOptions extends LiveFlags {
   readonly device: readonly string[];
   readonly trust: readonly string[];
   readonly decryptionKey: readonly string[];
@@ -61,7 +66,7 @@ export interface LineOptions {
 }
 
 export function registerLine(program: Command): void {
-  withPackageKeyOptions(program.command('line'))
+  withLiveOptions(withPackageKeyOptions(program.command('line')))
     .description(
       'factory line: flash every compatible device that becomes ready, until Ctrl-C, --count or --idle-exit',
     )
@@ -165,6 +170,17 @@ export async function runLine(
 
   let reason: string;
   let discovery: Awaited<ReturnType<typeof startDiscovery>> | undefined;
+  // The live bus, when fleet.json or --mqtt names a broker; notes go to the view (stderr stays quiet).
+  const live = await startFleetLive({
+    config: await readFleetConfig(flashlineHome()),
+    mqttUrl: opts.mqtt,
+    stationName: opts.stationName,
+    role: 'line',
+    version: FLASHLINE_VERSION,
+    sources: { devices: registry, jobs: service.manager },
+    dashboard: false,
+    log: (line) => view.note(line),
+  });
   try {
     discovery = await startDiscovery(registry, sourcesFor(opts));
     for (const p of discovery.problems) view.note(p);
@@ -192,6 +208,7 @@ export async function runLine(
     unsubscribeJobs();
     unsubscribeDevices();
     disposeSignals();
+    await live.stop();
   }
   const codes = Object.fromEntries(tally.codes());
   view.close(
