@@ -2,7 +2,7 @@
  * The fleet view's API: stations (live from the MQTT bus, last seen from the central database), throughput
  * and pass/fail by code, the last failures, and a paginated search across every station's jobs — history
  * always from PostgreSQL (FleetQueries), never from the bus. Each part answers only when configured; an
- * unconfigured part says how to configure it.
+ * unconfigured part says how to configure it. The fleet view merges live and remembered stations itself.
  */
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
@@ -11,24 +11,11 @@ import type { LiveSnapshot } from '../fleet/live/index.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
-/** A station as the fleet view lists it: what the bus says now beside what the database remembers. */
-export interface FleetStationView {
-  readonly site: string;
-  readonly station: string;
-  /** null: the bus has not said (no broker configured, or the station never published). */
-  readonly online: boolean | null;
-  readonly reason?: string | undefined;
-  readonly role?: string | undefined;
-  readonly devices: number;
-  readonly busy: number;
-  readonly lastJobAt: string | null;
-  readonly jobs24h: number | null;
-}
-
 export interface FleetOverview {
   readonly live: { readonly configured: boolean; readonly connected: boolean; readonly broker?: string };
   readonly history: { readonly configured: boolean; readonly problem?: string };
-  readonly stations: FleetStationView[];
+  /** Stations the central history knows (merged with the live ones by the fleet view). */
+  readonly stations: FleetStation[];
 }
 
 function queriesOf(ctx: ServiceContext): FleetQueries {
@@ -40,42 +27,6 @@ function queriesOf(ctx: ServiceContext): FleetQueries {
     );
   }
   return queries;
-}
-
-/** Live stations and database stations, one row per site/station. */
-export function mergeStations(
-  live: LiveSnapshot | undefined,
-  remembered: readonly FleetStation[],
-): FleetStationView[] {
-  const rows = new Map<string, FleetStationView>();
-  for (const s of remembered) {
-    rows.set(`${s.site}/${s.station}`, {
-      site: s.site,
-      station: s.station,
-      online: null,
-      devices: 0,
-      busy: 0,
-      lastJobAt: s.lastJobAt,
-      jobs24h: s.jobs24h,
-    });
-  }
-  for (const s of live?.stations ?? []) {
-    const key = `${s.site}/${s.station}`;
-    const known = rows.get(key);
-    const devices = s.devices.filter((d) => d.state);
-    rows.set(key, {
-      site: s.site,
-      station: s.station,
-      online: s.online,
-      reason: s.reason,
-      role: s.role,
-      devices: devices.length,
-      busy: devices.filter((d) => d.state?.job).length,
-      lastJobAt: known?.lastJobAt ?? null,
-      jobs24h: known?.jobs24h ?? null,
-    });
-  }
-  return [...rows.values()].sort((a, b) => `${a.site}/${a.station}`.localeCompare(`${b.site}/${b.station}`));
 }
 
 const EMPTY_LIVE: LiveSnapshot = { connected: false, broker: '', stations: [], rejected: 0 };
@@ -99,7 +50,7 @@ export const fleetRouter = router({
         ? { configured: true, connected: live.connected, broker: live.broker }
         : { configured: false, connected: false },
       history: { configured: Boolean(ctx.fleet?.queries), ...(problem ? { problem } : {}) },
-      stations: mergeStations(live, remembered),
+      stations: remembered,
     };
   }),
   /** The live bus as the dashboard holds it: a snapshot now and after each change. */

@@ -7,12 +7,13 @@ import { DeviceList } from './device-list.js';
 import { EmptyState } from './empty-state.js';
 import { FactoryScreen } from './factory-screen.js';
 import { FlashScreen } from './flash-screen.js';
+import { FleetScreen } from './fleet-screen.js';
 import { Header } from './header.js';
 import { HistoryScreen } from './history-screen.js';
 import { InterruptedBanner } from './interrupted-banner.js';
 import { PackageScreen } from './package-screen.js';
 
-const SCREENS = ['devices', 'package', 'flash', 'factory', 'history'] as const;
+const SCREENS = ['devices', 'package', 'flash', 'factory', 'history', 'fleet'] as const;
 type Screen = (typeof SCREENS)[number];
 const TITLES: Readonly<Record<Screen, string>> = {
   devices: 'Devices',
@@ -20,6 +21,7 @@ const TITLES: Readonly<Record<Screen, string>> = {
   flash: 'Flash',
   factory: 'Factory',
   history: 'History',
+  fleet: 'Fleet',
 };
 
 export function App({ api }: { readonly api: Api }) {
@@ -129,6 +131,7 @@ export function App({ api }: { readonly api: Api }) {
           />
         ) : null}
         {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} codes={codes} /> : null}
+        {screen === 'fleet' ? <FleetScreen api={api} codes={codes} /> : null}
       </main>
     </>
   );
