@@ -196,6 +196,14 @@ const table = [
     message: 'The device is not the one this job was started on, or it does not report a serial number.',
     remedy: 'Connect the device the job was started on (its serial is in the report), or start a new job.',
   },
+  {
+    code: 38,
+    name: 'unit_claimed_elsewhere',
+    message:
+      'Another station of the fleet already flashed this unit with this package, or is flashing it now; nothing written.',
+    remedy:
+      'Put the unit aside (see flashline fleet report --serial SERIAL); reflash it only on the station that holds it.',
+  },
   // 4x postcheck_failed
   {
     code: 40,

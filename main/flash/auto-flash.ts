@@ -15,6 +15,7 @@ import type { FlashManager } from './manager.js';
 import type { FlashPackage } from './ports.js';
 import type { JobReport } from './report.js';
 import type { ReportStore } from './report-store.js';
+import type { UnitClaims } from './unit-claims.js';
 
 export interface AutoFlashOptions {
   /** Devices to watch; `markBusy`/`release`, when present, keep their life cycle in step with the jobs. */
@@ -27,6 +28,8 @@ export interface AutoFlashOptions {
   readonly pkg: FlashPackage;
   readonly packagePath?: string;
   readonly reports?: ReportStore;
+  /** The fleet's unit claims: a unit another station holds for this package is skipped with its reason. */
+  readonly unitClaims?: UnitClaims;
   /** Flash every ready unit, even one that already passed or failed with this package. */
   readonly force?: boolean;
   /** Flash a unit again when it comes back after failing with this package. */
@@ -100,6 +103,25 @@ export async function startAutoFlash(options: AutoFlashOptions): Promise<() => v
       );
       return;
     }
+    const claims = resume ? undefined : options.unitClaims;
+    if (!claims) {
+      launch(device, serial, resume);
+      return;
+    }
+    // Asked before the job exists so the line shows a skip, not a failure; held as active meanwhile so a
+    // second ready event cannot start a second job. Two stations racing past this both reach the job's
+    // own atomic claim, where exactly one wins.
+    active.add(device.id);
+    void claims.heldElsewhere(serial, pkg.sha256).then((why) => {
+      active.delete(device.id);
+      if (stopped || considered.get(device.id) !== serial) return;
+      if (!why) return launch(device, serial, undefined);
+      passed.add(serial);
+      skip(device, why);
+    });
+  };
+
+  const launch = (device: DeviceInfo, serial: string, resume: JournalState | undefined) => {
     let jobId: string;
     try {
       jobId = manager.start({

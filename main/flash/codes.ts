@@ -36,6 +36,8 @@ export const JOB_CODES = {
   noInactiveSlot: 33,
   installStepFailed: 34,
   identityMismatch: 35,
+  /** Another station of the fleet flashed (or is flashing) this unit with this package. */
+  unitClaimedElsewhere: 38,
   postcheckFailed: 40,
   notBack: 41,
   bootedOldSlot: 42,

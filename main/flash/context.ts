@@ -2,6 +2,7 @@
  * What every stage of one job works with, plus the bounded-operation helper: every device call runs under
  * the job's AbortSignal combined with a timeout, so no stage can wait forever.
  */
+
 import type { DeviceCapabilities } from '../devices/capability-types.js';
 import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';
@@ -18,6 +19,7 @@ import {
 } from './ports.js';
 import type { ProgressMeter } from './progress.js';
 import type { ReportBuilder } from './report.js';
+import type { UnitClaims } from './unit-claims.js';
 
 export interface EngineTimeouts {
   /** Any single command (getvar, flash, oem, set_active). */
@@ -49,6 +51,8 @@ export interface EngineOptions {
   /** Refuse below this battery level (percent) when the device reports one. */
   readonly minBatteryPercent: number;
   readonly rollbackRecord?: RollbackRecord;
+  /** The fleet's unit claims (absent without a fleet database: the job runs as on a single station). */
+  readonly unitClaims?: UnitClaims;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'journalDir'> = {

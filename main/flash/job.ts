@@ -31,6 +31,7 @@ import { type JobReport, ReportBuilder } from './report.js';
 import { rollback } from './rollback.js';
 import type { Stage } from './stages.js';
 import { switchSlot } from './switch-slot.js';
+import { claimUnit } from './unit-claims.js';
 import { DeviceHashMismatch, verifyImages } from './verify.js';
 import { wireTotals, writeImages } from './write-images.js';
 
@@ -160,6 +161,11 @@ export async function runJob(input: RunJobInput): Promise<JobReport> {
         pieceSize: plan.pieceSize,
       });
     }
+    await claimUnit(
+      input.options.unitClaims,
+      { jobId, deviceId, serial: plan.serial, packageSha256: pkg.sha256 },
+      report,
+    );
 
     const dynamic = isDynamicPackage(pkg);
     if (!resumePoint?.afterSwitch) {

@@ -29,7 +29,7 @@ export const CSV_COLUMNS = [
   'unchecked',
 ] as const;
 
-function csvField(v: string | number | undefined): string {
+export function csvField(v: string | number | undefined): string {
   const s = v === undefined ? '' : String(v);
   // Quote per RFC 4180; also neutralise spreadsheet formulas in device-controlled text.
   const safe = /^[=+\-@]/.test(s) && typeof v === 'string' ? `'${s}` : s;
@@ -71,18 +71,28 @@ export function reportsToCsv(reports: readonly JobReport[]): string {
 }
 
 /** The export as chunks of text: CSV (header, then a row per report) or a pretty-printed JSON array. */
-export async function* exportText(
+export function exportText(
   reports: AsyncIterable<JobReport> | Iterable<JobReport>,
   format: 'csv' | 'json',
 ): AsyncGenerator<string> {
+  return exportRecords(reports, format, CSV_COLUMNS, csvRow);
+}
+
+/** Records as CSV (header, then `row` per record) or as a pretty-printed JSON array, chunk by chunk. */
+export async function* exportRecords<T>(
+  records: AsyncIterable<T> | Iterable<T>,
+  format: 'csv' | 'json',
+  columns: readonly string[],
+  row: (record: T) => string,
+): AsyncGenerator<string> {
   if (format === 'csv') {
-    yield `${CSV_COLUMNS.join(',')}\n`;
-    for await (const r of reports) yield `${csvRow(r)}\n`;
+    yield `${columns.join(',')}\n`;
+    for await (const r of records) yield `${row(r)}\n`;
     return;
   }
-  // Byte for byte what JSON.stringify(reports, null, 2) gives, without holding the array.
+  // Byte for byte what JSON.stringify(records, null, 2) gives, without holding the array.
   let first = true;
-  for await (const r of reports) {
+  for await (const r of records) {
     yield `${first ? '[\n' : ',\n'}${JSON.stringify(r, null, 2).replace(/^/gm, '  ')}`;
     first = false;
   }

@@ -185,6 +185,33 @@ export class ReportStore {
     return out;
   }
 
+  /**
+   * Reports stored after sequence number `seq`, oldest first, at most `limit`, with their numbers: what a
+   * sync target (the fleet outbox) has not taken yet. `backlog` counts them all.
+   */
+  async after(seq: number, limit: number): Promise<{ seq: number; report: JobReport }[]> {
+    const log = await this.#log();
+    // Walked from the newest end: an up-to-date target costs one step, not a pass over the whole history.
+    const newer: LogEntry<ReportKey>[] = [];
+    for (const e of log.newestFirst()) {
+      if (e.seq <= seq) break;
+      if (this.#byJob.get(e.key.jobId) === e) newer.push(e);
+    }
+    const picked = newer.reverse().slice(0, limit);
+    const reports = (await log.read(picked)) as JobReport[];
+    return picked.map((e, i) => ({ seq: e.seq, report: reports[i] as JobReport }));
+  }
+
+  async backlog(seq: number): Promise<number> {
+    const log = await this.#log();
+    let n = 0;
+    for (const e of log.newestFirst()) {
+      if (e.seq <= seq) break;
+      if (this.#byJob.get(e.key.jobId) === e) n++;
+    }
+    return n;
+  }
+
   /** Serials already flashed successfully with the package of this SHA-256 (auto-flash skips them). */
   async flashedSerials(packageSha256: string): Promise<Set<string>> {
     await this.#log();

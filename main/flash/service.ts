@@ -26,6 +26,7 @@ import {
   ReportStore,
   type RetentionPolicy,
   retentionFromEnv,
+  type SyncTarget,
 } from './report-store.js';
 import type {
   AutoFlashSkip,
@@ -35,6 +36,7 @@ import type {
   OpenedPackage,
   PackageSummary,
 } from './service-api.js';
+import type { UnitClaims } from './unit-claims.js';
 
 const KEPT_SKIPS = 20;
 
@@ -61,6 +63,8 @@ export interface FlashServiceOptions {
   readonly keepFinished?: FlashManagerOptions['keepFinished'];
   /** File operations of the journal and report store (tests inject failing ones). */
   readonly disk?: DiskIo;
+  /** Where reports are shipped (the fleet outbox): retention keeps what it has not taken yet. */
+  readonly syncTarget?: SyncTarget;
 }
 
 /** What auto-flash may be told besides the package (the station's switch passes `force` only). */
@@ -74,6 +78,7 @@ export class FlashService implements FlashServiceApi {
   readonly reports: ReportStore;
   readonly journalDir: string;
   readonly #trustDirs: readonly string[] | undefined;
+  readonly #unitClaims: UnitClaims | undefined;
   readonly #packages = new Map<string, OpenedPackage>();
   #autoFlash: { stop: () => void; packagePath: string; skipped: AutoFlashSkip[] } | undefined;
   readonly #home: string;
@@ -90,7 +95,9 @@ export class FlashService implements FlashServiceApi {
     this.reports = ReportStore.forHome(home, {
       retention: { ...retentionFromEnv(), ...options.retention },
       ...(options.disk ? { disk: options.disk } : {}),
+      ...(options.syncTarget ? { syncTarget: options.syncTarget } : {}),
     });
+    this.#unitClaims = options.engine?.unitClaims;
     this.#trustDirs = options.trustDirs;
     this.manager = new FlashManager({
       concurrency: options.concurrency ?? 4,
@@ -239,6 +246,7 @@ export class FlashService implements FlashServiceApi {
       pkg,
       packagePath,
       reports: this.reports,
+      ...(this.#unitClaims ? { unitClaims: this.#unitClaims } : {}),
     });
   }
 

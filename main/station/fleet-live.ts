@@ -52,12 +52,11 @@ export interface FleetLive {
   stop(): Promise<void>;
 }
 
-/** A host name as a topic level: what NAME_PATTERN allows, lower-case. */
+/** The host name as a topic level (as `fleet init` names a station by default). */
 function defaultStationName(): string {
   const name = hostname()
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]/g, '-')
-    .replace(/^[^a-z0-9]+/, '');
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return NAME_PATTERN.test(name) ? name : 'station';
 }
 
@@ -95,7 +94,7 @@ export async function startFleetLive(options: FleetLiveOptions): Promise<FleetLi
     env[MQTT_PASSWORD_ENV] ??
     (passwordFile && options.readSecretFile ? await options.readSecretFile(passwordFile) : undefined);
   const address = {
-    site: options.config?.site ?? 'local',
+    site: options.config?.site ?? 'default',
     station: checkStationName(options.stationName ?? options.config?.station ?? defaultStationName()),
   };
   const publisher: LivePublisher = startLivePublisher({

@@ -5,6 +5,7 @@
  */
 import type { ServiceContext } from '../api/service.js';
 import { installFaultPolicy } from '../common/fault-policy.js';
+import { flashlineHome } from '../common/paths.js';
 import { type AdbEndpointSpec, adbSource } from '../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
@@ -17,6 +18,7 @@ import {
   usbSource,
 } from '../devices/index.js';
 import { FlashService } from '../flash/service.js';
+import { openStationFleet } from '../fleet/station-fleet.js';
 import { createService } from './run-station.js';
 
 export interface LiveServiceOptions {
@@ -57,9 +59,16 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   const discovery = await startDiscovery(devices, sources);
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.
   for (const problem of discovery.problems) options.log(`Device discovery: ${problem}`);
+  // A station of a fleet claims units and ships its reports to the fleet database (main/fleet).
+  const fleet = await openStationFleet(flashlineHome());
+  const flash = new FlashService({ devices, ...fleet?.serviceOptions });
+  fleet?.start(flash.reports, flash.manager);
   return {
-    service: createService({ mode: options.mode, devices, flash: new FlashService({ devices }) }),
+    service: createService({ mode: options.mode, devices, flash }),
     problems: discovery.problems,
-    stop: () => discovery.stop(),
+    stop: () => {
+      discovery.stop();
+      void fleet?.close();
+    },
   };
 }

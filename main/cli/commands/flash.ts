@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
+import { flashlineHome } from '../../common/paths.js';
 import { IDENTIFY_TIMEOUT_MS } from '../../devices/identify.js';
 import { type FlashTarget, groupBySerial, identifyIds } from '../../devices/named-endpoints.js';
 import { JOB_CODES } from '../../flash/codes.js';
@@ -13,6 +14,7 @@ import { STOPPED_RESUMABLE } from '../../flash/context.js';
 import type { JobEvent } from '../../flash/events.js';
 import type { JobReport } from '../../flash/report.js';
 import { FlashService } from '../../flash/service.js';
+import { openStationFleet } from '../../fleet/station-fleet.js';
 import { collect, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
 
@@ -74,13 +76,17 @@ export interface FlashRunOptions {
 /** Flash and render; resolves to the exit code. Also used by `flashline demo --no-ui`. */
 export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
+  // A station of a fleet claims each unit first and ships the reports (tried again by the next run).
+  const fleet = opts.service ? undefined : await openStationFleet(flashlineHome());
   const service =
     opts.service ??
     new FlashService({
       concurrency: opts.concurrency,
       ...(opts.trust && opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
       ...(opts.decryptionKey ? { decryptionKeyFiles: opts.decryptionKey } : {}),
+      ...fleet?.serviceOptions,
     });
+  fleet?.start(service.reports, service.manager);
   // Ctrl-C / SIGTERM: every job stops safely and stays resumable; a second signal exits at once.
   let stopRequested = false;
   const stopping = new AbortController();
@@ -120,6 +126,7 @@ export async function runFlash(pkgPath: string, opts: FlashRunOptions): Promise<
     return reports.find((r) => r.status !== 0)?.status ?? 0;
   } finally {
     disposeSignals();
+    await fleet?.close();
   }
 }
 

@@ -39,6 +39,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./flash.js')).registerFlash,
   },
   {
+    name: 'fleet',
+    summary: 'this station in a fleet: join (PostgreSQL), outbox status, reports across all stations',
+    load: async () => (await import('./fleet.js')).registerFleet,
+  },
+  {
     name: 'inspect',
     summary: 'show a package manifest, signers and images (no trust needed; nothing is verified)',
     load: async () => (await import('./inspect.js')).registerInspect,

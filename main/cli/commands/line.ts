@@ -23,6 +23,8 @@ import {
 } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
 import { readFleetConfig } from '../../fleet/config.js';
+import { readSecretFile } from '../../fleet/db.js';
+import { openStationFleet } from '../../fleet/station-fleet.js';
 import { startFleetLive } from '../../station/fleet-live.js';
 import { type LiveFlags, withLiveOptions } from '../live-options.js';
 import { collect, parseHostPort, parsePositiveInt, withPackageKeyOptions } from '../options.js';
@@ -118,15 +120,18 @@ export async function runLine(
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   const registry = new DeviceRegistry();
+  const fleet = await openStationFleet(flashlineHome());
   const service = new FlashService({
     concurrency: opts.concurrency,
     ...(opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
     decryptionKeyFiles: opts.decryptionKey,
     devices: registry,
+    ...fleet?.serviceOptions,
   });
   // Verified (and, when encrypted, its key unwrapped) before any device is looked at: a package this
   // station cannot use ends here with its 2x code.
   const pkg = await service.openPackage(pkgPath);
+  fleet?.start(service.reports, service.manager);
   const tally = new LineTally();
   const tty = !opts.json && (out as NodeJS.WriteStream).isTTY === true;
   const view: LineView = opts.json
@@ -180,6 +185,7 @@ export async function runLine(
     sources: { devices: registry, jobs: service.manager },
     dashboard: false,
     log: (line) => view.note(line),
+    readSecretFile,
   });
   try {
     discovery = await startDiscovery(registry, sourcesFor(opts));
@@ -209,6 +215,7 @@ export async function runLine(
     unsubscribeDevices();
     disposeSignals();
     await live.stop();
+    await fleet?.close();
   }
   const codes = Object.fromEntries(tally.codes());
   view.close(

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type Command, InvalidArgumentError } from 'commander';
 import { flashlineHome } from '../../common/paths.js';
 import { FLASHLINE_VERSION } from '../../common/version.js';
+import { readSecretFile } from '../../fleet/db.js';
 import { jobsOf, startStationFleet } from '../../station/fleet-live.js';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
@@ -123,6 +124,7 @@ export function registerStation(program: Command): void {
           version: FLASHLINE_VERSION,
           sources: { devices: live.service.devices, jobs: jobsOf(live.service.flash) },
           log,
+          readSecretFile,
         });
         station = await runStation({
           host: opts.host,

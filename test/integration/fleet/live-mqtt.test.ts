@@ -35,7 +35,7 @@ after(async () => {
 });
 
 function dashboard(): LiveDashboard {
-  const d = startLiveDashboard({ url: broker.url, site: 'local', log: () => undefined, brokerLabel: 'test' });
+  const d = startLiveDashboard({ url: broker.url, site: 'default', log: () => undefined, brokerLabel: 'test' });
   dashboards.push(d);
   return d;
 }
@@ -140,7 +140,7 @@ describe('live bus over mosquitto', () => {
     };
     const publisher = startLivePublisher({
       url: broker.url,
-      address: { site: 'local', station: 'bench-b' },
+      address: { site: 'default', station: 'bench-b' },
       role: 'station',
       version: 'test',
       log: () => undefined,
@@ -172,8 +172,8 @@ describe('live bus over mosquitto', () => {
     });
     try {
       await publisher.ready;
-      await probe.subscribeAsync('flashline/local/bench-b/+/progress', { qos: 1 });
-      await probe.subscribeAsync('flashline/local/bench-b/+/result', { qos: 1 });
+      await probe.subscribeAsync('flashline/default/bench-b/+/progress', { qos: 1 });
+      await probe.subscribeAsync('flashline/default/bench-b/+/result', { qos: 1 });
       const emit = (e: JobEvent) => {
         for (const l of jobListeners) l(e);
       };
@@ -230,10 +230,10 @@ describe('live bus over mosquitto', () => {
       const d = dashboard();
       await d.subscribed;
       const before = d.snapshot().rejected;
-      await probe.publishAsync('flashline/local/bench-b/tcp:x/state', '{"v":1,"deviceId":"tcp:x"}', {
+      await probe.publishAsync('flashline/default/bench-b/tcp:x/state', '{"v":1,"deviceId":"tcp:x"}', {
         qos: 1,
       });
-      await probe.publishAsync('flashline/local/bench-b/status', 'not json', { qos: 1 });
+      await probe.publishAsync('flashline/default/bench-b/status', 'not json', { qos: 1 });
       const after = await until(d, (s) => s.rejected >= before + 2);
       assert.equal(
         stationOf(after, 'bench-b')?.devices.some((x) => x.deviceId === 'tcp:x'),
