@@ -35,7 +35,12 @@ after(async () => {
 });
 
 function dashboard(): LiveDashboard {
-  const d = startLiveDashboard({ url: broker.url, site: 'default', log: () => undefined, brokerLabel: 'test' });
+  const d = startLiveDashboard({
+    url: broker.url,
+    site: 'default',
+    log: () => undefined,
+    brokerLabel: 'test',
+  });
   dashboards.push(d);
   return d;
 }
