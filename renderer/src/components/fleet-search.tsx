@@ -70,6 +70,8 @@ export function FleetSearch({
         <label>
           Product{' '}
           <input
+            type="text"
+            className="fleet-short"
             value={form.product}
             onChange={(e) => set({ product: e.currentTarget.value })}
             data-testid="fleet-search-product"
@@ -78,10 +80,11 @@ export function FleetSearch({
         <label>
           Status{' '}
           <input
+            type="text"
+            className="fleet-status"
             value={form.status}
             onChange={(e) => set({ status: e.currentTarget.value })}
             placeholder="failed, 4x, 42, ok"
-            size={8}
             data-testid="fleet-search-status"
           />
         </label>
