@@ -175,8 +175,9 @@ export function startLiveDashboard(options: {
     },
   });
   client.on('message', (topic, payload) => {
-    if (apply(topic, payload)) events.emit('change');
-    else reject();
+    if (!apply(topic, payload)) reject();
+    // A rejection changes the snapshot too (its count), so listeners hear of it.
+    events.emit('change');
   });
   client.on('close', () => events.emit('change'));
 
