@@ -22,7 +22,10 @@ export const jobFilterSchema = z.object({
   station: z.string().min(1).max(200).optional(),
   site: z.string().min(1).max(200).optional(),
   serial: z.string().min(1).max(200).optional(),
-  /** Free text over job id, serial, product, package id/version, station (case-insensitive substring). */
+  /**
+   * The search box: serial or job id starting with this (case-insensitive), or exactly this product or
+   * station. Prefix, not substring, so it stays fast over millions of jobs.
+   */
   text: z.string().max(200).optional(),
 });
 export type JobFilter = z.infer<typeof jobFilterSchema>;

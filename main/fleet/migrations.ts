@@ -43,12 +43,15 @@ CREATE TABLE fleet_jobs (
   stages            jsonb NOT NULL,
   duplicate_check   text CHECK (duplicate_check IN ('pending', 'duplicate'))
 );
--- Newest-first paging (keyset on ended_at, job_id) and the filters the fleet view and report use.
+-- Newest-first paging (keyset on ended_at, job_id: every index ends with both, so a page is an index
+-- range read with no sort) and the filters the fleet view and report use.
 CREATE INDEX fleet_jobs_ended ON fleet_jobs (ended_at DESC, job_id DESC);
-CREATE INDEX fleet_jobs_product ON fleet_jobs (product, ended_at DESC);
-CREATE INDEX fleet_jobs_station ON fleet_jobs (station, ended_at DESC);
-CREATE INDEX fleet_jobs_serial ON fleet_jobs (serial);
-CREATE INDEX fleet_jobs_failed ON fleet_jobs (ended_at DESC) WHERE status <> 0;
+CREATE INDEX fleet_jobs_product ON fleet_jobs (product, ended_at DESC, job_id DESC);
+CREATE INDEX fleet_jobs_station ON fleet_jobs (station, ended_at DESC, job_id DESC);
+-- Serial and job id are searched by case-insensitive prefix (the free-text box): pattern-ops indexes.
+CREATE INDEX fleet_jobs_serial ON fleet_jobs (lower(serial) text_pattern_ops);
+CREATE INDEX fleet_jobs_job_prefix ON fleet_jobs (lower(job_id) text_pattern_ops);
+CREATE INDEX fleet_jobs_failed ON fleet_jobs (ended_at DESC, job_id DESC) WHERE status <> 0;
 
 -- "Never twice the same unit": one row per (unit, package); 'running' while a station's job owns it,
 -- 'passed' once that job succeeded. A failed job's claim is deleted when its report arrives.

@@ -69,8 +69,9 @@ function statusCondition(sql: Sql, status: string) {
   return sql`status = ${Number(s)}`;
 }
 
-function likeNeedle(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** `text%` for LIKE, with LIKE's own wildcards in the text taken literally. */
+function prefixPattern(text: string): string {
+  return `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** The WHERE clause of a filter (always at least `true`, so callers can append with AND). */
@@ -81,13 +82,16 @@ export function filterClause(sql: Sql, f: JobFilter) {
   if (f.product) conds.push(sql`product = ${f.product}`);
   if (f.station) conds.push(sql`station = ${f.station}`);
   if (f.site) conds.push(sql`site = ${f.site}`);
-  if (f.serial) conds.push(sql`serial = ${f.serial}`);
+  if (f.serial) conds.push(sql`lower(serial) = ${f.serial.toLowerCase()}`);
   if (f.status) conds.push(statusCondition(sql, f.status));
   const text = f.text?.trim();
   if (text) {
-    const needle = likeNeedle(text);
+    // Every branch has an index (BitmapOr), so this stays fast over any number of rows: serial or job id by
+    // case-insensitive prefix, product or station exactly. A substring, or a column without an index in the
+    // OR, would read every row (1.5 s over 1,000,000 jobs, measured).
+    const prefix = prefixPattern(text);
     conds.push(
-      sql`(job_id ILIKE ${needle} OR serial ILIKE ${needle} OR product ILIKE ${needle} OR package_id ILIKE ${needle} OR package_version ILIKE ${needle} OR station ILIKE ${needle})`,
+      sql`(lower(serial) LIKE ${prefix} OR lower(job_id) LIKE ${prefix} OR product = ${text} OR station = ${text})`,
     );
   }
   return conds.reduce((a, c) => sql`${a} AND ${c}`);

@@ -10,7 +10,7 @@ import { PgUnitClaims } from './claims.js';
 import { readFleetConfig } from './config.js';
 import type { FleetConfig } from './contract.js';
 import { connectDb } from './db.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type SyncResult } from './outbox.js';
 import { OutboxStateFile } from './outbox-state.js';
 
 export interface StationFleet {
@@ -24,6 +24,8 @@ export interface StationFleet {
   start(reports: ReportStore, jobs?: { subscribe(fn: (e: { type: string }) => void): () => void }): void;
   /** Ship what is waiting now, giving up after `timeoutMs` (what is left goes with the next run). */
   flush(timeoutMs: number): Promise<void>;
+  /** Ship this history's backlog once, now (rejects when the database fails). */
+  syncNow(reports: ReportStore): Promise<SyncResult>;
   /** Flush briefly, then stop the loop and close the connections. */
   close(): Promise<void>;
 }
@@ -75,6 +77,10 @@ export async function openStationFleet(
       outbox.start();
     },
     flush,
+    syncNow(reports) {
+      outbox.attach(reports);
+      return outbox.syncNow();
+    },
     async close() {
       unsubscribe?.();
       await outbox.stop();

@@ -12,6 +12,7 @@ import { type FleetConfig, fleetConfigSchema } from '../../fleet/contract.js';
 import { connectDb, dbProblem, describeDb, readSecretFile } from '../../fleet/db.js';
 import { migrate, schemaVersion } from '../../fleet/migrations.js';
 import { readOutboxState } from '../../fleet/outbox-state.js';
+import { openStationFleet } from '../../fleet/station-fleet.js';
 import { registerFleetReport } from './fleet-report.js';
 
 interface InitOptions {
@@ -138,6 +139,28 @@ export async function fleetStatus(home: string): Promise<FleetStatus> {
   }
 }
 
+export async function fleetSync(home: string): Promise<string> {
+  const fleet = await openStationFleet(home);
+  if (!fleet)
+    throw new FlashlineError(
+      'bad_config',
+      "This station has no fleet database; run 'flashline fleet init --db postgres://…' first.",
+    );
+  const store = ReportStore.forHome(home);
+  try {
+    const { sent, duplicates } = await fleet.syncNow(store);
+    return `${sent} report(s) shipped${duplicates ? `, ${duplicates} duplicate(s) found (see flashline fleet status)` : ''}\n`;
+  } catch (err) {
+    throw new FlashlineError(
+      'fleet_db',
+      `Cannot sync: ${dbProblem(fleet.config.db?.url ?? '', err)}; the reports stay queued.`,
+    );
+  } finally {
+    await store.close();
+    await fleet.close();
+  }
+}
+
 function statusText(s: FleetStatus): string {
   if (!s.configured)
     return "This station is not part of a fleet database (run 'flashline fleet init --db postgres://…').\n";
@@ -182,6 +205,14 @@ export function registerFleet(program: Command): void {
     .action(async (o: { json: boolean }) => {
       const s = await fleetStatus(flashlineHome());
       process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : statusText(s));
+    });
+  fleet
+    .command('sync')
+    .description(
+      "ship this station's unsynced reports to the fleet database now (stations also do it on their own)",
+    )
+    .action(async () => {
+      process.stdout.write(await fleetSync(flashlineHome()));
     });
   registerFleetReport(fleet);
 }

@@ -16,9 +16,9 @@ import { MIGRATIONS, migrate, schemaVersion } from '../../../main/fleet/migratio
 import { Outbox } from '../../../main/fleet/outbox.js';
 import { OutboxStateFile, readOutboxState } from '../../../main/fleet/outbox-state.js';
 import { PgFleetQueries } from '../../../main/fleet/queries.js';
+import { fakeReport } from '../../support/job-reports.js';
 import { type PgCluster, startPostgres } from '../../support/postgres.js';
 import { tempDir } from '../flash/helpers.js';
-import { fakeReport } from './helpers.js';
 
 const tmp = tempDir('flashline-fleetdb-');
 let pg: PgCluster;
@@ -216,7 +216,10 @@ describe('fleet database', () => {
         .sort(),
     );
     assert.ok(fourX.jobs.every((j) => j.status === 42 && j.station === 'query' && j.site === 'lab'));
+    // The search box: serial prefix (any case), or a product exactly.
     assert.equal((await q.searchJobs({ station: 'query', text: 'q5' }, null, 100)).jobs.length, 11);
+    assert.equal((await q.searchJobs({ station: 'query', text: 'phone-x' }, null, 100)).jobs.length, 30);
+    assert.equal((await q.searchJobs({ serial: 'q7' }, null, 100)).jobs[0]?.serial, 'Q7');
     const stats = await q.stats({ since, bucketMinutes: 15 });
     const mine = stats.buckets.filter((b) => b.station === 'query');
     assert.deepEqual(

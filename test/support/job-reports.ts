@@ -1,6 +1,6 @@
-/** Shared pieces of the fleet tests: made-up job reports, a station home joined to a test database. */
+/** Made-up job reports as the engine writes them, for the fleet tests and the fleet benchmark. */
 import { randomUUID } from 'node:crypto';
-import type { JobReport } from '../../../main/flash/report.js';
+import type { JobReport } from '../../main/flash/report.js';
 
 /** A finished job's report as the engine writes it (only what the fleet reads is meaningful). */
 export function fakeReport(o: {
