@@ -63,7 +63,7 @@ export function FleetSearch({
             type="search"
             value={form.text}
             onChange={(e) => set({ text: e.currentTarget.value })}
-            placeholder="Serial, job, package"
+            placeholder="Serial or job id, product, station"
             data-testid="fleet-search-text"
           />
         </label>
