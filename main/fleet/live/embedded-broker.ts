@@ -4,7 +4,6 @@
  * It listens on loopback only — it has no authentication, so other machines use a real broker (mosquitto).
  */
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
 
 export interface EmbeddedBroker {
   readonly url: string;
@@ -13,6 +12,8 @@ export interface EmbeddedBroker {
 }
 
 export async function startEmbeddedBroker(port: number): Promise<EmbeddedBroker> {
+  // Loaded only when asked for (aedes is ESM-only; the desktop bundle is CommonJS and needs it never).
+  const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
   try {
