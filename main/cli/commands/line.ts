@@ -175,19 +175,20 @@ export async function runLine(
 
   let reason: string;
   let discovery: Awaited<ReturnType<typeof startDiscovery>> | undefined;
-  // The live bus, when fleet.json or --mqtt names a broker; notes go to the view (stderr stays quiet).
-  const live = await startFleetLive({
-    config: await readFleetConfig(flashlineHome()),
-    mqttUrl: opts.mqtt,
-    stationName: opts.stationName,
-    role: 'line',
-    version: FLASHLINE_VERSION,
-    sources: { devices: registry, jobs: service.manager },
-    dashboard: false,
-    log: (line) => view.note(line),
-    readSecretFile,
-  });
+  let live: Awaited<ReturnType<typeof startFleetLive>> | undefined;
   try {
+    // The live bus, when fleet.json or --mqtt names a broker; notes go to the view (stderr stays quiet).
+    live = await startFleetLive({
+      config: await readFleetConfig(flashlineHome()),
+      mqttUrl: opts.mqtt,
+      stationName: opts.stationName,
+      role: 'line',
+      version: FLASHLINE_VERSION,
+      sources: { devices: registry, jobs: service.manager },
+      dashboard: false,
+      log: (line) => view.note(line),
+      readSecretFile,
+    });
     discovery = await startDiscovery(registry, sourcesFor(opts));
     for (const p of discovery.problems) view.note(p);
     const stopAutoFlash = await service.startAutoFlash(registry, pkgPath, {
@@ -214,7 +215,7 @@ export async function runLine(
     unsubscribeJobs();
     unsubscribeDevices();
     disposeSignals();
-    await live.stop();
+    await live?.stop();
     await fleet?.close();
   }
   const codes = Object.fromEntries(tally.codes());
