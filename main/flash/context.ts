@@ -2,7 +2,6 @@
  * What every stage of one job works with, plus the bounded-operation helper: every device call runs under
  * the job's AbortSignal combined with a timeout, so no stage can wait forever.
  */
-
 import type { DeviceCapabilities } from '../devices/capability-types.js';
 import type { SuperMetadata } from '../protocol/fastboot/super/index.js';
 import { JOB_CODES, jobFailure } from './codes.js';

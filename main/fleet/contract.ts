@@ -99,6 +99,8 @@ export interface FleetStation {
   readonly lastJobAt: string | null;
   /** Jobs that ended in the last 24 hours. */
   readonly jobs24h: number;
+  /** When the station last shipped reports (server clock): "last seen" by the database. */
+  readonly lastSyncAt: string;
 }
 
 /** Read-only queries over the central history (implemented over PostgreSQL in main/fleet/queries.ts). */

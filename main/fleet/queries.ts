@@ -33,20 +33,24 @@ function invalid(what: string, issues: { path: PropertyKey[]; message: string }[
   );
 }
 
+/**
+ * A position in (ended_at, job_id) order. The time is kept in whole microseconds as PostgreSQL stores it
+ * (a JavaScript Date has only milliseconds: rows written by other tools with finer times would be skipped).
+ */
 interface Cursor {
-  readonly endedAt: string;
+  readonly endedUs: string;
   readonly jobId: string;
 }
 
 function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.endedAt, c.jobId])).toString('base64url');
+  return Buffer.from(JSON.stringify([c.endedUs, c.jobId])).toString('base64url');
 }
 
 function decodeCursor(text: string): Cursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
-      if (!Number.isNaN(Date.parse(v[0]))) return { endedAt: v[0], jobId: v[1] };
+      if (/^-?\d{1,18}$/.test(v[0])) return { endedUs: v[0], jobId: v[1] };
     }
   } catch {
     // fall through to the refusal
@@ -55,6 +59,15 @@ function decodeCursor(text: string): Cursor {
     'bad_input',
     'The page cursor is not one this search returned; start from the first page.',
   );
+}
+
+/** The keyset condition: rows before (`<`) or after (`>`) the cursor in (ended_at, job_id) order. */
+function keyset(sql: Sql, c: Cursor | undefined, direction: 'before' | 'after') {
+  if (!c) return sql``;
+  const at = sql`timestamptz 'epoch' + ${c.endedUs}::bigint * interval '1 microsecond'`;
+  return direction === 'before'
+    ? sql`AND (ended_at, job_id) < (${at}, ${c.jobId})`
+    : sql`AND (ended_at, job_id) > (${at}, ${c.jobId})`;
 }
 
 /** The rows `status` selects: ok, failed, a decade (4x) or one code (42). */
@@ -99,7 +112,8 @@ export function filterClause(sql: Sql, f: JobFilter) {
 
 const SELECT_JOB = `job_id, station, site, operator, device_id, serial, product, hardware_revision, package_id,
   package_version, package_sha256, rollback_index, status, status_name, message, started_at, ended_at,
-  received_at, bytes_written, rate, duplicate_check`;
+  received_at, bytes_written, rate, duplicate_check,
+  (extract(epoch FROM ended_at) * 1000000)::bigint::text AS ended_us`;
 
 export class PgFleetQueries implements OpenFleetQueries {
   readonly #sql: Sql;
@@ -119,18 +133,17 @@ export class PgFleetQueries implements OpenFleetQueries {
     }
     const sql = this.#sql;
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const keyset = after ? sql`AND (ended_at, job_id) < (${new Date(after.endedAt)}, ${after.jobId})` : sql``;
     const rows = await sql<SelectedRow[]>`
       SELECT ${sql.unsafe(SELECT_JOB)} FROM fleet_jobs
-      WHERE ${filterClause(sql, f.data)} ${keyset}
+      WHERE ${filterClause(sql, f.data)} ${keyset(sql, after, 'before')}
       ORDER BY ended_at DESC, job_id DESC
       LIMIT ${limit + 1}`;
-    const jobs = rows.slice(0, limit).map(rowToJob);
-    const last = jobs.at(-1);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
     return {
-      jobs,
+      jobs: page.map(rowToJob),
       nextCursor:
-        rows.length > limit && last ? encodeCursor({ endedAt: last.endedAt, jobId: last.jobId }) : null,
+        rows.length > limit && last ? encodeCursor({ endedUs: last.ended_us, jobId: last.job_id }) : null,
     };
   }
 
@@ -141,18 +154,14 @@ export class PgFleetQueries implements OpenFleetQueries {
     const sql = this.#sql;
     let after: Cursor | undefined;
     for (;;) {
-      const keyset = after
-        ? sql`AND (ended_at, job_id) > (${new Date(after.endedAt)}, ${after.jobId})`
-        : sql``;
       const rows = await sql<SelectedRow[]>`
         SELECT ${sql.unsafe(SELECT_JOB)} FROM fleet_jobs
-        WHERE ${filterClause(sql, f.data)} ${keyset}
+        WHERE ${filterClause(sql, f.data)} ${keyset(sql, after, 'after')}
         ORDER BY ended_at, job_id LIMIT ${batch}`;
       for (const r of rows) yield rowToJob(r);
       const last = rows.at(-1);
       if (rows.length < batch || !last) return;
-      // Keyset on the row's own timestamp (microseconds kept by Date? no: ms) — compare on the exact value.
-      after = { endedAt: last.ended_at.toISOString(), jobId: last.job_id };
+      after = { endedUs: last.ended_us, jobId: last.job_id };
     }
   }
 
@@ -198,8 +207,10 @@ export class PgFleetQueries implements OpenFleetQueries {
 
   async stations(): Promise<FleetStation[]> {
     const sql = this.#sql;
-    const rows = await sql<{ station: string; site: string; last: Date | null; jobs24h: number }[]>`
-      SELECT s.station, s.site,
+    const rows = await sql<
+      { station: string; site: string; last: Date | null; jobs24h: number; last_sync_at: Date }[]
+    >`
+      SELECT s.station, s.site, s.last_sync_at,
         (SELECT max(ended_at) FROM fleet_jobs j WHERE j.station = s.station) AS last,
         (SELECT count(*)::int FROM fleet_jobs j
           WHERE j.station = s.station AND j.ended_at >= now() - interval '24 hours') AS jobs24h
@@ -209,6 +220,7 @@ export class PgFleetQueries implements OpenFleetQueries {
       site: r.site,
       lastJobAt: r.last ? r.last.toISOString() : null,
       jobs24h: r.jobs24h,
+      lastSyncAt: r.last_sync_at.toISOString(),
     }));
   }
 

@@ -94,6 +94,8 @@ type SelectedRow = Omit<JobRow, 'device' | 'stages' | 'duplicate_check' | 'bytes
   bytes_written: string | number;
   rate: string | number;
   duplicate_check: 'pending' | 'duplicate' | null;
+  /** ended_at in whole microseconds since the epoch (the paging cursor's exact time). */
+  ended_us: string;
 };
 
 export function rowToJob(r: SelectedRow): FleetJob {

@@ -56,11 +56,12 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   if (options.tcp?.length) sources.push(tcpSource(options.tcp, { pollIntervalMs: ENDPOINT_POLL_MS }));
   if (options.modem?.length) sources.push(modemSource({ paths: options.modem }));
   if (options.adb?.length) sources.push(adbSource(options.adb, { pollIntervalMs: ENDPOINT_POLL_MS }));
+  // A station of a fleet claims units and ships its reports to the fleet database (main/fleet); a bad
+  // fleet.json stops the start here, before anything runs.
+  const fleet = await openStationFleet(flashlineHome());
   const discovery = await startDiscovery(devices, sources);
   // A missing USB bus or serial listing is worth a line, not a failure: TCP and the other source still work.
   for (const problem of discovery.problems) options.log(`Device discovery: ${problem}`);
-  // A station of a fleet claims units and ships its reports to the fleet database (main/fleet).
-  const fleet = await openStationFleet(flashlineHome());
   const flash = new FlashService({ devices, ...fleet?.serviceOptions });
   fleet?.start(flash.reports, flash.manager);
   return {

@@ -75,6 +75,16 @@ describe('flashline fleet (CLI)', () => {
     const report = await cli(['fleet', 'report'], home);
     assert.equal(report.code, 1);
     assert.match(report.err, /no fleet database; run 'flashline fleet init/);
+    // A damaged settings file is refused, never half-used — by the fleet commands and by a flash alike.
+    await fs.mkdir(home, { recursive: true });
+    await fs.writeFile(join(home, 'fleet.json'), '{"version":1,"station":"bad name!"');
+    const damaged = await cli(['fleet', 'status'], home);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.err, /fleet\.json is not JSON; run 'flashline fleet init' again/);
+    await fs.writeFile(join(home, 'fleet.json'), '{"version":1,"station":"bad name!","site":"x"}');
+    const flash = await cli(['flash', join(tmp.dir, 'none.flp'), '--device', 'tcp:127.0.0.1:1'], home);
+    assert.equal(flash.code, 1);
+    assert.match(flash.err, /fleet\.json: station: use letters, digits, dot, dash or underscore/);
   });
 
   it('takes the password from the environment for a password login, and never prints it', async () => {

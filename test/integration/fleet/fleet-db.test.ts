@@ -239,6 +239,7 @@ describe('fleet database', () => {
       stations.some(
         (x) =>
           x.station === 'query' &&
+          !Number.isNaN(Date.parse(x.lastSyncAt)) &&
           x.site === 'lab' &&
           x.lastJobAt === new Date(base + 59 * 60_000).toISOString(),
       ),
@@ -247,5 +248,28 @@ describe('fleet database', () => {
     await assert.rejects(q.searchJobs({}, 'not-a-cursor', 10), /cursor/);
     await assert.rejects(q.searchJobs({}, null, 0), /page size/);
     await s.reports.close();
+  });
+
+  it('pages and exports rows written by other tools with microsecond times, each once', async () => {
+    await sql`
+      INSERT INTO fleet_jobs (job_id, station, site, device_id, serial, package_id, package_version,
+        package_sha256, rollback_index, status, status_name, message, started_at, ended_at, bytes_written, rate,
+        device, stages)
+      SELECT 'us-' || g, 'micro', 'lab', 'd', 'US' || g, 'p', '1', 'x', 1, 0, 'ok', '',
+        timestamptz '2025-06-01 00:00:00.123000+00', timestamptz '2025-06-01 00:00:00.123000+00' + g * interval '1 microsecond',
+        0, 0, '{}', '[]'
+      FROM generate_series(1, 7) AS g`;
+    const q = new PgFleetQueries(sql, false);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await q.searchJobs({ station: 'micro' }, cursor, 2);
+      seen.push(...page.jobs.map((j) => j.jobId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, ['us-7', 'us-6', 'us-5', 'us-4', 'us-3', 'us-2', 'us-1']);
+    const exported: string[] = [];
+    for await (const j of q.allJobs({ station: 'micro' }, 3)) exported.push(j.jobId);
+    assert.deepEqual(exported, ['us-1', 'us-2', 'us-3', 'us-4', 'us-5', 'us-6', 'us-7']);
   });
 });
