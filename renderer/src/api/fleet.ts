@@ -15,6 +15,8 @@ export interface StationRow {
   readonly busy: number;
   readonly lastJobAt: string | null;
   readonly jobs24h: number | null;
+  /** When the database last heard from the station (its last shipment, server clock); null: never. */
+  readonly lastSyncAt: string | null;
 }
 
 /** One row per site/station: what the bus says now beside what the database remembers. */
@@ -29,6 +31,7 @@ export function stationRows(live: LiveSnapshot | null, remembered: readonly Flee
       busy: 0,
       lastJobAt: s.lastJobAt,
       jobs24h: s.jobs24h,
+      lastSyncAt: s.lastSyncAt,
     });
   }
   for (const s of live?.stations ?? []) {
@@ -45,6 +48,7 @@ export function stationRows(live: LiveSnapshot | null, remembered: readonly Flee
       busy: present.filter((d) => d.state?.job).length,
       lastJobAt: known?.lastJobAt ?? null,
       jobs24h: known?.jobs24h ?? null,
+      lastSyncAt: known?.lastSyncAt ?? null,
     });
   }
   return [...rows.values()].sort((a, b) => `${a.site}/${a.station}`.localeCompare(`${b.site}/${b.station}`));

@@ -31,6 +31,7 @@ export function FleetStations({
           <th scope="col">State</th>
           <th scope="col">Live devices</th>
           <th scope="col">Last job</th>
+          <th scope="col">Last seen by the database</th>
           <th scope="col" className="num">
             Jobs 24 h
           </th>
@@ -79,6 +80,7 @@ export function FleetStations({
                 )}
               </td>
               <td className="tabular">{r.lastJobAt ? formatDate(r.lastJobAt) : '—'}</td>
+              <td className="tabular">{r.lastSyncAt ? formatDate(r.lastSyncAt) : '—'}</td>
               <td className="num">{r.jobs24h ?? '—'}</td>
             </tr>
           );

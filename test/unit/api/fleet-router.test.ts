@@ -34,7 +34,9 @@ const queries: FleetQueries = {
     return [];
   },
   async stations() {
-    return [{ station: 'line-1', site: 's', lastJobAt: null, jobs24h: 0 }];
+    return [
+      { station: 'line-1', site: 's', lastJobAt: null, jobs24h: 0, lastSyncAt: '2026-01-01T00:00:00.000Z' },
+    ];
   },
 };
 

@@ -34,14 +34,20 @@ describe('fleet view data', () => {
       ],
     };
     const rows = stationRows(live, [
-      { site: 's', station: 'a', lastJobAt: null, jobs24h: 0 },
-      { site: 's', station: 'b', lastJobAt: '2026-01-01T00:00:00.000Z', jobs24h: 7 },
+      { site: 's', station: 'a', lastJobAt: null, jobs24h: 0, lastSyncAt: '2026-01-01T00:00:00.000Z' },
+      {
+        site: 's',
+        station: 'b',
+        lastJobAt: '2026-01-01T00:00:00.000Z',
+        jobs24h: 7,
+        lastSyncAt: '2026-01-01T00:01:00.000Z',
+      },
     ]);
     assert.deepEqual(
-      rows.map((r) => [r.station, r.online, r.devices, r.busy, r.jobs24h, r.reason]),
+      rows.map((r) => [r.station, r.online, r.devices, r.busy, r.jobs24h, r.reason, r.lastSyncAt]),
       [
-        ['a', null, 0, 0, 0, undefined],
-        ['b', false, 1, 1, 7, 'lost'],
+        ['a', null, 0, 0, 0, undefined, '2026-01-01T00:00:00.000Z'],
+        ['b', false, 1, 1, 7, 'lost', '2026-01-01T00:01:00.000Z'],
       ],
     );
   });
