@@ -22,7 +22,10 @@ import {
   type SaveExportResult,
 } from '../main/api/ipc-protocol.js';
 import { appRouter } from '../main/api/router.js';
-import { projectRoot } from '../main/common/paths.js';
+import { flashlineHome, projectRoot } from '../main/common/paths.js';
+import { FLASHLINE_VERSION } from '../main/common/version.js';
+import { readSecretFile } from '../main/fleet/db.js';
+import { jobsOf, startStationFleet } from '../main/station/fleet-live.js';
 import { startLiveService } from '../main/station/live-service.js';
 import { saveReportExport } from './export-save.js';
 import { createIpcDispatcher } from './ipc-dispatcher.js';
@@ -135,7 +138,15 @@ async function main(): Promise<void> {
     serial: true,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const { service } = live;
+  // The fleet view's sources (live bus, central history) when this home is part of a fleet; else none.
+  const fleet = await startStationFleet({
+    home: flashlineHome(),
+    version: FLASHLINE_VERSION,
+    sources: { devices: live.service.devices, jobs: jobsOf(live.service.flash) },
+    log: (line) => process.stderr.write(`${line}\n`),
+    readSecretFile,
+  });
+  const service = { ...live.service, fleet: fleet.context };
   const dispatcher = createIpcDispatcher({ router: appRouter, createContext: () => service });
   const win = createWindow();
   const ownId = win.webContents.id;
@@ -210,6 +221,7 @@ async function main(): Promise<void> {
   });
   win.on('closed', () => {
     dispatcher.close();
+    void fleet.stop();
     live.stop();
   });
   app.on('window-all-closed', () => app.quit());

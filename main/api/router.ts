@@ -8,6 +8,7 @@ import { FlashlineError } from '../common/errors.js';
 import { STATUS_CODES } from '../common/status-codes.js';
 import { rebootDevice } from '../devices/device-actions.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import { fleetRouter } from './fleet-router.js';
 import { packageView } from './package-view.js';
 import { repoRouter } from './repo-router.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
@@ -158,6 +159,7 @@ export const appRouter = router({
         return { status: null };
       }),
   }),
+  fleet: fleetRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@
  */
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import type { FleetContext } from './fleet-context.js';
 
 export interface ServiceContext {
   readonly version: string;
@@ -16,6 +17,8 @@ export interface ServiceContext {
   readonly flash?: FlashServiceApi;
   /** Where clients may name package files (a remote station's package folders); absent: anywhere. */
   readonly packagePaths?: PackagePathPolicy;
+  /** The fleet view's sources (live bus, central history); absent on a station outside a fleet. */
+  readonly fleet?: FleetContext;
 }
 
 /** Decides whether a client may have the service read a package file at `path`. */

@@ -9,8 +9,11 @@ export type { JobEvent } from '../flash/events.js';
 export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
 export type { Stage } from '../flash/stages.js';
+export type { FleetJob, FleetStation, FleetStats, JobFilter } from '../fleet/contract.js';
+export type { LiveDevice, LiveSnapshot, LiveStation } from '../fleet/live/index.js';
 export type { CatalogDownload } from '../repo/catalog.js';
 export type { Catalog, CatalogEntry } from '../repo/sync.js';
+export type { FleetOverview } from './fleet-router.js';
 export type {
   IpcBridge,
   IpcClientMessage,

@@ -52,9 +52,15 @@ export interface StationProcess {
   stop(): Promise<void>;
 }
 
-/** Start `flashline station --port 0 --json` and read where it listens from its first stdout line. */
-export async function startStationProcess(extraArgs: readonly string[] = []): Promise<StationProcess> {
-  const home = mkdtempSync(join(tmpdir(), 'flashline-e2e-home-'));
+/**
+ * Start `flashline station --port 0 --json` and read where it listens from its first stdout line.
+ * `home`: a prepared FLASHLINE_HOME (e.g. with a fleet.json); default a fresh temp one.
+ */
+export async function startStationProcess(
+  extraArgs: readonly string[] = [],
+  options: { readonly home?: string } = {},
+): Promise<StationProcess> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'flashline-e2e-home-'));
   const child = spawn(
     process.execPath,
     // No USB/serial discovery: the page must show exactly the devices the test expects (none).

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { flashlineHome } from '../../common/paths.js';
+import { FLASHLINE_VERSION } from '../../common/version.js';
 import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   DeviceRegistry,
@@ -21,7 +22,11 @@ import {
   usbSource,
 } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
+import { readFleetConfig } from '../../fleet/config.js';
+import { readSecretFile } from '../../fleet/db.js';
 import { openStationFleet } from '../../fleet/station-fleet.js';
+import { startFleetLive } from '../../station/fleet-live.js';
+import { type LiveFlags, withLiveOptions } from '../live-options.js';
 import { collect, parseHostPort, parsePositiveInt, withPackageKeyOptions } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
 import { parseDeviceId } from './flash.js';
@@ -46,7 +51,7 @@ function parseSeconds(value: string): number {
   return Number(value);
 }
 
-export interface LineOptions {
+export interface LineOptions extends LiveFlags {
   readonly device: readonly string[];
   readonly trust: readonly string[];
   readonly decryptionKey: readonly string[];
@@ -63,7 +68,7 @@ export interface LineOptions {
 }
 
 export function registerLine(program: Command): void {
-  withPackageKeyOptions(program.command('line'))
+  withLiveOptions(withPackageKeyOptions(program.command('line')))
     .description(
       'factory line: flash every compatible device that becomes ready, until Ctrl-C, --count or --idle-exit',
     )
@@ -170,7 +175,20 @@ export async function runLine(
 
   let reason: string;
   let discovery: Awaited<ReturnType<typeof startDiscovery>> | undefined;
+  let live: Awaited<ReturnType<typeof startFleetLive>> | undefined;
   try {
+    // The live bus, when fleet.json or --mqtt names a broker; notes go to the view (stderr stays quiet).
+    live = await startFleetLive({
+      config: await readFleetConfig(flashlineHome()),
+      mqttUrl: opts.mqtt,
+      stationName: opts.stationName,
+      role: 'line',
+      version: FLASHLINE_VERSION,
+      sources: { devices: registry, jobs: service.manager },
+      dashboard: false,
+      log: (line) => view.note(line),
+      readSecretFile,
+    });
     discovery = await startDiscovery(registry, sourcesFor(opts));
     for (const p of discovery.problems) view.note(p);
     const stopAutoFlash = await service.startAutoFlash(registry, pkgPath, {
@@ -197,6 +215,7 @@ export async function runLine(
     unsubscribeJobs();
     unsubscribeDevices();
     disposeSignals();
+    await live?.stop();
     await fleet?.close();
   }
   const codes = Object.fromEntries(tally.codes());

@@ -1,8 +1,13 @@
 import { isIP } from 'node:net';
 import { type Command, InvalidArgumentError } from 'commander';
+import { flashlineHome } from '../../common/paths.js';
+import { FLASHLINE_VERSION } from '../../common/version.js';
+import { readSecretFile } from '../../fleet/db.js';
+import { jobsOf, startStationFleet } from '../../station/fleet-live.js';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
+import { type LiveFlags, withLiveOptions } from '../live-options.js';
 import { collect, parseByteSize, parseHostPort, parsePort, untilInterrupted } from '../options.js';
 
 /** A host name or address for --allow-host: no scheme, port or path (the station's port always applies). */
@@ -16,7 +21,8 @@ function parseHostName(value: string): string {
   return value;
 }
 
-interface StationFlags {
+interface StationFlags extends LiveFlags {
+  embedBroker?: number;
   port: number;
   host: string;
   allowRemote: boolean;
@@ -34,8 +40,7 @@ interface StationFlags {
 }
 
 export function registerStation(program: Command): void {
-  program
-    .command('station')
+  withLiveOptions(program.command('station'))
     .description(
       'serve the Flashline UI and API to a browser (headless factory stations); loopback only by default',
     )
@@ -86,6 +91,11 @@ export function registerStation(program: Command): void {
       collect(String),
       [],
     )
+    .option(
+      '--embed-broker <port>',
+      'with no broker configured, run one on 127.0.0.1:PORT for this line (fleet view + local lines)',
+      parsePort,
+    )
     .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
     .action(async (opts: StationFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -103,13 +113,25 @@ export function registerStation(program: Command): void {
         log,
       });
       let station: Awaited<ReturnType<typeof runStation>>;
+      let fleet: Awaited<ReturnType<typeof startStationFleet>> | undefined;
       try {
+        // The live bus and the fleet view; nothing starts unless fleet.json, --mqtt or --embed-broker asks.
+        fleet = await startStationFleet({
+          home: flashlineHome(),
+          mqttUrl: opts.mqtt,
+          stationName: opts.stationName,
+          embedBrokerPort: opts.embedBroker,
+          version: FLASHLINE_VERSION,
+          sources: { devices: live.service.devices, jobs: jobsOf(live.service.flash) },
+          log,
+          readSecretFile,
+        });
         station = await runStation({
           host: opts.host,
           port: opts.port,
           allowRemote: opts.allowRemote,
           log,
-          service: live.service,
+          service: { ...live.service, fleet: fleet.context },
           allowHosts: opts.allowHost,
           ...(opts.tlsCert ? { tlsCert: opts.tlsCert } : {}),
           ...(opts.tlsKey ? { tlsKey: opts.tlsKey } : {}),
@@ -117,6 +139,7 @@ export function registerStation(program: Command): void {
           maxUploadBytes: opts.maxUpload,
         });
       } catch (err) {
+        await fleet?.stop();
         live.stop();
         throw err;
       }
@@ -132,6 +155,7 @@ export function registerStation(program: Command): void {
       await interrupted;
       await live.service.flash?.stopAllJobs();
       await station.close();
+      await fleet.stop();
       live.stop();
     });
 }

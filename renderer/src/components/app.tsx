@@ -8,12 +8,13 @@ import { DeviceList } from './device-list.js';
 import { EmptyState } from './empty-state.js';
 import { FactoryScreen } from './factory-screen.js';
 import { FlashScreen } from './flash-screen.js';
+import { FleetScreen } from './fleet-screen.js';
 import { Header } from './header.js';
 import { HistoryScreen } from './history-screen.js';
 import { InterruptedBanner } from './interrupted-banner.js';
 import { PackageScreen } from './package-screen.js';
 
-const SCREENS = ['devices', 'package', 'flash', 'factory', 'history', 'catalog'] as const;
+const SCREENS = ['devices', 'package', 'flash', 'factory', 'history', 'catalog', 'fleet'] as const;
 type Screen = (typeof SCREENS)[number];
 const TITLES: Readonly<Record<Screen, string>> = {
   devices: 'Devices',
@@ -22,6 +23,7 @@ const TITLES: Readonly<Record<Screen, string>> = {
   factory: 'Factory',
   history: 'History',
   catalog: 'Catalog',
+  fleet: 'Fleet',
 };
 
 export function App({ api }: { readonly api: Api }) {
@@ -132,6 +134,7 @@ export function App({ api }: { readonly api: Api }) {
         ) : null}
         {screen === 'history' ? <HistoryScreen api={api} refreshKey={jobs.ended} codes={codes} /> : null}
         {screen === 'catalog' ? <CatalogScreen api={api} codes={codes} /> : null}
+        {screen === 'fleet' ? <FleetScreen api={api} codes={codes} /> : null}
       </main>
     </>
   );

@@ -65,3 +65,41 @@ export function UPlotChart(props: {
   }, [data]);
   return <div ref={box} className={props.className} aria-hidden="true" data-testid={props.testId} />;
 }
+
+/**
+ * Options of a time chart with a count on y starting at 0 (units/hour): themed axes and grid, no zoom.
+ * `xLabel` writes the time axis' ticks; `incrs`, when given, limits its tick spacing (seconds).
+ */
+export function timeChartOptions(o: {
+  readonly width: number;
+  readonly height: number;
+  readonly legend: boolean;
+  readonly xLabel: (seconds: number) => string;
+  readonly xSpace: number;
+  readonly incrs?: number[];
+  readonly series: uPlot.Series[];
+}): uPlot.Options {
+  const text = themeColor('--muted', '#57606a');
+  const grid = themeColor('--border', '#d0d7de');
+  return {
+    width: o.width,
+    height: o.height,
+    padding: [8, 28, 0, 0],
+    legend: { show: o.legend },
+    cursor: o.legend ? { show: true, drag: { x: false, y: false } } : { show: false },
+    select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max * 1.15) / 10) * 10)] } },
+    axes: [
+      {
+        stroke: text,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        ...(o.incrs ? { incrs: o.incrs } : {}),
+        space: o.xSpace,
+        values: (_u, splits) => splits.map(o.xLabel),
+      },
+      { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 48 },
+    ],
+    series: [{}, ...o.series],
+  };
+}

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { RateSeries } from '../api/factory.js';
-import { type ChartData, themeColor, UPlotChart, withAlpha } from './chart.js';
+import { type ChartData, themeColor, timeChartOptions, UPlotChart, withAlpha } from './chart.js';
 
 const TICK_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
@@ -18,31 +18,16 @@ export function UnitsChart({ series }: { readonly series: RateSeries }) {
       className="units-chart"
       testId="units-chart"
       data={data}
-      options={(width) => {
-        const text = themeColor('--muted', '#57606a');
-        const grid = themeColor('--border', '#d0d7de');
-        return {
+      options={(width) =>
+        timeChartOptions({
           width,
           height: 140,
-          padding: [8, 28, 0, 0],
-          legend: { show: false },
-          cursor: { show: false },
-          select: { show: false, left: 0, top: 0, width: 0, height: 0 },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max * 1.15) / 10) * 10)] } },
-          axes: [
-            {
-              stroke: text,
-              grid: { stroke: grid, width: 1 },
-              ticks: { stroke: grid },
-              // Whole seconds and minutes only, as a wall-clock time (uPlot's default adds dates and ms).
-              incrs: TICK_SECONDS,
-              space: 70,
-              values: (_u, splits) => splits.map(clockTime),
-            },
-            { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 48 },
-          ],
+          legend: false,
+          // Whole seconds and minutes only, as a wall-clock time (uPlot's default adds dates and ms).
+          incrs: TICK_SECONDS,
+          xSpace: 70,
+          xLabel: clockTime,
           series: [
-            {},
             {
               label: 'Units / hour',
               stroke: themeColor('--ok', '#1a7f37'),
@@ -52,8 +37,8 @@ export function UnitsChart({ series }: { readonly series: RateSeries }) {
               points: { show: false },
             },
           ],
-        };
-      }}
+        })
+      }
     />
   );
 }
