@@ -10,6 +10,7 @@ import { rebootDevice } from '../devices/device-actions.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import { packageView } from './package-view.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
+import { rescueRouter } from './rescue-router.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -156,6 +157,7 @@ export const appRouter = router({
         return { status: null };
       }),
   }),
+  rescue: rescueRouter,
 });
 
 export type AppRouter = typeof appRouter;

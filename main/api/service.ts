@@ -4,6 +4,7 @@
  */
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import type { RescueServiceApi } from './rescue-jobs.js';
 
 export interface ServiceContext {
   readonly version: string;
@@ -14,6 +15,8 @@ export interface ServiceContext {
   readonly demo: boolean;
   /** The flash engine (jobs, packages, reports); absent where flashing is not offered. */
   readonly flash?: FlashServiceApi;
+  /** Rescue jobs for devices in EDL (rescue-router.ts); absent where rescue is not offered. */
+  readonly rescue?: RescueServiceApi;
   /** Where clients may name package files (a remote station's package folders); absent: anywhere. */
   readonly packagePaths?: PackagePathPolicy;
 }

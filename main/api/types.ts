@@ -8,6 +8,7 @@ export type { Connection, DeviceEvent, DeviceInfo, DeviceMode, DeviceState } fro
 export type { JobEvent } from '../flash/events.js';
 export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
+export type { RescueProgress, RescueReport, RescueStage } from '../flash/rescue/contract.js';
 export type { Stage } from '../flash/stages.js';
 export type {
   IpcBridge,
@@ -17,4 +18,5 @@ export type {
   SaveExportResult,
 } from './ipc-protocol.js';
 export type { PackageView, SignerView } from './package-view.js';
+export type { RescueEvent, RescueJobView } from './rescue-jobs.js';
 export type { AppRouter } from './router.js';
