@@ -94,6 +94,11 @@ async function rescue(
       if (!(err instanceof FirehoseAlreadyRunningError)) throw err;
       pending = err.pending;
     }
+    if (!identity && (section.msmHwIds || section.oemPkHashes))
+      throw new RescueFailure(
+        27,
+        'A programmer already runs on the device, so it cannot say which device it is, and this rescue package is only for certain devices. Power-cycle the device into EDL and retry.',
+      );
     if (identity) {
       Object.assign(r.identity, {
         saharaVersion: identity.version,
