@@ -30,7 +30,7 @@ function refusal(value: Record<string, unknown>): string {
 
 describe('manifest format 1.1 fields', () => {
   it('writes format 1.1 and still reads a 1.0 manifest without the new fields', () => {
-    assert.equal(FORMAT_VERSION, '1.1');
+    assert.equal(FORMAT_VERSION, '1.2');
     const old = baseManifest([img('boot')]);
     const parsed = parseManifest(Buffer.from(canonicalJson(old)));
     assert.equal(parsed.formatVersion, '1.0');
