@@ -19,6 +19,11 @@ export interface RescueStart {
   readonly packagePath: string;
   /** Partitions read back to the station's backup folder before anything is written. */
   readonly backupPartitions?: readonly string[];
+  /**
+   * Where the device comes back after its reset (e.g. `tcp:HOST:PORT`); without it the rescue flow's own
+   * default (an `edl:HOST:PORT` device comes back as `tcp:HOST:PORT`).
+   */
+  readonly comeBackDeviceId?: string;
 }
 
 export interface RescueJobView {
@@ -66,12 +71,6 @@ export interface RescueJobsOptions {
 
 /** Progress crosses the process boundary at most this often per job (stage changes always pass). */
 const PROGRESS_INTERVAL_MS = 250;
-
-/** Where a device in EDL comes back after the reset: the same TCP address speaks fastboot (virtual device). */
-export function comeBackIdFor(deviceId: string): string | undefined {
-  const m = /^edl:(.+)$/.exec(deviceId);
-  return m ? `tcp:${m[1]}` : undefined;
-}
 
 export class RescueJobs implements RescueServiceApi {
   readonly #jobs = new Map<string, RescueJobView>();
@@ -155,7 +154,6 @@ export class RescueJobs implements RescueServiceApi {
       lastAt = t;
       this.#emit({ type: 'progress', jobId: job.jobId, deviceId: job.deviceId, progress });
     };
-    const comeBack = comeBackIdFor(req.deviceId);
     const stamp = job.startedAt.replace(/[:.]/g, '-');
     let report: RescueReport;
     try {
@@ -174,7 +172,7 @@ export class RescueJobs implements RescueServiceApi {
                 },
               }
             : {}),
-          ...(comeBack ? { comeBack: { deviceId: comeBack } } : {}),
+          ...(req.comeBackDeviceId ? { comeBack: { deviceId: req.comeBackDeviceId } } : {}),
           signal,
         },
         onProgress,

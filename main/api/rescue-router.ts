@@ -19,6 +19,11 @@ export const rescueStartInput = z
     deviceId: z.string().min(1).max(200),
     packagePath: z.string().min(1).max(4096),
     backupPartitions: z.array(partitionName).max(32).optional(),
+    /** Where the device comes back after its reset (a device id such as tcp:HOST:PORT). */
+    comeBackDeviceId: z
+      .string()
+      .regex(/^(tcp|adb|usb|serial):\S{1,200}$/, 'a device id such as tcp:HOST:PORT')
+      .optional(),
   })
   .strict();
 

@@ -2,20 +2,22 @@
  * `flashline virtual-device --profile zte-mifi`: a MiFi router in normal mode with its AT and DIAG ports on
  * ptys. Prints the port paths (`--json`: `{profile, at, diag, imei, edl, stateDir}`), then, when a switch
  * took it into download mode, becomes the bricked `qualcomm-edl` profile: Sahara + Firehose on a fresh pty
- * at the path printed as `edl` (and on `--tcp` when given), reported as
- * `{"event":"download-mode","via","mode":"edl","pty","serial","oemPkHash"}`. Composition root, like
- * virtual-device.ts.
+ * at the path printed as `edl`, reported as `{"event":"download-mode","via","mode":"edl","pty","serial",
+ * "oemPkHash","fastbootAfterRescue"}`. Rescued and reset, it boots as the reference fastboot device (same
+ * serial) on `--tcp` (default 127.0.0.1:5554), as `--profile qualcomm-edl --pty` does. Composition root,
+ * like virtual-device.ts.
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EdlDeviceHandle, ZteMifiDevice } from '../../../virtual-device/index.js';
+import { EdlDeviceHandle, startVirtualDevice, ZteMifiDevice } from '../../../virtual-device/index.js';
+import { TCP_DEFAULT_PORT } from '../../protocol/fastboot/tcp-framing.js';
 import { untilInterrupted } from '../options.js';
 
 export interface ZteMifiCliOptions {
   readonly json: boolean;
   readonly stateDir?: string | undefined;
-  /** Where the bricked device also listens (`edl:HOST:PORT`) once in download mode. */
+  /** Where the device serves fastboot once rescued (default 127.0.0.1:5554). */
   readonly tcp?: { host: string; port: number } | undefined;
   readonly storage?: string | undefined;
 }
@@ -31,6 +33,7 @@ export async function runZteMifi(opts: ZteMifiCliOptions): Promise<void> {
   const say = (line: Record<string, unknown>, text: string) =>
     process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `${text}\n`);
   let bricked: EdlDeviceHandle | null = null;
+  const fastboot = opts.tcp ?? { host: '127.0.0.1', port: TCP_DEFAULT_PORT };
   const device = new ZteMifiDevice({
     dir,
     // The router left its normal mode: from now on it is a bricked Qualcomm device in EDL.
@@ -38,8 +41,16 @@ export async function runZteMifi(opts: ZteMifiCliOptions): Promise<void> {
       bricked = await EdlDeviceHandle.start({
         stateDir: join(dir, 'edl'),
         storage: opts.storage === 'emmc' ? 'emmc' : 'ufs',
-        tcp: opts.tcp ?? false,
+        tcp: false,
         pty: true,
+        bootTo: async ({ serial }) => {
+          const booted = await startVirtualDevice({ serial, tcp: fastboot, stateDir: join(dir, 'fastboot') });
+          say(
+            { event: 'booted', mode: 'fastboot', address: booted.address, serial },
+            `zte-mifi: rescued and booted: fastboot on ${booted.address}`,
+          );
+          return { address: booted.address, stop: () => booted.stop() };
+        },
       });
       const serial = bricked.serialNumber.toString(16).padStart(8, '0');
       const oemPkHash = Buffer.from(bricked.oemPkHash).toString('hex');
@@ -49,11 +60,11 @@ export async function runZteMifi(opts: ZteMifiCliOptions): Promise<void> {
           via,
           mode: 'edl',
           pty: bricked.ptyPath,
-          ...(bricked.address ? { address: bricked.address } : {}),
           serial,
           oemPkHash,
+          fastbootAfterRescue: `tcp:${fastboot.host}:${fastboot.port}`,
         },
-        `zte-mifi: switched by ${via.toUpperCase()}: now in download mode (EDL) as serial:${bricked.ptyPath}${bricked.address ? ` and ${bricked.address}` : ''}, serial ${serial}; its AT and DIAG ports are gone`,
+        `zte-mifi: switched by ${via.toUpperCase()}: now in download mode (EDL) as serial:${bricked.ptyPath}, serial ${serial}; its AT and DIAG ports are gone`,
       );
     },
   });

@@ -27,6 +27,8 @@ export function RescueFlow(props: {
   const [packagePath, setPackagePath] = useState('');
   const [known, setKnown] = useState<readonly string[]>([]);
   const [backupText, setBackupText] = useState('');
+  // A device on a TCP EDL address comes back on the same address; one on a serial port may come back anywhere.
+  const [comeBack, setComeBack] = useState('');
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -72,6 +74,7 @@ export function RescueFlow(props: {
         deviceId: device.id,
         packagePath,
         ...(backup?.length ? { backupPartitions: backup } : {}),
+        ...(comeBack.trim() ? { comeBackDeviceId: comeBack.trim() } : {}),
       });
       setJobId(started.jobId);
       setStep('running');
@@ -177,6 +180,22 @@ export function RescueFlow(props: {
           <p className="muted">
             Backups are written on the station, one file per partition, before anything is written.
           </p>
+          {device.connection === 'serial' ? (
+            <>
+              <label htmlFor="rescue-come-back">
+                Where it comes back in fastboot after the rescue (a device id such as{' '}
+                <code>tcp:HOST:PORT</code>)
+              </label>
+              <input
+                id="rescue-come-back"
+                type="text"
+                value={comeBack}
+                onChange={(e) => setComeBack(e.currentTarget.value)}
+                spellCheck={false}
+                data-testid="rescue-come-back"
+              />
+            </>
+          ) : null}
           <div className="actions">
             <button type="button" onClick={() => setStep('package')}>
               Back
@@ -249,13 +268,12 @@ function RescueProgressView(props: {
   if (!job) return <p aria-live="polite">Starting…</p>;
   const report = job.report;
   if (report) {
-    const info = props.codes.get(report.status);
     return (
       <div data-testid="rescue-result">
         <StatusResult
           code={report.status}
           name={report.statusName}
-          message={report.status === 0 ? (info?.message ?? report.message) : report.message}
+          message={report.message}
           remedy={report.remedy}
           testId="rescue-status"
         />

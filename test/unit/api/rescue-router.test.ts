@@ -96,6 +96,7 @@ describe('rescue API', () => {
       deviceId: EDL,
       packagePath: '/p/rescue.flp',
       backupPartitions: ['boot'],
+      comeBackDeviceId: 'tcp:127.0.0.1:5554',
     });
     assert.equal(devices.get(EDL)?.state, 'busy');
     await assert.rejects(caller.rescue.start({ deviceId: EDL, packagePath: '/p/rescue.flp' }), /busy/);
@@ -109,7 +110,7 @@ describe('rescue API', () => {
     assert.ok(end?.type === 'end');
     assert.equal(end.report.status, 0);
     assert.equal(end.jobId, job.jobId);
-    assert.deepEqual(seen?.comeBack, { deviceId: 'tcp:127.0.0.1:9008' });
+    assert.deepEqual(seen?.comeBack, { deviceId: 'tcp:127.0.0.1:5554' });
     assert.deepEqual(seen?.backup?.partitions, ['boot']);
     assert.match(seen?.backup?.dir ?? '', /^\/station\/backups\/1234abcd-/);
     assert.deepEqual(cameBack, ['tcp:127.0.0.1:9008']);
@@ -161,6 +162,10 @@ describe('rescue API', () => {
       /partition label/,
     );
     await assert.rejects(caller.rescue.start({ deviceId: 'edl:nowhere:1', packagePath: '/p' }), /No device/);
+    await assert.rejects(
+      caller.rescue.start({ deviceId: EDL, packagePath: '/p', comeBackDeviceId: 'rm -rf' }),
+      /a device id such as tcp:HOST:PORT/,
+    );
     devices.upsert({
       id: 'tcp:h:1',
       connection: 'tcp',
