@@ -43,7 +43,12 @@ export const GONE_AFTER_MS = 2000;
 
 /** `serial:PATH` for a bare path; ids are checked by the transport's parser. @throws OpenError */
 export function edlId(given: string): string {
-  const id = /^(edl|serial|usb):/.test(given) ? given : `serial:${given}`;
+  // Another scheme (tcp:, adb:, usb:) is a mistake, not a file name; a drive letter (C:) is a path.
+  if (/^[a-z]{2,}:/i.test(given) && !/^(edl|serial):/.test(given))
+    throw new OpenError(
+      `'${given}' is not an EDL port; use edl:HOST:PORT (virtual device over TCP) or serial:PATH (a COM port or pty)`,
+    );
+  const id = /^(edl|serial):/.test(given) ? given : `serial:${given}`;
   const kind = parseDeviceId(id).kind;
   if (kind !== 'edl' && kind !== 'serial')
     throw new OpenError(`'${given}' is not an EDL port; use edl:HOST:PORT or serial:PATH`);
