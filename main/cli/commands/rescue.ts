@@ -95,8 +95,14 @@ function printReport(r: RescueReport): void {
   for (const line of r.deviceLog) process.stderr.write(`  device: ${line}\n`);
   const lines = [
     `${r.status === 0 ? 'rescued' : 'rescue failed'}: ${r.message} (status ${r.status} ${r.statusName})`,
-    `  device ${r.deviceId}: serial ${r.identity.serial ?? '?'}, MSM HW id ${r.identity.msmHwId ?? '?'}, OEM PK hash ${r.identity.oemPkHash ?? '?'}`,
-    `  package ${r.package.id} ${r.package.version} (${r.package.sha256.slice(0, 16)}…)`,
+    ...(r.identity.serial || r.identity.oemPkHash
+      ? [
+          `  device ${r.deviceId}: serial ${r.identity.serial ?? '?'}, MSM HW id ${r.identity.msmHwId ?? '?'}, OEM PK hash ${r.identity.oemPkHash ?? '?'}`,
+        ]
+      : []),
+    ...(r.package.id
+      ? [`  package ${r.package.id} ${r.package.version} (${r.package.sha256.slice(0, 16)}…)`]
+      : []),
     ...r.backups.map((b) => `  backup ${b.partition}: ${b.bytes} bytes → ${b.file} (sha256 ${b.sha256})`),
     ...(r.cameBackAs ? [`  came back as ${r.cameBackAs}`] : []),
     ...(r.postcheck ? [`  postcheck: ${r.postcheck}`] : []),

@@ -5,8 +5,6 @@
  * Where packages, links and come-back probes come from is the composition root's (RescueDeps, deps.ts).
  */
 
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashlineError } from '../../common/errors.js';

@@ -26,7 +26,7 @@ export function startRescuableDevice(
 export async function packRescue(
   dir: string,
   out: string,
-  extra: { allowSecdata?: boolean } = {},
+  extra: { allowSecdata?: boolean; msmHwIds?: string[]; oemPkHashes?: string[] } = {},
 ): Promise<string> {
   const key = await loadSigningPrivateKey(DEMO_SIGNING_KEY_PATH);
   await packQualcommRescue({

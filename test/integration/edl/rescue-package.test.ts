@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeDemoPackage } from '../../../main/cli/demo-package.js';
 import { RESCUE_STAGES, rescueReportSchema } from '../../../main/flash/rescue/index.js';
 import { describeRun, runFlashline } from '../cli/child.js';
+import { startVirtualDeviceCli } from '../virtual-device/cli-helpers.js';
 import { tempDir } from './edl-helpers.js';
 import { homeEnv, packCli, packRescue, startRescuableDevice } from './rescue-helpers.js';
 
@@ -80,7 +82,7 @@ describe('flashline rescue PACKAGE (EDL → fastboot)', () => {
     }
   });
 
-  it('over a pty: EDL on the pty, fastboot comes back on the given TCP port', async () => {
+  it('over a pty, device from the CLI: EDL on the pty, fastboot comes back on --tcp, then flashes 0', async (t) => {
     const port = await freePort();
     const made = await runFlashline([
       'virtual-device',
@@ -92,22 +94,46 @@ describe('flashline rescue PACKAGE (EDL → fastboot)', () => {
     ]);
     assert.equal(made.code, 0, describeRun(made));
     const pkg = await packRescue(join(dir, 'emmc'), join(dir, 'emmc.flp'));
-    const device = await startRescuableDevice({
-      storage: 'emmc',
-      tcp: false,
-      pty: true,
-      fastbootTcp: { host: '127.0.0.1', port },
-    });
+    const { child, rows } = await startVirtualDeviceCli<{
+      pty: string;
+      fastbootAfterRescue: string;
+      serial: string;
+    }>(t, [
+      '--profile',
+      'qualcomm-edl',
+      '--storage',
+      'emmc',
+      '--pty',
+      '--tcp',
+      `127.0.0.1:${port}`,
+      '--json',
+    ]);
+    const row = rows[0]!;
+    assert.equal(row.fastbootAfterRescue, `tcp:127.0.0.1:${port}`);
+    const r = await runFlashline(
+      ['rescue', pkg, '--device', `serial:${row.pty}`, '--come-back', row.fastbootAfterRescue],
+      {
+        env,
+      },
+    );
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, new RegExp(`serial ${row.serial}, product flashline-virtual`));
+    assert.match(r.stderr, /program: .*MB\/s/);
+    const flashed = await runFlashline(['flash', firmware, '--device', row.fastbootAfterRescue], { env });
+    assert.equal(flashed.code, 0, describeRun(flashed));
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+  });
+
+  it('refuses a package for another MSM HW id (27) before the programmer is sent', async () => {
+    const pkg = await packRescue(join(dir, 'ufs'), join(dir, 'msm.flp'), { msmHwIds: ['0000000000000001'] });
+    const device = await startRescuableDevice({ storage: 'ufs' });
     try {
-      const r = await runFlashline(
-        ['rescue', pkg, '--device', `serial:${device.ptyPath}`, '--come-back', `tcp:127.0.0.1:${port}`],
-        { env },
-      );
-      assert.equal(r.code, 0, describeRun(r));
-      assert.match(r.stdout, /came back as tcp:127\.0\.0\.1:/);
-      assert.match(r.stderr, /program: .*MB\/s/);
-      const flashed = await runFlashline(['flash', firmware, '--device', `tcp:127.0.0.1:${port}`], { env });
-      assert.equal(flashed.code, 0, describeRun(flashed));
+      const r = await runFlashline(['rescue', pkg, '--device', device.address!], { env });
+      assert.equal(r.code, 27, describeRun(r));
+      assert.match(r.stdout, /MSM HW id 0000000000000001; the device reports 000a50e100000000/);
+      assert.equal(device.programmerBytesReceived, 0);
     } finally {
       await device.stop();
     }
