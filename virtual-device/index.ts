@@ -255,4 +255,5 @@ export {
   fastbootSerialOf,
 } from './edl/edl-device.js';
 export { makeRescueDir, RESCUE_PROGRAMMER_NAME, type RescueDirResult } from './edl/rescue-dir.js';
+export { ZteAfterSwitch, type ZteAfterSwitchOptions, zteEdlPtyPath } from './modem/zte-download-mode.js';
 export { ZTE_MIFI_IDENTITY, ZteMifiDevice, type ZteMifiOptions } from './modem/zte-mifi.js';

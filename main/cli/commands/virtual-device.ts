@@ -183,7 +183,13 @@ export function registerVirtualDevice(program: Command): void {
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
       // A MiFi router in normal mode: AT + DIAG ports on ptys, nothing of the phone options applies.
       if (opts.profile === 'zte-mifi')
-        return runZteMifi({ json: opts.json, stateDir: opts.state, tcp: opts.tcp, storage: opts.storage });
+        return runZteMifi({
+          json: opts.json,
+          stateDir: opts.state,
+          tcp: opts.tcp,
+          adb: opts.adb,
+          storage: opts.storage,
+        });
       if (opts.profile === 'qualcomm-edl') {
         const problem = edlUsageProblem(opts);
         if (problem) cmd.error(`error: ${problem}`, { exitCode: 2 });

@@ -1,16 +1,22 @@
 /**
  * `flashline virtual-device --profile zte-mifi`: a MiFi router in normal mode with its AT and DIAG ports on
- * ptys. Prints the port paths (`--json`: `{profile, at, diag, imei, edl, stateDir}`), then, when a switch
- * took it into download mode, becomes the bricked `qualcomm-edl` profile: Sahara + Firehose on a fresh pty
- * at the path printed as `edl`, reported as `{"event":"download-mode","via","mode":"edl","pty","serial",
- * "oemPkHash","fastbootAfterRescue"}`. Rescued and reset, it boots as the reference fastboot device (same
- * serial) on `--tcp` (default 127.0.0.1:5554), as `--profile qualcomm-edl --pty` does. Composition root,
- * like virtual-device.ts.
+ * ptys. Prints the port paths (`--json`: `{profile, at, diag, imei, edl, stateDir}`); after a switch it
+ * becomes what virtual-device/modem/zte-download-mode.ts describes: with `--adb HOST:PORT` first ZTE download
+ * mode (ADB there, `adb reboot edl`), then a bricked `qualcomm-edl` device on a fresh pty at the path printed
+ * as `edl`; each step is one JSON line (`zte-download-mode`, `download-mode`, `booted`). Rescued and reset, it
+ * boots as the reference fastboot device (same serial) on `--tcp` (default 127.0.0.1:5554), as
+ * `--profile qualcomm-edl --pty` does. Composition root, like virtual-device.ts.
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EdlDeviceHandle, startVirtualDevice, ZteMifiDevice } from '../../../virtual-device/index.js';
+import {
+  startVirtualDevice,
+  ZTE_MIFI_IDENTITY,
+  ZteAfterSwitch,
+  ZteMifiDevice,
+  zteEdlPtyPath,
+} from '../../../virtual-device/index.js';
 import { TCP_DEFAULT_PORT } from '../../protocol/fastboot/tcp-framing.js';
 import { untilInterrupted } from '../options.js';
 
@@ -19,55 +25,43 @@ export interface ZteMifiCliOptions {
   readonly stateDir?: string | undefined;
   /** Where the device serves fastboot once rescued (default 127.0.0.1:5554). */
   readonly tcp?: { host: string; port: number } | undefined;
+  /** ZTE download mode's ADB address; without it the router goes straight to EDL. */
+  readonly adb?: { host: string; port: number } | undefined;
   readonly storage?: string | undefined;
 }
 
-/** The pty the bricked device serves EDL on, known before the switch so a station can watch it. */
-export function edlPtyPath(stateDir: string): string {
-  return join(stateDir, 'edl', 'pty', 'pty-host');
+function eventText(e: Record<string, unknown>): string {
+  if (e.event === 'zte-download-mode')
+    return `zte-mifi: switched by ${String(e.via).toUpperCase()}: in ZTE download mode, ADB on ${String(e.adb)} (adb reboot edl)`;
+  if (e.event === 'download-mode')
+    return `zte-mifi: switched by ${String(e.via).toUpperCase()}: now in download mode (EDL) as serial:${String(e.pty)}, serial ${String(e.serial)}; its AT and DIAG ports are gone`;
+  return `zte-mifi: rescued and booted: fastboot on ${String(e.address)}`;
 }
 
 export async function runZteMifi(opts: ZteMifiCliOptions): Promise<void> {
   const interrupted = untilInterrupted(() => 'stopping the virtual modem');
   const dir = opts.stateDir ?? (await fs.mkdtemp(join(tmpdir(), 'flashline-zte-mifi-')));
+  const fastboot = opts.tcp ?? { host: '127.0.0.1', port: TCP_DEFAULT_PORT };
   const say = (line: Record<string, unknown>, text: string) =>
     process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `${text}\n`);
-  let bricked: EdlDeviceHandle | null = null;
-  const fastboot = opts.tcp ?? { host: '127.0.0.1', port: TCP_DEFAULT_PORT };
-  const device = new ZteMifiDevice({
+  const after = new ZteAfterSwitch({
     dir,
-    // The router left its normal mode: from now on it is a bricked Qualcomm device in EDL.
-    onDownloadMode: async (via) => {
-      bricked = await EdlDeviceHandle.start({
-        stateDir: join(dir, 'edl'),
-        storage: opts.storage === 'emmc' ? 'emmc' : 'ufs',
-        tcp: false,
-        pty: true,
-        bootTo: async ({ serial }) => {
-          const booted = await startVirtualDevice({ serial, tcp: fastboot, stateDir: join(dir, 'fastboot') });
-          say(
-            { event: 'booted', mode: 'fastboot', address: booted.address, serial },
-            `zte-mifi: rescued and booted: fastboot on ${booted.address}`,
-          );
-          return { address: booted.address, stop: () => booted.stop() };
-        },
-      });
-      const serial = bricked.serialNumber.toString(16).padStart(8, '0');
-      const oemPkHash = Buffer.from(bricked.oemPkHash).toString('hex');
-      say(
-        {
-          event: 'download-mode',
-          via,
-          mode: 'edl',
-          pty: bricked.ptyPath,
-          serial,
-          oemPkHash,
-          fastbootAfterRescue: `tcp:${fastboot.host}:${fastboot.port}`,
-        },
-        `zte-mifi: switched by ${via.toUpperCase()}: now in download mode (EDL) as serial:${bricked.ptyPath}, serial ${serial}; its AT and DIAG ports are gone`,
-      );
+    identity: ZTE_MIFI_IDENTITY,
+    ...(opts.adb ? { adb: opts.adb } : {}),
+    storage: opts.storage === 'emmc' ? 'emmc' : 'ufs',
+    bootFastboot: async (serial) => {
+      const booted = await startVirtualDevice({ serial, tcp: fastboot, stateDir: join(dir, 'fastboot') });
+      return { address: booted.address, stop: () => booted.stop() };
     },
+    report: (e) =>
+      say(
+        e.event === 'download-mode'
+          ? { ...e, fastbootAfterRescue: `tcp:${fastboot.host}:${fastboot.port}` }
+          : e,
+        eventText(e),
+      ),
   });
+  const device = new ZteMifiDevice({ dir, onDownloadMode: (via) => after.onDownloadMode(via) });
   device.on('problem', (m) => process.stderr.write(`zte-mifi: ${m}\n`));
   await device.start();
   const row = {
@@ -75,15 +69,16 @@ export async function runZteMifi(opts: ZteMifiCliOptions): Promise<void> {
     at: device.atPath,
     diag: device.diagPath,
     imei: device.imei,
-    edl: edlPtyPath(dir),
+    edl: zteEdlPtyPath(dir),
+    ...(opts.adb ? { adb: `adb:${opts.adb.host}:${opts.adb.port}` } : {}),
     stateDir: dir,
   };
   say(
     row,
-    `zte-mifi  AT ${row.at}  DIAG ${row.diag}  IMEI ${row.imei}\n  after a switch to download mode: EDL on serial:${row.edl}\nPress Ctrl-C to stop.`,
+    `zte-mifi  AT ${row.at}  DIAG ${row.diag}  IMEI ${row.imei}\n  after a switch to download mode: ${row.adb ? `ZTE download mode on ${row.adb}, then ` : ''}EDL on serial:${row.edl}\nPress Ctrl-C to stop.`,
   );
   await interrupted;
   await device.stop();
-  await (bricked as EdlDeviceHandle | null)?.stop();
+  await after.stop();
   if (!opts.stateDir) await fs.rm(dir, { recursive: true, force: true });
 }

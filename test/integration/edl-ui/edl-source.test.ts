@@ -10,20 +10,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DeviceInfo, DeviceRegistry, edlSource, startDiscovery } from '../../../main/devices/index.js';
 import { EdlDeviceHandle } from '../../../virtual-device/edl/edl-device.js';
-
-function until(registry: DeviceRegistry, id: string, ok: (d: DeviceInfo) => boolean): Promise<DeviceInfo> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const d = registry.get(id);
-      if (d && ok(d)) {
-        stop();
-        resolve(d);
-      }
-    };
-    const stop = registry.subscribe(check);
-    check();
-  });
-}
+import { until } from './registry-wait.js';
 
 /** Every host session the device served (ended by the host hanging up, or by a reset). */
 const sessions = (device: EdlDeviceHandle) => device.history;
