@@ -51,9 +51,19 @@ export type RescueEvent =
       readonly report: RescueReport;
     };
 
+/** A rescue package a job of this session verified (its report names it), for the UI to offer again. */
+export interface RescuePackageSeen {
+  readonly path: string;
+  readonly id: string;
+  readonly version: string;
+  readonly sha256: string;
+}
+
 /** What the API asks of the rescue jobs (kept as an interface so the router needs no runner). */
 export interface RescueServiceApi {
   start(req: RescueStart): Promise<RescueJobView>;
+  /** Rescue packages verified by this session's jobs, newest first. */
+  packages(): RescuePackageSeen[];
   cancel(jobId: string): boolean;
   list(): RescueJobView[];
   events(signal?: AbortSignal): AsyncIterable<RescueEvent>;
@@ -75,6 +85,7 @@ const PROGRESS_INTERVAL_MS = 250;
 export class RescueJobs implements RescueServiceApi {
   readonly #jobs = new Map<string, RescueJobView>();
   readonly #controllers = new Map<string, AbortController>();
+  readonly #packages = new Map<string, RescuePackageSeen>();
   readonly #events = new EventEmitter();
   readonly #opts: RescueJobsOptions;
 
@@ -85,6 +96,10 @@ export class RescueJobs implements RescueServiceApi {
 
   list(): RescueJobView[] {
     return [...this.#jobs.values()];
+  }
+
+  packages(): RescuePackageSeen[] {
+    return [...this.#packages.values()].reverse();
   }
 
   async start(req: RescueStart): Promise<RescueJobView> {
@@ -188,6 +203,11 @@ export class RescueJobs implements RescueServiceApi {
     const { devices } = this.#opts;
     this.#controllers.delete(job.jobId);
     this.#set(job.jobId, { state: 'ended', report });
+    // The verify stage named the package (a refused one has no id): offer it for the next device.
+    if (report.package.id) {
+      this.#packages.delete(job.packagePath);
+      this.#packages.set(job.packagePath, { path: job.packagePath, ...report.package });
+    }
     // The EDL port is not probed again (a rescued device no longer speaks Sahara there): it is marked as
     // what happened, then freed. A failed rescue leaves the ROM as it was: identify it again.
     if (report.status === 0 || report.cameBackAs) {

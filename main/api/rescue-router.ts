@@ -46,6 +46,8 @@ export const rescueRouter = router({
   cancel: procedure
     .input(z.object({ jobId: z.string().min(1).max(100) }).strict())
     .mutation(({ ctx, input }) => ({ cancelled: rescueOf(ctx).cancel(input.jobId) })),
+  /** Rescue packages this session's jobs verified (path, id, version, sha256), newest first. */
+  packages: procedure.query(({ ctx }) => rescueOf(ctx).packages()),
   /** Rescue jobs of this session with their last progress and, once ended, their report. */
   list: procedure.query(({ ctx }) => rescueOf(ctx).list()),
   /** started / progress (about 4 Hz per job; every stage change) / end with the RescueReport. */

@@ -18,5 +18,5 @@ export type {
   SaveExportResult,
 } from './ipc-protocol.js';
 export type { PackageView, SignerView } from './package-view.js';
-export type { RescueEvent, RescueJobView } from './rescue-jobs.js';
+export type { RescueEvent, RescueJobView, RescuePackageSeen } from './rescue-jobs.js';
 export type { AppRouter } from './router.js';

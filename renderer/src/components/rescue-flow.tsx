@@ -4,7 +4,12 @@
  * device; when the device comes back in fastboot it appears in the device list as a normal device.
  */
 import { type FormEvent, useEffect, useState } from 'react';
-import type { DeviceInfo, RescueJobView, StatusCodeInfo } from '../../../main/api/types.js';
+import type {
+  DeviceInfo,
+  RescueJobView,
+  RescuePackageSeen,
+  StatusCodeInfo,
+} from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { deviceLabel } from '../api/device-label.js';
 import { formatBytes, formatEta, formatRate } from '../api/format.js';
@@ -25,7 +30,7 @@ export function RescueFlow(props: {
   const { jobs } = useRescueJobs(api);
   const [step, setStep] = useState<Step>('package');
   const [packagePath, setPackagePath] = useState('');
-  const [known, setKnown] = useState<readonly string[]>([]);
+  const [known, setKnown] = useState<readonly RescuePackageSeen[]>([]);
   const [backupText, setBackupText] = useState('');
   // A device on a TCP EDL address comes back on the same address; one on a serial port may come back anywhere.
   const [comeBack, setComeBack] = useState('');
@@ -38,9 +43,9 @@ export function RescueFlow(props: {
 
   useEffect(() => {
     let live = true;
-    api.client.packages.list
+    api.client.rescue.packages
       .query()
-      .then((list) => live && setKnown(list.map((p) => p.path)))
+      .then((list) => live && setKnown(list))
       .catch(() => undefined);
     return () => {
       live = false;
@@ -136,12 +141,19 @@ export function RescueFlow(props: {
             data-testid="rescue-package-path"
           />
           {known.length > 0 ? (
-            <ul className="opened" aria-label="Packages on this station">
+            <ul
+              className="opened"
+              aria-label="Rescue packages used on this station"
+              data-testid="rescue-known"
+            >
               {known.map((p) => (
-                <li key={p}>
-                  <button type="button" className="link" onClick={() => setPackagePath(p)}>
-                    {fileName(p)}
-                  </button>
+                <li key={p.path}>
+                  <button type="button" className="link" onClick={() => setPackagePath(p.path)}>
+                    {fileName(p.path)}
+                  </button>{' '}
+                  <span className="muted">
+                    {p.id} {p.version}
+                  </span>
                 </li>
               ))}
             </ul>

@@ -117,6 +117,9 @@ describe('rescue API', () => {
     // The EDL port is not probed again: it says what happened.
     assert.equal(devices.get(EDL)?.state, 'gone');
     assert.match(devices.get(EDL)?.note ?? '', /rescued; back as tcp:127\.0\.0\.1:9008/);
+    assert.deepEqual(await caller.rescue.packages(), [
+      { path: '/p/rescue.flp', id: 'rescue', version: '1', sha256: 'ab' },
+    ]);
     const [listed] = await caller.rescue.list();
     assert.equal(listed?.state, 'ended');
     assert.equal(listed?.report?.deviceLog[0], 'INFO: programmed');
@@ -132,6 +135,8 @@ describe('rescue API', () => {
     assert.ok(end?.type === 'end');
     assert.equal(end.report.status, 10);
     assert.equal(end.report.message, 'flow broke');
+    // A package the flow never verified is not offered again.
+    assert.deepEqual(await caller.rescue.packages(), []);
     assert.equal(devices.get(EDL)?.state, 'ready');
   });
 
