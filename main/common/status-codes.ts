@@ -201,7 +201,8 @@ const table = [
     name: 'programmer_not_working',
     message:
       'The rescue programmer was loaded but the device storage could not be reached through it (no storage type answered).',
-    remedy: 'Power-cycle the device into EDL and retry; otherwise use the rescue package made for this board.',
+    remedy:
+      'Power-cycle the device into EDL and retry; otherwise use the rescue package made for this board.',
   },
   // 4x postcheck_failed
   {
