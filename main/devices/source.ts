@@ -19,6 +19,7 @@ export interface DeviceControl {
    * when the switch goes on over ADB from the mode it reached (a ZTE modem: `adb reboot edl` from ZTE
    * download mode).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most controls (ADB reboots) resolve with nothing
   reboot(target: AdbRebootTarget, signal: AbortSignal): Promise<void | RebootFollowUp>;
 }
 

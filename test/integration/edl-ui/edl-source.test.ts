@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DeviceInfo, DeviceRegistry, edlSource, startDiscovery } from '../../../main/devices/index.js';
+import { DeviceRegistry, edlSource, startDiscovery } from '../../../main/devices/index.js';
 import { EdlDeviceHandle } from '../../../virtual-device/edl/edl-device.js';
 import { until } from './registry-wait.js';
 

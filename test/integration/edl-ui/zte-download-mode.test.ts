@@ -12,7 +12,6 @@ import { after, describe, it } from 'node:test';
 import { rebootDevice } from '../../../main/devices/device-actions.js';
 import {
   adbSource,
-  type DeviceInfo,
   DeviceRegistry,
   edlSource,
   modemSource,
