@@ -126,42 +126,44 @@ export function edlSource(opts: EdlSourceOptions): DeviceSource {
   return {
     name: 'edl',
     async start(sink: DeviceSink, signal: AbortSignal) {
-      /** Per id: identified this appearance; since when a serial port has been missing. */
-      const seen = new Map<string, { identified: boolean; missingSince?: number }>();
+      /**
+       * Per id, one record for the source's life (never replaced, so a look that awaited sees what an
+       * identify finished meanwhile): identified this appearance; since when a serial port has been missing.
+       */
+      const seen = new Map<string, { identified: boolean; missingSince?: number }>(
+        ids.map((id) => [id, { identified: false }]),
+      );
       const inFlight = new Set<string>();
       const identify = async (id: string) => {
-        if (signal.aborted || inFlight.has(id) || sink.get?.(id)?.state === 'busy') return;
+        const state = seen.get(id)!;
+        if (signal.aborted || state.identified || inFlight.has(id) || sink.get?.(id)?.state === 'busy')
+          return;
         inFlight.add(id);
         try {
           const info = await probeEdl(id, timeoutMs, open, signal);
           if (signal.aborted) return;
           // A refused connection is not an appearance: try again on the next tick.
-          seen.set(id, { identified: info.state !== 'gone' });
+          state.identified = info.state !== 'gone';
           sink.upsert(info);
         } finally {
           inFlight.delete(id);
         }
       };
       const look = async (id: string) => {
-        const state = seen.get(id) ?? { identified: false };
+        const state = seen.get(id)!;
         const address = parseDeviceId(id);
-        if (address.kind !== 'serial') {
-          if (!state.identified) await identify(id);
-          return;
-        }
+        if (address.kind !== 'serial') return identify(id);
         const present = await portExists(address.path);
         if (signal.aborted) return;
         if (present) {
           delete state.missingSince;
-          seen.set(id, state);
-          if (!state.identified) await identify(id);
-          return;
+          return identify(id);
         }
         state.missingSince ??= Date.now();
-        seen.set(id, state);
-        const current = sink.get?.(id);
-        if (Date.now() - state.missingSince < GONE_AFTER_MS && state.identified) return;
+        // Our own identify's hang-up makes a pty re-offer its pair: that is not the device leaving.
+        if (inFlight.has(id) || (state.identified && Date.now() - state.missingSince < GONE_AFTER_MS)) return;
         state.identified = false;
+        const current = sink.get?.(id);
         if (current?.state !== 'gone' && current?.state !== 'busy')
           sink.upsert({
             ...current,

@@ -63,6 +63,8 @@ describe('ZTE route: AT+ZCDRUN=E → ZTE download mode (ADB) → adb reboot edl 
     const phoneAdb = phone.adbAddress!;
     const phonePort = Number(phoneAdb.split(':').at(-1));
 
+    // The AT port is offered afresh after the modem source's identify hangs up; the switch opens that one.
+    const reoffered = router.nextAtOffer();
     const registry = new DeviceRegistry();
     const keyDir = join(dir, 'adbkeys');
     const discovery = await startDiscovery(registry, [
@@ -81,6 +83,7 @@ describe('ZTE route: AT+ZCDRUN=E → ZTE download mode (ADB) → adb reboot edl 
     await until(registry, modemId, (d) => d.state === 'ready');
     await until(registry, phoneAdb, (d) => d.state === 'ready');
 
+    await reoffered;
     const left = await rebootDevice(registry, modemId, 'edl');
     assert.equal(left.state, 'gone');
     assert.match(left.note ?? '', /waiting for it over ADB to send: adb reboot edl/);
