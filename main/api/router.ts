@@ -12,6 +12,7 @@ import { fleetRouter } from './fleet-router.js';
 import { packageView } from './package-view.js';
 import { repoRouter } from './repo-router.js';
 import { exportReports, historyQuery, historyView, reportExportRequest } from './report-export.js';
+import { rescueRouter } from './rescue-router.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -160,6 +161,7 @@ export const appRouter = router({
       }),
   }),
   fleet: fleetRouter,
+  rescue: rescueRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
 import type { FleetContext } from './fleet-context.js';
+import type { RescueServiceApi } from './rescue-jobs.js';
 
 export interface ServiceContext {
   readonly version: string;
@@ -15,6 +16,8 @@ export interface ServiceContext {
   readonly demo: boolean;
   /** The flash engine (jobs, packages, reports); absent where flashing is not offered. */
   readonly flash?: FlashServiceApi;
+  /** Rescue jobs for devices in EDL (rescue-router.ts); absent where rescue is not offered. */
+  readonly rescue?: RescueServiceApi;
   /** Where clients may name package files (a remote station's package folders); absent: anywhere. */
   readonly packagePaths?: PackagePathPolicy;
   /** The fleet view's sources (live bus, central history); absent on a station outside a fleet. */

@@ -8,6 +8,7 @@ export type { Connection, DeviceEvent, DeviceInfo, DeviceMode, DeviceState } fro
 export type { JobEvent } from '../flash/events.js';
 export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
+export type { RescueProgress, RescueReport, RescueStage } from '../flash/rescue/contract.js';
 export type { Stage } from '../flash/stages.js';
 export type { FleetJob, FleetStation, FleetStats, JobFilter } from '../fleet/contract.js';
 export type { LiveDevice, LiveSnapshot, LiveStation } from '../fleet/live/index.js';
@@ -22,4 +23,5 @@ export type {
   SaveExportResult,
 } from './ipc-protocol.js';
 export type { PackageView, SignerView } from './package-view.js';
+export type { RescueEvent, RescueJobView, RescuePackageSeen } from './rescue-jobs.js';
 export type { AppRouter } from './router.js';

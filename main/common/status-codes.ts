@@ -197,6 +197,14 @@ const table = [
     remedy: 'Connect the device the job was started on (its serial is in the report), or start a new job.',
   },
   {
+    code: 36,
+    name: 'programmer_not_working',
+    message:
+      'The rescue programmer was loaded but the device storage could not be reached through it (no storage type answered).',
+    remedy:
+      'Power-cycle the device into EDL and retry; otherwise use the rescue package made for this board.',
+  },
+  {
     code: 38,
     name: 'unit_claimed_elsewhere',
     message:
@@ -235,6 +243,13 @@ const table = [
     name: 'commit_failed',
     message: 'The device refused to mark the new software as good.',
     remedy: 'Retry the job; until committed, the device falls back to its previous slot after a few boots.',
+  },
+  {
+    code: 45,
+    name: 'rescued_device_mismatch',
+    message:
+      'A device came back after the rescue, but it is not the rescued unit (serial) or not a product of the rescue package.',
+    remedy: 'Check that only the rescued device answers at the come-back address; report both serials.',
   },
 ] as const satisfies readonly StatusCodeInfo[];
 

@@ -5,6 +5,7 @@
 import { FlashlineError } from '../common/errors.js';
 import type { AdbRebootTarget } from '../protocol/adb/contract.js';
 import type { DeviceInfo } from './device-info.js';
+import { followUpOverAdb, readyAdbIds } from './modem-follow-up.js';
 import type { DeviceRegistry } from './registry.js';
 
 const REBOOT_TIMEOUT_MS = 10_000;
@@ -66,8 +67,11 @@ export async function rebootDevice(
         : `${label(device)} is in ${device.mode} mode, not in Android: it can be rebooted to ${TARGET_WORDS[target]} only from Android (with USB debugging on). In fastboot it is ready to flash as it is.`,
     );
   }
+  // ADB devices already here are never a modem's follow-up target (modem-follow-up.ts).
+  const before = readyAdbIds(registry);
+  let followUp: Awaited<ReturnType<typeof control.reboot>>;
   try {
-    await control.reboot(target, signal);
+    followUp = await control.reboot(target, signal);
   } catch (err) {
     throw new FlashlineError(
       'device_error',
@@ -75,13 +79,18 @@ export async function rebootDevice(
     );
   }
   // A modem's AT port vanishes as it re-enumerates in download mode; nothing polls that port again.
-  if (adb.mode === 'modem')
-    return (
+  if (adb.mode === 'modem') {
+    const gone =
       registry.update(adb.id, {
         state: 'gone',
-        note: 'switched to download mode (EDL); its AT port is gone',
-      }) ?? adb
-    );
+        note: followUp
+          ? `switched to download mode; its AT port is gone — waiting for it over ADB to send: ${followUp.ifAdbAppears.map((c) => `adb ${c.join(' ')}`).join(', ')}`
+          : 'switched to download mode (EDL); its AT port is gone',
+      }) ?? adb;
+    // The rest of the switch runs in the background: the API call returns once the modem took its part.
+    if (followUp) void followUpOverAdb(registry, adb.id, followUp, before);
+    return gone;
+  }
   // The phone drops its ADB link now; say so at once rather than showing a stale "ready".
   return (
     registry.update(adb.id, { state: 'identifying', note: `rebooting to ${TARGET_WORDS[target]}` }) ?? adb

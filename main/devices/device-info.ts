@@ -41,6 +41,14 @@ export interface DeviceInfo {
   readonly manufacturer?: string;
   readonly model?: string;
   readonly imei?: string;
+  /**
+   * Devices in EDL (mode `edl`): what the boot ROM says in Sahara command mode — the MSM HW id (16 hex
+   * digits; `chip …` from READ_CHIP_ID_V3 on v3 ROMs), the OEM public key hash a programmer must be signed
+   * for (hex), and the Sahara version. `serial` is the chip serial number as 8 hex digits.
+   */
+  readonly msmHwId?: string;
+  readonly oemPkHash?: string;
+  readonly saharaVersion?: number;
   readonly currentSlot?: string;
   readonly version?: string;
   readonly rollbackIndex?: number;

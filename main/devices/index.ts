@@ -10,6 +10,7 @@ export {
 export { rebootDevice } from './device-actions.js';
 export * from './device-info.js';
 export { type Discovery, startDiscovery } from './discovery.js';
+export { type EdlSourceOptions, edlId, edlSource, probeEdl } from './edl-source.js';
 export {
   describeId,
   type Endpoint,

@@ -57,6 +57,11 @@ export interface ModeSwitchResult {
   readonly done: readonly { readonly step: ModemStep; readonly outcome: string }[];
   /** Steps left for the technician (ADB from the mode reached) — empty when the modem already left. */
   readonly pending: readonly ModemStep[];
+  /**
+   * The modem left, and the table goes on over ADB (ZTE: `adb reboot edl` from ZTE download mode): the ADB
+   * commands to send if it shows up as an ADB device (a unit that went straight to EDL never does).
+   */
+  readonly ifAdbAppears?: readonly (readonly string[])[];
 }
 
 /** No table entry covers this modem for the mode, or its entry needs a port that was not given. */
@@ -115,8 +120,17 @@ export async function enterModemEdl(
       }
       const outcome = await runAtStep(client, step, opts);
       done.push({ step, outcome });
-      if (await left(link, opts.signal))
-        return { identity, vendor: vendor.name, vendorFile: vendor.file, done, pending: [] };
+      if (await left(link, opts.signal)) {
+        const adb = steps.slice(i + 1).flatMap((st) => ('adb' in st ? [st.adb] : []));
+        return {
+          identity,
+          vendor: vendor.name,
+          vendorFile: vendor.file,
+          done,
+          pending: [],
+          ...(adb.length > 0 ? { ifAdbAppears: adb } : {}),
+        };
+      }
     }
     return { identity, vendor: vendor.name, vendorFile: vendor.file, done, pending: [] };
   });

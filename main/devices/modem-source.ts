@@ -62,6 +62,9 @@ function controlFor(path: string, opts: ModemSourceOptions): DeviceControl {
       const left = result.pending.map((p) => ('adb' in p ? `adb ${p.adb.join(' ')}` : JSON.stringify(p)));
       if (left.length > 0)
         throw new Error(`the modem accepted the switch but stayed; finish with: ${left.join(', ')}`);
+      if (!result.ifAdbAppears) return undefined;
+      const model = result.identity?.model;
+      return { ifAdbAppears: result.ifAdbAppears, ...(model ? { model } : {}) };
     },
   };
 }

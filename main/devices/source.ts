@@ -14,8 +14,20 @@ export type Probe = (signal: AbortSignal) => Promise<DeviceInfo>;
 
 /** What a device no job owns can be asked to do through one endpoint (ADB endpoints: reboot). */
 export interface DeviceControl {
-  /** Ask the device to reboot (`bootloader` = into fastboot); resolves once it accepted. */
-  reboot(target: AdbRebootTarget, signal: AbortSignal): Promise<void>;
+  /**
+   * Ask the device to reboot (`bootloader` = into fastboot); resolves once it accepted — with a follow-up
+   * when the switch goes on over ADB from the mode it reached (a ZTE modem: `adb reboot edl` from ZTE
+   * download mode).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most controls (ADB reboots) resolve with nothing
+  reboot(target: AdbRebootTarget, signal: AbortSignal): Promise<void | RebootFollowUp>;
+}
+
+export interface RebootFollowUp {
+  /** ADB commands (e.g. `['reboot', 'edl']`) for the ADB device the unit may show up as next. */
+  readonly ifAdbAppears: readonly (readonly string[])[];
+  /** The unit's model as it said, to recognise that ADB device. */
+  readonly model?: string;
 }
 
 export interface DeviceSink {

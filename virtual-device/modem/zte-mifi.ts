@@ -4,8 +4,9 @@
  * as the USB device re-enumerates, and it reports that it is in download mode.
  *
  * Simplification: a real ZTE unit goes from `AT+ZCDRUN=E` into ZTE download mode (19d2:0016, with ADB) and
- * needs `adb reboot edl` for Qualcomm EDL; this device goes straight to EDL. Hook: `onDownloadMode` is where
- * the qualcomm-edl profile (another branch) takes over, serving Sahara on a fresh pty.
+ * needs `adb reboot edl` for Qualcomm EDL; this device goes straight to EDL. `onDownloadMode` is where the
+ * bricked profile takes over: `flashline virtual-device --profile zte-mifi` starts a `qualcomm-edl` device
+ * there, serving Sahara on a fresh pty (main/cli/commands/virtual-modem.ts).
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';

@@ -1,10 +1,12 @@
 import { once } from 'node:events';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { adbSource } from '../../devices/adb-endpoints.js';
 import {
   type DeviceInfo,
   DeviceRegistry,
   type DeviceSource,
+  edlId,
+  edlSource,
   modemSource,
   serialSource,
   startDiscovery,
@@ -20,6 +22,7 @@ interface DevicesOptions {
   adb: { host: string; port: number }[];
   serial: string[];
   modem: string[];
+  edl: string[];
   usb: boolean;
   listSerial: boolean;
   timeout: number;
@@ -36,11 +39,22 @@ function row(d: DeviceInfo): string {
     d.rollbackIndex !== undefined && `rollback=${d.rollbackIndex}`,
     d.hardwareRevision && `hw=${d.hardwareRevision}`,
     d.imei && `imei=${d.imei}`,
+    d.msmHwId && `msm=${d.msmHwId}`,
+    d.oemPkHash && `oem-pk-hash=${d.oemPkHash}`,
     d.sameAs && `same-unit-as=${d.sameAs}`,
     // An unauthorized phone's note is the remedy: what the technician must do, in full.
     d.note && (d.authorization === 'unauthorized' ? `\n  what to do: ${d.note}` : `(${d.note})`),
   ].filter(Boolean);
   return `${parts.join(' ')} ${facts.join(' ')}`.trimEnd();
+}
+
+/** `--edl` values: `edl:HOST:PORT`, `serial:PATH`, or a bare port path. */
+export function parseEdlId(value: string): string {
+  try {
+    return edlId(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 export function registerDevices(program: Command): void {
@@ -72,6 +86,12 @@ export function registerDevices(program: Command): void {
       collect(String),
       [],
     )
+    .option(
+      '--edl <id>',
+      'also identify a device in Qualcomm EDL over Sahara: edl:HOST:PORT or serial:PATH (repeatable)',
+      collect(parseEdlId),
+      [],
+    )
     .option('--no-usb', 'do not look at USB')
     .option('--no-list-serial', 'do not enumerate serial ports')
     .option('--timeout <ms>', 'time allowed to identify each device', parsePositiveInt, 5000)
@@ -83,11 +103,12 @@ export function registerDevices(program: Command): void {
         serialSource({
           paths: opts.serial,
           list: opts.listSerial,
-          skip: opts.modem,
+          skip: [...opts.modem, ...opts.edl.flatMap((id) => (id.startsWith('serial:') ? [id.slice(7)] : []))],
           identifyTimeoutMs: opts.timeout,
         }),
       );
       if (opts.modem.length > 0) sources.push(modemSource({ paths: opts.modem }));
+      if (opts.edl.length > 0) sources.push(edlSource({ ids: opts.edl, identifyTimeoutMs: opts.timeout }));
       if (opts.tcp.length > 0) sources.push(tcpSource(opts.tcp, { identifyTimeoutMs: opts.timeout }));
       if (opts.adb.length > 0) sources.push(adbSource(opts.adb, { identifyTimeoutMs: opts.timeout }));
       // Ctrl-C: list what is known so far, then stop identifying (every port and socket is closed).
@@ -102,7 +123,8 @@ export function registerDevices(program: Command): void {
       try {
         // Identify, then release: every probe closes its link, so a job can open the same port next.
         const discovery = await startDiscovery(registry, sources);
-        const probing = opts.serial.length + opts.modem.length + opts.tcp.length + opts.adb.length;
+        const probing =
+          opts.serial.length + opts.modem.length + opts.edl.length + opts.tcp.length + opts.adb.length;
         if (probing > 0) process.stderr.write(`Identifying ${probing} device(s) you named…\n`);
         await Promise.race([discovery.settled(), once(interrupt.signal, 'abort')]);
         const devices = registry.list();

@@ -104,6 +104,10 @@ export function registerModem(program: Command): void {
         for (const d of result.done) process.stdout.write(`${JSON.stringify(d.step)}: ${d.outcome}\n`);
         for (const p of result.pending)
           process.stdout.write(`then: ${'adb' in p ? `adb ${p.adb.join(' ')}` : JSON.stringify(p)}\n`);
+        for (const c of result.ifAdbAppears ?? [])
+          process.stdout.write(
+            `if it shows up as an ADB device (vendor download mode): adb ${c.join(' ')}\n`,
+          );
         process.stdout.write(
           result.pending.length === 0
             ? 'The modem left for download mode; it should come back as Qualcomm EDL (05c6:9008).\n'

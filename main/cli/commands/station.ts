@@ -9,6 +9,7 @@ import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
 import { type LiveFlags, withLiveOptions } from '../live-options.js';
 import { collect, parseByteSize, parseHostPort, parsePort, untilInterrupted } from '../options.js';
+import { parseEdlId } from './devices.js';
 
 /** A host name or address for --allow-host: no scheme, port or path (the station's port always applies). */
 function parseHostName(value: string): string {
@@ -35,6 +36,7 @@ interface StationFlags extends LiveFlags {
   serial: boolean;
   tcp: { host: string; port: number }[];
   modem: string[];
+  edl: string[];
   adb: { host: string; port: number }[];
   json: boolean;
 }
@@ -96,6 +98,12 @@ export function registerStation(program: Command): void {
       'with no broker configured, run one on 127.0.0.1:PORT for this line (fleet view + local lines)',
       parsePort,
     )
+    .option(
+      '--edl <id>',
+      'also watch a device in Qualcomm EDL: edl:HOST:PORT or serial:PATH (identified once each time it appears; offers "Rescue…"); repeatable',
+      collect(parseEdlId),
+      [],
+    )
     .option('--json', 'print the URL, token and certificate fingerprint as JSON', false)
     .action(async (opts: StationFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -110,6 +118,7 @@ export function registerStation(program: Command): void {
         tcp: opts.tcp,
         adb: opts.adb,
         modem: opts.modem,
+        edl: opts.edl,
         log,
       });
       let station: Awaited<ReturnType<typeof runStation>>;

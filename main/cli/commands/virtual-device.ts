@@ -23,6 +23,7 @@ import {
   untilInterrupted,
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
+import { registerMakeRescueDir } from './make-rescue-dir.js';
 import { type EdlCliOptions, edlUsageProblem, runEdlDevice } from './virtual-device-edl.js';
 import { runZteMifi } from './virtual-modem.js';
 
@@ -181,7 +182,14 @@ export function registerVirtualDevice(program: Command): void {
     )
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
       // A MiFi router in normal mode: AT + DIAG ports on ptys, nothing of the phone options applies.
-      if (opts.profile === 'zte-mifi') return runZteMifi({ json: opts.json, stateDir: opts.state });
+      if (opts.profile === 'zte-mifi')
+        return runZteMifi({
+          json: opts.json,
+          stateDir: opts.state,
+          tcp: opts.tcp,
+          adb: opts.adb,
+          storage: opts.storage,
+        });
       if (opts.profile === 'qualcomm-edl') {
         const problem = edlUsageProblem(opts);
         if (problem) cmd.error(`error: ${problem}`, { exitCode: 2 });
@@ -269,4 +277,5 @@ export function registerVirtualDevice(program: Command): void {
       await Promise.all(devices.map((d) => d.stop()));
     });
   registerMakeAndroidImage(program.commands.find((c) => c.name() === 'virtual-device')!);
+  registerMakeRescueDir(program.commands.find((c) => c.name() === 'virtual-device')!);
 }

@@ -32,6 +32,7 @@ export function deviceLabel(device: {
   readonly serial?: string | undefined;
   readonly state?: DeviceInfo['state'];
   readonly authorization?: DeviceInfo['authorization'];
+  readonly mode?: DeviceInfo['mode'];
 }): DeviceLabel {
   const name =
     device.state === 'identifying' && !device.product
@@ -39,7 +40,10 @@ export function deviceLabel(device: {
       : // A phone that has not allowed this computer says nothing more about itself than that it runs Android.
         device.authorization === 'unauthorized' && !device.product
         ? 'Android device'
-        : productName(device.product);
+        : // The boot ROM in EDL names no product: what it is, is what the technician needs to read.
+          device.mode === 'edl' && !device.product
+          ? 'Qualcomm device in EDL'
+          : productName(device.product);
   const serial = device.serial ?? 'no serial yet';
   return { name, serial, full: `${name} · ${serial}` };
 }

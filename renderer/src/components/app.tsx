@@ -98,7 +98,9 @@ export function App({ api }: { readonly api: Api }) {
             {devices.loaded && devices.devices.length === 0 ? (
               <EmptyState demo={info?.demo ?? false} />
             ) : null}
-            {devices.devices.length > 0 ? <DeviceList api={api} devices={devices.devices} /> : null}
+            {devices.devices.length > 0 ? (
+              <DeviceList api={api} devices={devices.devices} codes={codes} />
+            ) : null}
           </>
         ) : null}
         {screen === 'package' ? (

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DeviceInfo } from '../../../main/api/types.js';
+import type { DeviceInfo, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { deviceLabel } from '../api/device-label.js';
 import {
@@ -8,6 +8,8 @@ import {
   MODE_LABELS,
   rebootToFastbootOffer,
 } from '../api/device-mode.js';
+import { rescueOffer } from '../api/rescue.js';
+import { RescueFlow } from './rescue-flow.js';
 
 const CONNECTION_LABELS: Readonly<Record<DeviceInfo['connection'], string>> = {
   usb: 'USB',
@@ -85,7 +87,34 @@ function RebootAction({
   );
 }
 
-function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
+/** "Rescue…" on a device in EDL: opens the rescue flow (rescue-flow.tsx) above the list. */
+function RescueAction({ device, onRescue }: { device: DeviceInfo; onRescue: (d: DeviceInfo) => void }) {
+  const offer = rescueOffer(device);
+  if (!offer.shown) return null;
+  return (
+    <div className="actions device-actions">
+      <button
+        type="button"
+        onClick={() => onRescue(device)}
+        disabled={!offer.enabled}
+        title={offer.why}
+        data-testid="rescue-device"
+      >
+        Rescue…
+      </button>
+    </div>
+  );
+}
+
+function DeviceCard({
+  api,
+  device,
+  onRescue,
+}: {
+  api: Api;
+  device: DeviceInfo;
+  onRescue: (d: DeviceInfo) => void;
+}) {
   const label = deviceLabel(device);
   const headingId = `device-${device.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   return (
@@ -117,6 +146,14 @@ function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
           <Field label="Version" value={device.version} testId="device-version" />
           <Field label="Rollback index" value={device.rollbackIndex} testId="device-rollback" />
           {device.imei ? <Field label="IMEI" value={device.imei} testId="device-imei" /> : null}
+          {device.msmHwId ? <Field label="MSM HW id" value={device.msmHwId} testId="device-msm" /> : null}
+          {device.oemPkHash ? (
+            <Field
+              label="OEM PK hash"
+              value={`${device.oemPkHash.slice(0, 16)}…`}
+              testId="device-oem-pk-hash"
+            />
+          ) : null}
         </dl>
         {device.note ? (
           <p
@@ -133,17 +170,33 @@ function DeviceCard({ api, device }: { api: Api; device: DeviceInfo }) {
         ) : null}
         <RebootAction api={api} device={device} target="bootloader" />
         <RebootAction api={api} device={device} target="edl" />
+        <RescueAction device={device} onRescue={onRescue} />
       </article>
     </li>
   );
 }
 
-export function DeviceList({ api, devices }: { api: Api; devices: readonly DeviceInfo[] }) {
+export function DeviceList({
+  api,
+  devices,
+  codes,
+}: {
+  api: Api;
+  devices: readonly DeviceInfo[];
+  codes: ReadonlyMap<number, StatusCodeInfo>;
+}) {
+  // The device as it was when the technician chose "Rescue…": its card changes (busy, gone) meanwhile.
+  const [rescuing, setRescuing] = useState<DeviceInfo | null>(null);
   return (
-    <ul className="device-list" aria-label="Connected devices">
-      {devices.map((d) => (
-        <DeviceCard key={d.id} api={api} device={d} />
-      ))}
-    </ul>
+    <>
+      {rescuing ? (
+        <RescueFlow api={api} device={rescuing} codes={codes} onClose={() => setRescuing(null)} />
+      ) : null}
+      <ul className="device-list" aria-label="Connected devices">
+        {devices.map((d) => (
+          <DeviceCard key={d.id} api={api} device={d} onRescue={setRescuing} />
+        ))}
+      </ul>
+    </>
   );
 }

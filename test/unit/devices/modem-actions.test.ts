@@ -27,10 +27,11 @@ function modemBackend(identity: ModemIdentityConfig, leave: boolean): SerialBack
 const quick = { timeoutMs: 500, at: { timeoutMs: 500, probeIntervalMs: 1 } };
 
 describe('enterModemEdl', () => {
-  it('ZTE: AT+ZCDRUN=E; a unit that leaves needs nothing more', async () => {
+  it('ZTE: AT+ZCDRUN=E; a unit that leaves needs nothing more here, "adb reboot edl" if it shows up over ADB', async () => {
     const r = await enterModemEdl('/dev/fake', { ...quick, backend: modemBackend(ZTE_MIFI_IDENTITY, true) });
     assert.equal(r.vendorFile, 'zte.json');
     assert.deepEqual(r.pending, []);
+    assert.deepEqual(r.ifAdbAppears, [['reboot', 'edl']]);
   });
 
   it('ZTE: a unit that stays in ZTE download mode leaves "adb reboot edl" to the technician', async () => {
