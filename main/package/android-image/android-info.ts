@@ -79,10 +79,15 @@ function parseLine(line: string, lineNo: number): AndroidRequirement | undefined
   const kv = /^(\S+?)\s*=\s*(.*)$/.exec(rest);
   if (!kv) return undefined;
   const name = kv[1] === 'board' ? 'product' : kv[1]!;
-  const values = kv[2]!
-    .split('|')
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+  // A value listed twice (`board=acme|acme`) is the same requirement once; the manifest's lists are sets.
+  const values = [
+    ...new Set(
+      kv[2]!
+        .split('|')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    ),
+  ];
   if (values.length === 0 || values.length > MAX_VALUES) return undefined;
   return { name, values, reject, line: lineNo, ...(forProduct !== undefined ? { forProduct } : {}) };
 }

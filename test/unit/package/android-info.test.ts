@@ -111,6 +111,12 @@ describe('android-info.txt', () => {
     );
   });
 
+  it('a value listed twice is one requirement (found by the property below, seed 250304033)', () => {
+    const r = requirementsForPackage(parseAndroidInfo(Buffer.from('board =acme|acme')));
+    assert.deepEqual(r.products, ['acme']);
+    assert.deepEqual(r.deviceRequirements, { product: ['acme'] });
+  });
+
   it('any text: parsed or refused as bad input; what it yields is always a valid manifest', () => {
     const word = fc.constantFrom(
       'require',
