@@ -23,6 +23,9 @@ export function notAPackage(why: string, detail?: unknown): FlashlineError {
  * the reader looks at the raw typeflag itself.
  */
 function extensionHeader(block: Buffer): string | undefined {
+  // Only a real header names its type: random or damaged bytes have a typeflag too (3 % of random blocks
+  // land on one of these letters), and calling them "a pax header" would send support the wrong way.
+  if (!checksumHolds(block)) return undefined;
   switch (String.fromCharCode(block[TYPEFLAG_AT] ?? 0)) {
     case 'x':
       return 'a pax extended header';
@@ -40,6 +43,22 @@ function extensionHeader(block: Buffer): string | undefined {
     default:
       return undefined;
   }
+}
+
+const CHECKSUM_AT = 148;
+const CHECKSUM_LENGTH = 8;
+
+/** The ustar header checksum: the byte sum with the checksum field read as spaces, stored in octal. */
+function checksumHolds(block: Buffer): boolean {
+  const stored = /^\s*([0-7]{1,7})[\0 ]/.exec(
+    block.toString('latin1', CHECKSUM_AT, CHECKSUM_AT + CHECKSUM_LENGTH),
+  );
+  if (!stored) return false;
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    sum += i >= CHECKSUM_AT && i < CHECKSUM_AT + CHECKSUM_LENGTH ? 0x20 : (block[i] ?? 0);
+  }
+  return sum === Number.parseInt(stored[1]!, 8);
 }
 
 /** First bytes of formats people mistake for a package, and how to say so. */
