@@ -15,6 +15,7 @@ import { VirtualDevice } from '../device.js';
 import type { DeviceProfile } from '../profiles.js';
 import { ConfigfsGadget, type GadgetSpec } from './configfs.js';
 import { fastbootDescriptors, functionStrings } from './descriptors.js';
+import { EDL_GADGET, serveEdlGadget } from './edl-gadget.js';
 import { serveFastbootOverUsb, type UsbSessionStats } from './fastboot-function.js';
 import { createFunctionGadget, report, unbindOnSigterm, waitDetached } from './gadget-function.js';
 import { servePhoneGadget } from './phone-gadget.js';
@@ -27,8 +28,14 @@ export interface UsbGadgetOptions {
   readonly udc?: string;
   readonly stateDir?: string;
   readonly maxDownloadSize?: number;
-  /** `reference` (default): fastboot only; `stock-android`: ADB in Android, fastboot in the bootloader. */
-  readonly profile?: DeviceProfile;
+  /**
+   * `reference` (default): fastboot only; `stock-android`: ADB in Android, fastboot in the bootloader;
+   * `qualcomm-edl`: a bricked Qualcomm device in EDL, `05c6:9008` (edl-gadget.ts).
+   */
+  readonly profile?: DeviceProfile | 'qualcomm-edl';
+  /** qualcomm-edl only: its storage type and Sahara version. */
+  readonly storage?: 'emmc' | 'ufs';
+  readonly saharaVersion?: 2 | 3;
 }
 
 export const DEFAULT_GADGET = {
@@ -40,6 +47,7 @@ export const DEFAULT_GADGET = {
 } as const;
 
 export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
+  if (opts.profile === 'qualcomm-edl') return serveEdlFromOptions(opts);
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'flashline-usb-dev-')));
   const device = new VirtualDevice({
     profile: opts.profile ?? 'reference',
@@ -105,6 +113,17 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
       await waitDetached(ffs);
     }
   }
+}
+
+async function serveEdlFromOptions(opts: UsbGadgetOptions): Promise<never> {
+  return serveEdlGadget({
+    // The fastboot default serial belongs to the reference device; an EDL device has its own unless given.
+    serial: opts.serial === DEFAULT_GADGET.serial ? EDL_GADGET.serial : opts.serial,
+    udc: opts.udc ?? (await ConfigfsGadget.firstUdc()),
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    ...(opts.storage ? { storage: opts.storage } : {}),
+    ...(opts.saharaVersion ? { saharaVersion: opts.saharaVersion } : {}),
+  });
 }
 
 const isMain = process.argv[1]?.endsWith('gadget.mjs') || process.argv[1]?.endsWith('serve.ts');
