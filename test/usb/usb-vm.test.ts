@@ -182,6 +182,10 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     assert.equal(s.mode, 'edl');
     assert.deepEqual(s.interfaceClass, [0xff, 0xff, 0xff]);
     assert.deepEqual(s.endpoints, ['out:bulk:512', 'in:bulk:512']);
+    // flashline devices: the id flashline backup|rescue --device takes.
+    const listed = passed('devices-edl');
+    assert.equal(listed.id, 'usb:FLEDL0001');
+    assert.equal(listed.address, '05c6:9008');
   });
 
   it("is rescued by Debian's qdl over real USB; the device's own SHA-256 confirms every range", () => {
@@ -203,6 +207,12 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
 
   it('reads a partition back byte-identical with flashline backup --device usb:SERIAL', () => {
     assert.equal(passed('flashline-backup').bytes, 8 * 1024 * 1024);
+  });
+
+  it('turns a cable pull mid-program into a typed DisconnectedError; replugged, the device is back in its ROM', () => {
+    const s = passed('edl-cable-pull');
+    assert.match(String(s.error), /^DisconnectedError: /);
+    assert.equal(typeof s.identityAfter, 'number');
   });
 
   it('ends with every step reported', () => {

@@ -29,6 +29,7 @@ import { type GadgetProcess, startGadget, stopGadget } from './gadget-process.js
 const run = promisify(execFile);
 export const EDL_SERIAL = 'FLEDL0001';
 const PROGRAMMER = 'prog_firehose.elf';
+const EDL_UDC = '/sys/kernel/config/usb_gadget/flashline-edl/UDC';
 
 type Step = (name: string, fn: () => Promise<Record<string, unknown>>) => Promise<boolean>;
 
@@ -200,6 +201,22 @@ export async function edlSteps(step: Step, backend: UsbBackend): Promise<void> {
       };
     });
 
+    // Discovery as shipped (`flashline devices`): mode edl and the id `backup`/`rescue --device` take.
+    await step('devices-edl', async () => {
+      const res = await run(
+        process.execPath,
+        ['/app/flashline.mjs', 'devices', '--json', '--no-list-serial'],
+        {
+          timeout: 120_000,
+        },
+      );
+      const listed = (JSON.parse(res.stdout) as { devices: { id: string; mode: string; address?: string }[] })
+        .devices;
+      const edl = listed.find((d) => d.mode === 'edl');
+      if (!edl) throw new Error(`flashline devices listed no EDL device: ${res.stdout.slice(0, 800)}`);
+      return { id: edl.id, mode: edl.mode, address: edl.address };
+    });
+
     const qdlFolder = await makeRescueFolder('/tmp/edl-rescue-qdl', r);
     await step('qdl-rescue', async () => {
       const from = gadget.lines.length;
@@ -313,6 +330,58 @@ export async function edlSteps(step: Step, backend: UsbBackend): Promise<void> {
       if (!back.equals(want))
         throw new Error(`the backup (${back.byteLength} bytes) differs from the programmed system image`);
       return { bytes: back.byteLength, mbPerS: mbps(back.byteLength, ms), said: res.stdout.trim() };
+    });
+
+    // A cable pull mid-program: the write fails promptly and typed (no hang); plugged back, the device is in
+    // its ROM again (it lost power) and answers Sahara.
+    await step('edl-cable-pull', async () => {
+      const programmer = join(ourFolder.dir, PROGRAMMER);
+      const session = await flashlineSession(backend, programmer);
+      const system = r.partitions.find((p) => p.label === 'system')!;
+      const image = ourFolder.expected.get('system')!;
+      const pullAt = Math.floor(image.byteLength / 3);
+      let pulled = false;
+      const source = (async function* () {
+        for (let at = 0; at < image.byteLength; at += 256 * 1024) {
+          if (!pulled && at >= pullAt) {
+            pulled = true;
+            await writeFile(EDL_UDC, '\n');
+          }
+          yield image.subarray(at, at + 256 * 1024);
+        }
+      })();
+      const t0 = performance.now();
+      let error = '';
+      try {
+        await session.firehose.program(
+          {
+            sectorSize: r.sectorSize,
+            physicalPartition: 0,
+            startSector: system.firstLba,
+            numSectors: image.byteLength / r.sectorSize,
+          },
+          image.byteLength,
+          source,
+        );
+      } catch (err) {
+        error = `${(err as Error).name}: ${(err as Error).message}`;
+      } finally {
+        await session.firehose.link.close();
+      }
+      const failMs = Math.round(performance.now() - t0);
+      await sleep(500);
+      await writeFile(EDL_UDC, 'dummy_udc.0');
+      if (!pulled) throw new Error(`the program stopped before the pull point (${error})`);
+      if (!error) throw new Error('the program succeeded although the gadget was unbound mid-transfer');
+      const again = await flashlineSession(backend, programmer);
+      try {
+        const identity = again.identity?.serialNumber;
+        if (identity === undefined) throw new Error('after the replug the device did not start in its ROM');
+        await again.firehose.reset();
+        return { pulledAtBytes: pullAt, error, failMs, identityAfter: identity };
+      } finally {
+        await again.firehose.link.close();
+      }
     });
   } finally {
     await stopGadget(gadget);
