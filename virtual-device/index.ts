@@ -247,8 +247,12 @@ export async function startVirtualDevices(
 }
 
 export {
+  type BootedDevice,
+  type BootHook,
   DEFAULT_OEM_PK_HASH,
   EdlDeviceHandle,
   type EdlDeviceOptions,
+  fastbootSerialOf,
 } from './edl/edl-device.js';
+export { makeRescueDir, RESCUE_PROGRAMMER_NAME, type RescueDirResult } from './edl/rescue-dir.js';
 export { ZTE_MIFI_IDENTITY, ZteMifiDevice, type ZteMifiOptions } from './modem/zte-mifi.js';

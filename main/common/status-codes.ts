@@ -196,6 +196,14 @@ const table = [
     message: 'The device is not the one this job was started on, or it does not report a serial number.',
     remedy: 'Connect the device the job was started on (its serial is in the report), or start a new job.',
   },
+  {
+    code: 36,
+    name: 'programmer_not_working',
+    message:
+      'The rescue programmer was loaded but the device storage could not be reached through it (no storage type answered).',
+    remedy:
+      'Power-cycle the device into EDL and retry; if it persists use a rescue package made for this board (storage type, programmer).',
+  },
   // 4x postcheck_failed
   {
     code: 40,
@@ -227,6 +235,14 @@ const table = [
     name: 'commit_failed',
     message: 'The device refused to mark the new software as good.',
     remedy: 'Retry the job; until committed, the device falls back to its previous slot after a few boots.',
+  },
+  {
+    code: 45,
+    name: 'rescued_device_mismatch',
+    message:
+      'A device came back after the rescue, but it is not the rescued unit (serial) or not a product of the rescue package.',
+    remedy:
+      'Check that only the rescued device is connected at the come-back address; report the serials in the report.',
   },
 ] as const satisfies readonly StatusCodeInfo[];
 

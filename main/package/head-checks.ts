@@ -9,7 +9,7 @@ import { PKG, pkgError } from './codes.js';
 import { unwrapContentKey } from './encryption.js';
 import type { PackageHead } from './head.js';
 import type { StationPrivateKey } from './keys.js';
-import { compareVersions } from './manifest.js';
+import { compareVersions, type PackageKind } from './manifest.js';
 import type { StationRollbackStore } from './rollback-store.js';
 import { checkSignatures, type SignerInfo, type TrustStore } from './trust-store.js';
 
@@ -26,6 +26,8 @@ export interface OpenPackageOptions {
   /** Station keys for encrypted packages. */
   readonly decryptionKeys?: readonly StationPrivateKey[];
   readonly flashlineVersion?: string;
+  /** openPackage: the kind the caller handles (default `firmware`); another kind is refused (27). */
+  readonly kind?: PackageKind | 'any';
   readonly signal?: AbortSignal;
 }
 

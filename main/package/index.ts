@@ -39,8 +39,11 @@ export {
   imageKind,
   type Manifest,
   type ManifestImage,
+  type PackageKind,
+  packageKind,
 } from './manifest.js';
 export { openPackage, type VerifiedPackage } from './reader.js';
+export { RESCUE_STORAGE_TYPES, type RescueSection } from './rescue-manifest.js';
 export { StationRollbackStore } from './rollback-store.js';
 export {
   defaultTrustDirs,

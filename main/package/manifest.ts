@@ -6,11 +6,15 @@
 import { z } from 'zod';
 import { canonicalJson, parseBoundedJson } from './canonical-json.js';
 import { PKG, pkgError } from './codes.js';
+import { checkRescueSection, rescueFileName, rescueSectionSchema } from './rescue-manifest.js';
 
 export const FORMAT_NAME = 'flashline-package';
 export const FORMAT_MAJOR = 1;
-/** 1.1 added image `kind` and `deviceRequirements` (optional: every 1.0 manifest is a valid 1.1 one). */
-export const FORMAT_MINOR = 1;
+/**
+ * 1.1 added image `kind` and `deviceRequirements`; 1.2 added `rescue` and image `file` (rescue packages).
+ * Minor versions add optional fields only: every 1.0 and 1.1 manifest is a valid 1.2 one.
+ */
+export const FORMAT_MINOR = 2;
 export const FORMAT_VERSION = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
 
 export const MANIFEST_LIMITS = { maxBytes: 256 * 1024, maxDepth: 6 } as const;
@@ -65,6 +69,8 @@ export const manifestImageSchema = z.strictObject({
    * `update-super <super-partition-name>`.
    */
   kind: z.enum(IMAGE_KINDS).optional(),
+  /** Rescue packages (1.2): the image's file name in the vendor folder, as rawprogram*.xml names it. */
+  file: rescueFileName.optional(),
 });
 
 export const installStepSchema = z.discriminatedUnion('op', [
@@ -94,6 +100,8 @@ export const manifestSchema = z
      * lines): `product`, `version-bootloader`, `version-baseband`, … A value may end in `*` (prefix match).
      */
     deviceRequirements: z.record(fastbootVariable, z.array(label).min(1).max(64)).optional(),
+    /** 1.2: this is a rescue package for a device in Qualcomm EDL (rescue-manifest.ts). */
+    rescue: rescueSectionSchema.optional(),
   })
   .superRefine((m, ctx) => {
     const names = new Set<string>();
@@ -135,11 +143,21 @@ export const manifestSchema = z
     }
     if (new Set(m.products).size !== m.products.length)
       ctx.addIssue({ code: 'custom', message: 'duplicate product' });
+    checkRescueSection(m.rescue, m.images, m.install !== undefined, (message) =>
+      ctx.addIssue({ code: 'custom', message }),
+    );
   });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestImage = z.infer<typeof manifestImageSchema>;
 export type InstallStep = z.infer<typeof installStepSchema>;
+
+/** What a package is for: firmware flashed over fastboot, or a rescue of a device in Qualcomm EDL. */
+export type PackageKind = 'firmware' | 'qualcomm-rescue';
+
+export function packageKind(m: Pick<Manifest, 'rescue'>): PackageKind {
+  return m.rescue ? 'qualcomm-rescue' : 'firmware';
+}
 
 /** An image's kind, `partition` when the manifest leaves it out. */
 export function imageKind(img: Pick<ManifestImage, 'kind'>): ImageKind {

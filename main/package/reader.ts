@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FlashlineError } from '../common/errors.js';
+import { PKG, pkgError } from './codes.js';
 import { ContainerReader } from './container.js';
 import { type PackageHead, readHead } from './head.js';
 import { checkHead, type OpenPackageOptions, type TrustedHead } from './head-checks.js';
 import { type ImageLocation, scanImages } from './image-entries.js';
-import type { Manifest, ManifestImage } from './manifest.js';
+import { type Manifest, type ManifestImage, type PackageKind, packageKind } from './manifest.js';
 import { imageBlocks } from './stored-image.js';
 import type { SignerInfo } from './trust-store.js';
 
@@ -41,6 +42,7 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
   try {
     head = await readHead(reader);
     trusted = await checkHead(head, options);
+    checkKind(head.manifest, options.kind ?? 'firmware');
     where = await scanImages(reader, path, head);
   } finally {
     reader.close();
@@ -67,4 +69,19 @@ export async function openPackage(path: string, options: OpenPackageOptions): Pr
     },
     async close() {},
   };
+}
+
+const KIND_WORDS: Record<PackageKind, string> = {
+  firmware: "a firmware package, flashed with 'flashline flash'",
+  'qualcomm-rescue': "a rescue package for a device in Qualcomm EDL, used with 'flashline rescue'",
+};
+
+/** A rescue package never reaches the fastboot engine, nor a firmware package the rescue (27). */
+function checkKind(manifest: Manifest, wanted: PackageKind | 'any'): void {
+  const kind = packageKind(manifest);
+  if (wanted === 'any' || kind === wanted) return;
+  throw pkgError(PKG.wrongProduct, `This is ${KIND_WORDS[kind]}; here ${KIND_WORDS[wanted]} is needed.`, {
+    kind,
+    wanted,
+  });
 }

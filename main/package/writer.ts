@@ -28,6 +28,7 @@ import {
   manifestBytes,
   validateManifest,
 } from './manifest.js';
+import type { RescueSection } from './rescue-manifest.js';
 
 /** Opens the image bytes afresh; the packer reads them twice (hash pass, write pass). */
 export type ImageOpener = () => Promise<AsyncIterable<Buffer>>;
@@ -45,6 +46,8 @@ export interface PackImageInput {
   readonly sparse?: boolean;
   /** Left out of the manifest when not given (a `partition`). */
   readonly kind?: ImageKind;
+  /** Rescue packages: the image's file name in the vendor folder. */
+  readonly file?: string;
 }
 
 export interface PackOptions {
@@ -66,6 +69,8 @@ export interface PackOptions {
   readonly description?: string;
   /** Fastboot variable → accepted values (android-info.txt `require` lines). */
   readonly deviceRequirements?: Readonly<Record<string, readonly string[]>>;
+  /** A rescue package for a device in Qualcomm EDL (rescue-manifest.ts); images then carry `file`. */
+  readonly rescue?: RescueSection;
   readonly blockSize?: number;
   readonly signal?: AbortSignal;
 }
@@ -132,6 +137,7 @@ async function hashImage(
       slotted: input.slotted ?? true,
       sparse: input.sparse ?? false,
       ...(input.kind ? { kind: input.kind } : {}),
+      ...(input.file !== undefined ? { file: input.file } : {}),
     },
   };
 }
@@ -227,6 +233,7 @@ export async function packPackage(options: PackOptions): Promise<PackResult> {
             ),
           }
         : {}),
+      ...(options.rescue ? { rescue: options.rescue } : {}),
     });
     const mbytes = manifestBytes(manifest);
     const signatures = options.keys.map((k) => ({

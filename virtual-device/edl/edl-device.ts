@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlashlineError } from '../../main/common/errors.js';
 import { TcpListener } from '../tcp-listener.js';
+import { whyNotBootable } from './boot-check.js';
 import { DeviceLink } from './device-link.js';
 import { type FirehoseDeviceState, type FirehoseFaults, serveFirehose } from './firehose-side.js';
 import { EdlPty } from './pty-server.js';
@@ -33,16 +34,43 @@ export interface EdlDeviceOptions {
   /** Largest Firehose payload the programmer takes (default 1 MiB). */
   readonly maxPayload?: number;
   readonly faults?: FirehoseFaults & { readonly swallowHello?: boolean };
+  /**
+   * How the device comes back after a reset that finds a bootable disk (boot-check.ts): the composition
+   * root starts the fastboot device (the reference profile, same serial). Without it the device stays in EDL.
+   */
+  readonly bootTo?: BootHook;
+}
+
+/** What the device runs once booted; the EDL links are closed before it starts. */
+export interface BootedDevice {
+  /** e.g. `tcp:127.0.0.1:5554`. */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Start the booted device. `edlTcp` is the EDL listener's address (the port it may now take over). */
+export type BootHook = (how: {
+  readonly serial: string;
+  readonly edlTcp?: { readonly host: string; readonly port: number };
+}) => Promise<BootedDevice>;
+
+/** The serial the booted device reports over fastboot: the Sahara serial in hex, as Qualcomm's ABL prints it. */
+export function fastbootSerialOf(saharaSerial: number): string {
+  return saharaSerial.toString(16).padStart(8, '0');
 }
 
 export class EdlDeviceHandle {
-  mode: 'sahara' | 'firehose' = 'sahara';
+  mode: 'sahara' | 'firehose' | 'booted' = 'sahara';
+  /** The fastboot device it became after a successful rescue and reset. */
+  booted: BootedDevice | null = null;
   readonly serialNumber: number;
   readonly oemPkHash: Uint8Array;
   #tcp: TcpListener | null = null;
   #pty: EdlPty | null = null;
   #busy = false;
   #links = new Set<DeviceLink>();
+  /** Programmer bytes the ROM received, over all sessions (tests: a refused programmer sends none). */
+  programmerBytesReceived = 0;
   /** Sessions that ended (for tests and the CLI's stderr): what happened, in order. */
   readonly history: string[] = [];
 
@@ -117,6 +145,7 @@ export class EdlDeviceHandle {
   /** Serve one host connection until it hangs up or the device resets. */
   async serve(link: DeviceLink): Promise<void> {
     this.#busy = true;
+    let reset = false;
     this.#links.add(link);
     try {
       for (;;) {
@@ -128,6 +157,9 @@ export class EdlDeviceHandle {
             oemPkHash: this.oemPkHash,
             chipId: { msmId: 0x000a50e1, oemId: 0x0051, modelId: 0x0001 },
             swallowHello: this.opts.faults?.swallowHello ?? false,
+            onProgrammerBytes: (n) => {
+              this.programmerBytesReceived += n;
+            },
           });
           this.history.push(`sahara: ${end}`);
           if (end !== 'programmer-loaded') break;
@@ -135,7 +167,10 @@ export class EdlDeviceHandle {
         }
         const end = await serveFirehose(link, this.state);
         this.history.push(`firehose: ${end}`);
-        if (end === 'reset') this.mode = 'sahara';
+        if (end === 'reset') {
+          this.mode = 'sahara';
+          reset = true;
+        }
         break;
       }
     } catch (err) {
@@ -145,9 +180,36 @@ export class EdlDeviceHandle {
       this.#links.delete(link);
       this.#busy = false;
     }
+    if (reset) await this.#bootIfBootable();
+  }
+
+  /** After a reset: boot when the disk is bootable and a boot hook is wired; otherwise stay in EDL. */
+  async #bootIfBootable(): Promise<void> {
+    const why = await whyNotBootable(this.state.storage, this.state.bootableDrive);
+    if (why !== null || !this.opts.bootTo) {
+      this.history.push(`reset: stays in EDL (${why ?? 'no boot target wired'})`);
+      return;
+    }
+    const tcp = this.#tcp;
+    const edlTcp = tcp ? { host: tcp.host, port: tcp.port } : undefined;
+    this.mode = 'booted';
+    await this.#tcp?.close();
+    await this.#pty?.close();
+    this.#tcp = null;
+    this.#pty = null;
+    try {
+      this.booted = await this.opts.bootTo({
+        serial: fastbootSerialOf(this.serialNumber),
+        ...(edlTcp ? { edlTcp } : {}),
+      });
+      this.history.push(`reset: booted as ${this.booted.address}`);
+    } catch (err) {
+      this.history.push(`reset: boot failed (${(err as Error).message})`);
+    }
   }
 
   async stop(): Promise<void> {
+    await this.booted?.stop();
     await this.#tcp?.close();
     await Promise.all([...this.#links].map((l) => l.close()));
     await this.#pty?.close();

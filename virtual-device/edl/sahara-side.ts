@@ -26,6 +26,8 @@ export interface SaharaIdentityConfig {
   readonly chipId: { readonly msmId: number; readonly oemId: number; readonly modelId: number };
   /** Fault: do not send the first HELLO (a host driver "swallowed" it); wait for the host's HELLO_RESP. */
   readonly swallowHello?: boolean;
+  /** Told the size of every programmer piece received (tests assert "not a byte was sent"). */
+  readonly onProgrammerBytes?: (bytes: number) => void;
 }
 
 /** How a Sahara session ended. */
@@ -140,7 +142,9 @@ async function receiveProgrammer(
 ): Promise<SaharaEnd> {
   const ask = async (offset: number, length: number) => {
     await send({ cmd: 'readData', image: SAHARA_IMAGE_FIREHOSE, offset, length });
-    return link.readExactly(length, { timeoutMs: IDLE_MS });
+    const piece = await link.readExactly(length, { timeoutMs: IDLE_MS });
+    cfg.onProgrammerBytes?.(piece.byteLength);
+    return piece;
   };
   const refuse = async (status: number): Promise<SaharaEnd> => {
     await send({ cmd: 'endOfImage', image: SAHARA_IMAGE_FIREHOSE, status });

@@ -20,6 +20,26 @@ export const DEFAULT_EDL_PARTITIONS: readonly { label: string; size: number }[] 
   { label: 'userdata', size: 4 * 1024 * 1024 },
 ];
 
+/**
+ * Where each partition lies on a fresh disk of this type: after the primary GPT (34 sectors at 512, 6 at
+ * 4096), aligned to 64 KiB like vendor layouts. make-rescue-dir writes the same layout.
+ */
+export function diskLayout(
+  type: EdlStorageType,
+  layout = DEFAULT_EDL_PARTITIONS,
+): { partitions: GptPartition[]; totalSectors: number; sectorSize: number } {
+  const ss = SECTOR_SIZES[type];
+  const align = 65536 / ss;
+  let lba = align;
+  const partitions: GptPartition[] = layout.map((p) => {
+    const sectors = Math.ceil(p.size / ss);
+    const part = { label: p.label, firstLba: lba, lastLba: lba + sectors - 1 };
+    lba += Math.ceil(sectors / align) * align;
+    return part;
+  });
+  return { partitions, totalSectors: lba + align, sectorSize: ss };
+}
+
 export class SectorStorage {
   readonly partitions: GptPartition[];
 
@@ -39,16 +59,7 @@ export class SectorStorage {
     layout = DEFAULT_EDL_PARTITIONS,
   ): Promise<SectorStorage> {
     const ss = SECTOR_SIZES[type];
-    // Partitions start after the primary GPT (34 sectors at 512, 6 at 4096), aligned to 64 KiB like vendor layouts.
-    const align = 65536 / ss;
-    let lba = align;
-    const parts: GptPartition[] = layout.map((p) => {
-      const sectors = Math.ceil(p.size / ss);
-      const part = { label: p.label, firstLba: lba, lastLba: lba + sectors - 1 };
-      lba += Math.ceil(sectors / align) * align;
-      return part;
-    });
-    const totalSectors = lba + align;
+    const { partitions: parts, totalSectors } = diskLayout(type, layout);
     const fh = await open(path, 'a+').then(async (h) => {
       await h.close();
       return open(path, 'r+');

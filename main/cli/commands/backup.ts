@@ -1,13 +1,9 @@
 /**
  * `flashline backup --device ID --partition NAME --out FILE`: read a partition of a device in EDL back
- * through Firehose `read`, streamed to disk (temp file, fsync, rename: never a partial file under FILE),
- * with progress. Exit code: 0, or the EDL status (edl-common.ts).
+ * through Firehose `read`, streamed to disk (readToFile: never a partial file under FILE), with progress. Exit code: 0, or the EDL status (edl-common.ts).
  */
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../../common/atomic-write.js';
-import { readPartitionTable } from '../../protocol/firehose/index.js';
+import { readPartitionTable, readToFile } from '../../protocol/firehose/index.js';
 import { type EdlCliCommon, openEdl, reportEdlFailure, withEdlOptions } from './edl-common.js';
 
 interface BackupOptions extends EdlCliCommon {
@@ -45,37 +41,23 @@ async function backup(opts: BackupOptions): Promise<number> {
     const total = numSectors * config.sectorSize;
     const started = Date.now();
     let lastPrint = 0;
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
-    const written = writeFileAtomic(opts.out, out, { expectedSize: total });
-    const reading = firehose
-      .read(
-        { sectorSize: config.sectorSize, physicalPartition: 0, startSector: part.firstLba, numSectors },
-        async (chunk) => {
-          // Backpressure: the device waits while the disk catches up, memory stays bounded.
-          if (out.destroyed) throw new Error(`writing ${opts.out} failed`);
-          if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    await readToFile(
+      firehose,
+      { sectorSize: config.sectorSize, physicalPartition: 0, startSector: part.firstLba, numSectors },
+      opts.out,
+      {
+        onProgress: (done) => {
+          const now = Date.now();
+          if (now - lastPrint < 250 && done < total) return;
+          lastPrint = now;
+          const rate = done / Math.max((now - started) / 1000, 0.001);
+          const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+          process.stderr.write(
+            `\r${opts.partition}: ${done}/${total} bytes  ${(rate / 1e6).toFixed(1)} MB/s  ETA ${eta} s`,
+          );
         },
-        {
-          onProgress: (done) => {
-            const now = Date.now();
-            if (now - lastPrint < 250 && done < total) return;
-            lastPrint = now;
-            const rate = done / Math.max((now - started) / 1000, 0.001);
-            const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-            process.stderr.write(
-              `\r${opts.partition}: ${done}/${total} bytes  ${(rate / 1e6).toFixed(1)} MB/s  ETA ${eta} s`,
-            );
-          },
-        },
-      )
-      .then(
-        () => out.end(),
-        (err: unknown) => {
-          out.destroy(err instanceof Error ? err : new Error(String(err)));
-          throw err;
-        },
-      );
-    await Promise.all([reading, written]);
+      },
+    );
     process.stderr.write('\n');
     process.stdout.write(
       `${opts.partition}: ${total} bytes (${numSectors} sectors of ${config.sectorSize}) → ${opts.out}\n`,

@@ -66,7 +66,7 @@ export const commands: readonly CommandEntry[] = [
   },
   {
     name: 'rescue',
-    summary: 'program a device in Qualcomm EDL from an unpacked rescue folder (rawprogram/patch XML)',
+    summary: 'revive a device in Qualcomm EDL from a signed rescue package (exit code = status code)',
     load: async () => (await import('./rescue.js')).registerRescue,
   },
   {

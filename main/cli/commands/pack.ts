@@ -13,6 +13,7 @@ import {
   type StationPublicKey,
 } from '../../package/index.js';
 import { collect, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { packFromQualcommDir, type QualcommPackFlags } from './pack-qualcomm.js';
 
 interface ImageArg {
   readonly partition: string;
@@ -65,9 +66,10 @@ async function isAndroidSparse(file: string): Promise<boolean> {
   }
 }
 
-interface PackOpts {
+interface PackOpts extends QualcommPackFlags {
   manifest?: string;
   fromAndroidImage?: string;
+  fromQualcommDir?: string;
   product: string[];
   version?: string;
   rollbackIndex?: number;
@@ -134,6 +136,28 @@ export function registerPack(program: Command): void {
       'an Android factory/update image (zip with android-info.txt, or its unpacked folder; see docs/android-images.md)',
     )
     .option(
+      '--from-qualcomm-dir <dir>',
+      'a Qualcomm rescue folder (Firehose programmer, rawprogram*.xml, patch*.xml, images) → a rescue package (docs/edl.md)',
+    )
+    .option('--programmer <file>', 'qualcomm dir: the programmer file in it (found by name otherwise)')
+    .option(
+      '--allow-secdata',
+      'qualcomm dir: allow secdata / fuse settings (refused by default, as qdl)',
+      false,
+    )
+    .option(
+      '--for-msm-hw-id <hex>',
+      'qualcomm dir: only for devices with this MSM HW id (repeatable)',
+      collect(String),
+      [],
+    )
+    .option(
+      '--for-oem-pk-hash <hex>',
+      'qualcomm dir: only for devices with this OEM PK hash (repeatable)',
+      collect(String),
+      [],
+    )
+    .option(
       '--product <id>',
       'product id (repeatable; simple mode; with --from-android-image: which of its products)',
       collect(String),
@@ -160,6 +184,10 @@ export function registerPack(program: Command): void {
       const created = new Date();
       if (opts.fromAndroidImage !== undefined) {
         await packFromAndroidImage(opts, opts.fromAndroidImage, keys, encryptTo, created);
+        return;
+      }
+      if (opts.fromQualcommDir !== undefined) {
+        await packFromQualcommDir(opts, opts.fromQualcommDir, keys, encryptTo, created);
         return;
       }
       let base: Omit<Parameters<typeof packPackage>[0], 'outPath' | 'keys' | 'images'>;

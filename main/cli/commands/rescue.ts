@@ -1,63 +1,149 @@
 /**
- * `flashline rescue --device ID --programmer FILE --folder DIR`: revive a device in Qualcomm EDL from an
- * unpacked vendor rescue folder (rawprogram*.xml, patch*.xml, images) over a stream link, then reset it.
- * Minimal form: the signed rescue *package* kind (verified before anything reaches the device) and the
- * hand-over to fastboot/postcheck are later work (docs/edl.md).
+ * `flashline rescue PACKAGE --device ID [--backup NAME[,NAME] --backup-dir DIR] [--come-back ID]`: revive
+ * a device in Qualcomm EDL from a signed rescue package (main/flash/rescue): verify the package, identify
+ * the device in Sahara, check and send the programmer, optionally back up partitions, program, patch, set
+ * the boot drive, reset, wait for the device to come back in fastboot (or Android) and check it is the same
+ * unit. Progress (MB/s, ETA) on stderr; the report on stdout (`--json`: the RescueReport). Exit code = the
+ * status code.
  */
-import type { Command } from 'commander';
-import { planFolder, programFolder } from '../../protocol/firehose/index.js';
-import { type EdlCliCommon, openEdl, reportEdlFailure, withEdlOptions } from './edl-common.js';
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import {
+  createRunRescue,
+  defaultRescueDeps,
+  type RescueProgress,
+  type RescueReport,
+} from '../../flash/rescue/index.js';
+import { collect, parsePositiveInt } from '../options.js';
+import { handleStopSignals } from '../stop-signals.js';
 
-interface RescueOptions extends EdlCliCommon {
-  folder: string;
-  allowSecdata: boolean;
-  reset: boolean;
+interface RescueOptions {
+  device: string;
+  backup?: string[];
+  backupDir?: string;
+  comeBack?: string;
+  comeBackTimeout: number;
+  trust: string[];
+  decryptionKey: string[];
+  json: boolean;
+}
+
+function parsePartitions(v: string): string[] {
+  const names = v.split(',').map((s) => s.trim());
+  for (const n of names)
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,35}$/.test(n))
+      throw new InvalidArgumentError(`'${n}' is not a partition label (letters, digits, _ and -).`);
+  return names;
 }
 
 export function registerRescue(program: Command): void {
-  withEdlOptions(
-    program
-      .command('rescue')
-      .description('program a device in Qualcomm EDL from an unpacked rescue folder (rawprogram/patch XML)'),
-  )
-    .requiredOption(
-      '--folder <dir>',
-      'the rescue folder: rawprogram*.xml, patch*.xml and the images they name',
+  program
+    .command('rescue')
+    .description(
+      'revive a device in Qualcomm EDL from a signed rescue package; it comes back in fastboot (exit code = status code)',
     )
-    .option('--allow-secdata', 'also program secdata (security settings); refused by default', false)
-    .option('--no-reset', 'leave the device in the programmer instead of resetting it')
-    .action(async (opts: RescueOptions) => {
-      process.exitCode = await rescue(opts);
+    .argument('<package>', 'a rescue package (flashline pack --from-qualcomm-dir)')
+    .requiredOption(
+      '--device <id>',
+      'the device in EDL: edl:HOST:PORT (virtual device) or serial:PATH (COM port, pty)',
+    )
+    .option(
+      '--backup <names>',
+      'back up these partitions first (comma-separated GPT labels)',
+      parsePartitions,
+    )
+    .option('--backup-dir <dir>', 'where the backups go (LABEL.img each, written atomically)')
+    .option(
+      '--come-back <id>',
+      'where the device answers after the reset (default: tcp:HOST:PORT for edl:HOST:PORT)',
+    )
+    .option('--come-back-timeout <seconds>', 'how long to wait for it', parsePositiveInt, 120)
+    .option('--trust <dir>', 'trust directory instead of the default ones (repeatable)', collect(String), [])
+    .option(
+      '--decryption-key <file>',
+      'station key for an encrypted package (repeatable)',
+      collect(String),
+      [],
+    )
+    .option('--json', 'print the report as JSON', false)
+    .action(async (pkg: string, opts: RescueOptions, cmd: Command) => {
+      if (opts.backup && !opts.backupDir)
+        cmd.error('error: --backup needs --backup-dir DIR (where the images are written).', { exitCode: 2 });
+      process.exitCode = await runRescueCli(resolve(pkg), opts);
     });
 }
 
-async function rescue(opts: RescueOptions): Promise<number> {
-  let session: Awaited<ReturnType<typeof openEdl>> | undefined;
+/** One line per stage on a terminal (redrawn), else a line per second and one at each stage's end. */
+function progressPrinter(): (p: RescueProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  let stage = '';
+  return (p) => {
+    const now = Date.now();
+    const done = p.bytesDone >= p.bytesTotal;
+    if (p.stage === stage && now - last < (tty ? 250 : 1000) && !done) return;
+    if (tty && stage && p.stage !== stage) process.stderr.write('\n');
+    stage = p.stage;
+    last = now;
+    const eta = p.etaSeconds !== undefined && !done ? `  ETA ${p.etaSeconds} s` : '';
+    const line = `${p.stage}: ${p.label ?? ''}  ${p.bytesDone}/${p.bytesTotal} bytes  ${(p.rate / 1e6).toFixed(1)} MB/s${eta}`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  };
+}
+
+function printReport(r: RescueReport): void {
+  for (const line of r.deviceLog) process.stderr.write(`  device: ${line}\n`);
+  const lines = [
+    `${r.status === 0 ? 'rescued' : 'rescue failed'}: ${r.message} (status ${r.status} ${r.statusName})`,
+    ...(r.identity.serial || r.identity.oemPkHash
+      ? [
+          `  device ${r.deviceId}: serial ${r.identity.serial ?? '?'}, MSM HW id ${r.identity.msmHwId ?? '?'}, OEM PK hash ${r.identity.oemPkHash ?? '?'}`,
+        ]
+      : []),
+    ...(r.package.id
+      ? [`  package ${r.package.id} ${r.package.version} (${r.package.sha256.slice(0, 16)}…)`]
+      : []),
+    ...r.backups.map((b) => `  backup ${b.partition}: ${b.bytes} bytes → ${b.file} (sha256 ${b.sha256})`),
+    ...(r.cameBackAs ? [`  came back as ${r.cameBackAs}`] : []),
+    ...(r.postcheck ? [`  postcheck: ${r.postcheck}`] : []),
+    ...(r.status !== 0 ? [`  what to do: ${r.remedy}`] : []),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function runRescueCli(packagePath: string, opts: RescueOptions): Promise<number> {
+  const stopping = new AbortController();
+  const dispose = handleStopSignals({
+    onStop: () => stopping.abort(),
+    describe: () => 'stopping the rescue (the device stays in EDL or the programmer; run it again)',
+  });
   try {
-    // Read and check the folder before touching the device.
-    const plan = await planFolder(opts.folder, { allowSecdata: opts.allowSecdata });
-    session = await openEdl(opts);
-    const started = Date.now();
-    await programFolder(session.firehose, opts.folder, plan, {
-      onStep: (what) => process.stderr.write(`${what}\n`),
-      onProgress: (label, done, total) => {
-        if (done < total) return;
-        const s = Math.max((Date.now() - started) / 1000, 0.001);
-        process.stderr.write(
-          `  ${label}: ${total} bytes (${(done / 1e6 / s).toFixed(1)} MB/s since start)\n`,
-        );
+    const run = createRunRescue(
+      defaultRescueDeps({
+        ...(opts.trust.length > 0 ? { trustDirs: opts.trust } : {}),
+        ...(opts.decryptionKey.length > 0 ? { decryptionKeyFiles: opts.decryptionKey } : {}),
+      }),
+    );
+    const report = await run(
+      {
+        deviceId: opts.device,
+        packagePath,
+        ...(opts.backup && opts.backupDir
+          ? { backup: { partitions: opts.backup, dir: resolve(opts.backupDir) } }
+          : {}),
+        comeBack: {
+          ...(opts.comeBack ? { deviceId: opts.comeBack } : {}),
+          timeoutMs: opts.comeBackTimeout * 1000,
+        },
+        signal: stopping.signal,
       },
-    });
-    if (opts.reset) await session.firehose.reset();
-    process.stdout.write(`rescued from ${opts.folder}${opts.reset ? '; the device is resetting' : ''}\n`);
-    return 0;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'bad_input') {
-      process.stderr.write(`error: ${(err as Error).message}\n`);
-      return 21;
-    }
-    return reportEdlFailure(err);
+      opts.json ? () => {} : progressPrinter(),
+    );
+    if (!opts.json && process.stderr.isTTY) process.stderr.write('\n');
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else printReport(report);
+    return report.status;
   } finally {
-    await session?.firehose.link.close();
+    dispose();
   }
 }

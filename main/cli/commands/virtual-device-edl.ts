@@ -3,7 +3,8 @@
  * over a raw TCP stream (`edl:HOST:PORT`) and/or a pty (`serial:PATH`). Kept apart from virtual-device.ts,
  * which only routes this profile here.
  */
-import { EdlDeviceHandle } from '../../../virtual-device/index.js';
+import { type BootHook, EdlDeviceHandle, startVirtualDevice } from '../../../virtual-device/index.js';
+import { TCP_DEFAULT_PORT } from '../../protocol/fastboot/tcp-framing.js';
 import { untilInterrupted } from '../options.js';
 
 export interface EdlCliOptions {
@@ -26,10 +27,33 @@ export function edlUsageProblem(opts: EdlCliOptions): string | null {
   return null;
 }
 
+/**
+ * After a rescue and reset with a bootable disk the device comes back as the reference fastboot device
+ * (same serial): on the EDL TCP address when EDL was served over TCP, else on `--tcp` (default
+ * 127.0.0.1:5554) when EDL was on the pty.
+ */
+function bootToFastboot(
+  stateDir: string | undefined,
+  fastbootTcp?: { host: string; port: number },
+): BootHook {
+  return async ({ serial, edlTcp }) => {
+    const tcp = edlTcp ?? fastbootTcp ?? { host: '127.0.0.1', port: TCP_DEFAULT_PORT };
+    const device = await startVirtualDevice({
+      serial,
+      tcp,
+      ...(stateDir ? { stateDir: `${stateDir}/fastboot` } : {}),
+    });
+    process.stderr.write(`EDL device ${serial} booted: fastboot on ${device.address}\n`);
+    return { address: device.address, stop: () => device.stop() };
+  };
+}
+
 export async function runEdlDevice(opts: EdlCliOptions): Promise<void> {
   const interrupted = untilInterrupted(() => 'stopping the EDL virtual device');
-  const tcp = opts.tcp ?? (opts.pty ? false : { host: '127.0.0.1', port: 9008 });
+  // With --pty, EDL is on the pty only and --tcp is where fastboot comes back.
+  const tcp = opts.pty ? false : (opts.tcp ?? { host: '127.0.0.1', port: 9008 });
   const device = await EdlDeviceHandle.start({
+    bootTo: bootToFastboot(opts.state, opts.pty ? opts.tcp : undefined),
     ...(opts.state ? { stateDir: opts.state } : {}),
     storage: opts.storage === 'emmc' ? 'emmc' : 'ufs',
     saharaVersion: opts.saharaVersion === 3 ? 3 : 2,
@@ -45,6 +69,9 @@ export async function runEdlDevice(opts: EdlCliOptions): Promise<void> {
     serial: device.serialNumber.toString(16).padStart(8, '0'),
     address: device.address,
     pty: device.ptyPath,
+    fastbootAfterRescue: opts.pty
+      ? `tcp:${opts.tcp?.host ?? '127.0.0.1'}:${opts.tcp?.port ?? TCP_DEFAULT_PORT}`
+      : device.address?.replace(/^edl:/, 'tcp:'),
     storage: device.storage.type,
     sectorSize: device.storage.sectorSize,
     oemPkHash: Buffer.from(device.oemPkHash).toString('hex'),

@@ -23,6 +23,7 @@ import {
   untilInterrupted,
 } from '../options.js';
 import { registerMakeAndroidImage } from './make-android-image.js';
+import { registerMakeRescueDir } from './make-rescue-dir.js';
 import { type EdlCliOptions, edlUsageProblem, runEdlDevice } from './virtual-device-edl.js';
 import { runZteMifi } from './virtual-modem.js';
 
@@ -269,4 +270,5 @@ export function registerVirtualDevice(program: Command): void {
       await Promise.all(devices.map((d) => d.stop()));
     });
   registerMakeAndroidImage(program.commands.find((c) => c.name() === 'virtual-device')!);
+  registerMakeRescueDir(program.commands.find((c) => c.name() === 'virtual-device')!);
 }

@@ -7,12 +7,13 @@
 import type { ByteProgress, StreamLink } from '../../transport/types.js';
 import { SaharaClient, type SaharaClientOptions, type SaharaIdentity } from '../sahara/client.js';
 import { FirehoseAlreadyRunningError } from '../sahara/errors.js';
+import type { ProgrammerSource } from '../sahara/programmer.js';
 import { type ConfigureResult, FirehoseClient, type StorageType } from './client.js';
 import { detectStorage } from './detect-storage.js';
 
 export interface EdlSessionOptions extends SaharaClientOptions {
-  /** Programmer file (needed unless one already runs). */
-  readonly programmer?: string;
+  /** Programmer file or verified bytes (needed unless one already runs). */
+  readonly programmer?: ProgrammerSource;
   /** Storage type to try first (detection tries the others after it). */
   readonly storage?: StorageType;
   readonly allowUnknownSigner?: boolean;

@@ -10,7 +10,6 @@
  *   does: a driver may have swallowed the device's HELLO, and the device then still waits for our answer.
  * - A reply starting `<?xml` means a programmer already runs: FirehoseAlreadyRunningError.
  */
-import { open } from 'node:fs/promises';
 import { TimeoutError } from '../../transport/errors.js';
 import type { ByteProgress, StreamLink } from '../../transport/types.js';
 import {
@@ -19,7 +18,7 @@ import {
   SaharaProtocolError,
   SaharaStatusError,
 } from './errors.js';
-import { inspectProgrammer } from './programmer.js';
+import { inspectProgrammer, openProgrammer, type ProgrammerSource } from './programmer.js';
 import {
   decodeChipIdV3,
   decodeSahara,
@@ -191,8 +190,9 @@ export class SaharaClient {
    * is read piece by piece as the device asks for it.
    * @throws ProgrammerRefusedError, SaharaStatusError, SaharaProtocolError, FirehoseAlreadyRunningError
    */
-  async uploadProgrammer(path: string, opts: UploadOptions = {}): Promise<void> {
-    const { size, signer } = await inspectProgrammer(path);
+  async uploadProgrammer(programmer: ProgrammerSource, opts: UploadOptions = {}): Promise<void> {
+    const path = typeof programmer === 'string' ? programmer : 'the programmer';
+    const { size, signer } = await inspectProgrammer(programmer);
     if (!signer && !opts.allowUnknownSigner)
       throw new ProgrammerRefusedError(
         `cannot tell which OEM key signed ${path}; use a programmer from the device's rescue package`,
@@ -202,7 +202,7 @@ export class SaharaClient {
         `it is signed for OEM key ${hex(signer)} but the device reports ${opts.expectedOemPkHash}; use the programmer made for this device`,
         { programmerSigner: hex(signer), deviceOemPkHash: opts.expectedOemPkHash },
       );
-    const fh = await open(path, 'r');
+    const fh = await openProgrammer(programmer);
     try {
       let p = await this.#start(SAHARA_MODE.imageTxPending, opts);
       let sent = 0;

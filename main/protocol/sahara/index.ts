@@ -16,6 +16,7 @@ export {
 export {
   buildSimulatedProgrammer,
   inspectProgrammer,
+  type ProgrammerSource,
   SIM_HEADER_SIZE,
   simulatedSigner,
 } from './programmer.js';

@@ -27,9 +27,39 @@ export function simulatedSigner(head: Uint8Array): Uint8Array | null {
   return head.slice(SIM_SIGNATURE_OFFSET + 16, SIM_HEADER_SIZE);
 }
 
-/** Read a programmer file's size and signer (only its header is read). */
-export async function inspectProgrammer(path: string): Promise<{ size: number; signer: Uint8Array | null }> {
-  const fh = await open(path, 'r');
+/**
+ * A programmer: a file path, or its bytes already verified (a rescue package's programmer; programmers are
+ * a few hundred KiB, bounded by the package reader's caller).
+ */
+export type ProgrammerSource = string | Uint8Array;
+
+/** Positioned reads over a programmer, the part of a FileHandle the Sahara upload uses. */
+export interface ProgrammerReader {
+  read(buf: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+export async function openProgrammer(source: ProgrammerSource): Promise<ProgrammerReader> {
+  if (typeof source === 'string') return open(source, 'r');
+  return {
+    async read(buf, offset, length, position) {
+      const piece = source.subarray(position, position + length);
+      buf.set(piece, offset);
+      return { bytesRead: piece.byteLength };
+    },
+    async stat() {
+      return { size: source.byteLength };
+    },
+    async close() {},
+  };
+}
+
+/** Read a programmer's size and signer (only its header is read). */
+export async function inspectProgrammer(
+  source: ProgrammerSource,
+): Promise<{ size: number; signer: Uint8Array | null }> {
+  const fh = await openProgrammer(source);
   try {
     const { size } = await fh.stat();
     const head = new Uint8Array(SIM_HEADER_SIZE);

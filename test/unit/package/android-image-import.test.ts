@@ -43,7 +43,7 @@ describe('pack --from-android-image (unit)', () => {
     await writeZip(zip, basicEntries());
     const { plan, pack } = await packAndroidImage({ input: zip, outPath: out(), keys: [fx.key] });
     const m = pack.manifest;
-    assert.equal(m.formatVersion, '1.1');
+    assert.equal(m.formatVersion, '1.2');
     assert.deepEqual(m.products, ['acme-phone']);
     assert.deepEqual(m.deviceRequirements, { product: ['acme-phone'], 'version-bootloader': ['1.0.0'] });
     assert.equal(m.version, '2.1.0');

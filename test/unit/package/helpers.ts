@@ -1,4 +1,5 @@
 /** Test helpers: keys, trust stores and hand-built (possibly hostile) package files. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import {
   writeKeyPair,
 } from '../../../main/package/index.js';
 import { signManifest } from '../../../main/package/keys.js';
-import { FORMAT_NAME, type ManifestImage } from '../../../main/package/manifest.js';
+import { FORMAT_NAME, type ManifestImage, validateManifest } from '../../../main/package/manifest.js';
 
 export const PRODUCT = 'acme-phone';
 export const BLOCK = 4096;
@@ -179,4 +180,14 @@ export async function drainImage(
   } catch (error) {
     return { received: Buffer.concat(parts), error };
   }
+}
+
+/** The message validateManifest refuses `value` with (fails the test when it is accepted). */
+export function refusal(value: Record<string, unknown>): string {
+  try {
+    validateManifest(value);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  assert.fail('the manifest was accepted');
 }

@@ -12,25 +12,16 @@ import {
   parseManifest,
   validateManifest,
 } from '../../../main/package/manifest.js';
-import { baseManifest, bytes, describeImage } from './helpers.js';
+import { baseManifest, bytes, describeImage, refusal } from './helpers.js';
 
 const img = (partition: string, over: Partial<ManifestImage> = {}): ManifestImage => ({
   ...describeImage(partition, bytes(100, partition.length)).image,
   ...over,
 });
 
-function refusal(value: Record<string, unknown>): string {
-  try {
-    validateManifest(value);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  assert.fail('the manifest was accepted');
-}
-
 describe('manifest format 1.1 fields', () => {
   it('writes format 1.1 and still reads a 1.0 manifest without the new fields', () => {
-    assert.equal(FORMAT_VERSION, '1.1');
+    assert.equal(FORMAT_VERSION, '1.2');
     const old = baseManifest([img('boot')]);
     const parsed = parseManifest(Buffer.from(canonicalJson(old)));
     assert.equal(parsed.formatVersion, '1.0');

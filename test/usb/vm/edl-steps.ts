@@ -9,14 +9,15 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
+  applyRescuePlan,
   type EdlSession,
-  planFolder,
-  programFolder,
+  planRescue,
   startEdlSession,
 } from '../../../main/protocol/firehose/index.js';
 import { buildSimulatedProgrammer } from '../../../main/protocol/sahara/index.js';
@@ -271,9 +272,18 @@ export async function edlSteps(step: Step, backend: UsbBackend): Promise<void> {
       const t0 = performance.now();
       const session = await flashlineSession(backend, join(ourFolder.dir, PROGRAMMER));
       try {
-        const plan = await planFolder(ourFolder.dir);
+        const plan = planRescue(
+          [{ name: 'rawprogram0.xml', text: await readFile(join(ourFolder.dir, 'rawprogram0.xml'), 'utf8') }],
+          [{ name: 'patch0.xml', text: await readFile(join(ourFolder.dir, 'patch0.xml'), 'utf8') }],
+        );
+        const files = async (name: string) => {
+          const path = join(ourFolder.dir, name);
+          const { size } = await stat(path);
+          return { size, open: (start: number) => createReadStream(path, { start }) };
+        };
         const p0 = performance.now();
-        await programFolder(session.firehose, ourFolder.dir, plan);
+        // What `flashline rescue` does after verifying its package (main/flash/rescue/run.ts), from the folder.
+        await applyRescuePlan(session.firehose, plan, files);
         const programMs = performance.now() - p0;
         const checkStart = performance.now();
         const checked = await checkDeviceHashes(session, r, ourFolder);
