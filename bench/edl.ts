@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
     all.push(r);
     if (!json) process.stderr.write(`round ${i + 1}: ${JSON.stringify(r)}\n`);
   }
-  const m = (f: (r: Round) => number) => median(all.map(f));
+  const m = (f: (r: Round) => number) => round2(median(all.map(f)));
   const qdlWhole = m((r) => r.qdlMbPerS);
   const oursWhole = m((r) => r.flashlineMbPerS);
   const qdlSystem = all.some((r) => r.qdlSystemKBps !== null)

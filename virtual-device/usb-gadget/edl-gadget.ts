@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeviceLink } from '../edl/device-link.js';
 import { EdlDeviceHandle } from '../edl/edl-device.js';
 import type { EdlStorageType } from '../edl/storage.js';
-import type { GadgetSpec } from './configfs.js';
+import type { ConfigfsGadget, GadgetSpec } from './configfs.js';
 import { BULK_MAX_PACKET, bulkPairDescriptors, functionStrings, type InterfaceClass } from './descriptors.js';
 import { FfsDuplex } from './ffs-duplex.js';
 import { FfsIoError, type FunctionFs } from './functionfs.js';
@@ -42,6 +42,11 @@ export interface EdlGadgetOptions {
   readonly saharaVersion?: 2 | 3;
   /** bInterfaceProtocol: 0xff (default), 0x10 or 0x11. */
   readonly interfaceProtocol?: number;
+  /**
+   * Start the fastboot device it boots into after a successful rescue (a gadget of its own on the same UDC,
+   * bound once this one has left the bus). Without it the device stays in EDL after a reset.
+   */
+  readonly bootFastboot?: (serial: string) => void;
 }
 
 /** Largest OUT transfer asked for: one Firehose payload (the virtual programmer's default maximum). */
@@ -144,8 +149,22 @@ class FfsEdlStream extends FfsDuplex {
 }
 
 export async function serveEdlGadget(opts: EdlGadgetOptions): Promise<never> {
+  let current: FfsEdlStream | undefined;
+  let gadget: ConfigfsGadget | undefined;
+  const boot = opts.bootFastboot;
   const device = await EdlDeviceHandle.start({
     tcp: false,
+    ...(boot
+      ? {
+          bootTo: async ({ serial }: { serial: string }) => {
+            // The reset's ACK reaches the host first; then this device leaves the bus and the booted one comes.
+            await current?.flushed(5000);
+            await gadget?.unbind().catch(() => {});
+            boot(serial);
+            return { address: `usb:${serial}`, stop: async () => {} };
+          },
+        }
+      : {}),
     storage: opts.storage ?? 'ufs',
     saharaVersion: opts.saharaVersion ?? 2,
     ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
@@ -163,11 +182,13 @@ export async function serveEdlGadget(opts: EdlGadgetOptions): Promise<never> {
     ffsMount: '/dev/ffs-edl',
     configuration: 'edl',
   };
-  const { gadget, ffs } = await createFunctionGadget(
+  const made = await createFunctionGadget(
     spec,
     bulkPairDescriptors(iface),
     functionStrings(['QDLoader 9008']),
   );
+  gadget = made.gadget;
+  const ffs = made.ffs;
   await gadget.bind(opts.udc);
   const st = device.storage;
   report({
@@ -176,6 +197,7 @@ export async function serveEdlGadget(opts: EdlGadgetOptions): Promise<never> {
     serial,
     stateDir: device.stateDir,
     oemPkHash: Buffer.from(device.oemPkHash).toString('hex'),
+    saharaSerial: device.serialNumber,
     sectorSize: st.sectorSize,
     partitions: st.partitions,
   });
@@ -183,6 +205,7 @@ export async function serveEdlGadget(opts: EdlGadgetOptions): Promise<never> {
   for (;;) {
     await ffs.waitEnabled(24 * 3600_000);
     const stream = new FfsEdlStream(ffs, BULK_MAX_PACKET.high);
+    current = stream;
     const before = device.history.length;
     await device.serve(new DeviceLink(stream));
     // The last replies (a reset's ACK) reach the host before the device leaves the bus.
@@ -197,6 +220,8 @@ export async function serveEdlGadget(opts: EdlGadgetOptions): Promise<never> {
       deviceReads: stream.deviceReads,
       zlps: stream.zlps,
     });
+    // Rescued: it runs fastboot on its own gadget now (bootFastboot); this one stays off the bus.
+    if (device.mode === 'booted') return new Promise<never>(() => {});
     if (stream.linkDown) {
       // Unplugged: the device loses power, so its ROM starts over when it comes back.
       device.mode = 'sahara';

@@ -33,6 +33,8 @@ export interface UsbGadgetOptions {
    * `qualcomm-edl`: a bricked Qualcomm device in EDL, `05c6:9008` (edl-gadget.ts).
    */
   readonly profile?: DeviceProfile | 'qualcomm-edl';
+  /** configfs gadget name and FunctionFS instance of the fastboot gadget (default `flashline` / `fastboot`). */
+  readonly gadgetName?: string;
   /** qualcomm-edl only: its storage type and Sahara version. */
   readonly storage?: 'emmc' | 'ufs';
   readonly saharaVersion?: 2 | 3;
@@ -67,14 +69,14 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
   if (opts.profile === 'stock-android') return servePhoneGadget(device, { ...opts, udc, stateDir });
 
   const spec: GadgetSpec = {
-    name: 'flashline',
+    name: opts.gadgetName ?? 'flashline',
     vendorId: opts.vendorId,
     productId: opts.productId,
     serial: opts.serial,
     manufacturer: 'Flashline',
     product: opts.product,
-    ffsInstance: 'fastboot',
-    ffsMount: '/dev/ffs-fastboot',
+    ffsInstance: opts.gadgetName ?? 'fastboot',
+    ffsMount: `/dev/ffs-${opts.gadgetName ?? 'fastboot'}`,
   };
   const { gadget, ffs } = await createFunctionGadget(
     spec,
@@ -116,10 +118,19 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
 }
 
 async function serveEdlFromOptions(opts: UsbGadgetOptions): Promise<never> {
+  const udc = opts.udc ?? (await ConfigfsGadget.firstUdc());
   return serveEdlGadget({
+    // After a successful rescue and reset it boots as the reference device (fastboot, the serial it gives),
+    // as the qualcomm-edl device does over TCP: a second gadget on the same UDC.
+    bootFastboot: (serial) => {
+      serveUsbGadget({ ...DEFAULT_GADGET, serial, udc, gadgetName: 'flashline-booted' }).catch(
+        (err: unknown) =>
+          report({ gadget: 'error', message: err instanceof Error ? err.message : String(err) }),
+      );
+    },
     // The fastboot default serial belongs to the reference device; an EDL device has its own unless given.
     serial: opts.serial === DEFAULT_GADGET.serial ? EDL_GADGET.serial : opts.serial,
-    udc: opts.udc ?? (await ConfigfsGadget.firstUdc()),
+    udc,
     ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
     ...(opts.storage ? { storage: opts.storage } : {}),
     ...(opts.saharaVersion ? { saharaVersion: opts.saharaVersion } : {}),

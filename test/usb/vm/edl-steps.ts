@@ -25,6 +25,7 @@ import { openStreamLink } from '../../../main/transport/open-stream.js';
 import { classifyUsbDevice } from '../../../main/transport/usb.js';
 import { findEdlInterface } from '../../../main/transport/usb-edl.js';
 import type { UsbBackend, UsbDeviceLike } from '../../../main/transport/usb-types.js';
+import { makePackage } from './engine-steps.js';
 import { type GadgetProcess, startGadget, stopGadget } from './gadget-process.js';
 
 const run = promisify(execFile);
@@ -41,6 +42,7 @@ interface Partition {
 }
 interface Ready {
   oemPkHash: string;
+  saharaSerial: number;
   sectorSize: number;
   partitions: Partition[];
 }
@@ -392,6 +394,67 @@ export async function edlSteps(step: Step, backend: UsbBackend): Promise<void> {
       } finally {
         await again.firehose.link.close();
       }
+    });
+
+    // The product path: a signed rescue package (make-rescue-dir → pack → rescue), over USB. After the reset
+    // the device boots from what was written and comes back as a fastboot device (its own gadget, the Sahara
+    // serial in hex); the rescue's postcheck identifies it there, and a normal flash then ends 0. Last: the
+    // EDL device is gone afterwards.
+    await step('flashline-rescue-package', async () => {
+      const home = '/tmp/flashline-home-rescue';
+      const cli = (args: string[]) =>
+        run(process.execPath, ['/app/flashline.mjs', ...args], {
+          env: { ...process.env, FLASHLINE_HOME: home },
+          timeout: 600_000,
+          maxBuffer: 16 << 20,
+        }).catch((err: { code?: number; stdout?: string; stderr?: string; message: string }) => {
+          throw new Error(
+            `flashline ${args[0]} exited ${err.code}: ${`${err.stdout ?? ''}${err.stderr ?? err.message}`.slice(-1500)}`,
+          );
+        });
+      await cli(['virtual-device', 'make-rescue-dir', '--out', '/tmp/rescue-dir', '--storage', 'ufs']);
+      await cli([
+        'pack',
+        '--from-qualcomm-dir',
+        '/tmp/rescue-dir',
+        '--product',
+        'flashline-virtual',
+        '--version',
+        '1.0.0',
+        '--key',
+        '/resources/demo/demo-signing.key',
+        '--out',
+        '/tmp/rescue.flp',
+      ]);
+      await waitForEdl(backend, 60_000);
+      const back = `usb:${r.saharaSerial.toString(16).padStart(8, '0')}`;
+      const t0 = performance.now();
+      const res = await cli([
+        'rescue',
+        '/tmp/rescue.flp',
+        '--device',
+        `usb:${EDL_SERIAL}`,
+        '--come-back',
+        back,
+        '--json',
+      ]);
+      const ms = Math.round(performance.now() - t0);
+      const report = JSON.parse(res.stdout) as {
+        status: number;
+        cameBackAs?: string;
+        postcheck?: string;
+        stages: { stage: string }[];
+      };
+      if (report.status !== 0) throw new Error(`rescue ended ${report.status}: ${res.stdout.slice(0, 1500)}`);
+      const flashed = await cli(['flash', await makePackage('/tmp', '2.0.0', 2), '--device', back]);
+      return {
+        status: report.status,
+        cameBackAs: report.cameBackAs,
+        postcheck: report.postcheck,
+        stages: report.stages.map((s) => s.stage),
+        ms,
+        flashSaid: flashed.stdout.trim().split('\n').slice(-2).join(' | '),
+      };
     });
   } finally {
     await stopGadget(gadget);
