@@ -202,7 +202,7 @@ const table = [
     message:
       'The rescue programmer was loaded but the device storage could not be reached through it (no storage type answered).',
     remedy:
-      'Power-cycle the device into EDL and retry; if it persists use a rescue package made for this board (storage type, programmer).',
+      'Power-cycle the device into EDL and retry; otherwise use the rescue package made for this board.',
   },
   // 4x postcheck_failed
   {
@@ -241,8 +241,7 @@ const table = [
     name: 'rescued_device_mismatch',
     message:
       'A device came back after the rescue, but it is not the rescued unit (serial) or not a product of the rescue package.',
-    remedy:
-      'Check that only the rescued device is connected at the come-back address; report the serials in the report.',
+    remedy: 'Check that only the rescued device answers at the come-back address; report both serials.',
   },
 ] as const satisfies readonly StatusCodeInfo[];
 

@@ -1,10 +1,10 @@
 /**
- * What `backup` and `rescue` share: the EDL options, opening a session, and the status code an EDL failure
- * ends with. Dedicated EDL sub-codes belong in main/common/status-codes.ts (engine-owned); until they are
- * added, failures map to the decade's general code or an existing link code.
+ * What `flashline backup` needs around an EDL session: the EDL options, opening a session, and the status
+ * code a failure ends with (the same mapping as the rescue job's).
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { FlashlineError } from '../../common/errors.js';
+import { rescueStatusOf } from '../../flash/rescue/report.js';
 import {
   type EdlSession,
   STORAGE_TYPES,
@@ -57,23 +57,9 @@ export async function openEdl(opts: EdlCliCommon, signal?: AbortSignal): Promise
   }
 }
 
-/** Exit status for an EDL failure (decades of docs/status-codes.md). */
+/** Exit status for an EDL failure: the rescue job's mapping (main/flash/rescue/report.ts), at its backup stage. */
 export function edlStatus(err: unknown): number {
-  const code = err instanceof FlashlineError ? err.code : 'internal';
-  switch (code) {
-    case 'programmer_refused':
-    case 'sahara_status':
-      return 20; // verify_failed: the programmer is not for this device
-    case 'firehose_nak':
-    case 'firehose_storage_unknown':
-      return 30; // install_failed: the device refused a write/read
-    case 'disconnected':
-      return 11;
-    case 'timeout':
-      return 12;
-    default:
-      return 10;
-  }
+  return rescueStatusOf(err, 'backup');
 }
 
 /** Print a failure the way other commands do: message, the device's log when there is one. */

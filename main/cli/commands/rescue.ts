@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   createRunRescue,
+  defaultComeBackId,
   defaultRescueDeps,
   type RescueProgress,
   type RescueReport,
@@ -67,6 +68,11 @@ export function registerRescue(program: Command): void {
     )
     .option('--json', 'print the report as JSON', false)
     .action(async (pkg: string, opts: RescueOptions, cmd: Command) => {
+      if (!opts.comeBack && !defaultComeBackId(opts.device))
+        cmd.error(
+          `error: where does ${opts.device} come back after the rescue? Give --come-back ID (tcp:HOST:PORT, adb:HOST:PORT or a USB id).`,
+          { exitCode: 2 },
+        );
       if (opts.backup && !opts.backupDir)
         cmd.error('error: --backup needs --backup-dir DIR (where the images are written).', { exitCode: 2 });
       process.exitCode = await runRescueCli(resolve(pkg), opts);

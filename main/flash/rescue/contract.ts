@@ -30,8 +30,10 @@ export interface RescueRequest {
   /** Read these partitions to DIR (one atomic file each) before anything is written. */
   readonly backup?: { readonly partitions: readonly string[]; readonly dir: string };
   /**
-   * Where the device comes back after the reset (e.g. `tcp:HOST:PORT` for fastboot) and how long to wait.
-   * Without a deviceId, the rescue looks for a fastboot/Android device with the serial Sahara reported.
+   * Where the device comes back after the reset (`tcp:HOST:PORT` fastboot, `adb:HOST:PORT`, a USB id) and
+   * how long to wait (default 120 s). Without a deviceId, `edl:HOST:PORT` comes back as `tcp:HOST:PORT`; for
+   * other ids the rescue ends 41 after the reset, saying to give it. The unit must report the serial Sahara
+   * reported (hex) and one of the package's products (else 45).
    */
   readonly comeBack?: { readonly deviceId?: string; readonly timeoutMs?: number };
   readonly signal?: AbortSignal;

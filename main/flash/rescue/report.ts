@@ -103,7 +103,7 @@ export class RescueReportBuilder {
  * being for this device is 27; a NAK while writing is 31 (34 for patch / bootable, 30 for a backup read).
  */
 export function rescueStatusOf(err: unknown, stage: RescueStage | undefined): number {
-  const code = err instanceof FlashlineError ? err.code : undefined;
+  const code = err instanceof FlashlineError ? err.code : (err as { code?: unknown } | null)?.code;
   if (typeof code === 'number' && code >= 10 && code <= 49) return code;
   switch (code) {
     case 'rescue_layout':
@@ -128,6 +128,7 @@ export function rescueStatusOf(err: unknown, stage: RescueStage | undefined): nu
     case 'firehose_protocol':
       return 17;
     default:
-      return stage === 'backup' ? 19 : 10;
+      // A file-system error while backing up (ENOSPC, EACCES, EROFS…) is the station's disk.
+      return stage === 'backup' && typeof code === 'string' && /^E[A-Z]+$/.test(code) ? 19 : 10;
   }
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashlineError } from '../../common/errors.js';
 import type { DeviceInfo } from '../../devices/index.js';
 import type { VerifiedPackage } from '../../package/index.js';
+import { checkRescueTarget } from '../../package/qualcomm-rescue/index.js';
 import {
   applyRescuePlan,
   detectStorage,
@@ -92,11 +93,6 @@ async function rescue(
       if (!(err instanceof FirehoseAlreadyRunningError)) throw err;
       pending = err.pending;
     }
-    if (!identity && (section.msmHwIds || section.oemPkHashes))
-      throw new RescueFailure(
-        27,
-        'A programmer already runs on the device, so it cannot say which device it is, and this rescue package is only for certain devices. Power-cycle the device into EDL and retry.',
-      );
     if (identity) {
       Object.assign(r.identity, {
         saharaVersion: identity.version,
@@ -106,16 +102,9 @@ async function rescue(
         ...(identity.msmHwId ? { msmHwId: identity.msmHwId } : {}),
         ...(identity.oemPkHash ? { oemPkHash: identity.oemPkHash } : {}),
       });
-      const wrong = (what: string, reported: string | undefined, allowed: readonly string[]) =>
-        new RescueFailure(
-          27,
-          `This rescue package is for devices with ${what} ${allowed.join(', ')}; the device reports ${reported ?? 'none'}. Use the rescue package made for this device.`,
-        );
-      if (section.msmHwIds && !section.msmHwIds.includes(identity.msmHwId ?? ''))
-        throw wrong('MSM HW id', identity.msmHwId, section.msmHwIds);
-      if (section.oemPkHashes && !section.oemPkHashes.includes(identity.oemPkHash ?? ''))
-        throw wrong('OEM PK hash', identity.oemPkHash, section.oemPkHashes);
-
+    }
+    checkRescueTarget(section, identity);
+    if (identity) {
       b.begin('programmer');
       const meter = new StageMeter('programmer', contents.programmer.byteLength, onProgress);
       await sahara.uploadProgrammer(contents.programmer, {

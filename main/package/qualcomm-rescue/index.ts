@@ -5,3 +5,4 @@ export {
   type QualcommRescueOptions,
   type QualcommRescueResult,
 } from './pack.js';
+export { checkRescueTarget, type EdlIdentityFacts } from './target.js';

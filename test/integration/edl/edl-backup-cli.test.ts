@@ -1,7 +1,7 @@
 /**
  * `flashline backup` as a child process against the qualcomm-edl virtual device over TCP: the partition
  * comes back byte-identical (and no handle is left open: the child checks its own exit); a programmer signed
- * for another OEM key ends 20 before it is sent.
+ * for another OEM key ends 27 (not for this device) before it is sent.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -25,7 +25,7 @@ describe('flashline backup (EDL over TCP)', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('refuses a programmer signed for another OEM key with 20', async () => {
+  it('refuses a programmer signed for another OEM key with 27', async () => {
     const wrong = await writeProgrammer(dir, createHash('sha256').update('other').digest(), 'wrong.elf');
     const r = await runFlashline([
       'backup',
@@ -38,7 +38,7 @@ describe('flashline backup (EDL over TCP)', () => {
       '--out',
       join(dir, 'x.img'),
     ]);
-    assert.equal(r.code, 20, describeRun(r));
+    assert.equal(r.code, 27, describeRun(r));
     assert.match(r.stderr, /programmer was not sent/);
     assert.equal(device.mode, 'sahara');
   });
