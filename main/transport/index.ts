@@ -55,5 +55,6 @@ export {
   watchUsbDevices,
 } from './usb.js';
 export { ADB_USB_CLASS, findAdbInterface, openUsbAdb } from './usb-adb.js';
+export { EDL_USB_CLASSES, findEdlInterface, openUsbEdl } from './usb-edl.js';
 export { loadUsbIds, lookupUsbId, parseUsbIds, USB_MODES, type UsbIdEntry, type UsbMode } from './usb-ids.js';
 export type * from './usb-types.js';

@@ -77,7 +77,8 @@ async function whenEndpointFree<T>(submit: () => Promise<T>, until: number): Pro
  */
 const pendingByDevice = new WeakMap<object, Set<Promise<unknown>>>();
 
-function track<T>(device: object, transfer: Promise<T>): Promise<T> {
+/** Count `transfer` as pending on `device` until it settles (a re-open or a release waits for it). */
+export function track<T>(device: object, transfer: Promise<T>): Promise<T> {
   let set = pendingByDevice.get(device);
   if (!set) {
     set = new Set();

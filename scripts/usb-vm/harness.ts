@@ -2,6 +2,7 @@
  * One call that does the whole VM run: fetch/cache the Debian pieces, build the initramfs with the given
  * programs, boot, and return what the programs reported. Used by test/usb/ and by `scripts/usb-vm/run.ts`.
  */
+import { existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureAssets, type VmAssets } from './debian-assets.js';
@@ -9,6 +10,24 @@ import { buildInitramfs, projectRoot } from './initramfs.js';
 import { type Accel, runVm, type VmRunResult } from './qemu.js';
 
 export const cacheDir = join(projectRoot, '.cache', 'usb-vm');
+
+/** The programs of the full USB test, bundled into /app: the VM program, the gadget, the `flashline` CLI. */
+export const USB_VM_PROGRAMS: Record<string, string> = {
+  'vm-main': 'test/usb/vm/main.ts',
+  gadget: 'virtual-device/usb-gadget/serve.ts',
+  flashline: 'main/cli/index.ts',
+};
+
+/**
+ * Host binaries the VM gets with their libraries: Google's fastboot, Debian's qdl (the EDL peer; .ci/run
+ * installs it), and Debian's adb when the host has it (the debian-adb step runs only then).
+ */
+export function usbVmHostBinaries(): string[] {
+  const qdl = '/usr/bin/qdl';
+  if (!existsSync(qdl))
+    throw new Error(`${qdl} is missing: apt-get install qdl (the EDL steps run it in the VM)`);
+  return ['/usr/bin/fastboot', qdl, ...(existsSync('/usr/bin/adb') ? ['/usr/bin/adb'] : [])];
+}
 
 export interface HarnessOptions {
   programs: Record<string, string>;

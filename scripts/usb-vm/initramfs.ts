@@ -155,7 +155,8 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['usb'],
+    // vite only serves the station's UI in development; the CLI bundle (/app/flashline.mjs) never loads it.
+    external: ['usb', 'vite'],
     // Bundled CommonJS dependencies call require(); give ESM output one.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",

@@ -2,7 +2,8 @@
  * Real USB end to end (issue 8): boots a Debian kernel in qemu with dummy_hcd + libcomposite + FunctionFS,
  * runs the virtual device as a USB gadget and drives it over the kernel's real USB host stack with Google's
  * fastboot and with Flashline's own USB transport; then as a stock Android phone (ADB interface in Android,
- * fastboot after `reboot bootloader`) driven by Flashline's ADB client and Debian's adb. One VM boot serves every assertion below; the VM program
+ * fastboot after `reboot bootloader`) driven by Flashline's ADB client and Debian's adb; then as a bricked
+ * Qualcomm device in EDL (05c6:9008) rescued by Debian's qdl and by Flashline. One VM boot serves every assertion below; the VM program
  * (test/usb/vm/main.ts) reports one JSON result per step on the serial console.
  *
  * Run with `npm run test:usb` (not part of `npm test`: it fetches Debian packages on first use and takes
@@ -11,7 +12,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { type HarnessResult, runInVm } from '../../scripts/usb-vm/harness.js';
+import { RESCUE_STAGES } from '../../main/flash/rescue/contract.js';
+import {
+  type HarnessResult,
+  runInVm,
+  USB_VM_PROGRAMS,
+  usbVmHostBinaries,
+} from '../../scripts/usb-vm/harness.js';
 
 interface StepResult {
   step: string;
@@ -41,10 +48,9 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
   before(async () => {
     const verbose = process.env.FLASHLINE_USB_VERBOSE === '1';
     vm = await runInVm({
-      programs: { 'vm-main': 'test/usb/vm/main.ts', gadget: 'virtual-device/usb-gadget/serve.ts' },
+      programs: USB_VM_PROGRAMS,
       command: 'node /app/vm-main.mjs',
-      // Debian's adb when the host has it (CI installs it): the debian-adb step runs only then.
-      hostBinaries: ['/usr/bin/fastboot', ...(existsSync('/usr/bin/adb') ? ['/usr/bin/adb'] : [])],
+      hostBinaries: usbVmHostBinaries(),
       timeoutMs: 20 * 60_000,
       ...(verbose ? { onLine: (l: string) => process.stdout.write(`vm| ${l}\n`) } : {}),
     });
@@ -57,7 +63,9 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
         `(1 MiB transfers; 256 KiB ${mb('flashline-flash-256k')}, 16 KiB ${mb('flashline-flash-16k')}), ` +
         `engine download ${steps.get('engine-flash')?.downloadMbPerS ?? 'n/a'} MB/s; ADB over USB: ` +
         `connect ${steps.get('flashline-adb')?.connectMs ?? 'n/a'} ms, ` +
-        `re-enumeration into fastboot ${steps.get('adb-reboot-bootloader')?.reenumerateMs ?? 'n/a'} ms\n`,
+        `re-enumeration into fastboot ${steps.get('adb-reboot-bootloader')?.reenumerateMs ?? 'n/a'} ms; EDL rescue ` +
+        `(14.2 MiB): qdl ${mb('qdl-rescue')} MB/s, flashline ${mb('flashline-rescue')} MB/s ` +
+        `(program phase ${steps.get('flashline-rescue')?.programMbPerS ?? 'n/a'}), backup ${mb('flashline-backup')} MB/s\n`,
     );
   });
 
@@ -165,6 +173,64 @@ describe('USB end to end in qemu (dummy_hcd + FunctionFS)', { timeout: 25 * 60_0
     const s = passed('fastboot-reboot-android');
     assert.equal(s.serialno, 'FLUSB0002');
     assert.equal(s.bootCompleted, '1');
+  });
+
+  it('presents a bricked Qualcomm device: 05c6:9008, interface ff/ff/ff, classified as edl', () => {
+    assert.equal(passed('edl-gadget').sectorSize, 4096);
+    const s = passed('webusb-edl');
+    assert.equal(s.vendorId, 0x05c6);
+    assert.equal(s.productId, 0x9008);
+    assert.equal(s.mode, 'edl');
+    assert.deepEqual(s.interfaceClass, [0xff, 0xff, 0xff]);
+    assert.deepEqual(s.endpoints, ['out:bulk:512', 'in:bulk:512']);
+    // flashline devices: the id flashline backup|rescue --device takes.
+    const listed = passed('devices-edl');
+    assert.equal(listed.id, 'usb:FLEDL0001');
+    assert.equal(listed.address, '05c6:9008');
+  });
+
+  it("is rescued by Debian's qdl over real USB; the device's own SHA-256 confirms every range", () => {
+    const s = passed('qdl-rescue');
+    assert.deepEqual(
+      (s.qdlRates as { label: string }[]).map((r) => r.label),
+      ['xbl', 'boot', 'system', 'userdata'],
+    );
+    assert.deepEqual((s.deviceHistory as string[]).slice(0, 2), [
+      'sahara: programmer-loaded',
+      'firehose: reset',
+    ]);
+    assert.ok(Number(s.zlps) > 0, 'qdl sends a ZLP after each write of whole packets');
+    assert.deepEqual(passed('qdl-device-hash').checked, ['xbl', 'boot', 'system', 'userdata']);
+  });
+
+  it("is rescued by Flashline's USB EDL transport (Sahara, Firehose program + patch + reset), hashes checked", () => {
+    const s = passed('flashline-rescue');
+    assert.deepEqual(s.checked, ['xbl', 'boot', 'system', 'userdata']);
+    assert.deepEqual((s.deviceHistory as string[]).slice(0, 2), [
+      'sahara: programmer-loaded',
+      'firehose: reset',
+    ]);
+  });
+
+  it('reads a partition back byte-identical with flashline backup --device usb:SERIAL', () => {
+    assert.equal(passed('flashline-backup').bytes, 8 * 1024 * 1024);
+  });
+
+  it('turns a cable pull mid-program into a typed DisconnectedError; replugged, the device is back in its ROM', () => {
+    const s = passed('edl-cable-pull');
+    assert.match(String(s.error), /^DisconnectedError: /);
+    assert.equal(typeof s.identityAfter, 'number');
+  });
+
+  it('is rescued from a signed rescue package with flashline rescue --device usb:…, comes back in fastboot and flashes to 0', () => {
+    const s = passed('flashline-rescue-package');
+    assert.equal(s.status, 0);
+    assert.match(String(s.cameBackAs), /^usb:[0-9a-f]{8}$/);
+    // Every stage but the optional backup, in the contract's order.
+    assert.deepEqual(
+      s.stages,
+      RESCUE_STAGES.filter((stage) => stage !== 'backup'),
+    );
   });
 
   it('ends with every step reported', () => {

@@ -43,7 +43,9 @@ export async function serveFirehose(
   const reply = async (logs: string[], value: 'ACK' | 'NAK', extra: Record<string, string> = {}) => {
     const children: XmlElement[] = logs.map((l) => ({ tag: 'log', attrs: { value: l } }));
     children.push({ tag: 'response', attrs: { value, ...extra } });
-    await link.write(Buffer.from(buildXml(children)), io);
+    // One document per element, as real programmers send them: qdl reads one document per USB transfer and
+    // looks only at its first element, so a response behind a log in the same document is never seen.
+    for (const child of children) await link.write(Buffer.from(buildXml([child])), io);
   };
   const nak = (why: string, extra: Record<string, string> = {}) => reply([`ERROR: ${why}`], 'NAK', extra);
   for (;;) {

@@ -9,11 +9,11 @@
  * zero-length packet between messages is skipped. Every write of serveAdb (it writes header and payload
  * separately) is one IN transfer.
  */
-import { Duplex } from 'node:stream';
 import { ADB_HEADER_LENGTH, ADB_MAX_PAYLOAD } from '../../main/protocol/adb/wire.js';
 import type { AdbDeviceHandler, AdbServerOptions, AdbSessionEnd } from '../adb/device-handler.js';
 import { serveAdb } from '../adb/serve-adb.js';
-import { FfsIoError, type FunctionFs } from './functionfs.js';
+import { FfsDuplex } from './ffs-duplex.js';
+import type { FunctionFs } from './functionfs.js';
 
 /** Where data_length sits in the header (protocol.txt: command, arg0, arg1, data_length, data_check, magic). */
 const DATA_LENGTH_AT = 12;
@@ -22,44 +22,13 @@ const debug = process.env.FLASHLINE_USB_DEBUG
   ? (msg: string) => process.stderr.write(`usb-gadget adb: ${msg}\n`)
   : () => {};
 
-class FfsAdbLink extends Duplex {
-  #pumping = false;
-  #stopped = false;
-  /** Set when a transfer failed because the function went down (unbind, disable): a cable pull. */
-  linkDown = false;
-
-  constructor(readonly ffs: FunctionFs) {
-    super();
-  }
-
-  override _read(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    void this.#pump();
-  }
-
-  /** One OUT transfer of up to `length` bytes; null once the session is over or the function went down. */
-  async #transfer(length: number): Promise<Buffer | null> {
-    try {
-      const got = await this.ffs.readTransfer(length);
-      return this.#stopped ? null : got;
-    } catch (err) {
-      if (!(err instanceof FfsIoError)) throw err;
-      debug(`link down: ${err.message}`);
-      if (!this.#stopped) {
-        this.linkDown = true;
-        this.destroy();
-      }
-      return null;
-    }
-  }
-
+class FfsAdbLink extends FfsDuplex {
   /** Exactly `length` bytes, in as many transfers as the host used; null when the link went down. */
   async #exactly(length: number, skipEmpty: boolean): Promise<Buffer | null> {
     const parts: Buffer[] = [];
     let got = 0;
     while (got < length) {
-      const part = await this.#transfer(length - got);
+      const part = await this.transfer(length - got);
       if (part === null) return null;
       if (part.byteLength === 0 && skipEmpty && got === 0) continue; // a zero-length packet between messages
       parts.push(part);
@@ -68,8 +37,8 @@ class FfsAdbLink extends Duplex {
     return Buffer.concat(parts, got);
   }
 
-  async #pump(): Promise<void> {
-    while (!this.#stopped) {
+  protected async pump(): Promise<void> {
+    while (!this.stopped) {
       const header = await this.#exactly(ADB_HEADER_LENGTH, true);
       if (header === null) return;
       debug(`<- ${header.subarray(0, 4).toString('latin1')} + ${header.readUInt32LE(DATA_LENGTH_AT)} bytes`);
@@ -86,23 +55,7 @@ class FfsAdbLink extends Duplex {
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     const head = chunk.byteLength === ADB_HEADER_LENGTH ? chunk.subarray(0, 4).toString('latin1') : 'payload';
     debug(`-> ${head} (${chunk.byteLength} bytes)`);
-    this.ffs.writeTransfer(chunk).then(
-      () => done(),
-      (err: unknown) => {
-        if (err instanceof FfsIoError) this.linkDown = true;
-        done(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  }
-
-  override _final(done: (err?: Error | null) => void): void {
-    done();
-  }
-
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    // A read or write still queued in the kernel stays there until the owner unbinds the gadget.
-    this.#stopped = true;
-    done(err);
+    this.finishWrite(this.ffs.writeTransfer(chunk), done);
   }
 }
 
@@ -119,7 +72,7 @@ export async function serveAdbOverUsb(
   handler: AdbDeviceHandler,
   options: AdbServerOptions,
 ): Promise<UsbAdbSessionEnd> {
-  const link = new FfsAdbLink(ffs);
+  const link = new FfsAdbLink(ffs, debug);
   const end = await serveAdb(link, handler, options);
   link.destroy();
   return end.reason !== 'reboot' && link.linkDown ? { reason: 'cable-pull' } : end;

@@ -68,7 +68,7 @@ export function adbDescriptors(): Buffer {
 }
 
 /** One vendor interface with a bulk OUT (ep1) and a bulk IN (ep2), at full and high speed. */
-function bulkPairDescriptors(iface: InterfaceClass): Buffer {
+export function bulkPairDescriptors(iface: InterfaceClass): Buffer {
   const fs = speedSet(iface, BULK_MAX_PACKET.full);
   const hs = speedSet(iface, BULK_MAX_PACKET.high);
   const body = Buffer.concat([...fs, ...hs]);

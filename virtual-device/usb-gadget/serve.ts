@@ -15,6 +15,7 @@ import { VirtualDevice } from '../device.js';
 import type { DeviceProfile } from '../profiles.js';
 import { ConfigfsGadget, type GadgetSpec } from './configfs.js';
 import { fastbootDescriptors, functionStrings } from './descriptors.js';
+import { EDL_GADGET, serveEdlGadget } from './edl-gadget.js';
 import { serveFastbootOverUsb, type UsbSessionStats } from './fastboot-function.js';
 import { createFunctionGadget, report, unbindOnSigterm, waitDetached } from './gadget-function.js';
 import { servePhoneGadget } from './phone-gadget.js';
@@ -27,8 +28,16 @@ export interface UsbGadgetOptions {
   readonly udc?: string;
   readonly stateDir?: string;
   readonly maxDownloadSize?: number;
-  /** `reference` (default): fastboot only; `stock-android`: ADB in Android, fastboot in the bootloader. */
-  readonly profile?: DeviceProfile;
+  /**
+   * `reference` (default): fastboot only; `stock-android`: ADB in Android, fastboot in the bootloader;
+   * `qualcomm-edl`: a bricked Qualcomm device in EDL, `05c6:9008` (edl-gadget.ts).
+   */
+  readonly profile?: DeviceProfile | 'qualcomm-edl';
+  /** configfs gadget name and FunctionFS instance of the fastboot gadget (default `flashline` / `fastboot`). */
+  readonly gadgetName?: string;
+  /** qualcomm-edl only: its storage type and Sahara version. */
+  readonly storage?: 'emmc' | 'ufs';
+  readonly saharaVersion?: 2 | 3;
 }
 
 export const DEFAULT_GADGET = {
@@ -40,6 +49,7 @@ export const DEFAULT_GADGET = {
 } as const;
 
 export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
+  if (opts.profile === 'qualcomm-edl') return serveEdlFromOptions(opts);
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'flashline-usb-dev-')));
   const device = new VirtualDevice({
     profile: opts.profile ?? 'reference',
@@ -59,14 +69,14 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
   if (opts.profile === 'stock-android') return servePhoneGadget(device, { ...opts, udc, stateDir });
 
   const spec: GadgetSpec = {
-    name: 'flashline',
+    name: opts.gadgetName ?? 'flashline',
     vendorId: opts.vendorId,
     productId: opts.productId,
     serial: opts.serial,
     manufacturer: 'Flashline',
     product: opts.product,
-    ffsInstance: 'fastboot',
-    ffsMount: '/dev/ffs-fastboot',
+    ffsInstance: opts.gadgetName ?? 'fastboot',
+    ffsMount: `/dev/ffs-${opts.gadgetName ?? 'fastboot'}`,
   };
   const { gadget, ffs } = await createFunctionGadget(
     spec,
@@ -105,6 +115,26 @@ export async function serveUsbGadget(opts: UsbGadgetOptions): Promise<never> {
       await waitDetached(ffs);
     }
   }
+}
+
+async function serveEdlFromOptions(opts: UsbGadgetOptions): Promise<never> {
+  const udc = opts.udc ?? (await ConfigfsGadget.firstUdc());
+  return serveEdlGadget({
+    // After a successful rescue and reset it boots as the reference device (fastboot, the serial it gives),
+    // as the qualcomm-edl device does over TCP: a second gadget on the same UDC.
+    bootFastboot: (serial) => {
+      serveUsbGadget({ ...DEFAULT_GADGET, serial, udc, gadgetName: 'flashline-booted' }).catch(
+        (err: unknown) =>
+          report({ gadget: 'error', message: err instanceof Error ? err.message : String(err) }),
+      );
+    },
+    // The fastboot default serial belongs to the reference device; an EDL device has its own unless given.
+    serial: opts.serial === DEFAULT_GADGET.serial ? EDL_GADGET.serial : opts.serial,
+    udc,
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    ...(opts.storage ? { storage: opts.storage } : {}),
+    ...(opts.saharaVersion ? { saharaVersion: opts.saharaVersion } : {}),
+  });
 }
 
 const isMain = process.argv[1]?.endsWith('gadget.mjs') || process.argv[1]?.endsWith('serve.ts');

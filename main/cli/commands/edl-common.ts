@@ -24,7 +24,7 @@ export function withEdlOptions(command: Command): Command {
   return command
     .requiredOption(
       '--device <id>',
-      'the device in EDL: edl:HOST:PORT (virtual device) or serial:PATH (COM port, pty)',
+      'the device in EDL: usb:SERIAL or usb:05c6:9008 (USB), serial:PATH (COM port, pty) or edl:HOST:PORT (virtual device)',
     )
     .option(
       '--programmer <file>',

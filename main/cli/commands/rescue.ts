@@ -46,7 +46,7 @@ export function registerRescue(program: Command): void {
     .argument('<package>', 'a rescue package (flashline pack --from-qualcomm-dir)')
     .requiredOption(
       '--device <id>',
-      'the device in EDL: edl:HOST:PORT (virtual device) or serial:PATH (COM port, pty)',
+      'the device in EDL: usb:SERIAL or usb:05c6:9008 (USB), serial:PATH (COM port, pty) or edl:HOST:PORT (virtual device)',
     )
     .option(
       '--backup <names>',
@@ -56,7 +56,7 @@ export function registerRescue(program: Command): void {
     .option('--backup-dir <dir>', 'where the backups go (LABEL.img each, written atomically)')
     .option(
       '--come-back <id>',
-      'where the device answers after the reset (default: tcp:HOST:PORT for edl:HOST:PORT)',
+      'where the device answers after the reset, e.g. usb:SERIAL (default: tcp:HOST:PORT for edl:HOST:PORT)',
     )
     .option('--come-back-timeout <seconds>', 'how long to wait for it', parsePositiveInt, 120)
     .option('--trust <dir>', 'trust directory instead of the default ones (repeatable)', collect(String), [])

@@ -4,9 +4,10 @@
  * rescue packages are opened with the station's keys (<home>/station-keys/).
  */
 import { flashlineHome } from '../../common/paths.js';
+import { probeAnyEndpoint } from '../../devices/endpoint-source.js';
 import { identifyIds } from '../../devices/named-endpoints.js';
 import { loadTrustStore, openPackage } from '../../package/index.js';
-import { openStreamLink } from '../../transport/index.js';
+import { openLink, openStreamLink, parseDeviceId } from '../../transport/index.js';
 import { loadStationKeys } from '../adapters/package.js';
 import type { RescueDeps } from './run.js';
 
@@ -35,11 +36,22 @@ export function defaultRescueDeps(options: RescueDepsOptions = {}): RescueDeps {
     },
     openLink: (deviceId, signal) => openStreamLink(deviceId, signal ? { signal } : {}),
     async probe(deviceId, signal) {
-      const [info] = await identifyIds(
-        [deviceId],
-        options.identifyTimeoutMs ?? 3000,
-        signal ? { signal } : {},
-      );
+      const timeoutMs = options.identifyTimeoutMs ?? 3000;
+      const kind = parseDeviceId(deviceId).kind;
+      // identifyIds leaves USB ids to USB discovery; after a rescue the id is all there is, so the fastboot
+      // interface of the device that re-enumerated under it is probed directly.
+      if (kind === 'usb' || kind === 'usb-ids')
+        return probeAnyEndpoint(
+          {
+            id: deviceId,
+            connection: 'usb',
+            address: deviceId,
+            open: (s) => openLink(deviceId, { signal: s }),
+          },
+          timeoutMs,
+          signal,
+        );
+      const [info] = await identifyIds([deviceId], timeoutMs, signal ? { signal } : {});
       return info!;
     },
   };

@@ -17,6 +17,7 @@ import { loadNodeUsbBackend, openUsb, type UsbLinkOptions } from '../../../main/
 import type { UsbBackend, UsbDeviceLike } from '../../../main/transport/usb-types.js';
 import { DEFAULT_GADGET } from '../../../virtual-device/usb-gadget/serve.js';
 import { adbSteps } from './adb-steps.js';
+import { edlSteps } from './edl-steps.js';
 import { engineSteps } from './engine-steps.js';
 import { startGadget, stopGadget } from './gadget-process.js';
 
@@ -99,6 +100,8 @@ async function findWebUsb(backend: UsbBackend, timeoutMs: number): Promise<UsbDe
 
 async function main(): Promise<void> {
   report('node', true, { versions: process.versions });
+  // USB_STEPS=edl: only the Qualcomm EDL steps (bench/edl.ts, and quicker runs by hand).
+  if (process.env.USB_STEPS === 'edl') return edlSteps(step, await loadNodeUsbBackend());
   const gadget = startGadget();
   let stateDir = '';
   const gadgetOk = await step('gadget', async () => {
@@ -259,6 +262,9 @@ async function main(): Promise<void> {
   // ADB over USB: the reference device leaves the bus, a stock Android phone takes the UDC (adb-steps.ts).
   await stopGadget(gadget);
   await adbSteps(step, backend);
+
+  // Qualcomm EDL: a bricked device (05c6:9008) rescued by Debian's qdl and by Flashline (edl-steps.ts).
+  await edlSteps(step, backend);
 }
 
 main()
