@@ -181,7 +181,7 @@ describe('flashline sync against honest and hostile repositories', () => {
       void fs.readFile(join(publicDir(fx.repoDir), req.url!)).then((bytes) => {
         cutAt = Math.floor(bytes.length / 3);
         res.writeHead(200, { 'content-length': bytes.length });
-        // Kill the connection once the first third has been handed to the kernel (so it all arrives).
+        // Kill the connection once the first third has been handed to the kernel.
         res.write(bytes.subarray(0, cutAt), () => res.socket?.destroy());
       });
     });
@@ -189,7 +189,13 @@ describe('flashline sync against honest and hostile repositories', () => {
     const result = await sync(url, home);
     assert.equal(ranges.length, 2, 'one more request after the cut');
     assert.equal(ranges[0], undefined);
-    assert.equal(ranges[1], `bytes=${cutAt}-`, 'the second request resumes where the first stopped');
+    // Resumes from what arrived: a destroyed socket may drop the tail of what was handed to the kernel (seen
+    // in CI), so the offset is at most the cut, and more than nothing.
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1] ?? Number.NaN);
+    assert.ok(
+      resumedAt > 0 && resumedAt <= cutAt,
+      `the second request resumes (${ranges[1]}; cut at ${cutAt})`,
+    );
     assert.deepEqual(await fs.readFile(result.packages[0]!.path), await fs.readFile(fx.packagePath));
   });
 });
