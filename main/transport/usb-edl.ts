@@ -19,7 +19,12 @@ import { DEFAULT_IO_TIMEOUT_MS, type IoOptions, withDeadline } from './deadline.
 import { AbortedError, DisconnectedError, TimeoutError } from './errors.js';
 import type { PacketLink, StreamLink } from './types.js';
 import { findBulkInterface, openUsbInterface, type UsbInterfaceClass, type UsbLinkOptions } from './usb.js';
-import { errorText, type FastbootUsbInterface, track as trackTransfer } from './usb-link.js';
+import {
+  errorText,
+  type FastbootUsbInterface,
+  track as trackTransfer,
+  whenEndpointFree,
+} from './usb-link.js';
 import { classifyUsbLibError, USB_FAILURE, type UsbBackend, type UsbDeviceLike } from './usb-types.js';
 
 /** The interface classes EDL devices show; qdl accepts these three protocols (0xff, 0x10, 0x11). */
@@ -79,7 +84,15 @@ function usbInReader(device: UsbDeviceLike, iface: FastbootUsbInterface, packets
   const what = `reading from ${packets.description}`;
   return async (length, timeoutMs) => {
     if (packets.isClosed) throw await packets.disconnected;
-    const transfer = trackTransfer(device, device.transferIn(iface.in.endpointNumber, length, timeoutMs));
+    // The endpoint may still be held by an IN transfer of an earlier link on this device (closed after a cable
+    // pull or a timeout; `usb` cannot cancel it): wait for it within this read's time, as the fastboot link does.
+    const transfer = trackTransfer(
+      device,
+      whenEndpointFree(
+        () => device.transferIn(iface.in.endpointNumber, length, timeoutMs),
+        Date.now() + timeoutMs,
+      ),
+    );
     // A backend that ignores the timeout argument (browser WebUSB) is bounded here; then the link is dropped.
     const r = await withDeadline(what, transfer, { timeoutMs: timeoutMs + NATIVE_GRACE_MS }, () => {
       void packets.close();

@@ -59,7 +59,7 @@ const BUSY_RETRY_MS = 25;
  * Submit a transfer, waiting while the endpoint is still held by a transfer of an earlier link (closed after a
  * timeout or abort; `usb` cannot cancel it, and it ends within its own native timeout). Bounded by `until`.
  */
-async function whenEndpointFree<T>(submit: () => Promise<T>, until: number): Promise<T> {
+export async function whenEndpointFree<T>(submit: () => Promise<T>, until: number): Promise<T> {
   for (;;) {
     try {
       return await submit();
