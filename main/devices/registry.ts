@@ -7,7 +7,7 @@
  * `sameAs` = the leader. A unit gets exactly one `ready` event each time an endpoint becomes its answering
  * leader (after that endpoint's added/changed event); a job owns all of the unit's endpoints at once.
  */
-import { EventEmitter, on } from 'node:events';
+import { EventStream } from '../common/event-stream.js';
 import type { DeviceEvent, DeviceInfo } from './device-info.js';
 import { type DeviceControl, IDENTIFY_TIMEOUT_MS, type Probe } from './source.js';
 import {
@@ -32,11 +32,7 @@ export class DeviceRegistry {
   readonly #busy = new Map<string, number>();
   /** The endpoints each markBusy took, so release frees the same ones whatever they report meanwhile. */
   readonly #busyUnits = new Map<string, readonly string[]>();
-  readonly #events = new EventEmitter();
-
-  constructor() {
-    this.#events.setMaxListeners(0);
-  }
+  readonly #events = new EventStream<DeviceEvent>();
 
   list(): DeviceInfo[] {
     return [...this.#devices.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -159,18 +155,12 @@ export class DeviceRegistry {
 
   /** Subscribe to events; returns an unsubscribe function. */
   subscribe(listener: (event: DeviceEvent) => void): () => void {
-    this.#events.on('event', listener);
-    return () => this.#events.off('event', listener);
+    return this.#events.subscribe(listener);
   }
 
   /** Events as an async iterable that ends when `signal` aborts. */
   async *events(signal?: AbortSignal): AsyncGenerator<DeviceEvent> {
-    try {
-      for await (const [event] of on(this.#events, 'event', { signal })) yield event as DeviceEvent;
-    } catch (err) {
-      if (signal?.aborted) return;
-      throw err;
-    }
+    yield* this.#events.events(signal);
   }
 
   #store(reported: DeviceInfo): DeviceInfo {
@@ -218,6 +208,6 @@ export class DeviceRegistry {
   }
 
   #emit(event: DeviceEvent): void {
-    this.#events.emit('event', event);
+    this.#events.emit(event);
   }
 }

@@ -5,9 +5,10 @@
  * of the station itself — a full disk, an unexpected rejection — ends that job with a code, never the
  * others. Finished jobs stay listed for a while (count and age bound), then live on as stored reports.
  */
+
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
 import { FlashlineError } from '../common/errors.js';
+import { EventStream } from '../common/event-stream.js';
 import { runInJobScope } from '../common/fault-policy.js';
 import type { DiskIo } from '../common/station-storage.js';
 import { classify, describeCode, JOB_CODES, stationStorageFailure } from './codes.js';
@@ -56,7 +57,7 @@ interface Entry {
 export class FlashManager {
   readonly #opts: FlashManagerOptions;
   readonly #jobs = new Map<string, Entry>();
-  readonly #events = new EventEmitter();
+  readonly #events = new EventStream<JobEvent>();
   readonly #waiting: (() => void)[] = [];
   #running = 0;
   #concurrency: number;
@@ -64,7 +65,6 @@ export class FlashManager {
   constructor(options: FlashManagerOptions) {
     this.#opts = options;
     this.#concurrency = Math.max(1, options.concurrency);
-    this.#events.setMaxListeners(0);
   }
 
   set concurrency(n: number) {
@@ -223,17 +223,11 @@ export class FlashManager {
   }
 
   subscribe(listener: (e: JobEvent) => void): () => void {
-    this.#events.on('event', listener);
-    return () => this.#events.off('event', listener);
+    return this.#events.subscribe(listener);
   }
 
   async *events(signal?: AbortSignal): AsyncGenerator<JobEvent> {
-    try {
-      for await (const [e] of on(this.#events, 'event', { signal })) yield e as JobEvent;
-    } catch (err) {
-      if (signal?.aborted) return;
-      throw err;
-    }
+    yield* this.#events.events(signal);
   }
 
   #onEvent(e: JobEvent): void {
@@ -279,7 +273,7 @@ export class FlashManager {
   }
 
   #emit(e: JobEvent): void {
-    this.#events.emit('event', e);
+    this.#events.emit(e);
   }
 
   async #slot(signal: AbortSignal): Promise<void> {
