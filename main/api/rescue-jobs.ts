@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { FlashlineError } from '../common/errors.js';
 import { statusInfo } from '../common/status-codes.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import { PROGRESS_INTERVAL_MS } from '../flash/progress.js';
 import type { RescueProgress, RescueReport, RunRescue } from '../flash/rescue/contract.js';
 
 export interface RescueStart {
@@ -78,9 +79,6 @@ export interface RescueJobsOptions {
   readonly onCameBack?: (id: string) => void;
   readonly now?: () => number;
 }
-
-/** Progress crosses the process boundary at most this often per job (stage changes always pass). */
-const PROGRESS_INTERVAL_MS = 250;
 
 export class RescueJobs implements RescueServiceApi {
   readonly #jobs = new Map<string, RescueJobView>();
@@ -160,6 +158,8 @@ export class RescueJobs implements RescueServiceApi {
     const now = this.#opts.now ?? Date.now;
     let lastStage: string | undefined;
     let lastAt = Number.NEGATIVE_INFINITY;
+    // Progress crosses the process boundary at most every PROGRESS_INTERVAL_MS per job, as a flash job's
+    // (stage changes and a stage's end always pass).
     const onProgress = (progress: RescueProgress) => {
       this.#set(job.jobId, { progress });
       const t = now();
