@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { join } from 'node:path';
 import { FlashlineError } from '../common/errors.js';
-import { statusInfo } from '../common/status-codes.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import { PROGRESS_INTERVAL_MS } from '../flash/progress.js';
 import type { RescueProgress, RescueReport, RunRescue } from '../flash/rescue/contract.js';
+import { RescueReportBuilder } from '../flash/rescue/report.js';
 
 export interface RescueStart {
   readonly deviceId: string;
@@ -78,9 +79,6 @@ export interface RescueJobsOptions {
   readonly onCameBack?: (id: string) => void;
   readonly now?: () => number;
 }
-
-/** Progress crosses the process boundary at most this often per job (stage changes always pass). */
-const PROGRESS_INTERVAL_MS = 250;
 
 export class RescueJobs implements RescueServiceApi {
   readonly #jobs = new Map<string, RescueJobView>();
@@ -160,6 +158,8 @@ export class RescueJobs implements RescueServiceApi {
     const now = this.#opts.now ?? Date.now;
     let lastStage: string | undefined;
     let lastAt = Number.NEGATIVE_INFINITY;
+    // Progress crosses the process boundary at most every PROGRESS_INTERVAL_MS per job, as a flash job's
+    // (stage changes and a stage's end always pass).
     const onProgress = (progress: RescueProgress) => {
       this.#set(job.jobId, { progress });
       const t = now();
@@ -222,22 +222,11 @@ export class RescueJobs implements RescueServiceApi {
   }
 
   #faultReport(job: RescueJobView, err: unknown): RescueReport {
-    const info = statusInfo(10);
-    return {
-      jobId: job.jobId,
-      deviceId: job.deviceId,
-      startedAt: job.startedAt,
-      endedAt: new Date((this.#opts.now ?? Date.now)()).toISOString(),
-      status: info.code,
-      statusName: info.name,
-      message: err instanceof Error ? err.message : String(err),
-      remedy: info.remedy,
-      identity: {},
-      package: { id: '', version: '', sha256: '' },
-      backups: [],
-      deviceLog: [],
-      stages: [],
-    };
+    const report = new RescueReportBuilder(job.deviceId, job).finish(
+      10,
+      err instanceof Error ? err.message : String(err),
+    );
+    return { ...report, endedAt: new Date((this.#opts.now ?? Date.now)()).toISOString() };
   }
 
   #set(jobId: string, changes: Partial<RescueJobView>): void {

@@ -2,9 +2,8 @@
  * The EDL device's serial port (a Windows QDLoader COM port, a Linux ttyUSB): a socat pty pair (../pty.ts);
  * each host connection gets a fresh pair at the same path, as a port that re-enumerates.
  */
-import type { SerialPort } from 'serialport';
-import { enableDirectSerialIo } from '../../main/common/serial-direct-io.js';
-import { openPtyPair, type PtyPair } from '../pty.js';
+import type { PtyPair } from '../pty.js';
+import { openServedPty } from '../pty-port.js';
 import { DeviceLink } from './device-link.js';
 
 export class EdlPty {
@@ -19,20 +18,7 @@ export class EdlPty {
 
   async open(): Promise<void> {
     if (this.#stopped) return;
-    const pair = await openPtyPair(this.dir);
-    const { SerialPort: Port } = await import('serialport');
-    const port = await new Promise<SerialPort>((resolve, reject) => {
-      const p = new Port({ path: pair.devicePath, baudRate: 115200, autoOpen: false });
-      p.open((err) => {
-        if (err) return reject(err);
-        enableDirectSerialIo(p.port);
-        resolve(p);
-      });
-    }).catch(async (err: unknown) => {
-      await pair.close();
-      throw err;
-    });
-    port.on('error', () => {});
+    const { pair, port } = await openServedPty(this.dir);
     this.#pair = pair;
     this.hostPath = pair.hostPath;
     void this.serve(new DeviceLink(port)).then(async () => {

@@ -46,12 +46,13 @@ export class RescueReportBuilder {
     package: RescueReport['package'];
   };
 
-  constructor(deviceId: string) {
+  /** `job`: the id and start of a job that already has them (a service's job view); new ones otherwise. */
+  constructor(deviceId: string, job?: { readonly jobId: string; readonly startedAt: string }) {
     const now = new Date().toISOString();
     this.report = {
-      jobId: randomUUID(),
+      jobId: job?.jobId ?? randomUUID(),
       deviceId,
-      startedAt: now,
+      startedAt: job?.startedAt ?? now,
       endedAt: now,
       status: 0,
       statusName: 'ok',

@@ -14,15 +14,11 @@ import { checkRescueTarget } from '../../package/qualcomm-rescue/index.js';
 import {
   applyRescuePlan,
   detectStorage,
-  FirehoseClient,
+  enterFirehose,
+  type FirehoseClient,
   readPartitionTable,
   readToFile,
 } from '../../protocol/firehose/index.js';
-import {
-  FirehoseAlreadyRunningError,
-  SaharaClient,
-  type SaharaIdentity,
-} from '../../protocol/sahara/index.js';
 import type { StreamLink } from '../../transport/index.js';
 import type { RescueProgress, RescueReport, RescueRequest, RunRescue } from './contract.js';
 import { verifyRescueContents } from './package-files.js';
@@ -83,40 +79,33 @@ async function rescue(
 
     b.begin('identify');
     link = await deps.openLink(req.deviceId, signal);
-    const sahara = new SaharaClient(link);
-    let identity: SaharaIdentity | undefined;
-    let pending: Uint8Array | undefined;
-    try {
-      identity = await sahara.identify(call);
-    } catch (err) {
-      // A programmer already runs (a previous session loaded it): nothing to identify, go on in Firehose.
-      if (!(err instanceof FirehoseAlreadyRunningError)) throw err;
-      pending = err.pending;
-    }
-    if (identity) {
-      Object.assign(r.identity, {
-        saharaVersion: identity.version,
-        ...(identity.serialNumber !== undefined
-          ? { serial: identity.serialNumber.toString(16).padStart(8, '0') }
-          : {}),
-        ...(identity.msmHwId ? { msmHwId: identity.msmHwId } : {}),
-        ...(identity.oemPkHash ? { oemPkHash: identity.oemPkHash } : {}),
-      });
-    }
-    checkRescueTarget(section, identity);
-    if (identity) {
-      b.begin('programmer');
-      const meter = new StageMeter('programmer', contents.programmer.byteLength, onProgress);
-      await sahara.uploadProgrammer(contents.programmer, {
-        ...call,
-        ...(identity.oemPkHash ? { expectedOemPkHash: identity.oemPkHash } : {}),
-        onProgress: (d) => {
-          meter.tick(d, section.programmer);
-          b.addBytes(d);
-        },
-      });
-    }
-    firehose = new FirehoseClient(link, pending);
+    let meter: StageMeter | undefined;
+    const entered = await enterFirehose(link, {
+      programmer: contents.programmer,
+      ...call,
+      onIdentified: (identity) => {
+        if (identity) {
+          Object.assign(r.identity, {
+            saharaVersion: identity.version,
+            ...(identity.serialNumber !== undefined
+              ? { serial: identity.serialNumber.toString(16).padStart(8, '0') }
+              : {}),
+            ...(identity.msmHwId ? { msmHwId: identity.msmHwId } : {}),
+            ...(identity.oemPkHash ? { oemPkHash: identity.oemPkHash } : {}),
+          });
+        }
+        checkRescueTarget(section, identity);
+        if (!identity) return;
+        b.begin('programmer');
+        meter = new StageMeter('programmer', contents.programmer.byteLength, onProgress);
+      },
+      onProgrammerProgress: (d) => {
+        meter?.tick(d, section.programmer);
+        b.addBytes(d);
+      },
+    });
+    firehose = entered.firehose;
+    const identity = entered.identity;
     await firehose.drain(call);
     const config = await detectStorage(firehose, {
       ...call,
@@ -129,17 +118,17 @@ async function rescue(
     }
 
     b.begin('program');
-    const meter = new StageMeter('program', contents.programBytes, onProgress);
+    const programMeter = new StageMeter('program', contents.programBytes, onProgress);
     const fh = firehose;
     await applyRescuePlan(fh, contents.plan, contents.files, {
       ...call,
       onStep: (step, what) => {
         if (step === 'patch' && b.stage !== 'patch') b.begin('patch');
         if (step === 'bootable') b.begin('bootable');
-        if (step === 'erase') meter.label(`erase ${what}`);
+        if (step === 'erase') programMeter.label(`erase ${what}`);
       },
       onProgress: (label, sent) => {
-        meter.tick(sent, label);
+        programMeter.tick(sent, label);
         b.addBytes(sent);
       },
     });

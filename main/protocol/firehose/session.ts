@@ -19,6 +19,11 @@ export interface EdlSessionOptions extends SaharaClientOptions {
   readonly allowUnknownSigner?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgrammerProgress?: ByteProgress;
+  /**
+   * Called once the device is known, before a programmer byte is sent: with its Sahara identity, or with
+   * none when a programmer already runs. A throw stops the session there (a rescue's target check).
+   */
+  readonly onIdentified?: (identity: SaharaIdentity | undefined) => void;
 }
 
 export interface EdlSession {
@@ -28,13 +33,20 @@ export interface EdlSession {
   readonly config: ConfigureResult & { readonly sectorSize: number };
 }
 
-export async function startEdlSession(link: StreamLink, opts: EdlSessionOptions): Promise<EdlSession> {
+/**
+ * Sahara up to a running programmer: identify, upload (unless one already runs), and the Firehose client on
+ * the link. No Firehose command is sent yet; the caller holds the client (its device log) before any.
+ */
+export async function enterFirehose(
+  link: StreamLink,
+  opts: EdlSessionOptions,
+): Promise<{ firehose: FirehoseClient; identity?: SaharaIdentity }> {
   const call = opts.signal ? { signal: opts.signal } : {};
   const sahara = new SaharaClient(link, opts);
-  let firehose: FirehoseClient;
   let identity: SaharaIdentity | undefined;
   try {
     identity = await sahara.identify(call);
+    opts.onIdentified?.(identity);
     if (!opts.programmer)
       throw new TypeError('a programmer file is needed: the device is in the boot ROM (Sahara)');
     await sahara.uploadProgrammer(opts.programmer, {
@@ -43,11 +55,17 @@ export async function startEdlSession(link: StreamLink, opts: EdlSessionOptions)
       ...(opts.allowUnknownSigner ? { allowUnknownSigner: true } : {}),
       ...(opts.onProgrammerProgress ? { onProgress: opts.onProgrammerProgress } : {}),
     });
-    firehose = new FirehoseClient(link);
+    return { firehose: new FirehoseClient(link), identity };
   } catch (err) {
     if (!(err instanceof FirehoseAlreadyRunningError)) throw err;
-    firehose = new FirehoseClient(link, err.pending);
+    if (!identity) opts.onIdentified?.(undefined);
+    return { firehose: new FirehoseClient(link, err.pending), ...(identity ? { identity } : {}) };
   }
+}
+
+export async function startEdlSession(link: StreamLink, opts: EdlSessionOptions): Promise<EdlSession> {
+  const call = opts.signal ? { signal: opts.signal } : {};
+  const { firehose, identity } = await enterFirehose(link, opts);
   await firehose.drain(call);
   const config = await detectStorage(firehose, {
     ...call,
