@@ -191,25 +191,24 @@ export class ReportStore {
    */
   async after(seq: number, limit: number): Promise<{ seq: number; report: JobReport }[]> {
     const log = await this.#log();
+    const picked = this.#storedAfter(log, seq).slice(0, limit);
+    const reports = (await log.read(picked)) as JobReport[];
+    return picked.map((e, i) => ({ seq: e.seq, report: reports[i] as JobReport }));
+  }
+
+  async backlog(seq: number): Promise<number> {
+    return this.#storedAfter(await this.#log(), seq).length;
+  }
+
+  /** The current reports (latest per job) stored after `seq`, oldest first. */
+  #storedAfter(log: SegmentLog<ReportKey>, seq: number): LogEntry<ReportKey>[] {
     // Walked from the newest end: an up-to-date target costs one step, not a pass over the whole history.
     const newer: LogEntry<ReportKey>[] = [];
     for (const e of log.newestFirst()) {
       if (e.seq <= seq) break;
       if (this.#byJob.get(e.key.jobId) === e) newer.push(e);
     }
-    const picked = newer.reverse().slice(0, limit);
-    const reports = (await log.read(picked)) as JobReport[];
-    return picked.map((e, i) => ({ seq: e.seq, report: reports[i] as JobReport }));
-  }
-
-  async backlog(seq: number): Promise<number> {
-    const log = await this.#log();
-    let n = 0;
-    for (const e of log.newestFirst()) {
-      if (e.seq <= seq) break;
-      if (this.#byJob.get(e.key.jobId) === e) n++;
-    }
-    return n;
+    return newer.reverse();
   }
 
   /** Serials already flashed successfully with the package of this SHA-256 (auto-flash skips them). */

@@ -8,6 +8,13 @@ import type { UnitClaimRequest, UnitClaimResult, UnitClaims } from '../flash/uni
 import { dbProblem, type Sql } from './db.js';
 import type { OutboxStateFile } from './outbox-state.js';
 
+interface ClaimRow {
+  readonly station: string;
+  readonly state: string;
+  readonly job_id: string;
+  readonly claimed_at: Date;
+}
+
 export class PgUnitClaims implements UnitClaims {
   readonly #sql: Sql;
   readonly #station: string;
@@ -23,13 +30,19 @@ export class PgUnitClaims implements UnitClaims {
 
   async heldElsewhere(serial: string, packageSha256: string): Promise<string | undefined> {
     try {
-      const [held] = await this.#sql<{ station: string; state: string; job_id: string; claimed_at: Date }[]>`
-        SELECT station, state, job_id, claimed_at FROM fleet_claims
-        WHERE serial = ${serial} AND package_sha256 = ${packageSha256} AND station <> ${this.#station}`;
-      return held ? refusal(serial, held) : undefined;
+      const held = await this.#holder(serial, packageSha256);
+      return held && held.station !== this.#station ? refusal(serial, held) : undefined;
     } catch {
       return undefined; // unreachable: the job's own claim falls back and flags it
     }
+  }
+
+  /** Who holds the claim on this unit for this package, if anyone. */
+  async #holder(serial: string, packageSha256: string): Promise<ClaimRow | undefined> {
+    const [held] = await this.#sql<ClaimRow[]>`
+      SELECT station, state, job_id, claimed_at FROM fleet_claims
+      WHERE serial = ${serial} AND package_sha256 = ${packageSha256}`;
+    return held;
   }
 
   async claim(r: UnitClaimRequest): Promise<UnitClaimResult> {
@@ -42,9 +55,7 @@ export class PgUnitClaims implements UnitClaims {
           WHERE fleet_claims.station = excluded.station AND fleet_claims.state = 'running'
         RETURNING job_id`;
       if (won.length > 0) return { outcome: 'claimed' };
-      const [held] = await sql<{ station: string; state: string; job_id: string; claimed_at: Date }[]>`
-        SELECT station, state, job_id, claimed_at FROM fleet_claims
-        WHERE serial = ${r.serial} AND package_sha256 = ${r.packageSha256}`;
+      const held = await this.#holder(r.serial, r.packageSha256);
       // Gone between the two statements (its job failed and was released): claim again.
       if (!held) return await this.claim(r);
       // This station passed it before: its own record decides, exactly as on a single station.
@@ -60,10 +71,7 @@ export class PgUnitClaims implements UnitClaims {
   }
 }
 
-function refusal(
-  serial: string,
-  held: { station: string; state: string; job_id: string; claimed_at: Date },
-): string {
+function refusal(serial: string, held: ClaimRow): string {
   const when = held.claimed_at.toISOString();
   return held.state === 'passed'
     ? `serial ${serial} was already flashed with this package on station ${held.station} (job ${held.job_id}, ${when})`

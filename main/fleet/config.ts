@@ -3,10 +3,20 @@
  * file means no fleet; a file that does not validate is refused with what is wrong, never half-used.
  */
 import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../common/atomic-write.js';
 import { FlashlineError } from '../common/errors.js';
 import { type FleetConfig, fleetConfigSchema } from './contract.js';
+import { NAME_PATTERN } from './live/topics.js';
+
+/** The host name as a station name (one topic level): what `fleet init` and the live bus default to. */
+export function defaultStationName(): string {
+  const name = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
+  return NAME_PATTERN.test(name) ? name : 'station';
+}
 
 export function fleetConfigPath(home: string): string {
   return join(home, 'fleet.json');

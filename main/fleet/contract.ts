@@ -4,6 +4,7 @@
  * serve IPC, WebSocket and JSON exports. Inputs are zod schemas so every caller validates at its boundary.
  */
 import { z } from 'zod';
+import { NAME_PATTERN } from './live/topics.js';
 
 /** `ok`, `failed`, a decade (`4x`) or one code (`42`). */
 export const statusFilterSchema = z
@@ -117,7 +118,8 @@ const nameSchema = z
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash or underscore');
+  // The live bus's rule (one topic level), so a name fleet init accepts is one the bus can carry.
+  .regex(NAME_PATTERN, 'use letters, digits, dot, dash or underscore');
 
 /**
  * `<home>/fleet.json` (written by `flashline fleet init`, mode 0600). URLs are kept without passwords:

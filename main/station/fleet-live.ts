@@ -4,11 +4,10 @@
  * the registry and the job events, and — for a station serving the UI — the dashboard subscriber and the
  * central history for the fleet view. With none of it configured nothing starts: exactly a single station.
  */
-import { hostname } from 'node:os';
 import type { FleetContext } from '../api/fleet-context.js';
 import { FlashlineError } from '../common/errors.js';
 import type { JobEvent } from '../flash/events.js';
-import { readFleetConfig } from '../fleet/config.js';
+import { defaultStationName, readFleetConfig } from '../fleet/config.js';
 import type { FleetConfig } from '../fleet/contract.js';
 import {
   type EmbeddedBroker,
@@ -50,14 +49,6 @@ export interface FleetLive {
   /** The broker in use, for the log ("mqtt://127.0.0.1:1883"), when there is one. */
   readonly brokerUrl?: string;
   stop(): Promise<void>;
-}
-
-/** The host name as a topic level (as `fleet init` names a station by default). */
-function defaultStationName(): string {
-  const name = hostname()
-    .replace(/[^A-Za-z0-9._-]/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '');
-  return NAME_PATTERN.test(name) ? name : 'station';
 }
 
 export function checkStationName(name: string): string {

@@ -2,12 +2,16 @@
  * `flashline fleet init|status|report`: make this station part of a fleet (PostgreSQL for history and unit
  * claims), see how its outbox is doing, and export from the central store (fleet-report.ts).
  */
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { FlashlineError } from '../../common/errors.js';
 import { flashlineHome } from '../../common/paths.js';
 import { ReportStore } from '../../flash/report-store.js';
-import { fleetConfigPath, readFleetConfig, writeFleetConfig } from '../../fleet/config.js';
+import {
+  defaultStationName,
+  fleetConfigPath,
+  readFleetConfig,
+  writeFleetConfig,
+} from '../../fleet/config.js';
 import { type FleetConfig, fleetConfigSchema } from '../../fleet/contract.js';
 import { connectDb, dbProblem, describeDb, readSecretFile } from '../../fleet/db.js';
 import { migrate, schemaVersion } from '../../fleet/migrations.js';
@@ -42,14 +46,6 @@ function checkedUrl(url: string, what: 'database' | 'broker', env: string): stri
   return url;
 }
 
-function defaultStation(): string {
-  return (
-    hostname()
-      .replace(/[^A-Za-z0-9._-]/g, '-')
-      .replace(/^[^A-Za-z0-9]+/, '') || 'station'
-  );
-}
-
 /** `{ db: { url, passwordFile? } }` (or mqtt) when a URL is set, else nothing. */
 function endpoint(key: 'db' | 'mqtt', url: string | undefined, passwordFile: string | undefined) {
   return url ? { [key]: { url, ...(passwordFile ? { passwordFile } : {}) } } : {};
@@ -69,7 +65,7 @@ export async function fleetInit(home: string, o: InitOptions, env = process.env)
   if (o.mqttPasswordFile) await readSecretFile(o.mqttPasswordFile);
   const candidate = {
     version: 1,
-    station: o.station ?? before?.station ?? defaultStation(),
+    station: o.station ?? before?.station ?? defaultStationName(),
     site: o.site ?? before?.site ?? 'default',
     ...((o.operator ?? before?.operator) ? { operator: o.operator ?? before?.operator } : {}),
     ...endpoint('db', db, o.dbPasswordFile ?? before?.db?.passwordFile),

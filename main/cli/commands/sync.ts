@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { flashlineHome } from '../../common/paths.js';
 import { loadStationKeys } from '../../flash/adapters/package.js';
+import { ProgressMeter } from '../../flash/progress.js';
 import { defaultTrustDirs, loadTrustStore } from '../../package/index.js';
 import { fetchCatalog, type SyncProgress, syncRepository } from '../../repo/sync.js';
 import { collect, withPackageKeyOptions } from '../options.js';
@@ -26,24 +27,24 @@ interface SyncOpts {
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
-/** One progress line on stderr, at most ~4 times a second, with MB/s and ETA. */
+/**
+ * One progress line on stderr per update of the engine's ProgressMeter (as the Catalog measures a download:
+ * ~4 times a second, MB/s over the last seconds, so bytes resumed from an earlier run do not count as speed).
+ */
 function progressPrinter(): (p: SyncProgress) => void {
-  let last = 0;
-  let started = 0;
+  let meter: ProgressMeter | undefined;
   let name = '';
   return (p) => {
-    const now = Date.now();
-    if (p.name !== name) {
-      name = p.name;
-      started = now;
-    }
-    if (now - last < 250 && p.bytesDone < p.bytesTotal) return;
-    last = now;
-    const rate = p.bytesDone / Math.max(0.001, (now - started) / 1000);
-    const eta = rate > 0 ? Math.ceil((p.bytesTotal - p.bytesDone) / rate) : 0;
-    process.stderr.write(
-      `${p.name}: ${mb(p.bytesDone)}/${mb(p.bytesTotal)} MB  ${mb(rate)} MB/s  ETA ${eta}s${p.bytesDone >= p.bytesTotal ? '\n' : '\r'}`,
-    );
+    if (meter && p.name === name) return meter.set(p.bytesDone);
+    name = p.name;
+    const label = p.name;
+    meter = new ProgressMeter(label, label, (e) => {
+      const eta = e.eta === null ? '?' : `${e.eta}s`;
+      process.stderr.write(
+        `${label}: ${mb(e.bytesDone)}/${mb(e.bytesTotal)} MB  ${mb(e.rate)} MB/s  ETA ${eta}${e.bytesDone >= e.bytesTotal ? '\n' : '\r'}`,
+      );
+    });
+    meter.begin('download', p.bytesTotal, p.bytesDone);
   };
 }
 

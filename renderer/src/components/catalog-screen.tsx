@@ -6,20 +6,29 @@ import { remedyFor } from '../api/status.js';
 
 type CatalogView = Catalog & { readonly seenProducts: readonly string[] };
 
+const downloadKey = (d: { readonly repoUrl: string; readonly name: string }) => `${d.repoUrl} ${d.name}`;
+
 /** Live downloads: follow the event stream, then merge the service's list (events know more). */
 function useDownloads(api: Api): ReadonlyMap<string, CatalogDownload> {
   const [downloads, setDownloads] = useState<ReadonlyMap<string, CatalogDownload>>(new Map());
   useEffect(() => {
     let live = true;
-    const put = (d: CatalogDownload) => setDownloads((m) => new Map(m).set(`${d.repoUrl} ${d.name}`, d));
     const sub = api.client.repo.events.subscribe(undefined, {
       onStarted() {
         api.client.repo.downloads
           .query()
-          .then((list) => live && list.forEach(put))
+          .then((list) => {
+            if (!live) return;
+            setDownloads((m) => {
+              const next = new Map(m);
+              // As useJobs and useRescueJobs merge: an event already applied is newer than the snapshot.
+              for (const d of list) if (!next.has(downloadKey(d))) next.set(downloadKey(d), d);
+              return next;
+            });
+          })
           .catch(() => undefined);
       },
-      onData: put,
+      onData: (d) => setDownloads((m) => new Map(m).set(downloadKey(d), d)),
     });
     return () => {
       live = false;
@@ -172,7 +181,7 @@ export function CatalogScreen({
           </thead>
           <tbody>
             {entries.map((e) => {
-              const d = downloads.get(`${catalog.repoUrl} ${e.name}`);
+              const d = downloads.get(downloadKey({ repoUrl: catalog.repoUrl, name: e.name }));
               return (
                 <tr key={e.name} data-testid={`catalog-row-${e.name}`}>
                   <td>{e.name}</td>

@@ -1,18 +1,7 @@
 /** The live-bus flags of `station` and `line`: bad values are one-line errors with exit 2, nothing started. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-
-const root = new URL('../../../', import.meta.url).pathname;
-
-function flashline(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/flashline.js', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { flashline } from './run-cli.js';
 
 test('a broker URL that is not mqtt:// or mqtts:// is refused with what to give', () => {
   for (const command of [['station'], ['line', 'x.flp']]) {

@@ -1,18 +1,7 @@
 /** `flashline station` argument handling: bad values are one-line errors with exit 2; remote binding needs a flag. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-
-const root = new URL('../../../', import.meta.url).pathname;
-
-function flashline(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/flashline.js', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { flashline } from './run-cli.js';
 
 test('a bad --port is a one-line error plus usage hint, exit 2', () => {
   const r = flashline('station', '--port', 'seventy');
