@@ -3,7 +3,9 @@
  * through Firehose `read`, streamed to disk (readToFile: never a partial file under FILE), with progress. Exit code: 0, or the EDL status (edl-common.ts).
  */
 import type { Command } from 'commander';
+import { ProgressMeter } from '../../flash/progress.js';
 import { readPartitionTable, readToFile } from '../../protocol/firehose/index.js';
+import { transferProgressPrinter } from '../transfer-progress.js';
 import { type EdlCliCommon, openEdl, reportEdlFailure, withEdlOptions } from './edl-common.js';
 
 interface BackupOptions extends EdlCliCommon {
@@ -39,26 +41,24 @@ async function backup(opts: BackupOptions): Promise<number> {
     }
     const numSectors = part.lastLba - part.firstLba + 1;
     const total = numSectors * config.sectorSize;
-    const started = Date.now();
-    let lastPrint = 0;
+    const printer = transferProgressPrinter();
+    const meter = new ProgressMeter(opts.partition, opts.device, (e) =>
+      printer.show({
+        what: opts.partition,
+        bytesDone: e.bytesDone,
+        bytesTotal: e.bytesTotal,
+        rate: e.rate,
+        etaSeconds: e.eta,
+      }),
+    );
+    meter.begin('download', total);
     await readToFile(
       firehose,
       { sectorSize: config.sectorSize, physicalPartition: 0, startSector: part.firstLba, numSectors },
       opts.out,
-      {
-        onProgress: (done) => {
-          const now = Date.now();
-          if (now - lastPrint < 250 && done < total) return;
-          lastPrint = now;
-          const rate = done / Math.max((now - started) / 1000, 0.001);
-          const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-          process.stderr.write(
-            `\r${opts.partition}: ${done}/${total} bytes  ${(rate / 1e6).toFixed(1)} MB/s  ETA ${eta} s`,
-          );
-        },
-      },
+      { onProgress: (done) => meter.set(done) },
     );
-    process.stderr.write('\n');
+    printer.end();
     process.stdout.write(
       `${opts.partition}: ${total} bytes (${numSectors} sectors of ${config.sectorSize}) → ${opts.out}\n`,
     );

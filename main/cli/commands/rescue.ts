@@ -17,6 +17,7 @@ import {
 } from '../../flash/rescue/index.js';
 import { collect, parsePositiveInt } from '../options.js';
 import { handleStopSignals } from '../stop-signals.js';
+import { transferProgressPrinter } from '../transfer-progress.js';
 
 interface RescueOptions {
   device: string;
@@ -79,21 +80,19 @@ export function registerRescue(program: Command): void {
     });
 }
 
-/** One line per stage on a terminal (redrawn), else a line per second and one at each stage's end. */
-function progressPrinter(): (p: RescueProgress) => void {
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  let stage = '';
-  return (p) => {
-    const now = Date.now();
-    const done = p.bytesDone >= p.bytesTotal;
-    if (p.stage === stage && now - last < (tty ? 250 : 1000) && !done) return;
-    if (tty && stage && p.stage !== stage) process.stderr.write('\n');
-    stage = p.stage;
-    last = now;
-    const eta = p.etaSeconds !== undefined && !done ? `  ETA ${p.etaSeconds} s` : '';
-    const line = `${p.stage}: ${p.label ?? ''}  ${p.bytesDone}/${p.bytesTotal} bytes  ${(p.rate / 1e6).toFixed(1)} MB/s${eta}`;
-    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+/** A line per stage (redrawn on a terminal; a line a second in a log), as every one-item transfer shows it. */
+function progressPrinter(): { readonly show: (p: RescueProgress) => void; readonly end: () => void } {
+  const printer = transferProgressPrinter();
+  return {
+    show: (p) =>
+      printer.show({
+        what: p.label ? `${p.stage} ${p.label}` : p.stage,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+      }),
+    end: printer.end,
   };
 }
 
@@ -130,6 +129,7 @@ async function runRescueCli(packagePath: string, opts: RescueOptions): Promise<n
         ...(opts.decryptionKey.length > 0 ? { decryptionKeyFiles: opts.decryptionKey } : {}),
       }),
     );
+    const progress = opts.json ? undefined : progressPrinter();
     const report = await run(
       {
         deviceId: opts.device,
@@ -143,9 +143,9 @@ async function runRescueCli(packagePath: string, opts: RescueOptions): Promise<n
         },
         signal: stopping.signal,
       },
-      opts.json ? () => {} : progressPrinter(),
+      progress?.show ?? (() => {}),
     );
-    if (!opts.json && process.stderr.isTTY) process.stderr.write('\n');
+    progress?.end();
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else printReport(report);
     return report.status;

@@ -11,6 +11,7 @@ import { ProgressMeter } from '../../flash/progress.js';
 import { defaultTrustDirs, loadTrustStore } from '../../package/index.js';
 import { fetchCatalog, type SyncProgress, syncRepository } from '../../repo/sync.js';
 import { collect, withPackageKeyOptions } from '../options.js';
+import { transferProgressPrinter } from '../transfer-progress.js';
 
 interface SyncOpts {
   repo: string;
@@ -28,22 +29,26 @@ interface SyncOpts {
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
 /**
- * One progress line on stderr per update of the engine's ProgressMeter (as the Catalog measures a download:
- * ~4 times a second, MB/s over the last seconds, so bytes resumed from an earlier run do not count as speed).
+ * Progress on stderr, measured by the engine's ProgressMeter (as the Catalog measures a download: MB/s over
+ * the last seconds, so bytes resumed from an earlier run do not count as speed).
  */
 function progressPrinter(): (p: SyncProgress) => void {
+  const printer = transferProgressPrinter();
   let meter: ProgressMeter | undefined;
   let name = '';
   return (p) => {
     if (meter && p.name === name) return meter.set(p.bytesDone);
     name = p.name;
     const label = p.name;
-    meter = new ProgressMeter(label, label, (e) => {
-      const eta = e.eta === null ? '?' : `${e.eta}s`;
-      process.stderr.write(
-        `${label}: ${mb(e.bytesDone)}/${mb(e.bytesTotal)} MB  ${mb(e.rate)} MB/s  ETA ${eta}${e.bytesDone >= e.bytesTotal ? '\n' : '\r'}`,
-      );
-    });
+    meter = new ProgressMeter(label, label, (e) =>
+      printer.show({
+        what: label,
+        bytesDone: e.bytesDone,
+        bytesTotal: e.bytesTotal,
+        rate: e.rate,
+        etaSeconds: e.eta,
+      }),
+    );
     meter.begin('download', p.bytesTotal, p.bytesDone);
   };
 }
