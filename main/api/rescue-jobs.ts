@@ -7,9 +7,9 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
 import { join } from 'node:path';
 import { FlashlineError } from '../common/errors.js';
+import { EventStream } from '../common/event-stream.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import { PROGRESS_INTERVAL_MS } from '../flash/progress.js';
 import type { RescueProgress, RescueReport, RunRescue } from '../flash/rescue/contract.js';
@@ -84,12 +84,11 @@ export class RescueJobs implements RescueServiceApi {
   readonly #jobs = new Map<string, RescueJobView>();
   readonly #controllers = new Map<string, AbortController>();
   readonly #packages = new Map<string, RescuePackageSeen>();
-  readonly #events = new EventEmitter();
+  readonly #events = new EventStream<RescueEvent>();
   readonly #opts: RescueJobsOptions;
 
   constructor(opts: RescueJobsOptions) {
     this.#opts = opts;
-    this.#events.setMaxListeners(0);
   }
 
   list(): RescueJobView[] {
@@ -146,12 +145,7 @@ export class RescueJobs implements RescueServiceApi {
   }
 
   async *events(signal?: AbortSignal): AsyncGenerator<RescueEvent> {
-    try {
-      for await (const [event] of on(this.#events, 'event', { signal })) yield event as RescueEvent;
-    } catch (err) {
-      if (signal?.aborted) return;
-      throw err;
-    }
+    yield* this.#events.events(signal);
   }
 
   async #run(job: RescueJobView, req: RescueStart, serial: string | undefined, signal: AbortSignal) {
@@ -188,6 +182,7 @@ export class RescueJobs implements RescueServiceApi {
               }
             : {}),
           ...(req.comeBackDeviceId ? { comeBack: { deviceId: req.comeBackDeviceId } } : {}),
+          job: { jobId: job.jobId, startedAt: job.startedAt },
           signal,
         },
         onProgress,
@@ -235,6 +230,6 @@ export class RescueJobs implements RescueServiceApi {
   }
 
   #emit(event: RescueEvent): void {
-    this.#events.emit('event', event);
+    this.#events.emit(event);
   }
 }

@@ -63,7 +63,8 @@ const table = [
     code: 15,
     name: 'device_not_found',
     message: 'The device could not be reached at the given address.',
-    remedy: "Check the device id with 'flashline devices' and that the device is in fastboot mode.",
+    remedy:
+      "Check the device id with 'flashline devices' and that the device is in the mode the job needs (fastboot or Android to flash, EDL to rescue).",
   },
   {
     code: 16,

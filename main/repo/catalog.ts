@@ -4,12 +4,13 @@
  * bytes-based rate and ETA, about 4 Hz). A download runs in the service, not in the request that started
  * it, so a closed browser tab does not stop it; its outcome is kept for the list.
  */
+
 import { randomBytes } from 'node:crypto';
-import { EventEmitter, on } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { toErrorData } from '../common/errors.js';
+import { EventStream } from '../common/event-stream.js';
 import { ProgressMeter } from '../flash/progress.js';
 import type { StationPrivateKey, TrustStore } from '../package/index.js';
 import { type Catalog, fetchCatalog, syncRepository } from './sync.js';
@@ -44,7 +45,7 @@ const sourceSchema = z.object({ repoUrl: z.string().url() });
 export class CatalogService {
   readonly #options: CatalogServiceOptions;
   readonly #downloads = new Map<string, CatalogDownload>();
-  readonly #events = new EventEmitter();
+  readonly #events = new EventStream<CatalogDownload>();
 
   constructor(options: CatalogServiceOptions) {
     this.#options = options;
@@ -91,7 +92,7 @@ export class CatalogService {
     const update = (patch: Partial<CatalogDownload>) => {
       current = { ...current, ...patch };
       this.#downloads.set(id, current);
-      this.#events.emit('event', current);
+      this.#events.emit(current);
     };
     update({});
     let meter: ProgressMeter | undefined;
@@ -125,11 +126,6 @@ export class CatalogService {
   }
 
   async *events(signal?: AbortSignal): AsyncGenerator<CatalogDownload> {
-    try {
-      for await (const [e] of on(this.#events, 'event', { signal })) yield e as CatalogDownload;
-    } catch (err) {
-      if (signal?.aborted) return;
-      throw err;
-    }
+    yield* this.#events.events(signal);
   }
 }

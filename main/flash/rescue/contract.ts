@@ -37,6 +37,8 @@ export interface RescueRequest {
    */
   readonly comeBack?: { readonly deviceId?: string; readonly timeoutMs?: number };
   readonly signal?: AbortSignal;
+  /** The job this rescue runs as (the station's job view), so its report carries the same id; else a new one. */
+  readonly job?: { readonly jobId: string; readonly startedAt: string };
 }
 
 export interface RescueProgress {

@@ -57,7 +57,7 @@ async function rescue(
   req: RescueRequest,
   onProgress: (p: RescueProgress) => void,
 ): Promise<RescueReport> {
-  const b = new RescueReportBuilder(req.deviceId);
+  const b = new RescueReportBuilder(req.deviceId, req.job);
   const r = b.report;
   const signal = req.signal;
   const call = signal ? { signal } : {};

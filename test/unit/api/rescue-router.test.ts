@@ -110,6 +110,8 @@ describe('rescue API', () => {
     assert.ok(end?.type === 'end');
     assert.equal(end.report.status, 0);
     assert.equal(end.jobId, job.jobId);
+    // The rescue runs as the station's job: its report can carry the job view's id and start.
+    assert.deepEqual(seen?.job, { jobId: job.jobId, startedAt: job.startedAt });
     assert.deepEqual(seen?.comeBack, { deviceId: 'tcp:127.0.0.1:5554' });
     assert.deepEqual(seen?.backup?.partitions, ['boot']);
     assert.match(seen?.backup?.dir ?? '', /^\/station\/backups\/1234abcd-/);
