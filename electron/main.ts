@@ -25,7 +25,7 @@ import { appRouter } from '../main/api/router.js';
 import { flashlineHome, projectRoot } from '../main/common/paths.js';
 import { FLASHLINE_VERSION } from '../main/common/version.js';
 import { readSecretFile } from '../main/fleet/db.js';
-import { jobsOf, startStationFleet } from '../main/station/fleet-live.js';
+import { startStationFleet } from '../main/station/fleet-live.js';
 import { startLiveService } from '../main/station/live-service.js';
 import { saveReportExport } from './export-save.js';
 import { createIpcDispatcher } from './ipc-dispatcher.js';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const fleet = await startStationFleet({
     home: flashlineHome(),
     version: FLASHLINE_VERSION,
-    sources: { devices: live.service.devices, jobs: jobsOf(live.service.flash) },
+    sources: { devices: live.service.devices, jobs: live.jobs },
     log: (line) => process.stderr.write(`${line}\n`),
     readSecretFile,
   });

@@ -6,7 +6,6 @@
  */
 import type { FleetContext } from '../api/fleet-context.js';
 import { FlashlineError } from '../common/errors.js';
-import type { JobEvent } from '../flash/events.js';
 import { defaultStationName, readFleetConfig } from '../fleet/config.js';
 import type { FleetConfig } from '../fleet/contract.js';
 import {
@@ -115,22 +114,6 @@ export async function startFleetLive(options: FleetLiveOptions): Promise<FleetLi
       await publisher.stop();
       await dashboard?.stop();
       await embedded?.stop();
-    },
-  };
-}
-
-/** Job events of a flash service as the publisher's subscribe port. */
-export function jobsOf(
-  flash: { jobEvents(signal?: AbortSignal): AsyncIterable<JobEvent> } | undefined,
-): LiveSources['jobs'] {
-  return {
-    subscribe(listener) {
-      if (!flash) return () => undefined;
-      const stop = new AbortController();
-      void (async () => {
-        for await (const e of flash.jobEvents(stop.signal)) listener(e);
-      })().catch(() => undefined);
-      return () => stop.abort();
     },
   };
 }

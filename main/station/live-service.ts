@@ -22,6 +22,7 @@ import {
   usbSource,
 } from '../devices/index.js';
 import { endpointForId } from '../devices/named-endpoints.js';
+import type { JobEvent } from '../flash/events.js';
 import { runRescue } from '../flash/rescue/index.js';
 import { FlashService } from '../flash/service.js';
 import { openStationFleet } from '../fleet/station-fleet.js';
@@ -51,6 +52,8 @@ export interface LiveService {
   readonly service: ServiceContext;
   /** Sources that could not start (e.g. no USB access), one line each; already logged. */
   readonly problems: readonly string[];
+  /** The job manager's events, for in-process listeners such as the fleet's live bus publisher. */
+  readonly jobs: { subscribe(listener: (e: JobEvent) => void): () => void };
   stop(): void;
 }
 
@@ -100,6 +103,7 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
   return {
     service: createService({ mode: options.mode, devices, flash, rescue }),
     problems: discovery.problems,
+    jobs: flash.manager,
     stop: () => {
       stopped.abort();
       discovery.stop();

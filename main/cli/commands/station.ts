@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { flashlineHome } from '../../common/paths.js';
 import { FLASHLINE_VERSION } from '../../common/version.js';
 import { readSecretFile } from '../../fleet/db.js';
-import { jobsOf, startStationFleet } from '../../station/fleet-live.js';
+import { startStationFleet } from '../../station/fleet-live.js';
 import { startLiveService } from '../../station/live-service.js';
 import { assertBindAllowed, runStation } from '../../station/run-station.js';
 import { DEFAULT_UPLOAD_LIMIT } from '../../station/upload.js';
@@ -131,7 +131,7 @@ export function registerStation(program: Command): void {
           stationName: opts.stationName,
           embedBrokerPort: opts.embedBroker,
           version: FLASHLINE_VERSION,
-          sources: { devices: live.service.devices, jobs: jobsOf(live.service.flash) },
+          sources: { devices: live.service.devices, jobs: live.jobs },
           log,
           readSecretFile,
         });
