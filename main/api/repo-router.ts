@@ -5,28 +5,17 @@
  * list — the path comes from the station's own cache, never from the client.
  */
 import { z } from 'zod';
-import { flashlineHome } from '../common/paths.js';
-import { loadStationKeys } from '../flash/adapters/package.js';
-import { defaultTrustDirs, loadTrustStore } from '../package/index.js';
-import { CatalogService } from '../repo/catalog.js';
+import { FlashlineError } from '../common/errors.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
-const services = new WeakMap<ServiceContext, CatalogService>();
-
-function catalogOf(ctx: ServiceContext): CatalogService {
-  let service = services.get(ctx);
-  if (!service) {
-    const home = flashlineHome();
-    service = new CatalogService({
-      home,
-      trust: () => loadTrustStore({ dirs: defaultTrustDirs() }),
-      decryptionKeys: () => loadStationKeys(home),
-      onCached: async (path) => ctx.flash?.openPackage(path),
-    });
-    services.set(ctx, service);
-  }
-  return service;
+function catalogOf(ctx: ServiceContext): NonNullable<ServiceContext['catalog']> {
+  if (!ctx.catalog)
+    throw new FlashlineError(
+      'unavailable',
+      'The Catalog is not available in this session. Start Flashline as a station or the desktop app.',
+    );
+  return ctx.catalog;
 }
 
 const repoUrl = z.url({ protocol: /^https?$/ }).max(2048);

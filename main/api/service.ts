@@ -4,6 +4,7 @@
  */
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { FlashServiceApi } from '../flash/service-api.js';
+import type { CatalogService } from '../repo/catalog.js';
 import type { FleetContext } from './fleet-context.js';
 import type { RescueServiceApi } from './rescue-jobs.js';
 
@@ -18,6 +19,8 @@ export interface ServiceContext {
   readonly flash?: FlashServiceApi;
   /** Rescue jobs for devices in EDL (rescue-router.ts); absent where rescue is not offered. */
   readonly rescue?: RescueServiceApi;
+  /** The Catalog (update repositories this station trusts, downloads into its cache); absent: not offered. */
+  readonly catalog?: Pick<CatalogService, 'sources' | 'catalog' | 'start' | 'list' | 'events'>;
   /** Where clients may name package files (a remote station's package folders); absent: anywhere. */
   readonly packagePaths?: PackagePathPolicy;
   /** The fleet view's sources (live bus, central history); absent on a station outside a fleet. */

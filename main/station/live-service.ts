@@ -26,6 +26,7 @@ import type { JobEvent } from '../flash/events.js';
 import { runRescue } from '../flash/rescue/index.js';
 import { FlashService } from '../flash/service.js';
 import { openStationFleet } from '../fleet/station-fleet.js';
+import { stationCatalog } from './catalog.js';
 import { createService } from './run-station.js';
 
 export interface LiveServiceOptions {
@@ -101,7 +102,13 @@ export async function startLiveService(options: LiveServiceOptions): Promise<Liv
     },
   });
   return {
-    service: createService({ mode: options.mode, devices, flash, rescue }),
+    service: createService({
+      mode: options.mode,
+      devices,
+      flash,
+      rescue,
+      catalog: stationCatalog(flashlineHome(), flash),
+    }),
     problems: discovery.problems,
     jobs: flash.manager,
     stop: () => {

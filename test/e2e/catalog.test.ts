@@ -21,9 +21,6 @@ describe('catalog in Chromium', () => {
 
   test('lists, downloads and flashes a package from the update repository', async (t) => {
     const s = await openSession(browser(), { devices: 1 });
-    const saved = process.env.FLASHLINE_HOME;
-    // The Catalog keeps its state under the station's home, as the station process does.
-    process.env.FLASHLINE_HOME = s.rig.home;
     const other = await makeRepoFixture({ imageBytes: 100_000 });
     const repoDir = join(s.rig.home, 'repo');
     await initRepository(repoDir);
@@ -37,8 +34,6 @@ describe('catalog in Chromium', () => {
       await s.close();
       await server.close();
       await other.cleanup();
-      if (saved === undefined) delete process.env.FLASHLINE_HOME;
-      else process.env.FLASHLINE_HOME = saved;
     });
     const { page, rig } = s;
 

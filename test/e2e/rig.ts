@@ -17,6 +17,7 @@ import {
   tcpUnitEndpoints,
 } from '../../main/devices/index.js';
 import { FlashService } from '../../main/flash/service.js';
+import { stationCatalog } from '../../main/station/catalog.js';
 import { ensureRendererBuilt } from '../../main/station/renderer-assets.js';
 import { createService } from '../../main/station/run-station.js';
 import { type Station, startStation } from '../../main/station/server.js';
@@ -112,7 +113,7 @@ export async function startUiRig(options: {
     staticDir,
     uploadDir: join(home, 'uploads'),
     uploadLimitBytes: 4 * 1024 * 1024,
-    service: createService({ devices: registry, demo: true, flash }),
+    service: createService({ devices: registry, demo: true, flash, catalog: stationCatalog(home, flash) }),
   });
   return {
     station,

@@ -18,6 +18,7 @@ import {
 import { flashlineHome } from '../../common/paths.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpUnitEndpoints } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
+import { stationCatalog } from '../../station/catalog.js';
 import { createService, runStation } from '../../station/run-station.js';
 import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
 import { parseNonNegativeInt, parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
@@ -144,7 +145,12 @@ async function runDemo(opts: DemoOptions): Promise<number> {
       port: opts.port,
       allowRemote: false,
       log,
-      service: createService({ devices: registry, demo: true, flash }),
+      service: createService({
+        devices: registry,
+        demo: true,
+        flash,
+        catalog: stationCatalog(flashlineHome(), flash),
+      }),
     });
     process.stdout.write(
       [

@@ -14,6 +14,7 @@ import { FlashService } from '../../../main/flash/service.js';
 import type { CatalogDownload } from '../../../main/repo/catalog.js';
 import { publicDir } from '../../../main/repo/state.js';
 import { syncRepository } from '../../../main/repo/sync.js';
+import { stationCatalog } from '../../../main/station/catalog.js';
 import { defaultPackageFolders, PackageFolders } from '../../../main/station/package-folders.js';
 import {
   hostileMirror,
@@ -26,7 +27,7 @@ import {
 describe('repo API (Catalog)', () => {
   let fx: RepoFixture;
   let home: string;
-  /** A station home with the station key and the publisher's trust entry; the API uses FLASHLINE_HOME. */
+  /** A station home with the station key and the publisher's trust entry (the trust store reads FLASHLINE_HOME). */
   const stationHome = async () => {
     const h = await fx.newHome();
     await fs.mkdir(join(h, 'trust'));
@@ -46,14 +47,17 @@ describe('repo API (Catalog)', () => {
     await fx.cleanup();
   });
 
-  const makeCaller = () =>
-    createCallerFactory(appRouter)({
+  const makeCaller = () => {
+    const flash = new FlashService({ home });
+    return createCallerFactory(appRouter)({
       version: 't',
       mode: 'station',
       devices: new DeviceRegistry(),
       demo: false,
-      flash: new FlashService({ home }),
+      flash,
+      catalog: stationCatalog(home, flash),
     });
+  };
 
   /** Collect download events until the one for `id` has ended. */
   async function until(caller: ReturnType<typeof makeCaller>, start: () => Promise<CatalogDownload>) {
