@@ -59,8 +59,16 @@ module.exports = {
       severity: 'error',
       comment:
         'virtual-device/ imports only shared wire codecs (main/protocol) and host-neutral helpers (main/common).',
-      from: { path: '^virtual-device/' },
+      from: { path: '^virtual-device/', pathNot: '^virtual-device/ota/' },
       to: { path: '^main/', pathNot: '^main/(protocol|common)/' },
+    },
+    {
+      name: 'virtual-device-ota-verifier-only',
+      severity: 'error',
+      comment:
+        "The OTA agent (virtual-device/ota/) verifies packages and repository metadata with the host's own code (main/package, main/repo), and nothing else above the wire codecs.",
+      from: { path: '^virtual-device/ota/' },
+      to: { path: '^main/', pathNot: '^main/(protocol|common|package|repo)/' },
     },
     {
       name: 'lower-layers-not-upward',
