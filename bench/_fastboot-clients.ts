@@ -9,6 +9,9 @@
  * - `flashline`: the engine's path for one image — the piece planner and sender a job uses
  *   (main/flash/send-pieces.ts) over the engine's fastboot session and TCP transport, fed by
  *   `readFileChunks` (main/common/file-chunks.ts: two reused 4 MiB buffers, read ahead).
+ * - `engine`: a whole job of the flash service (FlashService: package verification, journal, preflight to
+ *   postcheck) flashing the package FILE; prints the download stage's own time and bytes from the report
+ *   (`stageMs`, `stageBytes`) beside the job's.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -16,6 +19,7 @@ import { connect, type Socket } from 'node:net';
 import { readFileChunks } from '../main/common/file-chunks.js';
 import { FastbootConnector } from '../main/flash/adapters/fastboot.js';
 import { flashPlannedImage } from '../main/flash/send-pieces.js';
+import { FlashService } from '../main/flash/service.js';
 
 const MiB = 1024 * 1024;
 
@@ -89,18 +93,46 @@ async function flashline(address: string, file: string, pieceSize: number): Prom
   await session.close();
 }
 
-const [mode, address = '', file = '', arg = ''] = process.argv.slice(2);
+/** One job of the flash service against the device; returns the download stage's time and bytes. */
+async function engine(
+  address: string,
+  pkg: string,
+  pieceSize: number,
+  home: string,
+): Promise<{ stageMs: number; stageBytes: number; status: number }> {
+  const service = new FlashService({ home, concurrency: 1, engine: { pieceSize } });
+  const [id] = await service.flash(pkg, [address]);
+  if (!id) throw new Error('the flash service started no job');
+  const report = await service.manager.wait(id);
+  if (report.status !== 0) throw new Error(`the job ended ${report.status}: ${report.message}`);
+  const downloads = report.stages.filter((s) => s.stage === 'download');
+  const stageMs = downloads.reduce(
+    (a, s) => a + Date.parse(s.endedAt ?? s.startedAt) - Date.parse(s.startedAt),
+    0,
+  );
+  return { stageMs, stageBytes: downloads.reduce((a, s) => a + s.bytes, 0), status: report.status };
+}
+
+const [mode, address = '', file = '', arg = '', home = ''] = process.argv.slice(2);
 const m = /^tcp:([^:]+):(\d+)$/.exec(address);
-if ((mode !== 'raw' && mode !== 'flashline') || !m || !file || !/^\d+$/.test(arg)) {
+if (
+  !['raw', 'flashline', 'engine'].includes(mode ?? '') ||
+  !m ||
+  !file ||
+  !/^\d+$/.test(arg) ||
+  (mode === 'engine' && !home)
+) {
   process.stderr.write(
-    'usage: _fastboot-clients.ts raw|flashline tcp:HOST:PORT FILE MAX_DOWNLOAD|PIECE_BYTES\n',
+    'usage: _fastboot-clients.ts raw|flashline|engine tcp:HOST:PORT FILE MAX_DOWNLOAD|PIECE_BYTES [HOME]\n',
   );
   process.exit(2);
 }
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
+let extra = {};
 if (mode === 'raw') await raw(m[1]!, Number(m[2]), file, Number(arg));
-else await flashline(address, file, Number(arg));
+else if (mode === 'flashline') await flashline(address, file, Number(arg));
+else extra = await engine(address, file, Number(arg), home);
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, ...extra })}\n`);

@@ -50,7 +50,7 @@ interface Sample {
 }
 
 /** Run a command under GNU time: its wall, user+sys CPU and peak RSS, plus its stdout. */
-async function timed(
+export async function timed(
   cmd: string,
   args: string[],
   dir: string,
@@ -83,7 +83,7 @@ async function timed(
 }
 
 /** The sink in its own process; resolves with its address once it listens. */
-async function startSink(maxDownload: number): Promise<{ address: string; child: ChildProcess }> {
+export async function startSink(maxDownload: number): Promise<{ address: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
@@ -110,7 +110,7 @@ async function startSink(maxDownload: number): Promise<{ address: string; child:
   return { address: device.address, child };
 }
 
-async function stopSink(child: ChildProcess): Promise<void> {
+export async function stopSink(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
