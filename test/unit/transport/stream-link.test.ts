@@ -218,3 +218,28 @@ describe('framed data phase over TCP: a source may reuse its buffer once the nex
     assert.equal(received, chunk * chunks);
   });
 });
+
+describe('framed data phase over TCP: the peer going away mid-transfer', () => {
+  it('rejects sendData with DisconnectedError (no hang, no timeout)', async () => {
+    const { createServer } = await import('node:net');
+    const { openTcpStream } = await import('../../../main/transport/index.js');
+    let got = 0;
+    const server = createServer((socket) => {
+      socket.on('data', (d: Buffer) => {
+        got += d.byteLength;
+        if (got > 1024 * 1024) socket.destroy();
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const link = framedPacketLink(await openTcpStream({ host: '127.0.0.1', port }));
+    const chunk = new Uint8Array(1024 * 1024);
+    async function* forever() {
+      for (;;) yield chunk;
+    }
+    await assert.rejects(link.sendData(1 << 30, forever(), { timeoutMs: 60_000 }), DisconnectedError);
+    await link.close();
+    server.close();
+  });
+});
