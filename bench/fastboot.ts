@@ -9,7 +9,9 @@
  * - `raw`: the ceiling — a minimal Node loop writing the file to the socket (bench/_fastboot-clients.ts);
  * - `flashline`: the engine's planner and sender (main/flash/send-pieces.ts) over its fastboot client and
  *   TCP transport, pieces of the engine's piece size (its resume granularity) unless --piece says otherwise;
- * - `google`: AOSP's `fastboot flash`, which fills max-download-size per piece.
+ * - `google`: AOSP's `fastboot flash`, which fills max-download-size per piece;
+ * - `flashline-max`: Flashline again with Google's piece size (only when its own is smaller), so the client
+ *   is compared piece for piece as well as with its resume granularity.
  *
  * Prints MB/s (10^6 bytes/s of image), the median per-round ratios Flashline/raw (goal ≥ 0.9) and
  * Flashline/Google (goal ≥ 1.2), CPU seconds per GiB of each client (goal: Flashline ≤ Google), and peak RSS
@@ -34,7 +36,8 @@ const GiB = 1024 * MiB;
 const clients = fileURLToPath(new URL('./_fastboot-clients.ts', import.meta.url));
 const cli = fileURLToPath(new URL('../bin/flashline.js', import.meta.url));
 
-type Client = 'raw' | 'flashline' | 'google';
+/** `flashline-max`: Flashline with Google's piece size (max-download-size), run when its own is smaller. */
+type Client = 'raw' | 'flashline' | 'flashline-max' | 'google';
 
 interface Sample {
   readonly client: Client;
@@ -163,7 +166,10 @@ export async function run(args: string[]): Promise<number> {
         peakRssKiB: g.peakRssKiB,
       };
     } else {
-      const r = await node(client, client === 'raw' ? maxDownload : pieceSize);
+      const r = await node(
+        client === 'raw' ? 'raw' : 'flashline',
+        client === 'flashline' ? pieceSize : maxDownload,
+      );
       const inside = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number; cpuMs: number };
       s = {
         client,
@@ -177,10 +183,14 @@ export async function run(args: string[]): Promise<number> {
     }
     samples.push(s);
     log(
-      `${client.padEnd(9)} ${bytes / MiB} MiB: ${(bytes / 1e6 / (s.ms / 1000)).toFixed(0)} MB/s, CPU ${(s.cpuMs / 1000).toFixed(2)} s (process ${(s.processCpuMs / 1000).toFixed(2)} s), peak RSS ${(s.peakRssKiB / 1024).toFixed(0)} MiB`,
+      `${client.padEnd(13)} ${bytes / MiB} MiB: ${(bytes / 1e6 / (s.ms / 1000)).toFixed(0)} MB/s, CPU ${(s.cpuMs / 1000).toFixed(2)} s (process ${(s.processCpuMs / 1000).toFixed(2)} s), peak RSS ${(s.peakRssKiB / 1024).toFixed(0)} MiB`,
     );
   };
-  const order: Client[] = ['raw', 'flashline', 'google'];
+  const order: Client[] =
+    pieceSize < maxDownload
+      ? ['raw', 'flashline', 'flashline-max', 'google']
+      : ['raw', 'flashline', 'google'];
+  const same = order.includes('flashline-max');
   try {
     for (const bytes of [small, size]) {
       const file = join(dir, `image-${bytes / MiB}M.img`);
@@ -227,6 +237,16 @@ export async function run(args: string[]): Promise<number> {
     mb_s: { raw: fix(rate('raw'), 0), flashline: fix(rate('flashline'), 0), google: fix(rate('google'), 0) },
     ratio_flashline_raw: fix(perRound('flashline', 'raw')),
     ratio_flashline_google: fix(perRound('flashline', 'google')),
+    ...(same
+      ? {
+          flashline_max_pieces: {
+            mb_s: fix(rate('flashline-max'), 0),
+            ratio_raw: fix(perRound('flashline-max', 'raw')),
+            ratio_google: fix(perRound('flashline-max', 'google')),
+            cpu_s_per_gib: fix(cpuPerGiB('flashline-max')),
+          },
+        }
+      : {}),
     cpu_s_per_gib: {
       raw: fix(cpuPerGiB('raw')),
       flashline: fix(cpuPerGiB('flashline')),
@@ -255,6 +275,11 @@ export async function run(args: string[]): Promise<number> {
         `  Flashline/raw    ${r.ratio_flashline_raw} (goal >= 0.9, ${mark(goals.flashline_vs_raw)})`,
         `  Flashline/Google ${r.ratio_flashline_google} (goal >= 1.2, ${mark(goals.flashline_vs_google)})`,
         `  CPU s/GiB       raw ${r.cpu_s_per_gib.raw}   Flashline ${r.cpu_s_per_gib.flashline}   Google ${r.cpu_s_per_gib.google} (Flashline <= Google: ${mark(goals.cpu_vs_google)})`,
+        ...(r.flashline_max_pieces
+          ? [
+              `  Flashline with Google's piece size (${r.max_download_mib} MiB): ${r.flashline_max_pieces.mb_s} MB/s, /raw ${r.flashline_max_pieces.ratio_raw}, /Google ${r.flashline_max_pieces.ratio_google}, CPU ${r.flashline_max_pieces.cpu_s_per_gib} s/GiB`,
+            ]
+          : []),
         `  peak RSS MiB    ${order.map((c) => `${c} ${JSON.stringify(r.peak_rss_mib[c])}`).join('   ')}`,
       ].join('\n')}\n`,
     );
