@@ -115,7 +115,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
 
   constructor(readonly config: DeviceConfig) {
     super();
-    this.store = new StateStore(config.stateDir);
+    this.store = new StateStore(config.stateDir, { durable: config.profile !== 'sink' });
     this.faults = config.faults;
   }
 
