@@ -133,6 +133,9 @@ async function build() {
     banner: {
       js: "import { createRequire as __flashlineCreateRequire } from 'node:module';\nconst require = __flashlineCreateRequire(import.meta.url);",
     },
+    // Bundling renames clashing identifiers (commander's InvalidArgumentError and ours); keep `.name` of every
+    // class and function as the sources have it, since error names reach messages and stack traces.
+    keepNames: true,
     outdir: CLI_DIST,
     entryNames: '[name]-[hash]',
     chunkNames: '[name]-[hash]',

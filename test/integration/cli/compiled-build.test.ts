@@ -124,7 +124,7 @@ describe('the compiled flashline command', () => {
   it('compiles the sources on load when they cannot be built, and builds again once they can', async () => {
     const good = readFileSync(join(root, commandsIndex), 'utf8');
     edit(root, commandsIndex, (t) => `${t}\nexport const broken = ;\n`);
-    const broken = await flashline(root, ['--version']);
+    const broken = await flashline(root, ['--help']);
     assert.notEqual(broken.code, 0);
     assert.match(
       broken.stderr,
