@@ -10,8 +10,17 @@
 // dist/cli/build.json, replaced atomically and last, names the entry file and lists every source file the build
 // read with its size and mtime: bin/flashline.js compares those to decide whether the build is current.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,7 +77,12 @@ const externalPackages = {
 function writeAtomically(path, data) {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**
@@ -152,14 +166,13 @@ async function build() {
   mkdirSync(CLI_DIST, { recursive: true });
   const written = new Set();
   let entry;
+  const now = new Date();
   for (const file of result.outputFiles) {
-    const name = basename(file.path);
-    written.add(name);
-    try {
-      statSync(file.path);
-    } catch {
-      writeAtomically(file.path, file.contents);
-    }
+    written.add(basename(file.path));
+    // Same name, same content: an earlier build's file is kept (a running process may be loading it) and
+    // its mtime refreshed, so an output's age is the time since a build last used it (removeOldOutputs).
+    if (existsSync(file.path)) utimesSync(file.path, now, now);
+    else writeAtomically(file.path, file.contents);
   }
   for (const [path, output] of Object.entries(result.metafile.outputs)) {
     if (output.entryPoint === 'main/cli/index.ts') entry = basename(path);
@@ -167,14 +180,22 @@ async function build() {
   const sources = [
     ...Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules/')),
     ...BUNDLED_PACKAGES.map((name) => `node_modules/${name}/package.json`),
+    // How the build is made is part of what it is: a change here or in the compiler settings rebuilds too.
+    'scripts/build-cli.mjs',
+    'tsconfig.json',
   ];
   const info = { entry, inputs: snapshot(sources.sort(), startedAt) };
-  writeAtomically(join(CLI_DIST, BUILD_INFO), `${JSON.stringify(info)}\n`);
+  try {
+    writeAtomically(join(CLI_DIST, BUILD_INFO), `${JSON.stringify(info)}\n`);
+  } catch (err) {
+    // Windows refuses to replace a file another process has open; that process's build is as current.
+    if (err?.code !== 'EPERM' && err?.code !== 'EACCES') throw err;
+  }
   removeOldOutputs(written);
   return join(CLI_DIST, entry);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const entry = await buildCli();
     process.stdout.write(`Built the flashline command: ${relative(root, entry)}\n`);
