@@ -49,8 +49,18 @@ export async function buildElectron() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (all || args.includes('--renderer')) await buildRenderer();
-  if (all || args.includes('--electron')) await buildElectron();
-  if (all || args.includes('--cli')) await buildCli();
-  process.stdout.write('Built dist/renderer, dist/electron and dist/cli.\n');
+  const built = [];
+  if (all || args.includes('--renderer')) {
+    await buildRenderer();
+    built.push('dist/renderer');
+  }
+  if (all || args.includes('--electron')) {
+    await buildElectron();
+    built.push('dist/electron');
+  }
+  if (all || args.includes('--cli')) {
+    await buildCli();
+    built.push('dist/cli');
+  }
+  process.stdout.write(`Built ${built.join(', ')}.\n`);
 }
