@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `flashline` command as compiled JavaScript: esbuild bundles main/cli/index.ts into dist/cli/ (ESM, code
-// splitting, so each sub-command stays a chunk of its own that loads only when it runs; every node_modules package —
-// native usb/serialport included — stays external and loads from node_modules). `npm install` runs this as the
-// `prepare` step, `npm run build` runs it too, and bin/flashline.js runs it again whenever a source file changed
-// since the last build, so nobody ever runs stale code.
+// splitting, so each sub-command stays a chunk of its own that loads only when it runs; zod and commander are
+// bundled, every other package — native usb/serialport included — stays external and loads from node_modules).
+// `npm install` runs this as the `prepare` step, `npm run build` runs it too, and bin/flashline.js runs it again
+// whenever a source file changed since the last build, so nobody ever runs stale code.
 //
 // Every output file is named by a hash of its content and is never rewritten, so a rebuild (two at once
 // included: tests start many CLIs in parallel) cannot change a file that a running process is about to load.
@@ -200,7 +200,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const entry = await buildCli();
     process.stdout.write(`Built the flashline command: ${relative(root, entry)}\n`);
   } catch (err) {
-    // `npm install` (prepare) must not fail on it (`npm run build` does): bin/flashline.js then compiles the sources on load instead.
+    // `npm install` (prepare) must not fail on it (`npm run build` does): bin/flashline.js then compiles the
+    // sources on load instead.
     const why = err instanceof Error ? err.message : String(err);
     process.stderr.write(
       `flashline: could not build the command (${why}); it compiles its sources on load.\n`,
