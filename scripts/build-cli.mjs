@@ -20,6 +20,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,6 +58,26 @@ const zodEnglishOnly = {
       contents: 'export { default as en } from "./en.js";\n',
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * esbuild plugin: `import { z } from 'zod'` hands each module zod's whole namespace as one object, which a bundler
+ * must keep whole (≈ 400 kB compiled at every start); `import * as z from 'zod'` is the same functions reached as
+ * `z.object`, `z.string`, … (zod recommends it for bundles), and lets esbuild keep only those used. The sources
+ * keep the named form (tsx runs them as they are); the bundle gets the namespace form.
+ */
+const zodNamespaceImport = {
+  name: 'flashline-zod-namespace-import',
+  setup(build) {
+    build.onLoad({ filter: /[\\/](main|virtual-device)[\\/].*\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes("import { z } from 'zod';")) return undefined;
+      return {
+        contents: source.replace(/^import \{ z \} from 'zod';$/m, "import * as z from 'zod';"),
+        loader: 'ts',
+      };
+    });
   },
 };
 
@@ -142,7 +163,7 @@ async function build() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [externalPackages, zodEnglishOnly],
+    plugins: [externalPackages, zodEnglishOnly, zodNamespaceImport],
     // Bundled CommonJS packages (commander) call require() for Node's modules; ESM has none of its own.
     banner: {
       js: "import { createRequire as __flashlineCreateRequire } from 'node:module';\nconst require = __flashlineCreateRequire(import.meta.url);",
