@@ -8,7 +8,11 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PARTITIONS } from '../main/cli/commands/demo.js';
-import { startVirtualDevice, type VirtualDeviceHandle } from '../virtual-device/index.js';
+import {
+  startVirtualDevice,
+  type VirtualDeviceHandle,
+  type VirtualDeviceOptions,
+} from '../virtual-device/index.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -19,6 +23,8 @@ export interface DeviceHostOptions {
   readonly bootDelayMs: number;
   /** Serve on a socat pty pair instead of TCP (addresses are then `serial:PATH`). */
   readonly pty?: boolean;
+  /** The virtual device profile (default `reference`). */
+  readonly profile?: string;
 }
 
 export interface DeviceHost {
@@ -82,6 +88,7 @@ async function child(opts: DeviceHostOptions): Promise<void> {
         bootDelayMs: opts.bootDelayMs,
         faults: opts.rateBytesPerSecond > 0 ? { rateBytesPerSecond: opts.rateBytesPerSecond } : {},
         ...(opts.pty ? { tcp: false as const, pty: true } : {}),
+        ...(opts.profile ? { profile: opts.profile as VirtualDeviceOptions['profile'] } : {}),
       }),
     );
   }
