@@ -12,7 +12,7 @@
  * Frame time: the main thread's task time per frame from a Chromium performance trace (bench/_frame-trace.ts),
  * p50/p95/max and long tasks, while a rAF loop keeps frames coming. Goal: p95 < 16 ms.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -70,6 +70,9 @@ async function measureFrames(
   const elapsed = (performance.now() - t0) / 1000;
   const updatesPerSecond = Math.round((emitted() - e0) / elapsed);
   const trace = await browser.stopTracing();
+  // Open it in Chrome DevTools' Performance panel to see where a slow frame went.
+  const keep = process.env.FLASHLINE_BENCH_TRACE_DIR;
+  if (keep) await writeFile(join(keep, `parallel-ui-${screen}.json`), trace);
   return { screen, ...frameTimes(trace), updatesPerSecond };
 }
 

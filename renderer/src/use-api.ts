@@ -4,6 +4,7 @@ import type { Api } from './api/client.js';
 import { errorMessage } from './api/client.js';
 import type { ConnectionStatus } from './api/connection.js';
 import { applyDeviceEvents } from './api/device-list.js';
+import { frameBatch } from './api/frame-batch.js';
 
 export interface AppInfo {
   readonly product: string;
@@ -72,11 +73,15 @@ export function useDevices(api: Api): DevicesView {
           setView((v) => ({ ...v, error: errorMessage(err) }));
         });
     };
+    // Many devices change at once (a line of 64 going busy): one render per frame for all of them.
+    const batch = frameBatch<DeviceEvent>((events) =>
+      setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, events) })),
+    );
     const sub = api.client.devices.events.subscribe(undefined, {
       onStarted: refresh,
       onData(event) {
         if (pending) pending.push(event);
-        else setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, [event]) }));
+        else batch.push(event);
       },
       onError(err) {
         if (live) setView((v) => ({ ...v, error: errorMessage(err) }));
@@ -84,6 +89,7 @@ export function useDevices(api: Api): DevicesView {
     });
     return () => {
       live = false;
+      batch.cancel();
       sub.unsubscribe();
     };
   }, [api]);

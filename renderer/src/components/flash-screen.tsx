@@ -1,13 +1,28 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { packageFit } from '../api/compat.js';
 import { deviceLabel } from '../api/device-label.js';
-import { type JobMap, jobLabel } from '../api/jobs.js';
+import { type JobMap, type JobView, jobLabel } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
 
 const SHOWN_JOBS = 50;
+
+/**
+ * Every job still running (a station may flash 64 devices at once), then the newest finished ones up to
+ * SHOWN_JOBS rows in all: a station flashing all day has thousands of jobs, and History lists them all.
+ */
+function shownJobs(map: JobMap): { all: JobView[]; jobs: JobView[] } {
+  const all = [...map.values()].reverse();
+  let finished = Math.max(0, SHOWN_JOBS - all.filter((j) => !ended(j)).length);
+  const jobs = all.filter((j) => !ended(j) || finished-- > 0);
+  return { all, jobs };
+}
+
+function ended(j: JobView): boolean {
+  return j.state === 'done' || j.state === 'failed';
+}
 
 export function FlashScreen(props: {
   readonly api: Api;
@@ -42,12 +57,14 @@ export function FlashScreen(props: {
       setError(errorMessage(err));
     }
   };
-  const cancel = (jobId: string) => {
-    api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
-  };
-  // The newest rows only: a station flashing all day has thousands of jobs, and History lists them all.
-  const all = [...props.jobs.values()].reverse();
-  const jobs = all.slice(0, SHOWN_JOBS);
+  // Stable across renders, so rows whose job did not change are not rendered again (JobRow is memoised).
+  const cancel = useCallback(
+    (jobId: string) => {
+      api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
+    },
+    [api],
+  );
+  const { all, jobs } = shownJobs(props.jobs);
 
   return (
     <section aria-labelledby="flash-heading">
