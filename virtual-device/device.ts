@@ -18,7 +18,7 @@ import {
   setActiveSlot,
 } from './boot.js';
 import { CommandFailure } from './device-errors.js';
-import { type DownloadedImage, DownloadSink } from './download-buffer.js';
+import { type DownloadedImage, DownloadSink, type DownloadTarget } from './download-buffer.js';
 import { type Faults, PowerCutError, type PowerLossStage } from './faults.js';
 import type { ImageMetadata } from './image-metadata.js';
 import {
@@ -34,6 +34,7 @@ import {
 import { copyRawVerified, sha256OfFile } from './partition-io.js';
 import { type PartitionTarget, partitionNames, resolvePartition } from './partitions.js';
 import type { DeviceProfile, DynamicPartitionsConfig, RebootTarget } from './profiles.js';
+import { DiscardingDownload, flashDiscarded } from './sink.js';
 import { isSparseImage, writeSparse } from './sparse-writer.js';
 import {
   type BootControl,
@@ -251,7 +252,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
 
   // ---- download ----
-  async beginDownload(size: number): Promise<DownloadSink> {
+  async beginDownload(size: number): Promise<DownloadTarget> {
     this.#assertOn();
     if (!Number.isSafeInteger(size) || size <= 0)
       throw new CommandFailure('download size must be at least 1 byte');
@@ -261,6 +262,7 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
       );
     }
     this.#download = null;
+    if (this.config.profile === 'sink') return new DiscardingDownload(this.store.downloadPath, size);
     return DownloadSink.open(this.store.downloadPath, size);
   }
 
@@ -317,7 +319,9 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
     const reactivate = t.slot ? await beginSlotWrite(this.#port, t.slot) : false;
     const path = this.store.partitionPath(t.name);
     try {
-      if (sparse) {
+      if (this.config.profile === 'sink') {
+        await flashDiscarded(image, path, newSize, sparse !== null);
+      } else if (sparse) {
         await writeSparse(image.path, path, this);
       } else {
         await copyRawVerified(image.path, path, image.size, this, t.name);
@@ -374,6 +378,10 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   /** SHA-256 of a partition's content; a logical partition is read through its extents (all its bytes). */
   async partitionSha256(arg: string): Promise<string> {
     this.#assertOn();
+    if (this.config.profile === 'sink')
+      throw new CommandFailure(
+        'this is a sink device: it discards what it receives, so it has no hash to give',
+      );
     const logical = this.logicalPartition(arg);
     if (logical && this.#super) return this.#super.sha256(logical.name);
     const t = this.#target(arg);

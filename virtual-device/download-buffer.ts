@@ -12,7 +12,16 @@ export interface DownloadedImage {
   readonly size: number;
 }
 
-export class DownloadSink {
+/** Where a download's data goes: the buffer file below, or the sink profile's counter (sink.ts). */
+export interface DownloadTarget {
+  readonly size: number;
+  readonly received: number;
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<DownloadedImage>;
+  close(): Promise<void>;
+}
+
+export class DownloadSink implements DownloadTarget {
   readonly #stage = Buffer.allocUnsafe(STAGE_BYTES);
   #staged = 0;
   #written = 0;

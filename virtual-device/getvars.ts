@@ -5,6 +5,7 @@
  */
 import type { VirtualDevice } from './device.js';
 import { hasFlashlineExtensions } from './profiles.js';
+import { SINK_VARIABLE } from './sink.js';
 import { SLOTS } from './state-store.js';
 
 /** Flashline's vendor variables: only the reference profile has them (a stock bootloader does not). */
@@ -27,6 +28,7 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 function globalVariables(d: VirtualDevice): [string, string][] {
   const all = referenceGlobals(d);
   if (d.superPartition) all.push(['super-partition-name', 'super']);
+  if (d.config.profile === 'sink') all.push([SINK_VARIABLE, 'yes']);
   return hasFlashlineExtensions(d.config.profile) ? all : all.filter(([k]) => !VENDOR_VARIABLES.has(k));
 }
 

@@ -20,6 +20,7 @@ import type { SessionOptions } from './fastboot-session.js';
 import type { Faults } from './faults.js';
 import {
   type AndroidTimings,
+  DEVICE_PROFILES,
   type DeviceProfile,
   type DynamicPartitionsConfig,
   isDeviceProfile,
@@ -61,7 +62,8 @@ export const DEFAULT_MAX_RETRIES = 3;
 export interface VirtualDeviceOptions {
   /**
    * What the device plays (default `reference`, today's device). `stock-android` starts booted into Android
-   * with ADB on `adb`; its fastboot port listens only in the bootloader (see profiles.ts).
+   * with ADB on `adb`; its fastboot port listens only in the bootloader (see profiles.ts). `sink` is the
+   * reference device discarding what it receives (benchmarks; pace it with `faults.rateBytesPerSecond`).
    */
   readonly profile?: DeviceProfile;
   /**
@@ -129,7 +131,7 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
     'capacity must be a positive number of bytes',
   );
   const profile = options.profile ?? 'reference';
-  check(isDeviceProfile(profile), `profile '${profile}' is not one of reference, stock-android`);
+  check(isDeviceProfile(profile), `profile '${profile}' is not one of ${DEVICE_PROFILES.join(', ')}`);
   check(
     profile === 'stock-android' || (options.adb === undefined && options.adbAuthorizedKeys === undefined),
     'ADB options need the stock-android profile (the reference device has no ADB)',

@@ -13,7 +13,7 @@ import {
   MAX_COMMAND_LENGTH,
 } from '../main/protocol/fastboot/wire.js';
 import { CommandFailure, type VirtualDevice } from './device.js';
-import type { DownloadSink } from './download-buffer.js';
+import type { DownloadTarget } from './download-buffer.js';
 import { PowerCutError } from './faults.js';
 import { allVariables, getVariable } from './getvars.js';
 import { hasFlashlineExtensions, type RebootTarget } from './profiles.js';
@@ -137,7 +137,7 @@ class PacketSession {
   readonly #stall: number;
   readonly #idle: number;
   readonly #signal: AbortSignal | undefined;
-  #download: DownloadSink | null = null;
+  #download: DownloadTarget | null = null;
   #garbageIndex = 0;
   #paceStart = 0;
   #paceBytes = 0;
@@ -229,7 +229,7 @@ class PacketSession {
     await this.#dispatch(decodeCommand(packet));
   }
 
-  async #data(sink: DownloadSink, bytes: Uint8Array): Promise<void> {
+  async #data(sink: DownloadTarget, bytes: Uint8Array): Promise<void> {
     const from = sink.received;
     const to = from + bytes.byteLength;
     if (to > sink.size) {

@@ -6,8 +6,10 @@
  * - `stock-android`: a phone as it leaves a shop — it runs Android with ADB; fastboot answers only in the
  *   bootloader, with a real bootloader's variables and no oem commands; the slot is committed by the phone
  *   itself after a good boot (update_verifier), not by the host.
+ * - `sink`: the reference device that discards the data it receives (sink.ts) — for benchmarks of the host
+ *   and the link; no device-side hash. Pace it with `faults.rateBytesPerSecond` (`--rate`).
  */
-export const DEVICE_PROFILES = ['reference', 'stock-android'] as const;
+export const DEVICE_PROFILES = ['reference', 'stock-android', 'sink'] as const;
 export type DeviceProfile = (typeof DEVICE_PROFILES)[number];
 
 export function isDeviceProfile(value: string): value is DeviceProfile {
@@ -16,7 +18,7 @@ export function isDeviceProfile(value: string): value is DeviceProfile {
 
 /** Whether the profile offers Flashline's oem commands and vendor variables. */
 export function hasFlashlineExtensions(profile: DeviceProfile): boolean {
-  return profile === 'reference';
+  return profile === 'reference' || profile === 'sink';
 }
 
 /** The links a device offers in a mode: fastboot (TCP, pty, in-process) and ADB (TCP, in-process). */
@@ -25,7 +27,7 @@ export function linksIn(
   mode: 'os' | 'bootloader' | 'fastbootd' | 'off',
 ): { readonly fastboot: boolean; readonly adb: boolean } {
   if (mode === 'off') return { fastboot: false, adb: false };
-  if (profile === 'reference') return { fastboot: true, adb: false };
+  if (profile !== 'stock-android') return { fastboot: true, adb: false };
   // fastbootd (userspace fastboot) answers on the same fastboot port as the bootloader.
   return { fastboot: mode === 'bootloader' || mode === 'fastbootd', adb: mode === 'os' };
 }

@@ -85,6 +85,8 @@ export function framedPacketLink(link: StreamLink): PacketLink {
     },
     async sendData(size, source, opts: IoOptions & { onProgress?: ByteProgress } = {}) {
       // One frame for the whole data phase, as Google's client does; bytes stream straight from the source.
+      // Each chunk is released (handed to the OS) before the next is pulled, so a source may reuse a chunk's
+      // buffer once asked for the next one (verified bytes are never overwritten while still queued here).
       await link.write(header(size), opts);
       let done = 0;
       for await (const chunk of source) {
@@ -92,7 +94,7 @@ export function framedPacketLink(link: StreamLink): PacketLink {
         if (done + chunk.byteLength > size) {
           throw new RangeError(`the data source yielded more than the announced ${size} bytes`);
         }
-        await link.write(chunk, opts);
+        await link.writeReleased(chunk, opts);
         done += chunk.byteLength;
         opts.onProgress?.(done, size);
       }

@@ -108,6 +108,19 @@ export function streamLink(stream: Duplex, description: string): StreamLink {
         ac.abort(),
       );
     },
+    async writeReleased(bytes, opts = {}) {
+      if (!gone && (stream.destroyed || !stream.writable)) markGone('the connection closed');
+      if (gone) throw gone;
+      // The write callback runs once the stream has handed every byte to the OS (or failed): from then on
+      // the caller owns the buffer again, while the kernel's socket buffer keeps the link busy.
+      const written = new Promise<void>((resolve, reject) =>
+        stream.write(bytes, (err) =>
+          err ? reject(gone ?? new DisconnectedError(description, { cause: err })) : resolve(),
+        ),
+      );
+      written.catch(() => {});
+      await withDeadline(`writing to ${description}`, written, { ...opts, gone: goneController.signal });
+    },
     async close() {
       if (!stream.destroyed) {
         const closed = once(stream, 'close').catch(() => undefined);

@@ -53,6 +53,12 @@ export interface StreamLink extends LinkBase {
    * @throws DisconnectedError, TimeoutError, AbortedError
    */
   write(bytes: Uint8Array, opts?: IoOptions): Promise<void>;
+  /**
+   * Write bytes and resolve only once the link no longer holds them (handed to the OS or the device), so the
+   * caller may reuse the buffer at once. `write` may resolve earlier, while the stream still queues them.
+   * @throws DisconnectedError, TimeoutError, AbortedError
+   */
+  writeReleased(bytes: Uint8Array, opts?: IoOptions): Promise<void>;
 }
 
 /** A packet pipe: what fastboot needs. USB bulk gives one natively; stream links are framed into one. */

@@ -153,6 +153,14 @@ export function edlStream(packets: PacketLink, packetSize: number, readIn: EdlIn
     return out;
   };
 
+  const write = async (bytes: Uint8Array, io: IoOptions = {}): Promise<void> => {
+    if (bytes.byteLength === 0) return;
+    for (let at = 0; at < bytes.byteLength; at += EDL_USB_MAX_TRANSFER) {
+      await packets.send(bytes.subarray(at, at + EDL_USB_MAX_TRANSFER), io);
+    }
+    if (bytes.byteLength % packetSize === 0) await packets.send(new Uint8Array(0), io);
+  };
+
   return {
     kind: 'stream',
     description: packets.description,
@@ -171,13 +179,9 @@ export function edlStream(packets: PacketLink, packetSize: number, readIn: EdlIn
         await fill(Math.min(length - pending.byteLength, EDL_USB_MAX_TRANSFER), io);
       return take(length);
     },
-    async write(bytes, io = {}) {
-      if (bytes.byteLength === 0) return;
-      for (let at = 0; at < bytes.byteLength; at += EDL_USB_MAX_TRANSFER) {
-        await packets.send(bytes.subarray(at, at + EDL_USB_MAX_TRANSFER), io);
-      }
-      if (bytes.byteLength % packetSize === 0) await packets.send(new Uint8Array(0), io);
-    },
+    write,
+    // write already waits for every transfer to complete.
+    writeReleased: write,
   };
 }
 

@@ -273,7 +273,12 @@ export function usbPacketLink(
     async sendData(size, source, io: IoOptions & { onProgress?: ByteProgress } = {}) {
       const what = `sending data to ${description}`;
       const pending: Promise<void>[] = [];
-      let buffer = new Uint8Array(Math.min(transferSize, Math.max(size, 1)));
+      // Transfer buffers are reused once their transfer completed (inFlight + 1 of them for the whole data
+      // phase): a fresh zero-filled 1 MiB buffer per transfer cost an allocation, a memset and GC per MiB.
+      const bufferBytes = Math.min(transferSize, Math.max(size, 1));
+      const free: Uint8Array[] = [];
+      const nextBuffer = () => free.pop() ?? new Uint8Array(bufferBytes);
+      let buffer = nextBuffer();
       let fill = 0;
       let sent = 0;
       let received = 0;
@@ -284,14 +289,17 @@ export function usbPacketLink(
         while (pending.length >= inFlight) await pending.shift();
         const piece = fill === buffer.byteLength ? buffer : buffer.subarray(0, fill);
         const bytes = fill;
+        const full = buffer;
         const p = guard(what, out(what, piece, io), io).then(() => {
+          // Only a completed transfer gives its buffer back; after a failure nothing is reused.
+          free.push(full);
           sent += bytes;
           io.onProgress?.(sent, size);
         });
         p.catch(() => {});
         pending.push(p);
         queued += bytes;
-        buffer = new Uint8Array(Math.min(transferSize, Math.max(size - queued, 1)));
+        buffer = nextBuffer();
         fill = 0;
       };
       try {
@@ -306,7 +314,8 @@ export function usbPacketLink(
             buffer.set(chunk.subarray(offset, offset + take), fill);
             fill += take;
             offset += take;
-            if (fill === buffer.byteLength) await flush();
+            // The last transfer goes as soon as the data phase is complete, as before.
+            if (fill === buffer.byteLength || queued + fill === size) await flush();
           }
         }
         await flush();

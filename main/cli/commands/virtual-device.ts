@@ -113,7 +113,7 @@ export function registerVirtualDevice(program: Command): void {
     )
     .option(
       '--profile <name>',
-      "reference (Flashline's device: fastboot always, oem extensions) stock-android (starts in Android with ADB; fastboot only in the bootloader) zte-mifi (a MiFi router: AT + DIAG ports on ptys, --json prints them) or qualcomm-edl (a bricked Qualcomm device in Emergency Download mode: Sahara + Firehose over edl:HOST:PORT or --pty)",
+      "reference (Flashline's device: fastboot always, oem extensions) stock-android (starts in Android with ADB; fastboot only in the bootloader) sink (the reference device discarding what it receives, for benchmarks; pace it with --rate) zte-mifi (a MiFi router: AT + DIAG ports on ptys, --json prints them) or qualcomm-edl (a bricked Qualcomm device in Emergency Download mode: Sahara + Firehose over edl:HOST:PORT or --pty)",
       parseProfile,
       'reference',
     )
@@ -166,7 +166,11 @@ export function registerVirtualDevice(program: Command): void {
     )
     .option('--bad-boot <slot>', 'fault: booting this slot always fails (repeatable)', collect(parseSlot), [])
     .option('--capacity <bytes>', 'fault: storage capacity (writes beyond it fail)', parsePositiveInt)
-    .option('--rate <bytes-per-s>', 'fault: pace the link (USB 2 ~ 40000000, UART ~ 11520)', parsePositiveInt)
+    .option(
+      '--rate <bytes-per-s>',
+      'pace the link: bytes per second received (USB 2 ~ 40000000, UART ~ 11520); with --profile sink, a paced benchmark device',
+      parsePositiveInt,
+    )
     .option('--latency <ms>', 'fault: delay before every response', parseNonNegativeInt)
     .option('--garbage-replies', 'fault: answer with malformed packets', false)
     .option('--storage <type>', 'qualcomm-edl: emmc (512-byte sectors) or ufs (4096, default)')

@@ -44,7 +44,7 @@ const stockVars = new Map([
 describe('device capabilities: probe + profile', () => {
   it('ships valid profiles, including the fallback', () => {
     const ids = loadDeviceProfiles().map((p) => p.id);
-    assert.deepEqual(ids, ['android-generic', 'flashline-reference', 'google-pixel']);
+    assert.deepEqual(ids, ['android-generic', 'flashline-reference', 'flashline-sink', 'google-pixel']);
   });
 
   it('the reference device is matched by the variables it lists, not by its product', () => {

@@ -174,3 +174,47 @@ describe('framed packet link (FB01 + 8-byte length)', () => {
     assert.ok(link.isClosed);
   });
 });
+
+describe('framed data phase over TCP: a source may reuse its buffer once the next chunk is pulled', () => {
+  it('the peer receives every byte although the source overwrites one buffer after every pull', async () => {
+    const { createServer } = await import('node:net');
+    const { openTcpStream } = await import('../../../main/transport/index.js');
+    const chunk = 256 * 1024;
+    const chunks = 64; // 16 MiB: far more than the socket buffers, so the sender meets backpressure
+    const expected = (i: number) => i % 251;
+    let received = 0;
+    let wrong = -1;
+    const server = createServer((socket) => {
+      // Read slowly at first so the sender's queue fills (a sender holding chunks would see them overwritten).
+      socket.pause();
+      setTimeout(() => socket.resume(), 200);
+      let skip = 8; // the frame header
+      socket.on('data', (d: Buffer) => {
+        let at = 0;
+        if (skip > 0) {
+          at = Math.min(skip, d.byteLength);
+          skip -= at;
+        }
+        for (; at < d.byteLength; at++, received++) {
+          if (wrong < 0 && d[at] !== expected(Math.floor(received / chunk))) wrong = received;
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const link = framedPacketLink(await openTcpStream({ host: '127.0.0.1', port }));
+    const buffer = new Uint8Array(chunk);
+    async function* reused() {
+      for (let i = 0; i < chunks; i++) {
+        buffer.fill(expected(i));
+        yield buffer;
+      }
+    }
+    await link.sendData(chunk * chunks, reused());
+    while (received < chunk * chunks) await new Promise((r) => setTimeout(r, 10));
+    await link.close();
+    server.close();
+    assert.equal(wrong, -1, `byte ${wrong} differs from what was sent`);
+    assert.equal(received, chunk * chunks);
+  });
+});
