@@ -11,14 +11,14 @@
  * - then the station UI with N devices updating at 4 Hz (bench/parallel-ui.ts) unless `--no-ui`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDemoPackage } from '../main/cli/demo-package.js';
 import { openFlashPackage } from '../main/flash/adapters/package.js';
 import type { JobReport } from '../main/flash/report.js';
 import { FlashService } from '../main/flash/service.js';
 import { startDeviceHost } from './_device-host.js';
-import { type LoadSample, loadNow } from './_load.js';
+import { type LoadSample, loadNow, schedSeconds } from './_load.js';
 import { option } from './_stats.js';
 import { runUiBench } from './parallel-ui.js';
 
@@ -64,8 +64,14 @@ interface GroupResult {
   readonly startSpreadMs: number;
   /** The engine process's CPU (user + system) during the group, seconds. */
   readonly cpuSeconds: number;
-  /** Highest RSS sampled during the group. */
+  /** The process's peak RSS so far (groups run smallest first, so it is this group's). */
   readonly peakRssMiB: number;
+  /** CPU seconds of the device process during the group. */
+  readonly deviceCpuSeconds: number;
+  /** Wall seconds from the first job's start to the last job's end. */
+  readonly wallSeconds: number;
+  /** Seconds the engine's main thread waited for a CPU (run queue) during the group. */
+  readonly engineWaitSeconds: number;
 }
 
 async function flashGroup(
@@ -79,16 +85,18 @@ async function flashGroup(
     ...DEVICE,
     ...(opts.profile ? { profile: opts.profile } : {}),
   });
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 100);
   try {
     const service = new FlashService({ home: join(opts.dir, `home-${n}`), concurrency: n });
+    const deviceCpu0 = host.cpuSeconds();
+    const sched0 = schedSeconds();
+    const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const ids = await service.flash(packagePath, [...host.addresses]);
     const reports = await Promise.all(ids.map((id) => service.manager.wait(id)));
     const cpu = process.cpuUsage(cpu0);
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const deviceCpuSeconds = host.cpuSeconds() - deviceCpu0;
+    const engineWaitSeconds = schedSeconds().waiting - sched0.waiting;
     const failed = reports.filter((r) => r.status !== 0);
     if (failed.length > 0)
       process.stderr.write(
@@ -99,10 +107,13 @@ async function flashGroup(
       ok: reports.length - failed.length,
       ...aggregate(reports),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / MiB,
+      // maxRSS (KiB) is the process's peak: the groups run 1 device first, then N, the ceiling after both.
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      deviceCpuSeconds,
+      wallSeconds,
+      engineWaitSeconds,
     };
   } finally {
-    clearInterval(sampler);
     await host.stop();
   }
 }
@@ -155,6 +166,9 @@ export async function run(args: string[]): Promise<number> {
       downloadStartSpreadMs: many.startSpreadMs,
       engineCpuSecondsPerDeviceGiB: round(many.cpuSeconds / (many.bytes / GiB), 3),
       engineCpuSeconds: round(many.cpuSeconds),
+      deviceCpuSeconds: round(many.deviceCpuSeconds),
+      wallSeconds: round(many.wallSeconds),
+      engineMainThreadWaitSeconds: round(many.engineWaitSeconds),
       enginePeakRssMiB: round(many.peakRssMiB, 0),
       singlePeakRssMiB: round(single.peakRssMiB, 0),
       loadBefore,
@@ -188,6 +202,9 @@ function printEngine(r: {
   downloadStartSpreadMs: number;
   engineCpuSecondsPerDeviceGiB: number;
   engineCpuSeconds: number;
+  deviceCpuSeconds: number;
+  wallSeconds: number;
+  engineMainThreadWaitSeconds: number;
   enginePeakRssMiB: number;
   singlePeakRssMiB: number;
   loadBefore: LoadSample;
@@ -208,6 +225,9 @@ function printEngine(r: {
   );
   w(
     `  engine CPU               ${r.engineCpuSecondsPerDeviceGiB.toFixed(3)} s per device-GiB (${r.engineCpuSeconds} s in all); peak RSS ${r.enginePeakRssMiB} MiB`,
+  );
+  w(
+    `  CPU over the ${r.wallSeconds} s run: engine ${r.engineCpuSeconds} s, devices ${r.deviceCpuSeconds} s (${(((r.engineCpuSeconds + r.deviceCpuSeconds) / r.wallSeconds) * 100).toFixed(0)}% of one core; ${cpus().length} cores, shared); the engine's main thread waited ${r.engineMainThreadWaitSeconds} s for a CPU`,
   );
   w(`  ${r.ok}/${r.devices} ok; download starts spread over ${r.downloadStartSpreadMs} ms`);
 }
