@@ -200,6 +200,21 @@ function applyTo(next: Map<string, JobView>, event: JobEvent, now: number): void
   }
 }
 
+/** Finished rows the Flash screen keeps below the running ones (History lists them all). */
+export const SHOWN_JOBS = 50;
+
+/**
+ * The Flash screen's rows, newest first: every job still running (a station may flash 64 devices at once),
+ * then the newest finished ones up to SHOWN_JOBS rows in all — a station flashing all day has thousands.
+ */
+export function shownJobs(map: JobMap, limit: number = SHOWN_JOBS): { all: JobView[]; jobs: JobView[] } {
+  const all = [...map.values()].reverse();
+  const ended = (j: JobView) => j.state === 'done' || j.state === 'failed';
+  let finished = Math.max(0, limit - all.filter((j) => !ended(j)).length);
+  const jobs = all.filter((j) => !ended(j) || finished-- > 0);
+  return { all, jobs };
+}
+
 /** The newest job per device (jobs are kept in start order). */
 export function latestByDevice(jobs: JobMap): Map<string, JobView> {
   const out = new Map<string, JobView>();

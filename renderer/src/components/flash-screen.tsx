@@ -3,26 +3,9 @@ import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/
 import { type Api, errorMessage } from '../api/client.js';
 import { packageFit } from '../api/compat.js';
 import { deviceLabel } from '../api/device-label.js';
-import { type JobMap, type JobView, jobLabel } from '../api/jobs.js';
+import { type JobMap, jobLabel, shownJobs } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
-
-const SHOWN_JOBS = 50;
-
-/**
- * Every job still running (a station may flash 64 devices at once), then the newest finished ones up to
- * SHOWN_JOBS rows in all: a station flashing all day has thousands of jobs, and History lists them all.
- */
-function shownJobs(map: JobMap): { all: JobView[]; jobs: JobView[] } {
-  const all = [...map.values()].reverse();
-  let finished = Math.max(0, SHOWN_JOBS - all.filter((j) => !ended(j)).length);
-  const jobs = all.filter((j) => !ended(j) || finished-- > 0);
-  return { all, jobs };
-}
-
-function ended(j: JobView): boolean {
-  return j.state === 'done' || j.state === 'failed';
-}
 
 export function FlashScreen(props: {
   readonly api: Api;

@@ -1,12 +1,13 @@
 /**
  * Many devices at once in the page: events gathered per frame (one render for a frame's worth), applied
- * with one copy of the job map, and unchanged jobs keep their identity (memoised rows skip them).
+ * with one copy of the job map, unchanged jobs keep their identity (memoised rows skip them), and the Flash
+ * screen lists every running job.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { JobEvent } from '../../../main/api/types.js';
 import { frameBatch, MAX_BATCH_WAIT_MS } from '../../../renderer/src/api/frame-batch.js';
-import { applyJobEvent, applyJobEvents, type JobMap } from '../../../renderer/src/api/jobs.js';
+import { applyJobEvent, applyJobEvents, type JobMap, shownJobs } from '../../../renderer/src/api/jobs.js';
 
 /** A stand-in for the page's frame clock: frames run when the test says so. */
 const frames = new Map<number, () => void>();
@@ -99,5 +100,28 @@ describe('applying a batch of job events', () => {
       else assert.equal(next.get(id), job, `${id} unchanged`);
     }
     assert.equal(applyJobEvents(next, []), next, 'no events: the same map');
+  });
+});
+
+describe('Flash screen rows', () => {
+  it('lists every running job, then the newest finished ones up to the limit', () => {
+    let jobs: JobMap = new Map();
+    for (let i = 0; i < 10; i++) {
+      jobs = applyJobEvent(jobs, progress(`old${i}`, 100), 1000);
+      jobs = new Map(
+        [...jobs].map(([id, j]) => [id, id === `old${i}` ? { ...j, state: 'done' as const } : j]),
+      );
+    }
+    for (let i = 0; i < 64; i++) jobs = applyJobEvent(jobs, progress(`run${i}`, 10), 2000);
+    const { all, jobs: shown } = shownJobs(jobs, 50);
+    assert.equal(all.length, 74);
+    assert.equal(shown.length, 64, 'all 64 running jobs, no finished one');
+    assert.ok(shown.every((j) => j.state === 'running'));
+    assert.equal(shown[0]?.jobId, 'run63', 'newest first');
+    const few = shownJobs(new Map([...jobs].filter(([id]) => id.startsWith('old') || id === 'run0')), 5);
+    assert.deepEqual(
+      few.jobs.map((j) => j.jobId),
+      ['run0', 'old9', 'old8', 'old7', 'old6'],
+    );
   });
 });
