@@ -44,10 +44,23 @@ describe('frame times from a trace', () => {
     assert.equal(r.p95Ms, 60);
     assert.equal(r.maxMs, 60);
     assert.equal(r.longTasks, 1);
+    assert.equal(r.cpuP95Ms, 60, 'no thread time in the trace: wall time stands in');
+  });
+
+  it('counts thread time apart from wall time (a preempted task)', () => {
+    const events = [
+      meta(MAIN, 'CrRendererMain'),
+      frame(0),
+      frame(16_667),
+      { ...task(MAIN, 1_000, 40), tdur: 4_000 },
+    ];
+    const r = frameTimes(Buffer.from(JSON.stringify({ traceEvents: events })));
+    assert.equal(r.p95Ms, 40);
+    assert.equal(r.cpuP95Ms, 4);
   });
 
   it('says 0 frames for a trace without them', () => {
     const r = frameTimes(Buffer.from(JSON.stringify([meta(MAIN, 'CrRendererMain')])));
-    assert.deepEqual(r, { frames: 0, p50Ms: 0, p95Ms: 0, maxMs: 0, longTasks: 0 });
+    assert.deepEqual(r, { frames: 0, p50Ms: 0, p95Ms: 0, maxMs: 0, cpuP95Ms: 0, longTasks: 0 });
   });
 });
