@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run build`: the renderer with Vite into dist/renderer, the Electron main process and preload with
-// esbuild into dist/electron (CommonJS, as Electron's sandboxed preload requires). `--renderer` or
-// `--electron` builds one half only.
+// esbuild into dist/electron (CommonJS, as Electron's sandboxed preload requires), and the `flashline` command
+// into dist/cli (scripts/build-cli.mjs). `--renderer`, `--electron` or `--cli` builds that part only.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCli } from './build-cli.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -48,7 +49,18 @@ export async function buildElectron() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (all || args.includes('--renderer')) await buildRenderer();
-  if (all || args.includes('--electron')) await buildElectron();
-  process.stdout.write('Built dist/renderer and dist/electron.\n');
+  const built = [];
+  if (all || args.includes('--renderer')) {
+    await buildRenderer();
+    built.push('dist/renderer');
+  }
+  if (all || args.includes('--electron')) {
+    await buildElectron();
+    built.push('dist/electron');
+  }
+  if (all || args.includes('--cli')) {
+    await buildCli();
+    built.push('dist/cli');
+  }
+  process.stdout.write(`Built ${built.join(', ')}.\n`);
 }
