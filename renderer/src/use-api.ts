@@ -56,8 +56,14 @@ export function useDevices(api: Api): DevicesView {
     let live = true;
     let pending: DeviceEvent[] | null = null;
     let generation = 0;
+    // Many devices change at once (a line of 64 going busy): one render per frame for all of them.
+    const batch = frameBatch<DeviceEvent>((events) =>
+      setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, events) })),
+    );
     const refresh = () => {
       const mine = ++generation;
+      // Events still waiting for a frame are older than the snapshot asked for now, which replaces them.
+      batch.cancel();
       pending = [];
       api.client.devices.list
         .query()
@@ -73,10 +79,6 @@ export function useDevices(api: Api): DevicesView {
           setView((v) => ({ ...v, error: errorMessage(err) }));
         });
     };
-    // Many devices change at once (a line of 64 going busy): one render per frame for all of them.
-    const batch = frameBatch<DeviceEvent>((events) =>
-      setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, events) })),
-    );
     const sub = api.client.devices.events.subscribe(undefined, {
       onStarted: refresh,
       onData(event) {

@@ -6,7 +6,7 @@
  */
 export interface FrameBatch<T> {
   push(item: T): void;
-  /** Drop what is queued and stop (the subscriber unmounted). */
+  /** Drop what is queued (the subscriber unmounted, or a fresh snapshot replaces it); later pushes batch again. */
   cancel(): void;
 }
 
