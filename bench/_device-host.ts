@@ -4,11 +4,16 @@
  * the engine. The parent reads one JSON line `{addresses}` from stdout; closing the child's stdin (or the
  * parent exiting) stops the devices and the process.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PARTITIONS } from '../main/cli/commands/demo.js';
-import { startVirtualDevice, type VirtualDeviceHandle } from '../virtual-device/index.js';
+import {
+  startVirtualDevice,
+  type VirtualDeviceHandle,
+  type VirtualDeviceOptions,
+} from '../virtual-device/index.js';
 
 const self = fileURLToPath(import.meta.url);
 
@@ -19,11 +24,29 @@ export interface DeviceHostOptions {
   readonly bootDelayMs: number;
   /** Serve on a socat pty pair instead of TCP (addresses are then `serial:PATH`). */
   readonly pty?: boolean;
+  /** The virtual device profile (default `reference`). */
+  readonly profile?: string;
 }
 
 export interface DeviceHost {
   readonly addresses: readonly string[];
+  /** CPU seconds (user + system) the device process has used so far (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of a live process from /proc/PID/stat (fields 14 and 15, after the command in parentheses). */
+function procCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
 }
 
 /** Spawn the child and wait (bounded) until all its devices listen. */
@@ -59,7 +82,7 @@ export function startDeviceHost(opts: DeviceHostOptions): Promise<DeviceHost> {
         reject(new Error(`virtual device host said '${line.slice(0, 200)}'`));
         return;
       }
-      resolve({ addresses, stop });
+      resolve({ addresses, stop, cpuSeconds: () => procCpuSeconds(child.pid) });
     });
   });
 }
@@ -82,6 +105,7 @@ async function child(opts: DeviceHostOptions): Promise<void> {
         bootDelayMs: opts.bootDelayMs,
         faults: opts.rateBytesPerSecond > 0 ? { rateBytesPerSecond: opts.rateBytesPerSecond } : {},
         ...(opts.pty ? { tcp: false as const, pty: true } : {}),
+        ...(opts.profile ? { profile: opts.profile as VirtualDeviceOptions['profile'] } : {}),
       }),
     );
   }

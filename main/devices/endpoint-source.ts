@@ -121,7 +121,14 @@ export function endpointSource(
         timer.unref();
         signal.addEventListener('abort', () => clearInterval(timer), { once: true });
       }
-      for (const e of endpoints) signal.addEventListener('abort', () => sink.remove(e.id), { once: true });
+      // One listener for all endpoints: a line of 64 named endpoints added 64 (Node warns past 10).
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const e of endpoints) sink.remove(e.id);
+        },
+        { once: true },
+      );
     },
     async settled() {
       await initial;

@@ -4,6 +4,7 @@ import type { Api } from './api/client.js';
 import { errorMessage } from './api/client.js';
 import type { ConnectionStatus } from './api/connection.js';
 import { applyDeviceEvents } from './api/device-list.js';
+import { frameBatch } from './api/frame-batch.js';
 
 export interface AppInfo {
   readonly product: string;
@@ -55,8 +56,14 @@ export function useDevices(api: Api): DevicesView {
     let live = true;
     let pending: DeviceEvent[] | null = null;
     let generation = 0;
+    // Many devices change at once (a line of 64 going busy): one render per frame for all of them.
+    const batch = frameBatch<DeviceEvent>((events) =>
+      setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, events) })),
+    );
     const refresh = () => {
       const mine = ++generation;
+      // Events still waiting for a frame are older than the snapshot asked for now, which replaces them.
+      batch.cancel();
       pending = [];
       api.client.devices.list
         .query()
@@ -76,7 +83,7 @@ export function useDevices(api: Api): DevicesView {
       onStarted: refresh,
       onData(event) {
         if (pending) pending.push(event);
-        else setView((v) => ({ ...v, devices: applyDeviceEvents(v.devices, [event]) }));
+        else batch.push(event);
       },
       onError(err) {
         if (live) setView((v) => ({ ...v, error: errorMessage(err) }));
@@ -84,6 +91,7 @@ export function useDevices(api: Api): DevicesView {
     });
     return () => {
       live = false;
+      batch.cancel();
       sub.unsubscribe();
     };
   }, [api]);

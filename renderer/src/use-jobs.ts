@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import type { JobEvent, StatusCodeInfo } from '../../main/api/types.js';
 import type { Api } from './api/client.js';
 import { errorMessage } from './api/client.js';
-import { applyJobEvent, compactJobs, fromSummary, type JobMap } from './api/jobs.js';
+import { frameBatch } from './api/frame-batch.js';
+import { applyJobEvents, compactJobs, fromSummary, type JobMap } from './api/jobs.js';
 
 export interface JobsView {
   readonly jobs: JobMap;
@@ -18,13 +19,20 @@ export function useJobs(api: Api): JobsView {
   const [view, setView] = useState<JobsView>({ jobs: new Map(), firstStartMs: null, ended: 0, error: null });
   useEffect(() => {
     let live = true;
-    const onEvent = (event: JobEvent) =>
-      setView((v) => ({
-        ...v,
-        jobs: event.type === 'end' ? compactJobs(applyJobEvent(v.jobs, event)) : applyJobEvent(v.jobs, event),
-        firstStartMs: v.firstStartMs ?? Date.now(),
-        ended: event.type === 'end' ? v.ended + 1 : v.ended,
-      }));
+    // One state update (and render) per frame for all the events that arrived since the last one.
+    const batch = frameBatch<JobEvent>((events) =>
+      setView((v) => {
+        const ends = events.filter((e) => e.type === 'end').length;
+        const jobs = applyJobEvents(v.jobs, events);
+        return {
+          ...v,
+          jobs: ends > 0 ? compactJobs(jobs) : jobs,
+          firstStartMs: v.firstStartMs ?? Date.now(),
+          ended: v.ended + ends,
+        };
+      }),
+    );
+    const onEvent = (event: JobEvent) => batch.push(event);
     const sub = api.client.jobs.events.subscribe(undefined, {
       onStarted() {
         api.client.jobs.list
@@ -47,6 +55,7 @@ export function useJobs(api: Api): JobsView {
     });
     return () => {
       live = false;
+      batch.cancel();
       sub.unsubscribe();
     };
   }, [api]);

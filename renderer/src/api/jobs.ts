@@ -117,10 +117,25 @@ export function addSample(samples: readonly RateSample[], sample: RateSample): R
   return merged;
 }
 
-export function applyJobEvent(jobs: JobMap, event: JobEvent, now: number = Date.now()): Map<string, JobView> {
+export function applyJobEvent(jobs: JobMap, event: JobEvent, now: number = Date.now()): JobMap {
+  return applyJobEvents(jobs, [event], now);
+}
+
+/**
+ * Apply a batch of events with one copy of the map: the page gathers a frame's worth of events (64 devices
+ * at 4 Hz are ~256 a second) and renders once, instead of copying the map and rendering per event.
+ */
+export function applyJobEvents(jobs: JobMap, events: readonly JobEvent[], now: number = Date.now()): JobMap {
+  if (events.length === 0) return jobs;
   const next = new Map(jobs);
-  const prev = jobs.get(event.jobId) ?? blank(event.jobId, event.deviceId, now);
-  if (prev.state === 'done' || prev.state === 'failed') return next;
+  for (const e of events) applyTo(next, e, now);
+  return next;
+}
+
+/** Apply one event to `next` in place (it holds the state before the event). */
+function applyTo(next: Map<string, JobView>, event: JobEvent, now: number): void {
+  const prev = next.get(event.jobId) ?? blank(event.jobId, event.deviceId, now);
+  if (prev.state === 'done' || prev.state === 'failed') return;
   switch (event.type) {
     case 'stage':
       next.set(event.jobId, {
@@ -183,7 +198,21 @@ export function applyJobEvent(jobs: JobMap, event: JobEvent, now: number = Date.
       break;
     }
   }
-  return next;
+}
+
+/** Finished rows the Flash screen keeps below the running ones (History lists them all). */
+export const SHOWN_JOBS = 50;
+
+/**
+ * The Flash screen's rows, newest first: every job still running (a station may flash 64 devices at once),
+ * then the newest finished ones up to SHOWN_JOBS rows in all — a station flashing all day has thousands.
+ */
+export function shownJobs(map: JobMap, limit: number = SHOWN_JOBS): { all: JobView[]; jobs: JobView[] } {
+  const all = [...map.values()].reverse();
+  const ended = (j: JobView) => j.state === 'done' || j.state === 'failed';
+  let finished = Math.max(0, limit - all.filter((j) => !ended(j)).length);
+  const jobs = all.filter((j) => !ended(j) || finished-- > 0);
+  return { all, jobs };
 }
 
 /** The newest job per device (jobs are kept in start order). */

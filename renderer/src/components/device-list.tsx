@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { DeviceInfo, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { deviceLabel } from '../api/device-label.js';
@@ -106,7 +106,7 @@ function RescueAction({ device, onRescue }: { device: DeviceInfo; onRescue: (d: 
   );
 }
 
-function DeviceCard({
+const DeviceCard = memo(function DeviceCard({
   api,
   device,
   onRescue,
@@ -174,9 +174,13 @@ function DeviceCard({
       </article>
     </li>
   );
-}
+});
 
-export function DeviceList({
+/**
+ * Memoised, as are its cards: the list sits under the app, which renders again on every batch of job
+ * progress; the cards change only when their device does.
+ */
+export const DeviceList = memo(function DeviceList({
   api,
   devices,
   codes,
@@ -199,4 +203,4 @@ export function DeviceList({
       </ul>
     </>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import type { DeviceInfo, PackageView } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { compareDevices, deviceLabel } from '../api/device-label.js';
@@ -34,6 +34,40 @@ function ports(devices: readonly DeviceInfo[], jobs: JobMap): Port[] {
   });
 }
 
+/**
+ * One port's tile, rendered again only when its device, job or last error changed (each is replaced, never
+ * mutated): with 64 devices at 4 Hz the other 63 tiles stay as they are.
+ */
+const Tile = memo(
+  function Tile({ port: p }: { readonly port: Port }) {
+    const s = tileState(p);
+    return (
+      <li className={`tile ${s.cls}`} data-testid="tile" data-device={p.id}>
+        <span className="tile-name">
+          {p.device ? deviceLabel(p.device).serial : p.job ? jobLabel(p.job, []).serial : p.id}
+          <span className="tile-product">
+            {p.device ? deviceLabel(p.device).name : p.job ? jobLabel(p.job, []).name : ''}
+          </span>
+        </span>
+        <span className="tile-big num" data-testid="tile-state">
+          {s.big}
+        </span>
+        <span className="tile-sub">
+          {p.job && p.job.state === 'running' ? jobPhase(p.job) : (p.device?.address ?? 'disconnected')}
+        </span>
+        <span className="tile-error" data-testid="tile-error">
+          {p.lastError ? `Last error ${p.lastError.status}: ${p.lastError.error?.message ?? ''}` : '\u00a0'}
+        </span>
+      </li>
+    );
+  },
+  (a, b) =>
+    a.port.id === b.port.id &&
+    a.port.device === b.port.device &&
+    a.port.job === b.port.job &&
+    a.port.lastError === b.port.lastError,
+);
+
 function tileState(p: Port): { cls: string; big: string } {
   const j = p.job;
   if (j?.state === 'done') return { cls: 'tile-pass', big: 'PASS' };
@@ -64,7 +98,14 @@ export function FactoryScreen(props: {
   const at = Math.max(now, Date.now());
   const counters = factoryCounters(props.jobs.values(), props.firstStartMs, at);
   const uph = counters.unitsPerHour;
-  const series = unitsPerHourSeries(passTimes(props.jobs.values()), props.firstStartMs, at);
+  // The chart's series changes only when a unit passes or the 5-second clock ticks, not with progress.
+  const passes = passTimes(props.jobs.values());
+  const passKey = `${passes.length}:${passes[passes.length - 1] ?? 0}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: passKey stands for passes (same length and last pass = same list)
+  const series = useMemo(
+    () => unitsPerHourSeries(passes, props.firstStartMs, now),
+    [passKey, props.firstStartMs, now],
+  );
   const peak = Math.max(0, ...series.values.map((v) => v ?? 0));
   const enabled = props.autoFlash !== null;
 
@@ -157,30 +198,9 @@ export function FactoryScreen(props: {
         </figure>
       ) : null}
       <ul className="tiles" aria-label="Ports">
-        {ports(props.devices, props.jobs).map((p) => {
-          const s = tileState(p);
-          return (
-            <li key={p.id} className={`tile ${s.cls}`} data-testid="tile" data-device={p.id}>
-              <span className="tile-name">
-                {p.device ? deviceLabel(p.device).serial : p.job ? jobLabel(p.job, []).serial : p.id}
-                <span className="tile-product">
-                  {p.device ? deviceLabel(p.device).name : p.job ? jobLabel(p.job, []).name : ''}
-                </span>
-              </span>
-              <span className="tile-big num" data-testid="tile-state">
-                {s.big}
-              </span>
-              <span className="tile-sub">
-                {p.job && p.job.state === 'running' ? jobPhase(p.job) : (p.device?.address ?? 'disconnected')}
-              </span>
-              <span className="tile-error" data-testid="tile-error">
-                {p.lastError
-                  ? `Last error ${p.lastError.status}: ${p.lastError.error?.message ?? ''}`
-                  : '\u00a0'}
-              </span>
-            </li>
-          );
-        })}
+        {ports(props.devices, props.jobs).map((p) => (
+          <Tile key={p.id} port={p} />
+        ))}
       </ul>
     </section>
   );

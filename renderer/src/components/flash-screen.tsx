@@ -1,13 +1,11 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { DeviceInfo, PackageView, StatusCodeInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { packageFit } from '../api/compat.js';
 import { deviceLabel } from '../api/device-label.js';
-import { type JobMap, jobLabel } from '../api/jobs.js';
+import { type JobMap, jobLabel, shownJobs } from '../api/jobs.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { JobRow } from './job-row.js';
-
-const SHOWN_JOBS = 50;
 
 export function FlashScreen(props: {
   readonly api: Api;
@@ -42,12 +40,14 @@ export function FlashScreen(props: {
       setError(errorMessage(err));
     }
   };
-  const cancel = (jobId: string) => {
-    api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
-  };
-  // The newest rows only: a station flashing all day has thousands of jobs, and History lists them all.
-  const all = [...props.jobs.values()].reverse();
-  const jobs = all.slice(0, SHOWN_JOBS);
+  // Stable across renders, so rows whose job did not change are not rendered again (JobRow is memoised).
+  const cancel = useCallback(
+    (jobId: string) => {
+      api.client.jobs.cancel.mutate({ jobId }).catch((err: unknown) => setError(errorMessage(err)));
+    },
+    [api],
+  );
+  const { all, jobs } = shownJobs(props.jobs);
 
   return (
     <section aria-labelledby="flash-heading">

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { DeviceInfo } from '../../../main/api/types.js';
 import { type Api, errorMessage } from '../api/client.js';
 import { type InterruptedJob, interruptedLine } from '../api/interrupted.js';
@@ -7,7 +7,8 @@ import { type InterruptedJob, interruptedLine } from '../api/interrupted.js';
  * Jobs cut short when Flashline last stopped, shown on every screen until each is resumed or discarded.
  * Reloaded when the connection comes back and after every job end (a resumed job ends like any other).
  */
-export function InterruptedBanner(props: {
+/** Memoised: it sits above every screen and changes only with its own props, not with job progress. */
+export const InterruptedBanner = memo(function InterruptedBanner(props: {
   readonly api: Api;
   readonly connected: boolean;
   readonly refreshKey: number;
@@ -93,4 +94,4 @@ export function InterruptedBanner(props: {
       ) : null}
     </section>
   );
-}
+});

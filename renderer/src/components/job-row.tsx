@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { StatusCodeInfo } from '../../../main/api/types.js';
 import type { DeviceLabel } from '../api/device-label.js';
 import { type JobView, jobPhase, jobSpeed, throughputSummary } from '../api/jobs.js';
@@ -9,12 +10,30 @@ import { StatusResult } from './status-result.js';
  * One job: serial and device name, the phase in plain words, rate and time left only when measured, a bar,
  * a throughput sparkline (with its numbers as text), then the result. Cancel exists only while it can act.
  */
-export function JobRow(props: {
+interface JobRowProps {
   readonly job: JobView;
   readonly label: DeviceLabel;
   readonly codes: ReadonlyMap<number, StatusCodeInfo>;
   readonly onCancel: (jobId: string) => void;
-}) {
+}
+
+/**
+ * Rendered again only when its own job changed (a job's view is replaced, never mutated, on each of its
+ * events): with 64 devices at 4 Hz, re-rendering every row (and redrawing its sparkline) for every update
+ * cost more than a frame. The label is a fresh object per render, so it is compared by its text.
+ */
+export const JobRow = memo(JobRowView, (a: JobRowProps, b: JobRowProps) => {
+  return (
+    a.job === b.job &&
+    a.codes === b.codes &&
+    a.onCancel === b.onCancel &&
+    a.label.full === b.label.full &&
+    a.label.serial === b.label.serial &&
+    a.label.name === b.label.name
+  );
+});
+
+function JobRowView(props: JobRowProps) {
   const { job, label } = props;
   const pct = Math.round(job.percent);
   const ended = job.state === 'done' || job.state === 'failed';
