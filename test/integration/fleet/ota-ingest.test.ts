@@ -15,11 +15,12 @@ import { migrate } from '../../../main/fleet/migrations.js';
 import type { OtaIngester, OtaLiveSnapshot } from '../../../main/fleet/ota-ingest.js';
 import { PgRolloutQueries } from '../../../main/fleet/rollout-queries.js';
 import { JOB_COLUMNS, reportToRow } from '../../../main/fleet/rows.js';
-import { type OtaPhase, type OtaReport, otaReportTopic } from '../../../main/protocol/ota/report.js';
+import type { OtaPhase } from '../../../main/protocol/ota/report.js';
 import { startStationOta } from '../../../main/station/fleet-ota.js';
 import { fakeReport } from '../../support/job-reports.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { type PgCluster, startPostgres } from '../../support/postgres.js';
+import { otaReport, publishOtaReport } from './ota-reports.js';
 
 let pg: PgCluster;
 let broker: Mosquitto;
@@ -66,41 +67,9 @@ function until(i: OtaIngester, test: (s: OtaLiveSnapshot) => boolean): Promise<O
   });
 }
 
-const PKG = { id: 'demo', version: '2.0.0', sha256: 'a'.repeat(64) };
-
-function report(o: {
-  attemptId: string;
-  seq: number;
-  serial: string;
-  phase: OtaPhase;
-  status?: number;
-  version?: string;
-  startedAt?: Date;
-}): OtaReport {
-  const now = new Date().toISOString();
-  return {
-    v: 1,
-    attemptId: o.attemptId,
-    seq: o.seq,
-    serial: o.serial,
-    product: 'flashline-virtual',
-    fromVersion: '1.0.0',
-    package: { ...PKG, version: o.version ?? PKG.version },
-    phase: o.phase,
-    ...(o.status !== undefined
-      ? { status: o.status, statusName: o.status === 0 ? 'ok' : 'failed', message: 'ended' }
-      : {}),
-    bytesDone: o.seq * 100,
-    bytesTotal: 1000,
-    startedAt: o.startedAt?.toISOString() ?? now,
-    at: now,
-  };
-}
-
-async function send(r: OtaReport | string, serial?: string): Promise<void> {
-  const topic = otaReportTopic('plant', serial ?? (typeof r === 'string' ? 'X' : r.serial));
-  await device.publishAsync(topic, typeof r === 'string' ? r : JSON.stringify(r), { qos: 1 });
-}
+const report = otaReport;
+const send = (r: Parameters<typeof publishOtaReport>[2], serial?: string) =>
+  publishOtaReport(device, 'plant', r, serial);
 
 async function row(attemptId: string) {
   const [r] = await sql<{ seq: number; phase: string; status: number | null; serial: string }[]>`
