@@ -108,6 +108,15 @@ export function startOtaIngester(options: OtaIngesterOptions): OtaIngester {
   const sql = options.sql;
   const maxRetryMs = options.maxRetryMs ?? 5000;
 
+  // The schema this needs (migration 2) is applied on start, not at the first report: a station joined to
+  // the fleet before OTA existed gets it without running 'fleet init' again. A failure is retried per report.
+  const ensureSchema = (db: Sql): Promise<unknown> =>
+    (migrated ??= migrate(db).catch((err: unknown) => {
+      migrated = undefined;
+      throw err;
+    }));
+  if (sql) ensureSchema(sql).catch(() => undefined);
+
   const remember = (site: string, report: OtaReport) => {
     const attempt = toAttempt(site, report);
     const key = JSON.stringify([site, report.serial]);
@@ -127,14 +136,12 @@ export function startOtaIngester(options: OtaIngesterOptions): OtaIngester {
     try {
       for (let pause = 250; ; pause = Math.min(pause * 2, maxRetryMs)) {
         try {
-          migrated ??= migrate(sql);
-          await migrated;
+          await ensureSchema(sql);
           const outcome = await storeOtaReport(sql, site, report);
           counts[outcome] += 1;
           lastDbError = '';
           return true;
         } catch (err) {
-          migrated = undefined;
           const message = err instanceof Error ? err.message : String(err);
           if (message !== lastDbError) {
             lastDbError = message;
