@@ -12,5 +12,7 @@ export interface OtaHost {
   /** Reboot into the OS (links drop; the device boots the active slot); resolves when it is back. */
   rebootOs(): Promise<void>;
   on(event: 'up', listener: () => void): unknown;
+  on(event: 'down', listener: (why: string) => void): unknown;
   off(event: 'up', listener: () => void): unknown;
+  off(event: 'down', listener: (why: string) => void): unknown;
 }
