@@ -1,0 +1,106 @@
+/**
+ * The agent's report sender: every report goes into the outbox on the device's storage first (atomic), then
+ * to the fleet's MQTT broker (QoS 1, not retained, topic per the contract in main/protocol/ota/report.ts);
+ * it leaves the outbox only once the broker acknowledged it. A broker that is away, a dropped connection or
+ * a power cut loses nothing: the outbox is sent in order after the next connect. Delivery is at least once
+ * (the receiver is idempotent on attemptId + seq).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { type OtaReport, otaReportTopic } from '../../main/protocol/ota/report.js';
+import type { AgentStore } from './agent-store.js';
+
+export class OtaReporter {
+  #queue: OtaReport[] = [];
+  #client: MqttClient | null = null;
+  #flushing: Promise<void> | null = null;
+  #lastError = '';
+
+  constructor(
+    private readonly store: AgentStore,
+    private readonly options: {
+      url?: string | undefined;
+      site: string;
+      serial: () => string;
+      log: (line: string) => void;
+    },
+  ) {}
+
+  /** Reports waiting for the broker (also on the device's storage). */
+  get pending(): readonly OtaReport[] {
+    return this.#queue;
+  }
+
+  /** Power on: the outbox on storage is the truth; connect and send it. */
+  async powerOn(): Promise<void> {
+    this.#queue = await this.store.loadOutbox();
+    const url = this.options.url;
+    if (!url || this.#client) return;
+    const client = mqtt.connect(url, {
+      clientId: `flashline-ota-${this.options.serial()}`.slice(0, 64),
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      keepalive: 15,
+    });
+    client.on('connect', () => void this.flush());
+    client.on('error', (err) => {
+      if (err.message === this.#lastError) return;
+      this.#lastError = err.message;
+      this.options.log(`report broker ${url}: ${err.message} (retrying; reports stay queued)`);
+    });
+    this.#client = client;
+  }
+
+  /** Power gone: the connection drops with it; what is not in the outbox file is lost (as on a device). */
+  powerLost(): void {
+    this.#client?.end(true);
+    this.#client = null;
+    this.#queue = [];
+  }
+
+  /** Queue a report (on storage first), then try to send. */
+  async add(report: OtaReport): Promise<void> {
+    const queue = [...this.#queue, report];
+    await this.store.saveOutbox(queue);
+    this.#queue = queue;
+    void this.flush();
+  }
+
+  /** Send the outbox in order while connected; resolves when it is empty or the connection is away. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = null;
+    });
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    for (;;) {
+      const client = this.#client;
+      const report = this.#queue[0];
+      if (!client?.connected || !report) return;
+      try {
+        await client.publishAsync(otaReportTopic(this.options.site, report.serial), JSON.stringify(report), {
+          qos: 1,
+          retain: false,
+        });
+      } catch {
+        return; // not acknowledged: it stays first in the outbox for the next connect
+      }
+      if (this.#client !== client) return;
+      const rest = this.#queue.filter((r) => r !== report);
+      try {
+        await this.store.saveOutbox(rest);
+      } catch {
+        return; // power went: the report is sent again after power-on (idempotent on attemptId + seq)
+      }
+      this.#queue = rest;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    await client?.endAsync().catch(() => {});
+  }
+}
