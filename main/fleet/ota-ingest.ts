@@ -18,7 +18,7 @@ import type { OtaAttempt } from './contract.js';
 import type { Sql } from './db.js';
 import { openLiveConnection } from './live/connection.js';
 import { migrate } from './migrations.js';
-import { storeOtaReport, unusableReport } from './ota-store.js';
+import { packageIdOf, storeOtaReport, unusableReport } from './ota-store.js';
 
 export interface OtaLiveSnapshot {
   readonly connected: boolean;
@@ -74,7 +74,7 @@ function toAttempt(site: string, r: OtaReport): OtaAttempt {
     serial: r.serial,
     product: r.product,
     fromVersion: r.fromVersion,
-    packageId: r.package.id,
+    packageId: packageIdOf(r),
     packageVersion: r.package.version,
     phase: r.phase,
     status: r.status,

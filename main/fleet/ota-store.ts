@@ -22,13 +22,21 @@ export function unusableReport(report: OtaReport): string | undefined {
   return undefined;
 }
 
+/**
+ * The package id as the fleet keeps it: an agent names the repository target (`flashline-demo.flp`), a
+ * station's job the file's base name (`flashline-demo`); without the extension both say the same.
+ */
+export function packageIdOf(report: OtaReport): string {
+  return report.package.id.replace(/\.flp$/i, '');
+}
+
 export async function storeOtaReport(sql: Sql, site: string, r: OtaReport): Promise<StoreOutcome> {
   const rows = await sql`
     INSERT INTO fleet_ota_attempts (attempt_id, seq, site, serial, product, from_version, package_id,
       package_version, package_sha256, phase, status, status_name, message, bytes_done, bytes_total, slot,
       started_at, reported_at)
     VALUES (${r.attemptId}, ${r.seq}, ${site}, ${r.serial}, ${r.product}, ${r.fromVersion ?? null},
-      ${r.package.id}, ${r.package.version}, ${r.package.sha256}, ${r.phase}, ${r.status ?? null},
+      ${packageIdOf(r)}, ${r.package.version}, ${r.package.sha256}, ${r.phase}, ${r.status ?? null},
       ${r.statusName ?? null}, ${r.message ?? null}, ${r.bytesDone}, ${r.bytesTotal}, ${r.slot ?? null},
       ${new Date(r.startedAt)}, ${new Date(r.at)})
     ON CONFLICT (attempt_id) DO UPDATE SET
