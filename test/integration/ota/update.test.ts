@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OTA_PHASES } from '../../../main/protocol/ota/report.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { collectReports, makeOtaWorld, type OtaWorld, partitionSha, sha256 } from './fixture.js';
 
