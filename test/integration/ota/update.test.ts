@@ -55,7 +55,7 @@ describe('OTA agent: update', () => {
         [...seqs].sort((a, b) => a - b),
         'seq increases in order',
       );
-      assert.equal(new Set(seqs).size, seqs.length, `seqs ${seqs.join(",")} phases ${phases.join(",")}`);
+      assert.equal(new Set(seqs).size, seqs.length, `seqs ${seqs.join(',')} phases ${phases.join(',')}`);
       assert.deepEqual(collector.rejected, []);
       assert.equal(d.ota!.reporter.pending.length, 0, 'the outbox is empty once the broker acknowledged');
       const again = await d.ota!.pollNow();
