@@ -14,6 +14,8 @@ export class OtaReporter {
   #client: MqttClient | null = null;
   #flushing: Promise<void> | null = null;
   #lastError = '';
+  #again = false;
+  #changes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: AgentStore,
@@ -32,9 +34,10 @@ export class OtaReporter {
 
   /** Power on: the outbox on storage is the truth; connect and send it. */
   async powerOn(): Promise<void> {
+    if (this.#client) return; // still connected: nothing was lost
     this.#queue = await this.store.loadOutbox();
     const url = this.options.url;
-    if (!url || this.#client) return;
+    if (!url) return;
     const client = mqtt.connect(url, {
       clientId: `flashline-ota-${this.options.serial()}`.slice(0, 64),
       clean: true,
@@ -60,16 +63,34 @@ export class OtaReporter {
 
   /** Queue a report (on storage first), then try to send. */
   async add(report: OtaReport): Promise<void> {
-    const queue = [...this.#queue, report];
-    await this.store.saveOutbox(queue);
-    this.#queue = queue;
+    await this.#change((queue) => [...queue, report]);
     void this.flush();
+  }
+
+  /** Outbox changes one at a time, file first, so memory and storage never disagree for long. */
+  #change(fn: (queue: readonly OtaReport[]) => OtaReport[]): Promise<void> {
+    const run = this.#changes.then(async () => {
+      const next = fn(this.#queue);
+      await this.store.saveOutbox(next);
+      this.#queue = next;
+    });
+    this.#changes = run.catch(() => undefined);
+    return run;
   }
 
   /** Send the outbox in order while connected; resolves when it is empty or the connection is away. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#flush().finally(() => {
+    if (this.#flushing) {
+      // A report added while the loop is finishing: run it once more afterwards.
+      this.#again = true;
+      return this.#flushing;
+    }
+    this.#flushing = this.#flush().finally(() => {
       this.#flushing = null;
+      if (this.#again) {
+        this.#again = false;
+        void this.flush();
+      }
     });
     return this.#flushing;
   }
@@ -88,13 +109,13 @@ export class OtaReporter {
         return; // not acknowledged: it stays first in the outbox for the next connect
       }
       if (this.#client !== client) return;
-      const rest = this.#queue.filter((r) => r !== report);
       try {
-        await this.store.saveOutbox(rest);
+        await this.#change((queue) =>
+          queue.filter((r) => r.attemptId !== report.attemptId || r.seq !== report.seq),
+        );
       } catch {
         return; // power went: the report is sent again after power-on (idempotent on attemptId + seq)
       }
-      this.#queue = rest;
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OTA_PHASES } from '../../../main/protocol/ota/report.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { collectReports, makeOtaWorld, type OtaWorld, partitionSha, sha256 } from './fixture.js';
 
@@ -54,7 +55,7 @@ describe('OTA agent: update', () => {
         [...seqs].sort((a, b) => a - b),
         'seq increases in order',
       );
-      assert.equal(new Set(seqs).size, seqs.length);
+      assert.equal(new Set(seqs).size, seqs.length, `seqs ${seqs.join(',')} phases ${phases.join(',')}`);
       assert.deepEqual(collector.rejected, []);
       assert.equal(d.ota!.reporter.pending.length, 0, 'the outbox is empty once the broker acknowledged');
       const again = await d.ota!.pollNow();
