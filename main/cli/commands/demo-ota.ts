@@ -22,6 +22,7 @@ import { readFleetConfig } from '../../fleet/config.js';
 import { readSecretFile } from '../../fleet/db.js';
 import type { LiveSources } from '../../fleet/live/index.js';
 import { loadTrustStore } from '../../package/index.js';
+import type { OtaReport } from '../../protocol/ota/report.js';
 import { addPackage, initRepository, publish } from '../../repo/repository.js';
 import { type RepoServer, serveRepository } from '../../repo/serve.js';
 import { shippedRootPath } from '../../repo/state.js';
@@ -67,6 +68,8 @@ export interface OtaDemo {
   readonly history: string;
   /** The station's sync of the same package through the dropping mirror. */
   readonly sync: Promise<SyncResult>;
+  /** Each device's newest report as its agent queued it (what the fleet should end up holding). */
+  lastReports(): ReadonlyMap<string, OtaReport>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +126,7 @@ export async function startOtaDemo(o: OtaDemoOptions): Promise<OtaDemo> {
     cleanups.push(() => fleet.stop());
     if (!fleet.brokerUrl || !fleet.address) throw new Error('the station has no broker');
     const devices: VirtualDeviceHandle[] = [];
+    const last = new Map<string, OtaReport>();
     cleanups.push(() => Promise.all(devices.map((d) => d.stop())));
     for (let i = 0; i < o.devices; i++) {
       const serial = `OTA${String(i + 1).padStart(3, '0')}`;
@@ -146,6 +150,7 @@ export async function startOtaDemo(o: OtaDemoOptions): Promise<OtaDemo> {
       });
       d.ota?.on('problem', (line) => o.log(`${serial}: ${line}`));
       d.ota?.on('report', (r) => {
+        last.set(serial, r);
         if (r.phase === 'done' || r.phase === 'failed')
           o.log(
             `${serial}: update to ${r.package.version} ${r.phase}, status ${r.status} ${r.statusName ?? ''}`,
@@ -157,7 +162,16 @@ export async function startOtaDemo(o: OtaDemoOptions): Promise<OtaDemo> {
     cleanups.push(() => mirror.close());
     const sync = syncThroughMirror(o, mirror, root);
     sync.catch(() => undefined);
-    return { fleet, devices, repoUrl: server.url, mirror, history: db.history, sync, stop };
+    return {
+      fleet,
+      devices,
+      repoUrl: server.url,
+      mirror,
+      history: db.history,
+      sync,
+      lastReports: () => last,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -39,9 +39,6 @@ function until(view: OtaLiveView, test: (s: OtaLiveSnapshot) => boolean): Promis
   });
 }
 
-const ended = (s: OtaLiveSnapshot, serial: string) =>
-  s.devices.some((d) => d.serial === serial && (d.phase === 'done' || d.phase === 'failed'));
-
 describe('OTA demo', () => {
   it('devices update over the air, codes land in the fleet store, the station sync resumes', {
     timeout: 60_000,
@@ -57,7 +54,7 @@ describe('OTA demo', () => {
       intervalSeconds: 3600,
       version: 'test',
       sources: { devices: new DeviceRegistry(), jobs: { subscribe: () => () => undefined } },
-      log: (line) => { lines.push(line); process.stderr.write(`LOG ${line}\n`); },
+      log: (line) => lines.push(line),
       device: {
         partitions: [
           { name: 'boot', size: 512 * KiB, slotted: true },
@@ -71,10 +68,30 @@ describe('OTA demo', () => {
     t.after(() => demo.stop());
     const ota = demo.fleet.context.ota;
     assert.ok(ota, 'the station ingests OTA reports');
-    // The agents poll at once on start; their reports end in done 0 (two) and a 4x fallback (the third).
-    const timer = setInterval(() => process.stderr.write(`SNAP ${JSON.stringify({ ...ota.snapshot(), devices: ota.snapshot().devices.map((d) => [d.serial, d.phase, d.status]) })}\n`), 5000);
-    t.after(() => clearInterval(timer));
-    const s = await until(ota, (x) => ['OTA001', 'OTA002', 'OTA003'].every((serial) => ended(x, serial)));
+    // The agents poll at once on start. Wait until each agent has queued its attempt's last report and the
+    // station holds that report (or a newer one) for the device: what the fleet shows is then final.
+    const serials = ['OTA001', 'OTA002', 'OTA003'];
+    const s = await until(ota, (x) =>
+      serials.every((serial) => {
+        const sent = demo.lastReports().get(serial);
+        const held = x.devices.find((d) => d.serial === serial);
+        return (
+          (sent?.phase === 'done' || sent?.phase === 'failed') &&
+          held?.attemptId === sent.attemptId &&
+          held.seq >= sent.seq
+        );
+      }),
+    );
+    // Two end 0, the third falls back and reports a postcheck code.
+    for (const serial of serials) {
+      const sent = demo.lastReports().get(serial);
+      const held = s.devices.find((d) => d.serial === serial);
+      assert.equal(
+        held?.phase,
+        sent?.phase,
+        `${serial}: its agent's last report says ${sent?.phase} (seq ${sent?.seq}), the station holds ${held?.phase} (seq ${held?.seq}); a report's seq must grow within an attempt`,
+      );
+    }
     const bySerial = new Map(s.devices.map((d) => [d.serial, d]));
     assert.equal(bySerial.get('OTA001')?.status, 0);
     assert.equal(bySerial.get('OTA002')?.status, 0);
@@ -95,6 +112,9 @@ describe('OTA demo', () => {
     assert.equal(demo.mirror.drops(), 1);
     assert.equal(synced.packages.length, 1);
     assert.equal(synced.packages[0]?.downloaded, true);
-    assert.ok(lines.some((l) => /asked again from bytes=\d+- \(resuming\)/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /asked again from bytes=\d+- \(resuming\)/.test(l)),
+      lines.join('\n'),
+    );
   });
 });
