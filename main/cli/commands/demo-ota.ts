@@ -87,8 +87,15 @@ async function chooseDatabase(
     };
   }
   o.log(`No fleet database configured: starting a throw-away PostgreSQL (${bin}) for the demo…`);
-  const pg = await startDemoPostgres(bin, join(o.dir, 'postgres'));
-  return { url: pg.url, history: `a throw-away PostgreSQL (${pg.url}), removed when the demo stops`, pg };
+  try {
+    const pg = await startDemoPostgres(bin);
+    return { url: pg.url, history: `a throw-away PostgreSQL (${pg.url}), removed when the demo stops`, pg };
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).split('\n').slice(-2).join(' ').trim();
+    return {
+      history: `none: the throw-away PostgreSQL did not start (${why}). The devices' codes still show live; pass --fleet-db postgres://… for the rollout per package`,
+    };
+  }
 }
 
 /** A repository holding the demo package, served on loopback; returns the server and its root.json. */

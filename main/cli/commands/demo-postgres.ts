@@ -1,6 +1,6 @@
 /**
  * The OTA demo's throw-away fleet database, for a machine with PostgreSQL's server binaries but no fleet
- * configured: `initdb` into the demo folder, `pg_ctl start` on a free loopback port (socket in that folder,
+ * configured: `initdb` into a temp folder, `pg_ctl start` on a free loopback port (socket in that folder,
  * trust authentication, fsync off — nothing here is worth keeping), stopped with `pg_ctl stop` when the demo
  * ends. Demo only: the product never starts a database; a fleet names its own (`flashline fleet init --db`).
  * The binaries are looked for on PATH and where Debian keeps them (/usr/lib/postgresql/<version>/bin); as root
@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -41,14 +42,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Start a cluster under `dir` (created; removed by stop). */
-export async function startDemoPostgres(bin: string, dir: string): Promise<DemoPostgres> {
+/**
+ * Start a cluster in a fresh folder of the system's temp dir (removed by stop): there the `postgres` user can
+ * reach it when the demo runs as root, which a private home folder would not allow.
+ */
+export async function startDemoPostgres(bin: string): Promise<DemoPostgres> {
   const asRoot = process.getuid?.() === 0;
+  const dir = await fs.mkdtemp(join(tmpdir(), 'flashline-demo-pg-'));
   const pg = (tool: string, args: string[]) =>
     asRoot
       ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { cwd: dir })
       : run(join(bin, tool), args, { cwd: dir });
-  await fs.mkdir(dir, { recursive: true });
   if (asRoot) await run('chown', ['postgres:postgres', dir]);
   const data = join(dir, 'data');
   await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'flashline', '--no-sync', '-E', 'UTF8']);
