@@ -15,6 +15,7 @@ import {
   type VirtualDeviceHandle,
   type VirtualDeviceOptions,
 } from '../../../virtual-device/index.js';
+import { FlashlineError } from '../../common/errors.js';
 import { flashlineHome } from '../../common/paths.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpUnitEndpoints } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
@@ -128,12 +129,8 @@ export function registerDemo(program: Command): void {
     .action(async (opts: DemoOptions) => {
       if (opts.ota) {
         if (!opts.ui)
-          throw new InvalidArgumentError('--ota shows its devices in the station UI; drop --no-ui.');
-        process.exitCode = await runOtaDemo({
-          ...opts,
-          devices: opts.devices,
-          otaInterval: opts.otaInterval,
-        });
+          throw new FlashlineError('bad_input', '--ota shows its devices in the station UI; drop --no-ui.');
+        process.exitCode = await runOtaDemo(opts);
         return;
       }
       process.exitCode = await runDemo(opts);
