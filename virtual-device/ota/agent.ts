@@ -49,6 +49,7 @@ export class OtaAgent extends EventEmitter<{
   #lost = false;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #polling = false;
   readonly #onDown = (why: string) => {
     if (why !== 'power-cut') return;
     this.#lost = true;
@@ -57,6 +58,8 @@ export class OtaAgent extends EventEmitter<{
   readonly #onCut = () => this.#onDown('power-cut');
   readonly #onUp = () => {
     if (this.#stopped) return;
+    // Power is back. A poll that was running when it went ends first (it must not write on), then clears it.
+    if (!this.#polling) this.#lost = false;
     void this.reporter.powerOn().catch((err: unknown) => this.#problem(err));
     // After a power cut the agent carries on at once (resume); otherwise at the next interval.
     if (this.#lost && !this.options.manual) this.#schedule(0);
@@ -105,7 +108,19 @@ export class OtaAgent extends EventEmitter<{
 
   /** Poll now (one poll at a time): check the repository and run or resume an update. */
   pollNow(): Promise<OtaPollResult> {
-    const run = this.#queue.then(() => this.#poll());
+    const run = this.#queue.then(async () => {
+      this.#polling = true;
+      try {
+        return await this.#poll();
+      } finally {
+        this.#polling = false;
+        if (this.#lost && !this.#stopped) {
+          await this.host.whenUp();
+          this.#lost = false;
+          void this.reporter.flush();
+        }
+      }
+    });
     this.#queue = run.catch(() => undefined);
     return run;
   }

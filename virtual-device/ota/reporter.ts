@@ -32,9 +32,17 @@ export class OtaReporter {
     return this.#queue;
   }
 
+  /** Resolves once the outbox was read back from storage after the last power-on. */
+  loaded: Promise<void> = Promise.resolve();
+
   /** Power on: the outbox on storage is the truth; connect and send it. */
-  async powerOn(): Promise<void> {
-    if (this.#client) return; // still connected: nothing was lost
+  powerOn(): Promise<void> {
+    if (this.#client) return this.loaded; // still connected: nothing was lost
+    this.loaded = this.#powerOn();
+    return this.loaded;
+  }
+
+  async #powerOn(): Promise<void> {
     this.#queue = await this.store.loadOutbox();
     const url = this.options.url;
     if (!url) return;

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -190,5 +191,53 @@ export async function collectReports(url: string): Promise<ReportCollector> {
         else waiters.push({ match, resolve });
       }),
     close: () => client.endAsync(),
+  };
+}
+
+/** An in-memory broker (aedes) on loopback that records every OTA report published to it, decoded. */
+export interface RecordingBroker {
+  readonly port: number;
+  readonly reports: OtaReport[];
+  readonly rejected: string[];
+  until(match: (r: OtaReport) => boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBroker(port: number): Promise<RecordingBroker> {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const reports: OtaReport[] = [];
+  const rejected: string[] = [];
+  const waiters = new Set<() => void>();
+  broker.on('publish', (packet, client) => {
+    if (!client) return; // the broker's own $SYS messages
+    const d = decodeOtaReport(packet.topic, packet.payload as Buffer);
+    if (d.ok) reports.push(d.report);
+    else rejected.push(d.why);
+    for (const w of waiters) w();
+  });
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port }, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    reports,
+    rejected,
+    until: (match) =>
+      new Promise((resolve) => {
+        const check = () => {
+          if (!reports.some(match)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+    async stop() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
