@@ -24,6 +24,9 @@ export interface FleetOverview {
   readonly stations: FleetStation[];
 }
 
+/** Devices of the live OTA view passed to the rollout view per request (newest first). */
+export const ROLLOUT_LIVE_DEVICES = 100;
+
 /** The rollout view: devices updating over the air (live) and per package from the history. */
 export interface FleetRollout {
   /** null: no broker, so no OTA reports are heard. */
@@ -136,7 +139,11 @@ export const fleetRouter = router({
   rollout: procedure
     .input(z.object({ limit: z.number().int().min(1).max(200) }).strict())
     .query(async ({ ctx, input }): Promise<FleetRollout> => {
-      const live = ctx.fleet?.ota?.snapshot() ?? null;
+      const snapshot = ctx.fleet?.ota?.snapshot();
+      // The newest devices only: the view refreshes every 2 s and a fleet may hold thousands.
+      const live = snapshot
+        ? { ...snapshot, devices: snapshot.devices.slice(0, ROLLOUT_LIVE_DEVICES) }
+        : null;
       const rollout = ctx.fleet?.rollout;
       if (!rollout) return { live, packages: null };
       try {

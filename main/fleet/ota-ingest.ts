@@ -26,6 +26,8 @@ export interface OtaLiveSnapshot {
   readonly storing: boolean;
   /** Each device's newest attempt, newest report first. */
   readonly devices: OtaAttempt[];
+  /** How many devices are held (the API may pass on only the newest of `devices`). */
+  readonly devicesKnown: number;
   readonly received: number;
   readonly stored: number;
   /** Repeated or out-of-order reports the database already had newer (harmless, expected). */
@@ -46,6 +48,8 @@ export interface OtaLiveView {
 export interface OtaIngester extends OtaLiveView {
   /** Resolves once the first subscription is granted (tests and the demo wait on it). */
   readonly subscribed: Promise<void>;
+  /** Settles once the start-up migration has finished, well or not (at once without a database). */
+  readonly schemaChecked: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,7 +119,12 @@ export function startOtaIngester(options: OtaIngesterOptions): OtaIngester {
       migrated = undefined;
       throw err;
     }));
-  if (sql) ensureSchema(sql).catch(() => undefined);
+  const schemaChecked = sql
+    ? ensureSchema(sql).then(
+        () => undefined,
+        () => undefined,
+      )
+    : Promise.resolve();
 
   const remember = (site: string, report: OtaReport) => {
     const attempt = toAttempt(site, report);
@@ -206,10 +215,12 @@ export function startOtaIngester(options: OtaIngesterOptions): OtaIngester {
 
   return {
     subscribed,
+    schemaChecked,
     snapshot: () => ({
       connected: client.connected,
       storing: Boolean(sql),
       devices: [...devices.values()].reverse(),
+      devicesKnown: devices.size,
       ...counts,
       ...(lastDrop ? { lastDrop } : {}),
     }),

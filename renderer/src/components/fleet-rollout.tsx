@@ -79,7 +79,12 @@ export function FleetRolloutView({
       ) : data ? (
         <p className="muted">Over-the-air reports need a broker: fleet.json's, --mqtt or --embed-broker.</p>
       ) : null}
-      <h4>Devices updating over the air</h4>
+      <h4>
+        Devices updating over the air
+        {live && live.devicesKnown > live.devices.length
+          ? ` (the newest ${live.devices.length} of ${live.devicesKnown})`
+          : ''}
+      </h4>
       {live && live.devices.length > 0 ? (
         <table className="history" data-testid="rollout-devices">
           <thead>

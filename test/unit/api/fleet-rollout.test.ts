@@ -26,6 +26,7 @@ const snapshot: OtaLiveSnapshot = {
   connected: true,
   storing: true,
   devices: [],
+  devicesKnown: 0,
   received: 3,
   stored: 2,
   stale: 0,
@@ -59,6 +60,30 @@ describe('fleet.rollout API', () => {
       },
     });
     assert.deepEqual(await api.fleet.rollout({ limit: 20 }), { live: snapshot, packages: [pkg] });
+    // Only the newest devices cross the API.
+    const many: OtaLiveSnapshot = {
+      ...snapshot,
+      devices: Array.from({ length: 150 }, (_, i) => ({
+        attemptId: `a${i}`,
+        seq: 1,
+        site: 's',
+        serial: `D${i}`,
+        product: 'p',
+        packageId: 'demo',
+        packageVersion: '2.0.0',
+        phase: 'downloading',
+        bytesDone: 0,
+        bytesTotal: 1,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        at: '2026-01-01T00:00:00.000Z',
+      })),
+      devicesKnown: 150,
+    };
+    const crowded = callerFor({ ota: { snapshot: () => many, onChange: () => () => undefined } });
+    const r = await crowded.fleet.rollout({ limit: 1 });
+    assert.equal(r.live?.devices.length, 100);
+    assert.equal(r.live?.devices[0]?.serial, 'D0');
+    assert.equal(r.live?.devicesKnown, 150);
     assert.equal(asked, 20);
     await assert.rejects(api.fleet.rollout({ limit: 0 }), /too_small/);
     await assert.rejects(api.fleet.rollout({ limit: 201 }), /too_big/);
@@ -74,7 +99,7 @@ describe('fleet.rollout API', () => {
       },
     });
     const r = await api.fleet.rollout({ limit: 10 });
-    assert.equal(r.live, snapshot);
+    assert.deepEqual(r.live, snapshot);
     assert.equal(r.packages, null);
     assert.match(r.problem ?? '', /not reachable/);
   });
