@@ -16,8 +16,9 @@ import type { OtaPhase, OtaReport } from '../../main/protocol/ota/report.js';
 import { PowerCutError } from '../faults.js';
 import { otherSlot } from '../state-store.js';
 import { AgentStore, type Attempt, PowerLost } from './agent-store.js';
-import { findUpdate } from './find-update.js';
+import { findUpdate, type Update } from './find-update.js';
 import type { OtaHost } from './host.js';
+import { TransientHttpError } from './http-range.js';
 import {
   checkOtaOptions,
   DEFAULT_OTA_INTERVAL_SECONDS,
@@ -144,7 +145,7 @@ export class OtaAgent extends EventEmitter<{
       );
       if ('none' in found) return { outcome: 'none', why: found.none };
       if (attempt?.target.sha256 !== found.entry.sha256) {
-        attempt = await this.#newAttempt(found.entry, found.url);
+        attempt = await this.#newAttempt(found);
         await this.report(attempt, 'checking', { message: `found ${found.entry.name}` });
       }
       const ctx = await this.#context();
@@ -178,15 +179,7 @@ export class OtaAgent extends EventEmitter<{
     };
   }
 
-  async #newAttempt(
-    entry: {
-      name: string;
-      length: number;
-      sha256: string;
-      package: { version: string; rollbackIndex: number; manifestSha256: string };
-    },
-    url: string,
-  ): Promise<Attempt> {
+  async #newAttempt({ entry, url }: Update): Promise<Attempt> {
     const device = this.host.device;
     await this.store.clearAttempt();
     const attempt: Attempt = {
@@ -250,7 +243,12 @@ export class OtaAgent extends EventEmitter<{
       return { outcome: 'interrupted' };
     const data = toErrorData(err);
     // A FlashlineError carries its status code; anything else is an install failure of the agent itself.
-    const status = typeof data.code === 'number' && data.code >= 10 && data.code <= 49 ? data.code : 30;
+    const status =
+      err instanceof TransientHttpError
+        ? 10
+        : typeof data.code === 'number' && data.code >= 10 && data.code <= 49
+          ? data.code
+          : 30;
     const message = err instanceof Error ? err.message : String(err);
     if (!attempt) {
       this.emit('problem', message);
