@@ -57,6 +57,8 @@ describe('OTA agent: update', () => {
       );
       assert.equal(new Set(seqs).size, seqs.length, `seqs ${seqs.join(',')} phases ${phases.join(',')}`);
       assert.deepEqual(collector.rejected, []);
+      // The outbox empties once the broker acknowledged (the acknowledgement may trail the delivery).
+      await d.ota!.reporter.flush();
       assert.equal(d.ota!.reporter.pending.length, 0, 'the outbox is empty once the broker acknowledged');
       const again = await d.ota!.pollNow();
       assert.equal(again.outcome, 'none', 'nothing newer afterwards');
