@@ -59,11 +59,12 @@ export class OtaAgent extends EventEmitter<{
   readonly #onCut = () => this.#onDown('power-cut');
   readonly #onUp = () => {
     if (this.#stopped) return;
+    const wasLost = this.#lost;
     // Power is back. A poll that was running when it went ends first (it must not write on), then clears it.
     if (!this.#polling) this.#lost = false;
     void this.reporter.powerOn().catch((err: unknown) => this.#problem(err));
     // After a power cut the agent carries on at once (resume); otherwise at the next interval.
-    if (this.#lost && !this.options.manual) this.#schedule(0);
+    if (wasLost && !this.#polling && !this.options.manual) this.#schedule(0);
   };
 
   constructor(
@@ -119,6 +120,8 @@ export class OtaAgent extends EventEmitter<{
           await this.host.whenUp();
           this.#lost = false;
           void this.reporter.flush();
+          // Resume at once rather than at the next interval.
+          if (!this.options.manual) this.#schedule(0);
         }
       }
     });
@@ -145,6 +148,9 @@ export class OtaAgent extends EventEmitter<{
       );
       if ('none' in found) return { outcome: 'none', why: found.none };
       if (attempt?.target.sha256 !== found.entry.sha256) {
+        // An unfinished attempt for an older package ends here, so the fleet does not wait for it.
+        if (attempt)
+          await this.report(attempt, 'failed', { status: 18, message: `superseded by ${found.entry.name}` });
         attempt = await this.#newAttempt(found);
         await this.report(attempt, 'checking', { message: `found ${found.entry.name}` });
       }
