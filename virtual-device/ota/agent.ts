@@ -16,8 +16,9 @@ import type { OtaPhase, OtaReport } from '../../main/protocol/ota/report.js';
 import { PowerCutError } from '../faults.js';
 import { otherSlot } from '../state-store.js';
 import { AgentStore, type Attempt, PowerLost } from './agent-store.js';
-import { findUpdate } from './find-update.js';
+import { findUpdate, type Update } from './find-update.js';
 import type { OtaHost } from './host.js';
+import { TransientHttpError } from './http-range.js';
 import {
   checkOtaOptions,
   DEFAULT_OTA_INTERVAL_SECONDS,
@@ -58,11 +59,12 @@ export class OtaAgent extends EventEmitter<{
   readonly #onCut = () => this.#onDown('power-cut');
   readonly #onUp = () => {
     if (this.#stopped) return;
+    const wasLost = this.#lost;
     // Power is back. A poll that was running when it went ends first (it must not write on), then clears it.
     if (!this.#polling) this.#lost = false;
     void this.reporter.powerOn().catch((err: unknown) => this.#problem(err));
     // After a power cut the agent carries on at once (resume); otherwise at the next interval.
-    if (this.#lost && !this.options.manual) this.#schedule(0);
+    if (wasLost && !this.#polling && !this.options.manual) this.#schedule(0);
   };
 
   constructor(
@@ -118,6 +120,8 @@ export class OtaAgent extends EventEmitter<{
           await this.host.whenUp();
           this.#lost = false;
           void this.reporter.flush();
+          // Resume at once rather than at the next interval.
+          if (!this.options.manual) this.#schedule(0);
         }
       }
     });
@@ -144,7 +148,10 @@ export class OtaAgent extends EventEmitter<{
       );
       if ('none' in found) return { outcome: 'none', why: found.none };
       if (attempt?.target.sha256 !== found.entry.sha256) {
-        attempt = await this.#newAttempt(found.entry, found.url);
+        // An unfinished attempt for an older package ends here, so the fleet does not wait for it.
+        if (attempt)
+          await this.report(attempt, 'failed', { status: 18, message: `superseded by ${found.entry.name}` });
+        attempt = await this.#newAttempt(found);
         await this.report(attempt, 'checking', { message: `found ${found.entry.name}` });
       }
       const ctx = await this.#context();
@@ -178,15 +185,7 @@ export class OtaAgent extends EventEmitter<{
     };
   }
 
-  async #newAttempt(
-    entry: {
-      name: string;
-      length: number;
-      sha256: string;
-      package: { version: string; rollbackIndex: number; manifestSha256: string };
-    },
-    url: string,
-  ): Promise<Attempt> {
+  async #newAttempt({ entry, url }: Update): Promise<Attempt> {
     const device = this.host.device;
     await this.store.clearAttempt();
     const attempt: Attempt = {
@@ -250,7 +249,12 @@ export class OtaAgent extends EventEmitter<{
       return { outcome: 'interrupted' };
     const data = toErrorData(err);
     // A FlashlineError carries its status code; anything else is an install failure of the agent itself.
-    const status = typeof data.code === 'number' && data.code >= 10 && data.code <= 49 ? data.code : 30;
+    const status =
+      err instanceof TransientHttpError
+        ? 10
+        : typeof data.code === 'number' && data.code >= 10 && data.code <= 49
+          ? data.code
+          : 30;
     const message = err instanceof Error ? err.message : String(err);
     if (!attempt) {
       this.emit('problem', message);

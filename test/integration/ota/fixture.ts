@@ -49,6 +49,8 @@ export interface OtaWorld {
   /** The images the package carries, for comparing slot contents. */
   readonly images: { boot: Buffer; system: Buffer };
   readonly targetName: string;
+  /** Publish another package version (same system image); returns its boot image. */
+  publishVersion(version: string, rollbackIndex: number): Promise<Buffer>;
   targetFile(): Promise<string>;
   agentOptions(extra?: Partial<OtaAgentOptions>): OtaAgentOptions;
   startDevice(options?: VirtualDeviceOptions): Promise<VirtualDeviceHandle>;
@@ -71,29 +73,34 @@ export async function makeOtaWorld(
   await fs.copyFile(signer.pub, join(trustDir, 'signer.pub'));
   const station = await writeKeyPair(join(dir, 'station'), generateKeyPair({ kind: 'station' }));
   const version = options.version ?? '2.0.0';
-  const boot = await streamToBuffer(makeVirtualImage({ version, rollbackIndex: 1, size: 300_000 }));
   const system = randomBytes(options.systemBytes ?? 2 * MiB + 12345);
-  await fs.writeFile(join(dir, 'boot.img'), boot);
   await fs.writeFile(join(dir, 'system.img'), system);
-  const targetName = `${PRODUCT}-${version}.flp`;
-  const pkg = join(dir, targetName);
-  await packPackage({
-    outPath: pkg,
-    products: [PRODUCT],
-    version,
-    rollbackIndex: 1,
-    images: [
-      { partition: 'boot', source: join(dir, 'boot.img') },
-      { partition: 'system', source: join(dir, 'system.img') },
-    ],
-    keys: [await loadSigningPrivateKey(signer.key)],
-    blockSize: options.blockSize ?? 64 * 1024,
-    ...(options.encrypted ? { encryptTo: [await loadStationPublicKey(station.pub)] } : {}),
-  });
   const repoDir = join(dir, 'repo');
   await initRepository(repoDir);
-  await addPackage(repoDir, pkg, await loadTrustStore({ dirs: [trustDir] }));
-  await publish(repoDir);
+  /** Pack a package of `v` (boot image says `v`) and publish it; returns its boot image. */
+  const publishVersion = async (v: string, rollbackIndex: number): Promise<Buffer> => {
+    const bootImage = await streamToBuffer(makeVirtualImage({ version: v, rollbackIndex, size: 300_000 }));
+    await fs.writeFile(join(dir, `boot-${v}.img`), bootImage);
+    const pkg = join(dir, `${PRODUCT}-${v}.flp`);
+    await packPackage({
+      outPath: pkg,
+      products: [PRODUCT],
+      version: v,
+      rollbackIndex,
+      images: [
+        { partition: 'boot', source: join(dir, `boot-${v}.img`) },
+        { partition: 'system', source: join(dir, 'system.img') },
+      ],
+      keys: [await loadSigningPrivateKey(signer.key)],
+      blockSize: options.blockSize ?? 64 * 1024,
+      ...(options.encrypted ? { encryptTo: [await loadStationPublicKey(station.pub)] } : {}),
+    });
+    await addPackage(repoDir, pkg, await loadTrustStore({ dirs: [trustDir] }));
+    await publish(repoDir);
+    return bootImage;
+  };
+  const boot = await publishVersion(version, 1);
+  const targetName = `${PRODUCT}-${version}.flp`;
   const server = await serveRepository(repoDir);
   const devices: VirtualDeviceHandle[] = [];
   const world: OtaWorld = {
@@ -105,6 +112,7 @@ export async function makeOtaWorld(
     version,
     images: { boot, system },
     targetName,
+    publishVersion,
     async targetFile() {
       const names = await fs.readdir(join(publicDir(repoDir), 'targets'));
       const name = names.find((n) => n.endsWith(`.${targetName}`));

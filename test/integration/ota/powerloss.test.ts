@@ -102,4 +102,23 @@ describe('OTA agent: power loss', () => {
       await back.stop();
     }
   });
+
+  it('on its own timer: polls when up, and after a power cut mid-download resumes at once (not an interval later)', async () => {
+    const d = await world.startDevice({
+      faults: { powerLoss: { stage: 'ota-download', at: Math.floor(length * 0.7) } },
+      ota: world.agentOptions({ manual: false, intervalSeconds: 3600 }),
+    });
+    const seen: OtaReport[] = [];
+    const done = new Promise<OtaReport>((resolve) =>
+      d.ota!.on('report', (r) => {
+        seen.push(r);
+        if (r.phase === 'done' || r.phase === 'failed') resolve(r);
+      }),
+    );
+    const end = await done;
+    assert.equal(end.status, 0);
+    assert.equal(d.device.faults.powerLoss, undefined, 'the cut happened');
+    assert.equal(d.device.runningVersion, world.version);
+    assert.ok(seen.some((r) => r.message?.startsWith('resuming at byte')));
+  });
 });

@@ -57,11 +57,32 @@ describe('OTA agent: update', () => {
       );
       assert.equal(new Set(seqs).size, seqs.length, `seqs ${seqs.join(',')} phases ${phases.join(',')}`);
       assert.deepEqual(collector.rejected, []);
+      // The outbox empties once the broker acknowledged (the acknowledgement may trail the delivery).
+      await d.ota!.reporter.flush();
       assert.equal(d.ota!.reporter.pending.length, 0, 'the outbox is empty once the broker acknowledged');
       const again = await d.ota!.pollNow();
       assert.equal(again.outcome, 'none', 'nothing newer afterwards');
     } finally {
       await collector.close();
     }
+  });
+
+  it('a later, newer package goes to the other slot (A/B alternate); the secure element follows', async () => {
+    const d = await world.startDevice();
+    const first = await d.ota!.pollNow();
+    assert.equal(first.outcome === 'attempt' && first.status, 0);
+    assert.equal(d.device.bootedSlot, 'b');
+    const boot3 = await world.publishVersion('3.0.0', 2);
+    const second = await d.ota!.pollNow();
+    assert.equal(second.outcome === 'attempt' && second.status, 0);
+    assert.equal(d.device.bootedSlot, 'a');
+    assert.equal(d.device.runningVersion, '3.0.0');
+    assert.equal(d.device.rollbackIndex, 2);
+    assert.equal(await partitionSha(d, 'boot_a'), sha256(boot3));
+    assert.equal(
+      await partitionSha(d, 'boot_b'),
+      sha256(world.images.boot),
+      'the previous update stays in b',
+    );
   });
 });
