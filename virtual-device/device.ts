@@ -48,6 +48,9 @@ import { SuperPartition } from './super-partition.js';
 
 export { CommandFailure };
 
+/** Power-loss stages whose position is a byte offset (or, ota-switch, a step the OTA agent checks). */
+type ByteStage = 'download' | 'flash' | 'ota-download' | 'ota-switch';
+
 export interface DeviceConfig {
   /** What the device plays (profiles.ts); the model is the same, the outside view differs. */
   readonly profile: DeviceProfile;
@@ -227,14 +230,14 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   }
 
   /** For byte-offset stages: does [from, to) cross the cut point? Returns the offset to stop at. */
-  cutOffset(stage: 'download' | 'flash', from: number, to: number): number | null {
+  cutOffset(stage: ByteStage, from: number, to: number): number | null {
     if (this.#mode === 'off') throw new CommandFailure('device lost power');
     const f = this.faults.powerLoss;
     if (!f || f.stage !== stage || f.at < from || f.at >= to) return null;
     return f.at;
   }
 
-  firePowerCut(stage: 'download' | 'flash'): never {
+  firePowerCut(stage: ByteStage): never {
     const f = this.faults.powerLoss;
     this.#powerCut(f ?? { stage, at: 0 });
   }
@@ -419,6 +422,27 @@ export class VirtualDevice extends EventEmitter<{ 'power-cut': [PowerCutError] }
   /** Boot the active slot (see bootActiveSlot); stay in the bootloader when no slot can boot. */
   async #boot(fromReboot: boolean): Promise<void> {
     if (!(await bootActiveSlot(this.#port, fromReboot))) this.#mode = 'bootloader';
+  }
+
+  // ---- OTA agent (virtual-device/ota/): it writes its inactive slot itself, under the same boot rules ----
+  /** Before the agent's first write to `slot`: the slot is marked unbootable (never the active one). */
+  async beginOtaSlotWrite(slot: Slot): Promise<void> {
+    this.#assertOn();
+    if (this.#bc.active === slot)
+      throw new CommandFailure(`slot ${slot} is active: an OTA update writes the inactive slot only`);
+    await beginSlotWrite(this.#port, slot);
+  }
+
+  /** After the agent wrote partitions: their content sizes are what the files hold now. */
+  async refreshContentSize(partition: string): Promise<void> {
+    const st = await fs.stat(this.store.partitionPath(partition)).catch(() => null);
+    this.#contentSize.set(partition, st?.size ?? 0);
+  }
+
+  /** The agent's slot is complete and verified: bootable again with full retries (not active yet). */
+  async endOtaSlotWrite(slot: Slot): Promise<void> {
+    this.#assertOn();
+    await endSlotWrite(this.#port, slot, false);
   }
 
   /** Download state for getvar and the session. */

@@ -12,6 +12,8 @@ export const POWER_LOSS_STAGES = [
   'set_active',
   'reboot',
   'mark-successful',
+  'ota-download',
+  'ota-switch',
 ] as const;
 export type PowerLossStage = (typeof POWER_LOSS_STAGES)[number];
 
@@ -19,6 +21,10 @@ export interface PowerLossFault {
   readonly stage: PowerLossStage;
   /**
    * download/flash: byte offset of the data being received/written at which power goes.
+   * ota-download: byte offset in the package file the OTA agent streams into its inactive slot (each byte
+   * is written to the slot as its block verifies, so this covers the download and the install).
+   * ota-switch: the OTA agent's step after the download (0 = before the slot is made bootable, 1 = after,
+   * before set_active; set_active, reboot and mark-successful keep their own stages).
    * erase/set_active/reboot/mark-successful: the step index (0 = before the first persisted write;
    * k = right after the k-th persisted write of that operation).
    */

@@ -18,6 +18,8 @@ import { VIRTUAL_PRODUCT_ID } from '../main/common/products.js';
 import { VirtualDevice } from './device.js';
 import type { SessionOptions } from './fastboot-session.js';
 import type { Faults } from './faults.js';
+import { OtaAgent } from './ota/agent.js';
+import { checkOtaOptions, type OtaAgentOptions } from './ota/options.js';
 import {
   type AndroidTimings,
   DEVICE_PROFILES,
@@ -44,6 +46,8 @@ export {
   parseImageHeader,
 } from './image-metadata.js';
 export { createDuplexPair } from './in-process.js';
+export { OtaAgent, type OtaPollResult } from './ota/agent.js';
+export type { OtaAgentOptions } from './ota/options.js';
 export {
   type AndroidTimings,
   DEVICE_PROFILES,
@@ -107,6 +111,8 @@ export interface VirtualDeviceOptions {
   readonly bootDelayMs?: number;
   readonly faults?: Faults;
   readonly session?: Omit<SessionOptions, 'signal'>;
+  /** Run an OTA agent that polls an update repository and updates this device itself (docs/ota.md). */
+  readonly ota?: OtaAgentOptions;
 }
 
 function check(ok: boolean, message: string): void {
@@ -139,6 +145,7 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
   const dynamicPartitions = dynamicPartitionsConfig(options, profile);
   for (const [name, ms] of Object.entries(options.android ?? {}))
     check(Number.isInteger(ms) && ms >= 0 && ms <= 600_000, `android.${name} ${ms} must be 0-600000 ms`);
+  const ota = options.ota ? checkOtaOptions(options.ota) : undefined;
   const stateDir = options.stateDir ?? (await fs.mkdtemp(join(tmpdir(), 'flashline-vd-')));
   const device = new VirtualDevice({
     profile,
@@ -170,6 +177,7 @@ export async function startVirtualDevice(options: VirtualDeviceOptions = {}): Pr
   });
   try {
     await handle.start();
+    if (ota) handle.attachOta(new OtaAgent(handle, ota));
   } catch (err) {
     await handle.stop().catch(() => {});
     throw err;

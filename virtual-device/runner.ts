@@ -18,6 +18,7 @@ import type { VirtualDevice } from './device.js';
 import { type SessionEnd, type SessionOptions, serveFastboot } from './fastboot-session.js';
 import { PowerCutError } from './faults.js';
 import { createDuplexPair } from './in-process.js';
+import type { OtaAgent } from './ota/agent.js';
 import { type AndroidTimings, type DeviceProfile, linksIn } from './profiles.js';
 import { PtyLink, type PtyLinkOwner } from './pty-link.js';
 import { TcpListener } from './tcp-listener.js';
@@ -60,6 +61,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
   #cycle: Promise<void> = Promise.resolve();
   #restarting = false;
   #stopped = false;
+  #ota: OtaAgent | null = null;
 
   constructor(
     readonly device: VirtualDevice,
@@ -117,6 +119,21 @@ export class VirtualDeviceHandle extends EventEmitter<{
   }
   get isUp(): boolean {
     return this.#up;
+  }
+  /** The OTA agent (started with the `ota` option), else null. */
+  get ota(): OtaAgent | null {
+    return this.#ota;
+  }
+
+  /** Reboot into the OS, as `fastboot reboot` does; resolves when the device is back (the OTA agent's). */
+  rebootOs(): Promise<void> {
+    return this.#restart('reboot', () => this.device.reboot('os'));
+  }
+
+  /** Run an OTA agent with this device (stopped with it). */
+  attachOta(agent: OtaAgent): void {
+    this.#ota = agent;
+    agent.start();
   }
 
   async start(): Promise<void> {
@@ -190,6 +207,7 @@ export class VirtualDeviceHandle extends EventEmitter<{
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    await this.#ota?.stop();
     this.#up = false;
     await this.#cycle.catch(() => {});
     this.#dropLinks();

@@ -6,8 +6,14 @@
  */
 import { z } from 'zod';
 import { FlashlineError } from '../common/errors.js';
-import { type FleetQueries, type FleetStation, jobFilterSchema } from '../fleet/contract.js';
+import {
+  type FleetQueries,
+  type FleetStation,
+  jobFilterSchema,
+  type RolloutPackage,
+} from '../fleet/contract.js';
 import type { LiveSnapshot } from '../fleet/live/index.js';
+import type { OtaLiveSnapshot } from '../fleet/ota-ingest.js';
 import type { ServiceContext } from './service.js';
 import { procedure, router } from './trpc.js';
 
@@ -16,6 +22,18 @@ export interface FleetOverview {
   readonly history: { readonly configured: boolean; readonly problem?: string };
   /** Stations the central history knows (merged with the live ones by the fleet view). */
   readonly stations: FleetStation[];
+}
+
+/** Devices of the live OTA view passed to the rollout view per request (newest first). */
+export const ROLLOUT_LIVE_DEVICES = 100;
+
+/** The rollout view: devices updating over the air (live) and per package from the history. */
+export interface FleetRollout {
+  /** null: no broker, so no OTA reports are heard. */
+  readonly live: OtaLiveSnapshot | null;
+  /** null: no fleet database (see `problem` when it failed). */
+  readonly packages: RolloutPackage[] | null;
+  readonly problem?: string;
 }
 
 function queriesOf(ctx: ServiceContext): FleetQueries {
@@ -117,4 +135,21 @@ export const fleetRouter = router({
         .strict(),
     )
     .query(({ ctx, input }) => queriesOf(ctx).searchJobs(input.filter, input.cursor, input.limit ?? 50)),
+  /** Per package: devices that have it, are updating, failed by code; stations' jobs with it. */
+  rollout: procedure
+    .input(z.object({ limit: z.number().int().min(1).max(200) }).strict())
+    .query(async ({ ctx, input }): Promise<FleetRollout> => {
+      const snapshot = ctx.fleet?.ota?.snapshot();
+      // The newest devices only: the view refreshes every 2 s and a fleet may hold thousands.
+      const live = snapshot
+        ? { ...snapshot, devices: snapshot.devices.slice(0, ROLLOUT_LIVE_DEVICES) }
+        : null;
+      const rollout = ctx.fleet?.rollout;
+      if (!rollout) return { live, packages: null };
+      try {
+        return { live, packages: await rollout.rollout(input.limit) };
+      } catch (err) {
+        return { live, packages: null, problem: err instanceof Error ? err.message : String(err) };
+      }
+    }),
 });

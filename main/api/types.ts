@@ -10,11 +10,20 @@ export type { JobSummary } from '../flash/manager.js';
 export type { JobReport } from '../flash/report.js';
 export type { RescueProgress, RescueReport, RescueStage } from '../flash/rescue/contract.js';
 export type { Stage } from '../flash/stages.js';
-export type { FleetJob, FleetStation, FleetStats, JobFilter } from '../fleet/contract.js';
+export type {
+  CodeCount,
+  FleetJob,
+  FleetStation,
+  FleetStats,
+  JobFilter,
+  OtaAttempt,
+  RolloutPackage,
+} from '../fleet/contract.js';
 export type { LiveDevice, LiveSnapshot, LiveStation } from '../fleet/live/index.js';
+export type { OtaLiveSnapshot } from '../fleet/ota-ingest.js';
 export type { CatalogDownload } from '../repo/catalog.js';
 export type { Catalog, CatalogEntry } from '../repo/sync.js';
-export type { FleetOverview } from './fleet-router.js';
+export type { FleetOverview, FleetRollout } from './fleet-router.js';
 export type {
   IpcBridge,
   IpcClientMessage,

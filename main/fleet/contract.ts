@@ -113,6 +113,66 @@ export interface FleetQueries {
   stations(): Promise<FleetStation[]>;
 }
 
+/** Jobs or devices that ended with one status code. */
+export interface CodeCount {
+  readonly status: number;
+  readonly statusName: string;
+  readonly count: number;
+}
+
+/**
+ * One package (id + version) across the fleet: the devices that update themselves over the air (their newest
+ * attempt at this package) and the stations' jobs that flashed it.
+ */
+export interface RolloutPackage {
+  readonly packageId: string;
+  readonly packageVersion: string;
+  readonly devices: {
+    /** Newest attempt ended 0: the device runs this package. */
+    readonly installed: number;
+    /** Newest attempt still under way (checking … rebooting). */
+    readonly inProgress: number;
+    /** Newest attempt ended with a code ≠ 0, most frequent first. */
+    readonly failed: CodeCount[];
+  };
+  readonly stations: {
+    /** Stations that ran a job with this package. */
+    readonly stations: number;
+    readonly passed: number;
+    readonly failed: CodeCount[];
+  };
+  /** Newest report or job end for this package (ISO-8601). */
+  readonly lastActivityAt: string;
+}
+
+/** A device's newest OTA attempt as its agent last reported it. */
+export interface OtaAttempt {
+  readonly attemptId: string;
+  readonly seq: number;
+  readonly site: string;
+  readonly serial: string;
+  readonly product: string;
+  readonly fromVersion?: string | undefined;
+  readonly packageId: string;
+  readonly packageVersion: string;
+  readonly phase: string;
+  readonly status?: number | undefined;
+  readonly statusName?: string | undefined;
+  readonly message?: string | undefined;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** Device clock. */
+  readonly startedAt: string;
+  /** Device clock of the report. */
+  readonly at: string;
+}
+
+/** The rollout's history (PostgreSQL; implemented in main/fleet/rollout-queries.ts). */
+export interface RolloutQueries {
+  /** Packages with OTA attempts or station jobs, newest activity first (at most `limit`). */
+  rollout(limit: number): Promise<RolloutPackage[]>;
+}
+
 const nameSchema = z
   .string()
   .trim()

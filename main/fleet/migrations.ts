@@ -73,6 +73,40 @@ CREATE TABLE fleet_stations (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'over-the-air attempts',
+    sql: `
+-- One row per OTA attempt (a device installing one package over the air), as its agent last reported it.
+-- Reports arrive at least once and maybe out of order: the ingester's upsert only moves a row forward
+-- (a higher seq), and only for the device and site that began it.
+CREATE TABLE fleet_ota_attempts (
+  attempt_id      uuid PRIMARY KEY,
+  seq             integer NOT NULL,
+  site            text NOT NULL,
+  serial          text NOT NULL,
+  product         text NOT NULL,
+  from_version    text,
+  package_id      text NOT NULL,
+  package_version text NOT NULL,
+  package_sha256  text NOT NULL,
+  phase           text NOT NULL,
+  status          smallint,
+  status_name     text,
+  message         text,
+  bytes_done      bigint NOT NULL,
+  bytes_total     bigint NOT NULL,
+  slot            text,
+  started_at      timestamptz NOT NULL,
+  reported_at     timestamptz NOT NULL,
+  received_at     timestamptz NOT NULL DEFAULT now()
+);
+-- The rollout view: the newest attempt per device per package.
+CREATE INDEX fleet_ota_package ON fleet_ota_attempts (package_id, package_version, site, serial, started_at DESC);
+-- The rollout view's station half: jobs per package by status without reading every job.
+CREATE INDEX fleet_jobs_package ON fleet_jobs (package_id, package_version, status);
+`,
+  },
 ];
 
 /** Stable key of the advisory lock (any constant unique to Flashline's schema). */

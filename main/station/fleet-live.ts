@@ -8,6 +8,7 @@ import type { FleetContext } from '../api/fleet-context.js';
 import { FlashlineError } from '../common/errors.js';
 import { defaultStationName, readFleetConfig } from '../fleet/config.js';
 import type { FleetConfig } from '../fleet/contract.js';
+import { connectDb, type Sql } from '../fleet/db.js';
 import {
   type EmbeddedBroker,
   type LiveDashboard,
@@ -18,7 +19,8 @@ import {
   startLiveDashboard,
   startLivePublisher,
 } from '../fleet/live/index.js';
-import { type OpenFleetQueries, openFleetQueries } from '../fleet/queries.js';
+import { PgFleetQueries } from '../fleet/queries.js';
+import { startStationOta } from './fleet-ota.js';
 
 export const MQTT_PASSWORD_ENV = 'FLASHLINE_FLEET_MQTT_PASSWORD';
 
@@ -47,6 +49,10 @@ export interface FleetLive {
   readonly context: FleetContext;
   /** The broker in use, for the log ("mqtt://127.0.0.1:1883"), when there is one. */
   readonly brokerUrl?: string;
+  /** Its password (environment or 0600 file), for other connections of this station to the same broker. */
+  readonly brokerPassword?: string | undefined;
+  /** Where this station stands on the bus. */
+  readonly address?: { readonly site: string; readonly station: string };
   stop(): Promise<void>;
 }
 
@@ -110,6 +116,8 @@ export async function startFleetLive(options: FleetLiveOptions): Promise<FleetLi
   return {
     context: dashboard ? { live: dashboard } : {},
     brokerUrl: url,
+    brokerPassword: password,
+    address,
     async stop() {
       await publisher.stop();
       await dashboard?.stop();
@@ -119,30 +127,48 @@ export async function startFleetLive(options: FleetLiveOptions): Promise<FleetLi
 }
 
 /**
- * The fleet of a station serving the UI: the live bus (publisher + dashboard) and, when fleet.json names a
- * database, the central history for the fleet view. A database that cannot be opened leaves the fleet view
- * without history (said in the log and on the screen), the station keeps running.
+ * The fleet of a station serving the UI: the live bus (publisher + dashboard), the OTA reports of devices on
+ * the same broker (fleet-ota.ts) and, when fleet.json (or `db`) names a database, the central history for the
+ * fleet and rollout views. A database that cannot be opened leaves the views without history (said in the log
+ * and on the screen), the station keeps running.
  */
 export async function startStationFleet(
-  options: Omit<FleetLiveOptions, 'config' | 'role' | 'dashboard'> & { readonly home: string },
+  options: Omit<FleetLiveOptions, 'config' | 'role' | 'dashboard'> & {
+    readonly home: string;
+    /** This database instead of fleet.json's (the demo's `--fleet-db`). */
+    readonly db?: { readonly url: string } | undefined;
+  },
 ): Promise<FleetLive> {
   const config = await readFleetConfig(options.home);
   const live = await startFleetLive({ ...options, config, role: 'station', dashboard: true });
-  if (!config?.db) return live;
-  let queries: OpenFleetQueries | undefined;
-  try {
-    queries = await openFleetQueries(config, options.env);
-  } catch (err) {
-    options.log(`Fleet view: no central history (${err instanceof Error ? err.message : String(err)})`);
+  const db = options.db ?? config?.db;
+  let sql: Sql | undefined;
+  if (db) {
+    try {
+      // postgres connects lazily: a database that is down shows as a problem on the screen, not here.
+      sql = await connectDb(db, { max: 4, ...(options.env ? { env: options.env } : {}) });
+    } catch (err) {
+      options.log(`Fleet view: no central history (${err instanceof Error ? err.message : String(err)})`);
+    }
   }
-  if (!queries) return live;
-  const opened = queries;
+  const queries = sql ? new PgFleetQueries(sql, false) : undefined;
+  const ota =
+    live.brokerUrl && live.address
+      ? startStationOta({
+          brokerUrl: live.brokerUrl,
+          password: live.brokerPassword,
+          ...live.address,
+          sql,
+          log: options.log,
+        })
+      : undefined;
   return {
     ...live,
-    context: { ...live.context, queries: opened },
+    context: { ...live.context, ...(queries ? { queries } : {}), ...ota?.context },
     async stop() {
+      await ota?.stop();
       await live.stop();
-      await opened.close();
+      await sql?.end({ timeout: 5 });
     },
   };
 }

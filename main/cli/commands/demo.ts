@@ -8,13 +8,14 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import {
   type Faults,
   startVirtualDevice,
   type VirtualDeviceHandle,
   type VirtualDeviceOptions,
 } from '../../../virtual-device/index.js';
+import { FlashlineError } from '../../common/errors.js';
 import { flashlineHome } from '../../common/paths.js';
 import { DeviceRegistry, endpointSource, startDiscovery, tcpUnitEndpoints } from '../../devices/index.js';
 import { FlashService } from '../../flash/service.js';
@@ -22,7 +23,14 @@ import { stationCatalog } from '../../station/catalog.js';
 import { createService, runStation } from '../../station/run-station.js';
 import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
 import { parseNonNegativeInt, parsePort, parsePositiveInt, untilInterrupted } from '../options.js';
+import { runOtaDemo } from './demo-ota.js';
 import { runFlash } from './flash.js';
+
+function parseDbUrl(value: string): string {
+  if (!/^postgres(ql)?:\/\//.test(value))
+    throw new InvalidArgumentError(`'${value}' is not a database URL (postgres://USER@HOST:PORT/DB).`);
+  return value;
+}
 
 // The demo package helpers live in their own module (no station, no Vite) so the USB VM bundle can use them.
 export { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage };
@@ -87,6 +95,9 @@ interface DemoOptions {
   ui: boolean;
   port: number;
   json: boolean;
+  ota: boolean;
+  fleetDb?: string;
+  otaInterval: number;
 }
 
 export function registerDemo(program: Command): void {
@@ -104,7 +115,24 @@ export function registerDemo(program: Command): void {
     .option('--no-ui', 'flash the demo devices from the terminal and exit with the status code')
     .option('--port <n>', 'station port (0 picks a free one)', parsePort, 7480)
     .option('--json', 'with --no-ui: one JSON object per event line', false)
+    .option(
+      '--ota',
+      'devices that update themselves over the air from a local repository, their codes and the rollout in the fleet view (docs/fleet.md)',
+      false,
+    )
+    .option(
+      '--fleet-db <url>',
+      "with --ota: the fleet database (default: fleet.json's, else a throw-away PostgreSQL)",
+      parseDbUrl,
+    )
+    .option('--ota-interval <seconds>', "with --ota: seconds between the agents' polls", parsePositiveInt, 10)
     .action(async (opts: DemoOptions) => {
+      if (opts.ota) {
+        if (!opts.ui)
+          throw new FlashlineError('bad_input', '--ota shows its devices in the station UI; drop --no-ui.');
+        process.exitCode = await runOtaDemo(opts);
+        return;
+      }
       process.exitCode = await runDemo(opts);
     });
 }

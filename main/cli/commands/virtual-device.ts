@@ -9,6 +9,7 @@ import {
   DEVICE_PROFILES,
   type DeviceProfile,
   type Faults,
+  type OtaAgentOptions,
   type PowerLossFault,
   parsePowerLoss,
   type Slot,
@@ -103,6 +104,33 @@ interface VirtualDeviceCliOptions
   rate?: number;
   latency?: number;
   garbageReplies: boolean;
+  ota?: string;
+  otaRoot?: string;
+  trust: string[];
+  otaInterval?: number;
+  otaReport?: string;
+  otaSite?: string;
+  otaKey: string[];
+}
+
+/** The OTA agent's options from the flags, or a usage problem (exit 2); undefined without --ota. */
+function otaOptions(opts: VirtualDeviceCliOptions): OtaAgentOptions | string | undefined {
+  const given = opts.otaRoot ?? opts.otaInterval ?? opts.otaReport ?? opts.otaSite ?? opts.otaKey[0];
+  if (!opts.ota)
+    return given !== undefined
+      ? '--ota-root/--ota-interval/--ota-report/--ota-site/--ota-key need --ota URL.'
+      : undefined;
+  if (!opts.otaRoot) return "--ota needs --ota-root ROOT.json (the root.json 'flashline repo init' wrote).";
+  if (opts.trust.length === 0) return '--ota needs --trust DIR (the publisher keys the device accepts).';
+  return {
+    url: opts.ota,
+    root: opts.otaRoot,
+    trust: opts.trust,
+    ...(opts.otaInterval !== undefined ? { intervalSeconds: opts.otaInterval } : {}),
+    ...(opts.otaReport !== undefined ? { report: opts.otaReport } : {}),
+    ...(opts.otaSite !== undefined ? { site: opts.otaSite } : {}),
+    ...(opts.otaKey.length > 0 ? { decryptionKeys: opts.otaKey } : {}),
+  };
 }
 
 export function registerVirtualDevice(program: Command): void {
@@ -184,6 +212,23 @@ export function registerVirtualDevice(program: Command): void {
       'qualcomm-edl fault: NAK a Firehose program that covers sector N',
       parseNonNegativeInt,
     )
+    .option('--ota <url>', 'run an OTA agent: poll this update repository and update the device itself')
+    .option('--ota-root <file>', "with --ota: the repository's root.json (first poll; then remembered)")
+    .option(
+      '--trust <dir>',
+      'with --ota: a trust directory of publisher keys (repeatable)',
+      collect(String),
+      [],
+    )
+    .option('--ota-interval <seconds>', 'with --ota: seconds between polls (default 60)', parsePositiveInt)
+    .option('--ota-report <url>', 'with --ota: mqtt://HOST:PORT to send attempt reports to')
+    .option('--ota-site <name>', 'with --ota: the site in the report topic (default "default")')
+    .option(
+      '--ota-key <file>',
+      'with --ota: station private key for encrypted packages (repeatable)',
+      collect(String),
+      [],
+    )
     .action(async (opts: VirtualDeviceCliOptions, cmd: Command) => {
       // A MiFi router in normal mode: AT + DIAG ports on ptys, nothing of the phone options applies.
       if (opts.profile === 'zte-mifi')
@@ -201,6 +246,8 @@ export function registerVirtualDevice(program: Command): void {
         return;
       }
       const profile = opts.profile;
+      const ota = otaOptions(opts);
+      if (typeof ota === 'string') cmd.error(`error: ${ota}`, { exitCode: 2 });
       if (opts.profile !== 'stock-android' && (opts.adb || opts.adbAuthorizedKeys)) {
         cmd.error(
           'error: --adb and --adb-authorized-keys need --profile stock-android (the reference device has no ADB).',
@@ -241,6 +288,7 @@ export function registerVirtualDevice(program: Command): void {
         batteryLevel: opts.batteryLevel,
         capacity: opts.capacity,
         faults,
+        ota,
       });
       const rows = devices.map((d) => ({
         serial: d.serial,
@@ -262,6 +310,12 @@ export function registerVirtualDevice(program: Command): void {
       for (const d of devices) {
         d.on('down', (why) => process.stderr.write(`${d.serial}: ${why}\n`));
         d.on('problem', (what) => process.stderr.write(`${d.serial}: ${what}\n`));
+        d.ota?.on('problem', (what) => process.stderr.write(`${d.serial}: OTA: ${what}\n`));
+        d.ota?.on('report', (r) =>
+          process.stderr.write(
+            `${d.serial}: OTA ${r.package.version} ${r.phase}${r.status !== undefined ? ` status ${r.status}` : ''}${r.message ? ` — ${r.message}` : ''}\n`,
+          ),
+        );
         d.on('up', () => {
           const mode = d.device.mode;
           const where =

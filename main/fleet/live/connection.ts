@@ -25,6 +25,11 @@ export interface LiveConnectionOptions {
   readonly log: (line: string) => void;
   /** What this connection is for, in log lines ("live bus", "fleet dashboard"). */
   readonly purpose: string;
+  /**
+   * false: a persistent session (with a fixed clientId): the broker keeps this client's subscriptions and
+   * its unacknowledged QoS 1 messages while it is away. Default true (the live bus republishes instead).
+   */
+  readonly clean?: boolean;
   /** Called on every (re)connect, before anything else is sent. */
   readonly onConnect: (client: MqttClient) => void;
 }
@@ -32,7 +37,7 @@ export interface LiveConnectionOptions {
 export function openLiveConnection(options: LiveConnectionOptions): MqttClient {
   const client = mqtt.connect(options.url, {
     clientId: options.clientId,
-    clean: true,
+    clean: options.clean ?? true,
     reconnectPeriod: 2000,
     connectTimeout: 5000,
     keepalive: 10,

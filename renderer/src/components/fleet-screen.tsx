@@ -10,6 +10,7 @@ import { stationRows, throughput } from '../api/fleet.js';
 import { useFleetOverview, useLiveFleet, useRefreshTick } from '../use-fleet.js';
 import { ByCodeTable, ThroughputChart } from './fleet-charts.js';
 import { FleetJobTable } from './fleet-jobs.js';
+import { FleetRolloutView } from './fleet-rollout.js';
 import { FleetSearch } from './fleet-search.js';
 import { FleetStations } from './fleet-stations.js';
 import './fleet.css';
@@ -92,6 +93,7 @@ export function FleetScreen({
       ) : null}
       <h3>Stations</h3>
       <FleetStations rows={rows} live={live} />
+      <FleetRolloutView api={api} codes={codes} />
       {history ? (
         <>
           <div className="section-head">
