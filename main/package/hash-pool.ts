@@ -1,0 +1,165 @@
+/**
+ * A pool of worker threads that check batches of image blocks against their signed SHA-256 hashes, so
+ * verification runs on every core instead of one sequential hash. Batches live in SharedArrayBuffer slots
+ * the caller owns (verified-batches.ts): a task names a slot, the worker hashes it in place and answers
+ * with the index of the first bad block (or -1). Nothing is copied or allocated per batch — fresh or
+ * transferred buffers per MiB made V8 run a full GC every ~20 MiB, which cost more than the hashing saved —
+ * and a slot outlives a worker, so a task whose worker dies is run again on a fresh one (once).
+ *
+ * The worker's code is a self-contained CommonJS string run with `eval: true` rather than a file: the same
+ * product code runs under tsx (development), as compiled or bundled JavaScript (CLI, Electron's esbuild
+ * bundle), and a bundler cannot follow `new Worker(new URL('./file', import.meta.url))` into its output.
+ * The string uses only node:crypto, so there is nothing of ours to keep in step with it.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { PKG, pkgError } from './codes.js';
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+parentPort.on('message', (t) => {
+  const data = new Uint8Array(t.memory, t.offset, t.length);
+  let bad = -1;
+  for (let i = 0; i * t.blockSize < t.length; i++) {
+    const start = i * t.blockSize;
+    const got = createHash('sha256').update(data.subarray(start, Math.min(start + t.blockSize, t.length))).digest();
+    if (Buffer.compare(got, t.expected.subarray(i * 32, i * 32 + 32)) !== 0) { bad = i; break; }
+  }
+  parentPort.postMessage({ id: t.id, bad });
+});
+`;
+
+/** One batch to check: `length` bytes at `offset` of `memory`, whole blocks (the last may be shorter). */
+export interface BatchTask {
+  readonly memory: SharedArrayBuffer;
+  readonly offset: number;
+  readonly length: number;
+  readonly blockSize: number;
+  /** 32 bytes per block, in its own small buffer (posting a view would clone all of its memory). */
+  readonly expected: Uint8Array;
+}
+
+interface Task extends BatchTask {
+  readonly id: number;
+  /** Workers this task was lost with; it is run again once. */
+  lost: number;
+  readonly resolve: (bad: number) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A task is retried on a fresh worker this many times when its worker dies under it. */
+const RETRIES = 1;
+
+interface Thread {
+  readonly worker: Worker;
+  readonly inFlight: Map<number, Task>;
+}
+
+/** Tasks queued on one worker at a time: two hide the hop back to the main thread between batches. */
+const PER_THREAD = 2;
+
+export class HashPool {
+  readonly size: number;
+  private readonly threads: Thread[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 0;
+
+  constructor(size = availableParallelism()) {
+    this.size = Math.max(1, size);
+  }
+
+  /**
+   * Hash each block of the batch and compare it with `expected`: resolves with the index within the
+   * batch of the first block that does not match, or -1 when all match. The caller must not write the
+   * slot until the promise settles.
+   */
+  check(batch: BatchTask): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ ...batch, id: this.nextId++, lost: 0, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Live worker threads (for diagnostics and tests that crash one on purpose). */
+  workers(): readonly Worker[] {
+    return this.threads.map((t) => t.worker);
+  }
+
+  /** Tasks posted or queued and not yet settled. */
+  pending(): number {
+    return this.queue.length + this.threads.reduce((n, t) => n + t.inFlight.size, 0);
+  }
+
+  /** Stop every thread; tasks not yet settled are refused. */
+  async close(): Promise<void> {
+    const threads = this.threads.splice(0);
+    const closed = pkgError(PKG.verifyFailed, 'Verification stopped: the hashing pool was closed.');
+    for (const task of [...this.queue.splice(0), ...threads.flatMap((t) => [...t.inFlight.values()])])
+      task.reject(closed);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const thread = this.idlest();
+      if (!thread) return;
+      const task = this.queue.shift()!;
+      thread.inFlight.set(task.id, task);
+      thread.worker.ref();
+      const { id, memory, offset, length, blockSize, expected } = task;
+      thread.worker.postMessage({ id, memory, offset, length, blockSize, expected });
+    }
+  }
+
+  /** The least busy thread with room, starting a new one while the pool is below its size. */
+  private idlest(): Thread | undefined {
+    const free = this.threads.find((t) => t.inFlight.size === 0);
+    if (free) return free;
+    if (this.threads.length < this.size) return this.spawn();
+    const least = this.threads.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
+    return least.inFlight.size < PER_THREAD ? least : undefined;
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    worker.unref(); // an idle pool never keeps the process alive
+    const thread: Thread = { worker, inFlight: new Map() };
+    worker.on('message', (m: { id: number; bad: number }) => {
+      const task = thread.inFlight.get(m.id);
+      if (!task) return;
+      thread.inFlight.delete(m.id);
+      if (thread.inFlight.size === 0) worker.unref();
+      task.resolve(m.bad);
+      this.dispatch();
+    });
+    const lost = (why: string) => {
+      const i = this.threads.indexOf(thread);
+      if (i < 0) return; // already handled (error is followed by exit)
+      this.threads.splice(i, 1);
+      const failure = pkgError(
+        PKG.verifyFailed,
+        `Verification stopped: a hashing worker thread ${why}, twice for the same data. Nothing unverified was released; try again, and restart Flashline if it repeats.`,
+        { reason: why },
+      );
+      for (const task of thread.inFlight.values()) {
+        if (task.lost++ < RETRIES) this.queue.unshift(task);
+        else task.reject(failure);
+      }
+      thread.inFlight.clear();
+      this.dispatch(); // queued tasks go to the others or to a replacement
+    };
+    worker.on('error', (err) => lost(`failed (${err.message})`));
+    worker.on('exit', (code) => lost(`exited (code ${code})`));
+    this.threads.push(thread);
+    return thread;
+  }
+}
+
+let shared: HashPool | undefined;
+
+/** The process-wide pool, one thread per core, started on first use. */
+export function sharedHashPool(): HashPool {
+  shared ??= new HashPool();
+  return shared;
+}

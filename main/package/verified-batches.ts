@@ -1,0 +1,174 @@
+/**
+ * Image bytes released only once verified, with the hashing spread over the worker pool (hash-pool.ts):
+ * the image is read in batches of whole blocks into a small ring of shared slots, several batches are
+ * hashed at once, and they are released strictly in order. A batch is released only when every block in
+ * it matches the signed block list; the first bad block stops the stream and nothing from it or after it
+ * is released. Memory: the ring (at most WINDOW_BYTES) whatever the image size.
+ *
+ * No whole-image SHA-256 is computed here: the signed manifest fixes the image size and the hash of the
+ * block list, the block list fixes the hash of every block, and the block count follows from the size, so
+ * every byte is already proven (docs/package-format.md, "Why the block list is enough").
+ */
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { PKG, pkgError } from './codes.js';
+import { type HashPool, sharedHashPool } from './hash-pool.js';
+import { mismatch } from './image-stream.js';
+import type { ManifestImage } from './manifest.js';
+
+/** Bytes per batch handed to a worker: large enough that messaging costs nothing, small for memory. */
+const BATCH_TARGET = 1024 * 1024;
+/** Upper bound of the ring of slots one stream reads ahead into. */
+const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** Whole blocks per batch, about BATCH_TARGET bytes and at least one block. */
+export function batchBytes(blockSize: number): number {
+  return Math.max(1, Math.floor(BATCH_TARGET / blockSize)) * blockSize;
+}
+
+/** Where batches come from. */
+export interface BatchReader {
+  /**
+   * Fill `into` from the start with the next bytes of the image and return how many (0 at the end).
+   * Every fill but the last fills `into` completely, so batches hold whole blocks.
+   */
+  read(into: Buffer): Promise<number>;
+  /** Release the source (called once, also when the stream stops early). */
+  close(): Promise<void>;
+}
+
+/** Read `size` bytes at `offset` of a file, batch by batch, straight into the slots. */
+export function fileBatches(path: string, offset: number, size: number, what: string): BatchReader {
+  let handle: FileHandle | undefined;
+  let pos = 0;
+  return {
+    async read(into) {
+      handle ??= await fs.open(path, 'r');
+      const want = Math.min(into.byteLength, size - pos);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await handle.read(into, got, want - got, offset + pos + got);
+        if (bytesRead === 0) throw pkgError(PKG.imageMismatch, `${what} is truncated in the package file.`);
+        got += bytesRead;
+      }
+      pos += got;
+      return got;
+    },
+    async close() {
+      await handle?.close();
+    },
+  };
+}
+
+/** Copy a stream of chunks (e.g. decrypted blocks) into the slots. */
+export function streamBatches(source: AsyncIterable<Buffer>): BatchReader {
+  const it = source[Symbol.asyncIterator]();
+  let rest: Buffer | undefined;
+  return {
+    async read(into) {
+      let fill = 0;
+      while (fill < into.byteLength) {
+        if (!rest || rest.byteLength === 0) {
+          const r = await it.next();
+          if (r.done) break;
+          rest = r.value;
+        }
+        const n = rest.copy(into, fill);
+        fill += n;
+        rest = rest.subarray(n);
+      }
+      return fill;
+    },
+    async close() {
+      await it.return?.();
+    },
+  };
+}
+
+export interface VerifyBatchesOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** The pool to hash on (default: the process-wide one). */
+  readonly pool?: HashPool;
+}
+
+interface InFlight {
+  readonly first: number;
+  readonly slot: Buffer;
+  readonly length: number;
+  readonly bad: Promise<number>;
+}
+
+/**
+ * Yield the image's verified bytes in order, batch by batch, and check the exact size. Each yielded
+ * buffer is a view of a ring slot, valid only until the generator is resumed: a consumer that keeps
+ * bytes copies them (openImage does). Errors come in stream order: a bad block is reported before a
+ * later read failure, as a sequential check would.
+ */
+export async function* verifiedBatches(
+  source: BatchReader,
+  img: ManifestImage,
+  blockList: Buffer,
+  options: VerifyBatchesOptions = {},
+): AsyncGenerator<Buffer> {
+  const pool = options.pool ?? sharedHashPool();
+  const batch = batchBytes(img.blockSize);
+  const slots = Math.max(2, Math.min(pool.size * 2 + 1, Math.floor(WINDOW_BYTES / batch)));
+  // Only as many slots as the image needs: small images stay small.
+  const ring = Math.min(slots, Math.max(1, Math.ceil(img.size / batch)));
+  const memory = new SharedArrayBuffer(ring * batch);
+  const free: Buffer[] = Array.from({ length: ring }, (_, i) => Buffer.from(memory, i * batch, batch));
+  const inFlight: InFlight[] = [];
+  let sourceError: unknown;
+  let ended = false;
+  let index = 0;
+  let done = 0;
+  try {
+    for (;;) {
+      while (!ended && sourceError === undefined && free.length > 0) {
+        try {
+          options.signal?.throwIfAborted();
+          const slot = free.shift()!;
+          const length = await source.read(slot);
+          if (length === 0) {
+            free.push(slot);
+            ended = true;
+            break;
+          }
+          done += length;
+          if (done > img.size) throw mismatch(img, `has more than ${img.size} bytes`, { size: img.size });
+          const count = Math.ceil(length / img.blockSize);
+          const expected = new Uint8Array(blockList.subarray(index * 32, (index + count) * 32));
+          const bad = pool.check({
+            memory,
+            offset: slot.byteOffset,
+            length,
+            blockSize: img.blockSize,
+            expected,
+          });
+          bad.catch(() => {}); // settled below, in order
+          inFlight.push({ first: index, slot, length, bad });
+          index += count;
+        } catch (err) {
+          sourceError = err;
+        }
+      }
+      const head = inFlight[0];
+      if (!head) break;
+      const bad = await head.bad;
+      if (bad >= 0) {
+        const block = head.first + bad;
+        throw mismatch(img, `block ${block} (offset ${block * img.blockSize}) is wrong`, { block });
+      }
+      yield head.slot.subarray(0, head.length);
+      inFlight.shift();
+      free.push(head.slot);
+    }
+    if (sourceError !== undefined) throw sourceError;
+    if (done !== img.size)
+      throw mismatch(img, `is ${done} bytes instead of ${img.size}`, { size: img.size, got: done });
+  } finally {
+    // Nothing in flight is released; wait so no worker still reads a slot when the stream is gone.
+    await Promise.allSettled(inFlight.map((f) => f.bad));
+    await source.close();
+  }
+}
