@@ -124,9 +124,9 @@ export async function* verifiedBatches(
   let done = 0;
   try {
     for (;;) {
+      options.signal?.throwIfAborted(); // cancelled: stop now, release nothing more
       while (!ended && sourceError === undefined && free.length > 0) {
         try {
-          options.signal?.throwIfAborted();
           const slot = free.shift()!;
           const length = await source.read(slot);
           if (length === 0) {
@@ -155,6 +155,7 @@ export async function* verifiedBatches(
       const head = inFlight[0];
       if (!head) break;
       const bad = await head.bad;
+      options.signal?.throwIfAborted();
       if (bad >= 0) {
         const block = head.first + bad;
         throw mismatch(img, `block ${block} (offset ${block * img.blockSize}) is wrong`, { block });
