@@ -3,7 +3,7 @@
  * the image is read in batches of whole blocks into a small ring of shared slots, several batches are
  * hashed at once, and they are released strictly in order. A batch is released only when every block in
  * it matches the signed block list; the first bad block stops the stream and nothing from it or after it
- * is released. Memory: the ring (at most WINDOW_BYTES) whatever the image size.
+ * is released. Memory: the ring (at most WINDOW_BYTES, less when many streams run) whatever the image size.
  *
  * No whole-image SHA-256 is computed here: the signed manifest fixes the image size and the hash of the
  * block list, the block list fixes the hash of every block, and the block count follows from the size, so
@@ -20,6 +20,12 @@ import type { ManifestImage } from './manifest.js';
 const BATCH_TARGET = 1024 * 1024;
 /** Upper bound of the ring of slots one stream reads ahead into. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
+/**
+ * Read-ahead shared by all streams at once: with many devices flashing, the pool is busy anyway and a deep
+ * ring per stream would only cost memory, so each new stream gets its share (never fewer than 2 slots).
+ */
+const SHARED_BYTES = 32 * 1024 * 1024;
+let openStreams = 0;
 
 /** Whole blocks per batch, about BATCH_TARGET bytes and at least one block. */
 export function batchBytes(blockSize: number): number {
@@ -112,7 +118,8 @@ export async function* verifiedBatches(
 ): AsyncGenerator<Buffer> {
   const pool = options.pool ?? sharedHashPool();
   const batch = batchBytes(img.blockSize);
-  const slots = Math.max(2, Math.min(pool.size * 2 + 1, Math.floor(WINDOW_BYTES / batch)));
+  const share = Math.floor(SHARED_BYTES / (openStreams + 1) / batch);
+  const slots = Math.max(2, Math.min(pool.size * 2 + 1, Math.floor(WINDOW_BYTES / batch), share));
   // Only as many slots as the image needs: small images stay small.
   const ring = Math.min(slots, Math.max(1, Math.ceil(img.size / batch)));
   const memory = new SharedArrayBuffer(ring * batch);
@@ -122,6 +129,7 @@ export async function* verifiedBatches(
   let ended = false;
   let index = 0;
   let done = 0;
+  openStreams++;
   try {
     for (;;) {
       options.signal?.throwIfAborted(); // cancelled: stop now, release nothing more
@@ -169,6 +177,7 @@ export async function* verifiedBatches(
       throw mismatch(img, `is ${done} bytes instead of ${img.size}`, { size: img.size, got: done });
   } finally {
     // Nothing in flight is released; wait so no worker still reads a slot when the stream is gone.
+    openStreams--;
     await Promise.allSettled(inFlight.map((f) => f.bad));
     await source.close();
   }
