@@ -53,7 +53,7 @@ export async function* imageBatches(
     ? streamBatches(
         decryptUnits(encryptedChunks(path, loc, what, signal), img, imageKey(contentKey, img.partition)),
       )
-    : fileBatches(path, loc.data.offset, img.size, what);
+    : fileBatches(path, loc.data.offset, img.size);
   yield* verifiedBatches(source, img, list, { signal });
 }
 

@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { PKG, pkgError } from './codes.js';
-import { type HashPool, sharedHashPool } from './hash-pool.js';
+import { type CheckResult, type HashPool, sharedHashPool } from './hash-pool.js';
 import { mismatch } from './image-stream.js';
 import type { ManifestImage } from './manifest.js';
 
@@ -32,33 +32,37 @@ export function batchBytes(blockSize: number): number {
   return Math.max(1, Math.floor(BATCH_TARGET / blockSize)) * blockSize;
 }
 
+/** Where a batch of `length` bytes lies in an open file, for the worker to read it itself. */
+export interface FileRange {
+  readonly fd: number;
+  readonly position: number;
+  readonly length: number;
+}
+
 /** Where batches come from. */
 export interface BatchReader {
   /**
-   * Fill `into` from the start with the next bytes of the image and return how many (0 at the end).
-   * Every fill but the last fills `into` completely, so batches hold whole blocks.
+   * Either fill `into` from the start with the next bytes of the image and return how many (0 at the
+   * end), or return the range of a file that holds them for the worker to read into the slot. Every
+   * batch but the last is a full slot, so batches hold whole blocks.
    */
-  read(into: Buffer): Promise<number>;
-  /** Release the source (called once, also when the stream stops early). */
+  next(into: Buffer): Promise<number | FileRange>;
+  /** Release the source (called once, also when the stream stops early, after nothing is in flight). */
   close(): Promise<void>;
 }
 
-/** Read `size` bytes at `offset` of a file, batch by batch, straight into the slots. */
-export function fileBatches(path: string, offset: number, size: number, what: string): BatchReader {
+/** `size` bytes at `offset` of a file, read by the workers straight into the slots. */
+export function fileBatches(path: string, offset: number, size: number): BatchReader {
   let handle: FileHandle | undefined;
   let pos = 0;
   return {
-    async read(into) {
+    async next(into) {
+      const length = Math.min(into.byteLength, size - pos);
+      if (length === 0) return 0;
       handle ??= await fs.open(path, 'r');
-      const want = Math.min(into.byteLength, size - pos);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await handle.read(into, got, want - got, offset + pos + got);
-        if (bytesRead === 0) throw pkgError(PKG.imageMismatch, `${what} is truncated in the package file.`);
-        got += bytesRead;
-      }
-      pos += got;
-      return got;
+      const range = { fd: handle.fd, position: offset + pos, length };
+      pos += length;
+      return range;
     },
     async close() {
       await handle?.close();
@@ -71,7 +75,7 @@ export function streamBatches(source: AsyncIterable<Buffer>): BatchReader {
   const it = source[Symbol.asyncIterator]();
   let rest: Buffer | undefined;
   return {
-    async read(into) {
+    async next(into) {
       let fill = 0;
       while (fill < into.byteLength) {
         if (!rest || rest.byteLength === 0) {
@@ -101,7 +105,7 @@ interface InFlight {
   readonly first: number;
   readonly slot: Buffer;
   readonly length: number;
-  readonly bad: Promise<number>;
+  readonly result: Promise<CheckResult>;
 }
 
 /**
@@ -136,7 +140,8 @@ export async function* verifiedBatches(
       while (!ended && sourceError === undefined && free.length > 0) {
         try {
           const slot = free.shift()!;
-          const length = await source.read(slot);
+          const got = await source.next(slot);
+          const length = typeof got === 'number' ? got : got.length;
           if (length === 0) {
             free.push(slot);
             ended = true;
@@ -145,16 +150,16 @@ export async function* verifiedBatches(
           done += length;
           if (done > img.size) throw mismatch(img, `has more than ${img.size} bytes`, { size: img.size });
           const count = Math.ceil(length / img.blockSize);
-          const expected = new Uint8Array(blockList.subarray(index * 32, (index + count) * 32));
-          const bad = pool.check({
+          const result = pool.check({
             memory,
             offset: slot.byteOffset,
             length,
             blockSize: img.blockSize,
-            expected,
+            expected: new Uint8Array(blockList.subarray(index * 32, (index + count) * 32)),
+            ...(typeof got === 'number' ? {} : { read: { fd: got.fd, position: got.position } }),
           });
-          bad.catch(() => {}); // settled below, in order
-          inFlight.push({ first: index, slot, length, bad });
+          result.catch(() => {}); // settled below, in order
+          inFlight.push({ first: index, slot, length, result });
           index += count;
         } catch (err) {
           sourceError = err;
@@ -162,8 +167,9 @@ export async function* verifiedBatches(
       }
       const head = inFlight[0];
       if (!head) break;
-      const bad = await head.bad;
+      const { bad, got } = await head.result;
       options.signal?.throwIfAborted();
+      if (got < head.length) throw mismatch(img, 'is truncated in the package file', {});
       if (bad >= 0) {
         const block = head.first + bad;
         throw mismatch(img, `block ${block} (offset ${block * img.blockSize}) is wrong`, { block });
@@ -178,7 +184,7 @@ export async function* verifiedBatches(
   } finally {
     // Nothing in flight is released; wait so no worker still reads a slot when the stream is gone.
     openStreams--;
-    await Promise.allSettled(inFlight.map((f) => f.bad));
+    await Promise.allSettled(inFlight.map((f) => f.result));
     await source.close();
   }
 }

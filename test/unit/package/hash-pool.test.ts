@@ -5,6 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FlashlineError } from '../../../main/common/errors.js';
 import { PKG } from '../../../main/package/codes.js';
@@ -47,7 +51,7 @@ function memoryReader(data: Buffer): BatchReader & { served: number; closed: boo
   const r = {
     served: 0,
     closed: false,
-    async read(into: Buffer) {
+    async next(into: Buffer) {
       const n = data.copy(into, 0, pos, Math.min(pos + into.byteLength, data.byteLength));
       pos += n;
       if (n > 0) r.served++;
@@ -74,9 +78,32 @@ describe('hash pool', () => {
   it('finds the first bad block of a batch', async () => {
     const { image } = imageOf(8 * 4096, 4096);
     const t = task(image, 4096);
-    assert.equal(await pool.check(t), -1);
+    assert.deepEqual(await pool.check(t), { bad: -1, got: t.length });
     Buffer.from(t.memory)[5 * 4096 + 17]! ^= 1;
-    assert.equal(await pool.check(t), 5);
+    assert.equal((await pool.check(t)).bad, 5);
+  });
+
+  it('reads a batch from the file itself, and says when the file ends early or cannot be read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashline-hash-pool-'));
+    const { image } = imageOf(2 * MiB, 64 * 1024);
+    writeFileSync(join(dir, 'image'), image);
+    const handle = await open(join(dir, 'image'), 'r');
+    try {
+      const t = { ...task(image, 64 * 1024), read: { fd: handle.fd, position: 0 } };
+      Buffer.from(t.memory).fill(0); // the worker fills the slot
+      assert.deepEqual(await pool.check(t), { bad: -1, got: 2 * MiB });
+      const short = await pool.check({ ...t, read: { fd: handle.fd, position: MiB } });
+      assert.equal(short.got, MiB);
+      await assert.rejects(pool.check({ ...t, read: { fd: 1 << 30, position: 0 } }), (err: unknown) => {
+        assert.ok(err instanceof FlashlineError);
+        assert.equal(err.code, PKG.verifyFailed);
+        assert.match(err.message, /Reading the package file failed/);
+        return true;
+      });
+    } finally {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a task again on a fresh worker when its worker is killed mid-task', async () => {
@@ -87,7 +114,7 @@ describe('hash pool', () => {
       const first = one.workers()[0];
       assert.ok(first, 'the task started a worker');
       await first.terminate(); // hashing 32 MiB takes far longer than this
-      assert.equal(await result, -1);
+      assert.equal((await result).bad, -1);
       assert.notEqual(one.workers()[0], first, 'a replacement worker finished the task');
     } finally {
       await one.close();
@@ -108,8 +135,8 @@ describe('hash pool', () => {
         assert.match(err.message, /hashing worker thread .*twice/);
         return true;
       });
-      assert.equal(await good, -1);
-      assert.equal(await later, -1);
+      assert.equal((await good).bad, -1);
+      assert.equal((await later).bad, -1);
       assert.equal(one.pending(), 0);
     } finally {
       await one.close();
