@@ -11,7 +11,6 @@
  */
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { PKG, pkgError } from './codes.js';
 import { type CheckResult, type HashPool, sharedHashPool } from './hash-pool.js';
 import { mismatch } from './image-stream.js';
 import type { ManifestImage } from './manifest.js';
