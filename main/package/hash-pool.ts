@@ -21,30 +21,55 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { readSync } = require('node:fs');
+let scratch = null;
+class ReadFailure { constructor(message) { this.message = message; } }
+function readInto(fd, view, position) {
+  let got = 0;
+  try {
+    for (let n = 1; got < view.length && n > 0; got += n) n = readSync(fd, view, got, view.length - got, position + got);
+  } catch (err) { throw new ReadFailure(String(err && err.message)); }
+  return got;
+}
+function firstBad(view, blockSize, expected, from) {
+  for (let i = 0; i * blockSize < view.length; i++) {
+    const start = i * blockSize;
+    const hash = createHash('sha256').update(view.subarray(start, Math.min(start + blockSize, view.length))).digest();
+    const at = (from + i) * 32;
+    if (Buffer.compare(hash, expected.subarray(at, at + 32)) !== 0) return i;
+  }
+  return -1;
+}
 parentPort.on('message', (t) => {
-  const data = new Uint8Array(t.memory, t.offset, t.length);
-  let got = t.length;
-  if (t.read) {
-    try {
-      got = 0;
-      for (let n = 1; got < t.length && n > 0; got += n) n = readSync(t.read.fd, data, got, t.length - got, t.read.position + got);
-    } catch (err) {
-      parentPort.postMessage({ id: t.id, bad: -1, got, error: String(err && err.message) });
+  try {
+    if (t.memory) {
+      const data = new Uint8Array(t.memory, t.offset, t.length);
+      const got = t.read ? readInto(t.read.fd, data, t.read.position) : t.length;
+      parentPort.postMessage({ id: t.id, bad: got < t.length ? -1 : firstBad(data, t.blockSize, t.expected, 0), got });
       return;
     }
-    if (got < t.length) { parentPort.postMessage({ id: t.id, bad: -1, got }); return; }
+    if (!scratch || scratch.length < t.piece) scratch = new Uint8Array(t.piece);
+    let got = 0;
+    let bad = -1;
+    while (got < t.length && bad < 0) {
+      const view = scratch.subarray(0, Math.min(t.piece, t.length - got));
+      const n = readInto(t.read.fd, view, t.read.position + got);
+      if (n === view.length) {
+        const b = firstBad(view, t.blockSize, t.expected, got / t.blockSize);
+        if (b >= 0) bad = got / t.blockSize + b;
+      }
+      got += n;
+      if (n < view.length) break;
+    }
+    parentPort.postMessage({ id: t.id, bad, got });
+  } catch (err) {
+    if (!(err instanceof ReadFailure)) throw err;
+    parentPort.postMessage({ id: t.id, bad: -1, got: 0, error: err.message });
   }
-  let bad = -1;
-  for (let i = 0; i * t.blockSize < t.length; i++) {
-    const start = i * t.blockSize;
-    const hash = createHash('sha256').update(data.subarray(start, Math.min(start + t.blockSize, t.length))).digest();
-    if (Buffer.compare(hash, t.expected.subarray(i * 32, i * 32 + 32)) !== 0) { bad = i; break; }
-  }
-  parentPort.postMessage({ id: t.id, bad, got });
 });
 `;
 
-export interface BatchTask {
+/** One batch in a shared slot: `length` bytes at `offset` of `memory`, whole blocks (the last may be shorter). */
+export interface SlotTask {
   readonly memory: SharedArrayBuffer;
   readonly offset: number;
   readonly length: number;
@@ -58,20 +83,34 @@ export interface BatchTask {
   readonly read?: { readonly fd: number; readonly position: number };
 }
 
+/**
+ * A range of a file verified to nowhere: the worker reads it `piece` bytes (whole blocks) at a time into
+ * a buffer of its own and hashes each piece, with no round trip to the main thread per piece.
+ */
+export interface RangeTask {
+  readonly length: number;
+  readonly blockSize: number;
+  readonly piece: number;
+  readonly expected: Uint8Array;
+  readonly read: { readonly fd: number; readonly position: number };
+}
+
+export type BatchTask = SlotTask | RangeTask;
+
 export interface CheckResult {
-  /** Index within the batch of the first block whose hash does not match, or -1 when all match. */
+  /** Index within the batch or range of the first block that does not match, or -1 when all match. */
   readonly bad: number;
-  /** Bytes in the slot: less than the task's length when a read found the file ending early. */
+  /** Bytes there: less than the task's length when a read found the file ending early. */
   readonly got: number;
 }
 
-interface Task extends BatchTask {
+type Task = BatchTask & {
   readonly id: number;
   /** Workers this task was lost with; it is run again once. */
   lost: number;
   readonly resolve: (r: CheckResult) => void;
   readonly reject: (e: unknown) => void;
-}
+};
 
 /** A task is retried on a fresh worker this many times when its worker dies under it. */
 const RETRIES = 1;
@@ -131,8 +170,8 @@ export class HashPool {
       const task = this.queue.shift()!;
       thread.inFlight.set(task.id, task);
       thread.worker.ref();
-      const { id, memory, offset, length, blockSize, expected, read } = task;
-      thread.worker.postMessage({ id, memory, offset, length, blockSize, expected, read });
+      const { resolve: _r, reject: _j, lost: _l, ...message } = task;
+      thread.worker.postMessage(message);
     }
   }
 

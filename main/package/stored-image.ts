@@ -35,19 +35,7 @@ export async function* imageBatches(
   contentKey: Buffer | undefined,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Buffer> {
-  if (loc.blocks.offset < 0 || loc.data.offset < 0)
-    throw pkgError(PKG.malformed, 'Package entry offsets are unknown.');
-  const handle = await fs.open(path, 'r');
-  let list: Buffer;
-  try {
-    list = Buffer.alloc(loc.blocks.size);
-    const { bytesRead } = await handle.read(list, 0, loc.blocks.size, loc.blocks.offset);
-    if (bytesRead !== loc.blocks.size)
-      throw pkgError(PKG.imageMismatch, `Image ${img.partition}: block list is truncated.`);
-  } finally {
-    await handle.close();
-  }
-  checkBlockList(img, list);
+  const list = await readBlockList(path, img, loc);
   const what = `Image ${img.partition}`;
   const source = contentKey
     ? streamBatches(
@@ -77,4 +65,20 @@ async function* encryptedChunks(
     yield c;
   }
   if (got !== loc.data.size) throw pkgError(PKG.imageMismatch, `${what} is truncated in the package file.`);
+}
+
+/** The image's block hash list, read from its place in the file and checked against the manifest. */
+export async function readBlockList(path: string, img: ManifestImage, loc: ImageLocation): Promise<Buffer> {
+  if (loc.blocks.offset < 0 || loc.data.offset < 0)
+    throw pkgError(PKG.malformed, 'Package entry offsets are unknown.');
+  const handle = await fs.open(path, 'r');
+  try {
+    const list = Buffer.alloc(loc.blocks.size);
+    const { bytesRead } = await handle.read(list, 0, loc.blocks.size, loc.blocks.offset);
+    if (bytesRead !== loc.blocks.size)
+      throw pkgError(PKG.imageMismatch, `Image ${img.partition}: block list is truncated.`);
+    return checkBlockList(img, list);
+  } finally {
+    await handle.close();
+  }
 }

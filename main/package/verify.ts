@@ -13,8 +13,9 @@ import { type PackageHead, readHead } from './head.js';
 import { checkHead, type OpenPackageOptions } from './head-checks.js';
 import { scanImages } from './image-entries.js';
 import type { Manifest } from './manifest.js';
-import { imageBatches } from './stored-image.js';
+import { imageBatches, readBlockList } from './stored-image.js';
 import type { SignerInfo } from './trust-store.js';
+import { verifyFileRange } from './verified-batches.js';
 
 export interface PackageSummary {
   /** SHA-256 of the signed manifest bytes: a stable identity of the package contents. */
@@ -88,7 +89,13 @@ export async function verifyPackage(path: string, options: OpenPackageOptions): 
     for (const img of head.manifest.images) {
       const loc = where.get(img.partition);
       if (!loc) throw new FlashlineError(PKG.malformed, `Package has no image for ${img.partition}.`);
-      for await (const _ of imageBatches(path, img, loc, trusted.contentKey, options.signal)) void _;
+      if (trusted.contentKey) {
+        // Encrypted: decrypted on this thread as it streams, hashed on the pool.
+        for await (const _ of imageBatches(path, img, loc, trusted.contentKey, options.signal)) void _;
+      } else {
+        const list = await readBlockList(path, img, loc);
+        await verifyFileRange(path, loc.data.offset, img, list, { signal: options.signal });
+      }
     }
     return {
       ok: true,

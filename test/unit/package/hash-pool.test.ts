@@ -14,7 +14,12 @@ import { FlashlineError } from '../../../main/common/errors.js';
 import { PKG } from '../../../main/package/codes.js';
 import { HashPool } from '../../../main/package/hash-pool.js';
 import type { ManifestImage } from '../../../main/package/manifest.js';
-import { type BatchReader, batchBytes, verifiedBatches } from '../../../main/package/verified-batches.js';
+import {
+  type BatchReader,
+  batchBytes,
+  verifiedBatches,
+  verifyFileRange,
+} from '../../../main/package/verified-batches.js';
 
 const MiB = 1024 * 1024;
 
@@ -210,6 +215,31 @@ describe('verified batches', () => {
     for await (const _ of verifiedBatches(walker, img, list, { pool })) break;
     assert.ok(walker.closed);
     assert.equal(pool.pending(), 0);
+  });
+
+  it('verifies a file range to nowhere in the workers, reporting the first bad block of several', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashline-hash-pool-'));
+    try {
+      const { image, img, list } = imageOf(40 * MiB, MiB);
+      const file = join(dir, 'image');
+      writeFileSync(file, Buffer.concat([Buffer.alloc(512, 7), image]));
+      await verifyFileRange(file, 512, img, list, { pool });
+      const damaged = Buffer.from(image);
+      damaged[35 * MiB + 9]! ^= 1; // in the third 16 MiB range
+      damaged[20 * MiB + 9]! ^= 1; // in the second: this one is reported
+      writeFileSync(file, Buffer.concat([Buffer.alloc(512, 7), damaged]));
+      await assert.rejects(verifyFileRange(file, 512, img, list, { pool }), (err: unknown) => {
+        assert.ok(err instanceof FlashlineError);
+        assert.equal(err.code, PKG.imageMismatch);
+        assert.equal((err.detail as { block: number }).block, 20);
+        return true;
+      });
+      writeFileSync(file, Buffer.concat([Buffer.alloc(512, 7), image.subarray(0, 30 * MiB)]));
+      await assert.rejects(verifyFileRange(file, 512, img, list, { pool }), /truncated in the package file/);
+      assert.equal(pool.pending(), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an image longer or shorter than signed', async () => {
