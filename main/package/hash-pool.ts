@@ -22,6 +22,7 @@ const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { readSync } = require('node:fs');
 let scratch = null;
+const arenas = new Map();
 class ReadFailure { constructor(message) { this.message = message; } }
 function readInto(fd, view, position) {
   let got = 0;
@@ -40,9 +41,11 @@ function firstBad(view, blockSize, expected, from) {
   return -1;
 }
 parentPort.on('message', (t) => {
+  if (t.control === 'arena') { arenas.set(t.arena, t.memory); return; }
+  if (t.control === 'forget') { arenas.delete(t.arena); return; }
   try {
-    if (t.memory) {
-      const data = new Uint8Array(t.memory, t.offset, t.length);
+    if (t.arena !== undefined) {
+      const data = new Uint8Array(arenas.get(t.arena), t.offset, t.length);
       const got = t.read ? readInto(t.read.fd, data, t.read.position) : t.length;
       parentPort.postMessage({ id: t.id, bad: got < t.length ? -1 : firstBad(data, t.blockSize, t.expected, 0), got });
       return;
@@ -68,9 +71,9 @@ parentPort.on('message', (t) => {
 });
 `;
 
-/** One batch in a shared slot: `length` bytes at `offset` of `memory`, whole blocks (the last may be shorter). */
+/** One batch in a shared slot: `length` bytes at `offset` of a leased arena, whole blocks (the last may be shorter). */
 export interface SlotTask {
-  readonly memory: SharedArrayBuffer;
+  readonly arena: number;
   readonly offset: number;
   readonly length: number;
   readonly blockSize: number;
@@ -122,12 +125,27 @@ interface Thread {
 
 /** Tasks queued on one worker at a time: two hide the hop back to the main thread between batches. */
 const PER_THREAD = 2;
+/** Arenas kept for reuse once released; beyond this the oldest are dropped (and forgotten by the workers). */
+const SPARE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Shared memory for one stream's slots. Every worker is handed it once, when it is made (or when the worker
+ * starts), and tasks name it by id: a SharedArrayBuffer posted with every task would stay alive in each
+ * worker until that worker's next GC, which with so little garbage there can be a GiB later.
+ */
+export interface Arena {
+  readonly id: number;
+  readonly memory: SharedArrayBuffer;
+}
 
 export class HashPool {
   readonly size: number;
   private readonly threads: Thread[] = [];
   private readonly queue: Task[] = [];
   private nextId = 0;
+  private readonly arenas = new Map<number, SharedArrayBuffer>();
+  private readonly spare: Arena[] = [];
+  private nextArena = 0;
 
   constructor(size = availableParallelism()) {
     this.size = Math.max(1, size);
@@ -142,6 +160,29 @@ export class HashPool {
       this.queue.push({ ...batch, id: this.nextId++, lost: 0, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** Shared memory of exactly `bytes` for one stream's slots; give it back with release() when done. */
+  lease(bytes: number): Arena {
+    const i = this.spare.findIndex((a) => a.memory.byteLength === bytes);
+    if (i >= 0) return this.spare.splice(i, 1)[0]!;
+    const arena = { id: this.nextArena++, memory: new SharedArrayBuffer(bytes) };
+    this.arenas.set(arena.id, arena.memory);
+    for (const t of this.threads)
+      t.worker.postMessage({ control: 'arena', arena: arena.id, memory: arena.memory });
+    return arena;
+  }
+
+  /** Return an arena no task uses any more; it is reused by the next stream that needs its size. */
+  release(arena: Arena): void {
+    this.spare.push(arena);
+    let total = this.spare.reduce((n, a) => n + a.memory.byteLength, 0);
+    while (total > SPARE_BYTES) {
+      const old = this.spare.shift()!;
+      total -= old.memory.byteLength;
+      this.arenas.delete(old.id);
+      for (const t of this.threads) t.worker.postMessage({ control: 'forget', arena: old.id });
+    }
   }
 
   /** Live worker threads (for diagnostics and tests that crash one on purpose). */
@@ -188,6 +229,7 @@ export class HashPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     worker.unref(); // an idle pool never keeps the process alive
     const thread: Thread = { worker, inFlight: new Map() };
+    for (const [arena, memory] of this.arenas) worker.postMessage({ control: 'arena', arena, memory });
     worker.on('message', (m: { id: number; bad: number; got: number; error?: string }) => {
       const task = thread.inFlight.get(m.id);
       if (!task) return;

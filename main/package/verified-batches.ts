@@ -127,8 +127,8 @@ export async function* verifiedBatches(
   const slots = Math.max(2, Math.min(pool.size * 2 + 1, Math.floor(WINDOW_BYTES / batch), share));
   // Only as many slots as the image needs: small images stay small.
   const ring = Math.min(slots, Math.max(1, Math.ceil(img.size / batch)));
-  const memory = new SharedArrayBuffer(ring * batch);
-  const free: Buffer[] = Array.from({ length: ring }, (_, i) => Buffer.from(memory, i * batch, batch));
+  const arena = pool.lease(ring * batch);
+  const free: Buffer[] = Array.from({ length: ring }, (_, i) => Buffer.from(arena.memory, i * batch, batch));
   const inFlight: InFlight[] = [];
   let sourceError: unknown;
   let ended = false;
@@ -152,7 +152,7 @@ export async function* verifiedBatches(
           if (done > img.size) throw mismatch(img, `has more than ${img.size} bytes`, { size: img.size });
           const count = Math.ceil(length / img.blockSize);
           const result = pool.check({
-            memory,
+            arena: arena.id,
             offset: slot.byteOffset,
             length,
             blockSize: img.blockSize,
@@ -186,6 +186,7 @@ export async function* verifiedBatches(
     // Nothing in flight is released; wait so no worker still reads a slot when the stream is gone.
     openStreams--;
     await Promise.allSettled(inFlight.map((f) => f.result));
+    pool.release(arena);
     await source.close();
   }
 }

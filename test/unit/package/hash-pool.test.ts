@@ -69,11 +69,19 @@ function memoryReader(data: Buffer): BatchReader & { served: number; closed: boo
   return r;
 }
 
-/** One task's slot in shared memory, with the right hashes for `data`. */
-function task(data: Buffer, blockSize: number) {
-  const memory = new SharedArrayBuffer(data.byteLength);
-  data.copy(Buffer.from(memory));
-  return { memory, offset: 0, length: data.byteLength, blockSize, expected: blockList(data, blockSize) };
+/** One task's slot in an arena leased from `pool`, holding `data`, with the right hashes. */
+function task(pool: HashPool, data: Buffer, blockSize: number) {
+  const arena = pool.lease(data.byteLength);
+  const slot = Buffer.from(arena.memory);
+  data.copy(slot);
+  const t = {
+    arena: arena.id,
+    offset: 0,
+    length: data.byteLength,
+    blockSize,
+    expected: blockList(data, blockSize),
+  };
+  return { ...t, slot };
 }
 
 describe('hash pool', () => {
@@ -82,9 +90,9 @@ describe('hash pool', () => {
 
   it('finds the first bad block of a batch', async () => {
     const { image } = imageOf(8 * 4096, 4096);
-    const t = task(image, 4096);
+    const { slot, ...t } = task(pool, image, 4096);
     assert.deepEqual(await pool.check(t), { bad: -1, got: t.length });
-    Buffer.from(t.memory)[5 * 4096 + 17]! ^= 1;
+    slot[5 * 4096 + 17]! ^= 1;
     assert.equal((await pool.check(t)).bad, 5);
   });
 
@@ -94,8 +102,9 @@ describe('hash pool', () => {
     writeFileSync(join(dir, 'image'), image);
     const handle = await open(join(dir, 'image'), 'r');
     try {
-      const t = { ...task(image, 64 * 1024), read: { fd: handle.fd, position: 0 } };
-      Buffer.from(t.memory).fill(0); // the worker fills the slot
+      const { slot, ...slotTask } = task(pool, image, 64 * 1024);
+      const t = { ...slotTask, read: { fd: handle.fd, position: 0 } };
+      slot.fill(0); // the worker fills the slot
       assert.deepEqual(await pool.check(t), { bad: -1, got: 2 * MiB });
       const short = await pool.check({ ...t, read: { fd: handle.fd, position: MiB } });
       assert.equal(short.got, MiB);
@@ -115,7 +124,8 @@ describe('hash pool', () => {
     const one = new HashPool(1);
     try {
       const { image } = imageOf(32 * MiB, MiB);
-      const result = one.check(task(image, MiB));
+      const { slot: _s, ...t } = task(one, image, MiB);
+      const result = one.check(t);
       const first = one.workers()[0];
       assert.ok(first, 'the task started a worker');
       await first.terminate(); // hashing 32 MiB takes far longer than this
@@ -130,10 +140,12 @@ describe('hash pool', () => {
     const one = new HashPool(1);
     try {
       const { image } = imageOf(4 * MiB, MiB);
-      const good = one.check(task(image, MiB));
-      // A slot that ends before the task's length throws inside the worker: an uncaught crash, every time.
-      const poison = one.check({ ...task(image.subarray(0, MiB), MiB), length: 4 * MiB });
-      const later = one.check(task(image, MiB));
+      const { slot: _a, ...good4 } = task(one, image, MiB);
+      const { slot: _b, ...short } = task(one, image.subarray(0, MiB), MiB);
+      const good = one.check(good4);
+      // A task longer than its arena throws inside the worker: an uncaught crash, every time.
+      const poison = one.check({ ...short, length: 4 * MiB });
+      const later = one.check(good4);
       await assert.rejects(poison, (err: unknown) => {
         assert.ok(err instanceof FlashlineError);
         assert.equal(err.code, PKG.verifyFailed);
