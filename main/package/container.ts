@@ -17,6 +17,7 @@ import {
   explainHeaderAt,
   extensionHeaderAt,
   neverWritten,
+  notAPackage,
   padded,
 } from './container-errors.js';
 
@@ -104,29 +105,49 @@ const END_OF_ARCHIVE = 1024;
 
 /** Sequential reader over the tar entries of a package file. Always call close(). */
 export class ContainerReader {
-  private readonly iterator: AsyncIterator<TarEntry>;
-  private readonly source: ReturnType<typeof createReadStream>;
-  private readonly extract: tar.Extract;
+  private iterator!: AsyncIterator<TarEntry>;
+  private source!: ReturnType<typeof createReadStream>;
+  private extract!: tar.Extract;
   private failure: unknown;
   /** Where the next entry's header must start: right after the previous entry's padded data. */
   private nextHeaderAt = 0;
+  /** File offset the current tar stream starts at (moved by skip()). */
+  private base = 0;
   readonly path: string;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(path: string, signal?: AbortSignal) {
     this.path = path;
-    this.source = createReadStream(path, { highWaterMark: 4 * 1024 * 1024, ...(signal ? { signal } : {}) });
-    this.extract = tar.extract();
+    this.signal = signal;
+    this.start(0);
+  }
+
+  private start(at: number): void {
+    this.base = at;
+    // Image data is skipped, never read through here: reads only need to cover headers and small entries.
+    const source = createReadStream(this.path, {
+      start: at,
+      highWaterMark: 256 * 1024,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+    const extract = tar.extract();
     // streamx (tar-stream) and Node streams: wire errors both ways by hand instead of stream.pipeline.
-    this.source.on('error', (err) => {
+    // A stream left behind by skip() is destroyed and its late errors are no failure of the package.
+    const current = () => this.source === source;
+    source.on('error', (err) => {
+      if (!current()) return;
       this.failure ??= err;
-      this.extract.destroy(err);
+      extract.destroy(err);
     });
-    this.extract.on('error', (err: Error) => {
+    extract.on('error', (err: Error) => {
+      if (!current()) return;
       this.failure ??= err;
-      this.source.destroy();
+      source.destroy();
     });
-    this.source.pipe(this.extract as unknown as NodeJS.WritableStream);
-    this.iterator = this.extract[Symbol.asyncIterator]();
+    source.pipe(extract as unknown as NodeJS.WritableStream);
+    this.source = source;
+    this.extract = extract;
+    this.iterator = extract[Symbol.asyncIterator]();
   }
 
   async next(): Promise<ContainerEntry | undefined> {
@@ -143,8 +164,8 @@ export class ContainerReader {
     const entry: ContainerEntry = {
       name: h.name,
       size: h.size ?? 0,
-      headerOffset: r.value.offset,
-      offset: typeof h.byteOffset === 'number' ? h.byteOffset : -1,
+      headerOffset: this.base + r.value.offset,
+      offset: typeof h.byteOffset === 'number' ? this.base + h.byteOffset : -1,
       stream: r.value,
     };
     // Anything between the previous entry and this header (an extension header, stray blocks) is refused
@@ -185,6 +206,19 @@ export class ContainerReader {
   /** Consume an entry's bytes without keeping them. */
   async drain(entry: ContainerEntry, onChunk?: (chunk: Buffer) => void): Promise<void> {
     for await (const c of this.read(entry)) onChunk?.(c);
+  }
+
+  /**
+   * Move past an entry (just returned by next()) without reading its bytes: the tar stream restarts at the
+   * next header's place in the file. Image data is verified where it is read (openImage), so the structure
+   * walk need not pass over it; a file too short to hold the entry is refused here as a cut-off file.
+   */
+  async skip(entry: ContainerEntry): Promise<void> {
+    const { size } = await fs.stat(this.path);
+    if (entry.offset + entry.size > size)
+      throw notAPackage('the file ends early: an incomplete download or copy?', { offset: entry.offset });
+    this.close();
+    this.start(this.nextHeaderAt);
   }
 
   close(): void {

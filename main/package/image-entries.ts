@@ -43,8 +43,8 @@ export interface ImageLocation {
 }
 
 /**
- * Walk every entry after the head once (without hashing image data) so a stray entry anywhere is refused up
- * front; returns where each image's two entries lie in the file.
+ * Walk every entry after the head once (reading headers and block lists, skipping image data) so a stray
+ * entry anywhere is refused up front; returns where each image's two entries lie in the file.
  */
 export async function scanImages(
   reader: ContainerReader,
@@ -78,7 +78,7 @@ export async function scanImages(
     const data = await expectEntry(await reader.next(), ENTRY.image(img.partition), seen);
     all.push(data);
     checkImageEntry(img, data, 'image', head.encryption !== undefined);
-    await reader.drain(data);
+    await reader.skip(data); // its bytes are verified where they are read (openImage)
     where.set(img.partition, {
       blocks: { offset: blocks.offset, size: blocks.size },
       data: { offset: data.offset, size: data.size },

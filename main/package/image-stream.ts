@@ -1,8 +1,6 @@
 /**
- * Turning stored image bytes into verified bytes. Bytes are released one block at a time and only after
- * the block's SHA-256 matches the signed block list; the last block is held back until the whole-image
- * SHA-256 and exact size are confirmed, so a consumer never acts on a byte that is not known good.
- * Memory: two blocks at most, whatever the image size.
+ * Stored image bytes as blocks: re-cutting a stream into units, decrypting AEAD chunks, and checking a
+ * block hash list against the manifest. Releasing only verified bytes is verified-batches.ts's job.
  */
 import { createHash } from 'node:crypto';
 import { PKG, pkgError } from './codes.js';
@@ -60,7 +58,8 @@ export async function* decryptUnits(
   }
 }
 
-const mismatch = (img: ManifestImage, what: string, detail: Record<string, unknown>) =>
+/** A refusal (28) naming the image and what about it differs from the signed manifest. */
+export const mismatch = (img: ManifestImage, what: string, detail: Record<string, unknown>) =>
   pkgError(PKG.imageMismatch, `Image ${img.partition} ${what}; it does not match the signed manifest.`, {
     partition: img.partition,
     ...detail,
@@ -76,51 +75,4 @@ export function checkBlockList(img: ManifestImage, list: Buffer): Buffer {
     throw mismatch(img, 'block list hash is wrong', {});
   }
   return list;
-}
-
-/**
- * Yield plaintext blocks only once verified. `blocks` must yield exactly `blockSize`-byte blocks (the last
- * may be shorter), as units()/decryptUnits() do.
- */
-export async function* verifiedBlocks(
-  blocks: AsyncIterable<Buffer>,
-  img: ManifestImage,
-  blockList: Buffer,
-): AsyncGenerator<Buffer> {
-  const whole = createHash('sha256');
-  let held: Buffer | undefined;
-  let index = 0;
-  let done = 0;
-  for await (const block of blocks) {
-    done += block.byteLength;
-    if (done > img.size) throw mismatch(img, `has more than ${img.size} bytes`, { size: img.size });
-    const want = blockList.subarray(index * 32, index * 32 + 32);
-    const got = createHash('sha256').update(block).digest();
-    if (!got.equals(want))
-      throw mismatch(img, `block ${index} (offset ${index * img.blockSize}) is wrong`, { block: index });
-    whole.update(block);
-    if (held) yield held;
-    held = block;
-    index++;
-  }
-  if (done !== img.size)
-    throw mismatch(img, `is ${done} bytes instead of ${img.size}`, { size: img.size, got: done });
-  const digest = whole.digest('hex');
-  if (digest !== img.sha256) throw mismatch(img, 'SHA-256 is wrong', { expected: img.sha256, got: digest });
-  if (held) yield held;
-}
-
-/** Hash a whole image as it flows (verify to nowhere): exact size and SHA-256. */
-export async function hashImage(source: AsyncIterable<Buffer>, img: ManifestImage): Promise<void> {
-  const whole = createHash('sha256');
-  let done = 0;
-  for await (const chunk of source) {
-    done += chunk.byteLength;
-    if (done > img.size) throw mismatch(img, `has more than ${img.size} bytes`, { size: img.size });
-    whole.update(chunk);
-  }
-  if (done !== img.size)
-    throw mismatch(img, `is ${done} bytes instead of ${img.size}`, { size: img.size, got: done });
-  const digest = whole.digest('hex');
-  if (digest !== img.sha256) throw mismatch(img, 'SHA-256 is wrong', { expected: img.sha256, got: digest });
 }
