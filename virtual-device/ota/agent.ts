@@ -209,13 +209,19 @@ export class OtaAgent extends EventEmitter<{
     return attempt;
   }
 
-  /** Persist the next seq, then queue the report (outbox first). */
+  /**
+   * Persist the next seq, then queue the report (outbox first). The seq continues from the stored attempt
+   * when that is further on: install steps report on copies of the attempt, and a final report made from an
+   * older copy must still be newer than everything sent, or the fleet ignores it as stale.
+   */
   async report(
     attempt: Attempt,
     phase: OtaPhase,
     extra: { status?: number; message?: string } = {},
   ): Promise<OtaReport> {
-    const seq = attempt.seq + 1;
+    const saved = await this.store.loadAttempt();
+    const last = saved?.attemptId === attempt.attemptId ? Math.max(saved.seq, attempt.seq) : attempt.seq;
+    const seq = last + 1;
     if (phase !== 'done' && phase !== 'failed') await this.store.saveAttempt({ ...attempt, seq });
     attempt.seq = seq;
     const device = this.host.device;

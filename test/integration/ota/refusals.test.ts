@@ -148,6 +148,11 @@ describe('OTA agent: refusals', () => {
       const failed = await collector.waitFor((r) => r.phase === 'failed' && r.serial === d.serial);
       assert.equal(failed.status, 42);
       assert.equal(failed.statusName, 'booted_old_slot');
+      // The final report must be the attempt's newest, or the fleet drops it as stale and shows "rebooting".
+      const earlier = collector.reports.filter((r) => r.attemptId === failed.attemptId && r !== failed);
+      assert.ok(earlier.length > 0);
+      for (const r of earlier)
+        assert.ok(r.seq < failed.seq, `${r.phase} seq ${r.seq} ≥ failed seq ${failed.seq}`);
       const again = await d.ota!.pollNow();
       assert.equal(again.outcome, 'none');
     } finally {
