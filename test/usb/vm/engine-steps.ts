@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeDemoPackage } from '../../../main/cli/demo-package.js';
 import { FastbootConnector } from '../../../main/flash/adapters/fastboot.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../../../main/flash/context.js';
 import type { JobEvent } from '../../../main/flash/events.js';
 import type { JobReport } from '../../../main/flash/report.js';
 import { FlashService } from '../../../main/flash/service.js';
@@ -15,13 +16,18 @@ import { shimBackend } from './usb-shims.js';
 
 const MiB = 1024 * 1024;
 
-/** Slow emulated machine: bounds are generous, but every one is still a bound. */
+/**
+ * Slow emulated machine: bounds are generous, but every one is still a bound. Pieces are the engine's own
+ * size (as shipped) for the measured flash; the cable-pull steps use 1 MiB pieces so a pull lands mid-image
+ * and the resume has pieces to skip.
+ */
 const VM_ENGINE = {
   timeouts: { commandMs: 60_000, minDownloadBytesPerSecond: 64 * 1024, rebootMs: 90_000, connectMs: 15_000 },
   retry: { attempts: 8, baseDelayMs: 500, maxDelayMs: 4_000 },
-  pieceSize: MiB,
+  pieceSize: DEFAULT_ENGINE_OPTIONS.pieceSize,
   minBatteryPercent: 25,
 };
+const CABLE_PULL_PIECE = MiB;
 
 /** The demo package (the demo's own helper) at a version, with a boot image just over 2 MiB. */
 export function makePackage(dir: string, version: string, rollbackIndex: number): Promise<string> {
@@ -53,7 +59,7 @@ export async function engineFlash(
   const service = new FlashService({
     home,
     concurrency: 1,
-    engine: VM_ENGINE,
+    engine: pull ? { ...VM_ENGINE, pieceSize: CABLE_PULL_PIECE } : VM_ENGINE,
     connector: new FastbootConnector({ usb: backend }),
   });
   let pulledAt: number | undefined;
