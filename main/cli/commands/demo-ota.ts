@@ -33,7 +33,7 @@ import { createService, runStation } from '../../station/run-station.js';
 import { DEMO_PARTITIONS, type DemoPackageSpec, makeDemoPackage } from '../demo-package.js';
 import { untilInterrupted } from '../options.js';
 import { type DroppingMirror, startDroppingMirror } from './demo-mirror.js';
-import { type DemoPostgres, findPostgresBin, startDemoPostgres } from './demo-postgres.js';
+import { findPostgresBin, startThrowawayPostgres, type ThrowawayPostgres } from './demo-postgres.js';
 
 const MiB = 1024 * 1024;
 
@@ -76,7 +76,7 @@ export interface OtaDemo {
 /** The fleet database: `--fleet-db`, else fleet.json's, else a throw-away one when PostgreSQL is installed. */
 async function chooseDatabase(
   o: OtaDemoOptions,
-): Promise<{ url?: string; history: string; pg?: DemoPostgres }> {
+): Promise<{ url?: string; history: string; pg?: ThrowawayPostgres }> {
   if (o.fleetDb) return { url: o.fleetDb, history: 'the database of --fleet-db' };
   if ((await readFleetConfig(o.home))?.db) return { history: "the fleet database of this home's fleet.json" };
   const bin = o.throwawayDb === false ? undefined : findPostgresBin();
@@ -88,7 +88,7 @@ async function chooseDatabase(
   }
   o.log(`No fleet database configured: starting a throw-away PostgreSQL (${bin}) for the demo…`);
   try {
-    const pg = await startDemoPostgres(bin);
+    const pg = await startThrowawayPostgres(bin);
     return { url: pg.url, history: `a throw-away PostgreSQL (${pg.url}), removed when the demo stops`, pg };
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).split('\n').slice(-2).join(' ').trim();
@@ -120,7 +120,7 @@ export async function startOtaDemo(o: OtaDemoOptions): Promise<OtaDemo> {
     cleanups.push(() => server.close());
     o.log(`Repository with the demo package: ${server.url} (root of trust ${root})`);
     const db = await chooseDatabase(o);
-    if (db.pg) cleanups.push(() => db.pg?.stop() ?? Promise.resolve());
+    if (db.pg) cleanups.push(() => db.pg?.destroy() ?? Promise.resolve());
     const fleet = await startStationFleet({
       home: o.home,
       db: db.url ? { url: db.url } : undefined,
