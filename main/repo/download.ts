@@ -11,6 +11,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashlineError } from '../common/errors.js';
+import { openRange } from './ranged-get.js';
 import { REPO_CODE } from './refusals.js';
 
 export interface TargetDownload {
@@ -24,14 +25,17 @@ export interface TargetDownload {
   readonly onBytes?: (bytesDone: number) => void;
 }
 
-class Refused extends FlashlineError {}
-
-function refuse(d: TargetDownload, what: string): Refused {
-  return new Refused(
+function refuse(d: TargetDownload, what: string): FlashlineError {
+  return new FlashlineError(
     REPO_CODE.mismatch,
     `${d.url}: ${what}; the repository signed ${d.length} bytes. The file was discarded; tell the repository operator or use another mirror.`,
     { url: d.url, length: d.length },
   );
+}
+
+/** A refusal of the content (not the network): the partial file is worthless. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof FlashlineError && err.code === REPO_CODE.mismatch;
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -40,37 +44,10 @@ async function sizeOf(path: string): Promise<number> {
 
 /** One request: append what the server sends after `have` bytes. Resolves once the response has ended. */
 async function fetchOnce(d: TargetDownload, have: number): Promise<void> {
-  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-  if (have > 0) headers.range = `bytes=${have}-`;
-  const res = await fetch(d.url, { headers, ...(d.signal ? { signal: d.signal } : {}) });
-  let start = 0;
-  if (res.status === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
-    if (!m) throw refuse(d, 'the server answered a range request without a valid Content-Range');
-    if (m[3] !== '*' && Number(m[3]) !== d.length) throw refuse(d, `the server's file has ${m[3]} bytes`);
-    start = Number(m[1]);
-    if (start !== have) throw refuse(d, `the server resumed at byte ${start}, not ${have}`);
-  } else if (res.status === 416) {
-    throw refuse(d, `the server's file is shorter than the ${have} bytes already received`);
-  } else if (res.status === 200) {
-    const declared = res.headers.get('content-length');
-    if (declared !== null && Number(declared) !== d.length)
-      throw refuse(d, `the server sends ${declared} bytes`);
-  } else {
-    await res.body?.cancel();
-    // A server error may pass (an overloaded mirror); a client error will not.
-    if (res.status >= 500) throw new Error(`HTTP ${res.status}`);
-    throw new FlashlineError(
-      REPO_CODE.unreachable,
-      `${d.url}: the server answered HTTP ${res.status}. Check the repository address; retry later.`,
-      { url: d.url, status: res.status },
-    );
-  }
-  const file = await fs.open(d.partPath, start === 0 ? 'w' : 'a');
-  let done = start;
+  const reader = await openRange(d.url, have, d.length, d.signal);
+  const file = await fs.open(d.partPath, have === 0 ? 'w' : 'a');
+  let done = have;
   try {
-    if (!res.body) throw refuse(d, 'the server sent no body');
-    const reader = res.body.getReader();
     try {
       for (let r = await reader.read(); !r.done; r = await reader.read()) {
         const chunk = r.value;
@@ -112,7 +89,7 @@ export async function downloadTarget(d: TargetDownload): Promise<void> {
       await fetchOnce(d, have);
       break;
     } catch (err) {
-      if (err instanceof Refused) {
+      if (isRefusal(err)) {
         await fs.rm(d.partPath, { force: true });
         throw err;
       }

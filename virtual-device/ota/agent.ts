@@ -13,12 +13,12 @@ import { toErrorData } from '../../main/common/errors.js';
 import { statusInfo } from '../../main/common/status-codes.js';
 import { loadStationPrivateKey, loadTrustStore, type StationPrivateKey } from '../../main/package/index.js';
 import type { OtaPhase, OtaReport } from '../../main/protocol/ota/report.js';
+import { TransientHttpError } from '../../main/repo/ranged-get.js';
 import { PowerCutError } from '../faults.js';
 import { otherSlot } from '../state-store.js';
 import { AgentStore, type Attempt, PowerLost } from './agent-store.js';
 import { findUpdate, type Update } from './find-update.js';
 import type { OtaHost } from './host.js';
-import { TransientHttpError } from './http-range.js';
 import {
   checkOtaOptions,
   DEFAULT_OTA_INTERVAL_SECONDS,

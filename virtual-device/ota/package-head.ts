@@ -13,9 +13,9 @@ import { ContainerReader, HEAD_LIMITS } from '../../main/package/container.js';
 import { type PackageHead, readHead } from '../../main/package/head.js';
 import { checkHead, type OpenPackageOptions, type TrustedHead } from '../../main/package/head-checks.js';
 import { MANIFEST_LIMITS } from '../../main/package/manifest.js';
+import { openRange } from '../../main/repo/ranged-get.js';
 import type { VirtualDevice } from '../device.js';
 import type { AgentStore } from './agent-store.js';
-import { openRange } from './http-range.js';
 
 /** The largest head the format allows (manifest, signatures, encryption, their headers and padding). */
 const MAX_HEAD =

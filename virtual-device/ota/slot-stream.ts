@@ -20,10 +20,10 @@ import { PKG, pkgError } from '../../main/package/codes.js';
 import { decryptChunk, imageKey, TAG_BYTES } from '../../main/package/encryption.js';
 import { checkBlockList } from '../../main/package/image-stream.js';
 import type { ManifestImage } from '../../main/package/manifest.js';
+import { openRange, TransientHttpError } from '../../main/repo/ranged-get.js';
 import type { VirtualDevice } from '../device.js';
 import type { Slot } from '../state-store.js';
 import type { AgentStore, Checkpoint } from './agent-store.js';
-import { openRange, TransientHttpError } from './http-range.js';
 import type { Segment } from './package-layout.js';
 
 const CHECKPOINT_BYTES = 4 * 1024 * 1024;

@@ -1,10 +1,12 @@
 /**
- * One ranged GET of a repository target for the OTA agent: `Range: bytes=FROM-` and a strict check of
- * the answer against the signed length (the server must resume exactly where asked, or send the whole file
- * of exactly the signed length when asked from 0). Content refusals are 28, a client error 10; a server
- * error or a dropped connection is transient (the caller resumes).
+ * One ranged GET of a repository target: `Range: bytes=FROM-` and a strict check of the answer against the
+ * signed length (the server must resume exactly where asked, or send the whole file of exactly the signed
+ * length when asked from 0). Content refusals are 28, a client error 10; a server error or a dropped
+ * connection is transient (the caller resumes). Shared by the station's download into a partial file
+ * (download.ts) and the device's OTA agent, which streams into its inactive slot.
  */
-import { FlashlineError } from '../../main/common/errors.js';
+import { FlashlineError } from '../common/errors.js';
+import { REPO_CODE } from './refusals.js';
 
 /** The network, not the content: worth another try from the same offset. */
 export class TransientHttpError extends Error {
@@ -13,7 +15,7 @@ export class TransientHttpError extends Error {
 
 function refuse(url: string, length: number, what: string): FlashlineError {
   return new FlashlineError(
-    28,
+    REPO_CODE.mismatch,
     `${url}: ${what}; the repository signed ${length} bytes. Tell the repository operator or use another mirror.`,
     { url, length },
   );
@@ -54,8 +56,8 @@ export async function openRange(
     await res.body?.cancel();
     if (res.status >= 500) throw new TransientHttpError(`HTTP ${res.status}`);
     throw new FlashlineError(
-      10,
-      `${url}: the server answered HTTP ${res.status}. Check the repository address; the next poll tries again.`,
+      REPO_CODE.unreachable,
+      `${url}: the server answered HTTP ${res.status}. Check the repository address; try again later.`,
       { url, status: res.status },
     );
   }
