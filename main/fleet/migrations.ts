@@ -114,13 +114,13 @@ const LOCK_KEY = 0x464c_5348; // 'FLSH'
 
 /** Apply every missing migration; returns the versions applied now (empty when up to date). */
 export async function migrate(sql: Sql, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await sql`CREATE TABLE IF NOT EXISTS fleet_schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`.catch(
-    // Two stations creating it at once: one wins, the other sees the duplicate and goes on.
-    (err: { code?: string }) => {
-      if (err.code !== '23505' && err.code !== '42P07') throw err;
-    },
-  );
+  // Under the same lock as the migrations: concurrent `CREATE TABLE IF NOT EXISTS` is not safe in PostgreSQL
+  // (two stations starting at once race in the catalog: duplicate table, type or pg_type key).
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`CREATE TABLE IF NOT EXISTS fleet_schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+  });
   const applied: number[] = [];
   for (const m of migrations) {
     const done = await sql.begin(async (tx) => {
